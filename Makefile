@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# flowos top-level Makefile.
+#
+#   make                 modules (for KDIR) and userspace tools
+#   make KDIR=...        modules for another kernel's build tree
+#   make check           unit tests, lint, then the selftests in a VM on
+#                        every supported kernel; installs its dependencies
+#   make demo            boot a VM, load flowos, show it working
+#   make lint            W=1, sparse and checkpatch --strict on the tree
+#   make install         modules_install into /lib/modules/$(KVER)
+#   make clean
+#
+# Module objects go to build/$(KVER)/, a tree of symlinks to the sources,
+# so that builds for several kernels coexist and the tree stays clean.
+# "make -C $(KDIR) M=$(PWD)" works too (DKMS does that).
+
+REPO := $(CURDIR)
+
+# The newest installed Debian kernel that has its headers.
+KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
+# The release as "uname -r" prints it: Debian's 6.1 headers say "6.1.x" in
+# kernel.release, so read it off the directory name where it is Debian's.
+KDIR_NAME := $(notdir $(realpath $(KDIR)))
+KVER := $(if $(filter linux-headers-%,$(KDIR_NAME)),$(KDIR_NAME:linux-headers-%=%),$(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null))
+BUILD := $(REPO)/build/$(KVER)
+V ?= 0
+W ?= 1
+
+KSRC_TAR := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+KSRC := $(REPO)/build/ksrc
+
+MOD_SOURCES := Kbuild kmod pms uapi
+TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
+
+.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules \
+	FORCE
+
+all: modules tools
+
+check-kdir:
+	@test -n "$(KVER)" || { echo "no kernel headers in KDIR='$(KDIR)'; run scripts/deps.sh" >&2; exit 1; }
+
+# A fresh symlink farm each time: new sources appear, removed ones vanish.
+$(BUILD)/.farm: FORCE | check-kdir
+	@mkdir -p $(BUILD)
+	@cp -rs --remove-destination $(addprefix $(REPO)/,$(MOD_SOURCES)) $(BUILD)/
+	@find $(BUILD) -xtype l -delete
+	@touch $@
+
+modules: $(BUILD)/.farm
+	$(MAKE) -C $(KDIR) M=$(BUILD) W=$(W) V=$(V) modules
+
+# Modules that exist only to test the test harness (never installed).
+test-modules: check-kdir
+	@mkdir -p $(BUILD)/harness
+	@cp -rs --remove-destination $(REPO)/selftests/harness/modules/. $(BUILD)/harness/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/harness W=$(W) V=$(V) modules
+
+tools:
+	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d || exit 1; done
+
+# checkpatch.pl and the kselftest framework, unpacked from the Debian
+# linux-source tarball (never copied into this repository).
+ksrc: $(KSRC)/.stamp
+$(KSRC)/.stamp: $(KSRC_TAR)
+	@test -n "$(KSRC_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz; run scripts/deps.sh" >&2; exit 1; }
+	@rm -rf $(KSRC) && mkdir -p $(KSRC)
+	tar -xf $(KSRC_TAR) -C $(KSRC) --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest/*' \
+		'*/.clang-format'
+	@touch $@
+
+# deps.sh may install the kernels and sources that KDIR and KSRC_TAR are
+# computed from, so what follows it runs in a fresh make.
+check:
+	scripts/deps.sh
+	$(MAKE) ksrc
+	scripts/check
+
+demo:
+	scripts/deps.sh
+	$(MAKE) demo-run
+
+demo-run: modules
+	scripts/vm --kernel $(KVER) -- $(REPO)/scripts/demo-guest.sh $(BUILD)
+
+lint: ksrc
+	scripts/lint
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(BUILD) modules_install
+	depmod -a $(KVER)
+	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d install || exit 1; done
+
+clean:
+	rm -rf build
+	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d clean || exit 1; done
+
+FORCE:

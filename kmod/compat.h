@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Compatibility with the kernels flowos supports, force-included into
+ * every object.  Each probe names the upstream change it papers over, so
+ * the rest of the tree reads like upstream code.  Keep this file small.
+ *
+ * Supported: Linux 6.1 and later; tested on Debian 12's 6.1 and 6.12.
+ */
+#ifndef _FLOWOS_COMPAT_H
+#define _FLOWOS_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "flowos needs Linux 6.1 or later"
+#endif
+
+#endif /* _FLOWOS_COMPAT_H */

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowos: a flow-processing framework after FlowOS (CHANGE project).
+ *
+ * Module init and exit only: each init step's undo is read straight off
+ * the goto ladder, in reverse order.
+ */
+#include <linux/module.h>
+
+#include "flowos.h"
+
+static int __init flowos_init(void)
+{
+	int err;
+
+	err = flowos_sysfs_init();
+	if (err)
+		return err;
+
+	pr_info("version " FLOWOS_VERSION " loaded\n");
+	return 0;
+}
+
+static void __exit flowos_exit(void)
+{
+	flowos_sysfs_exit();
+}
+
+module_init(flowos_init);
+module_exit(flowos_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("flowos: flow processing framework");
+MODULE_AUTHOR("flowos developers");
+MODULE_VERSION(FLOWOS_VERSION);
