@@ -44,7 +44,7 @@ check-kdir:
 # A fresh symlink farm each time: new sources appear, removed ones vanish.
 $(BUILD)/.farm: FORCE | check-kdir
 	@mkdir -p $(BUILD)
-	@cp -rs --remove-destination $(addprefix $(REPO)/,$(MOD_SOURCES)) $(BUILD)/
+	@cp -rs --remove-destination $(wildcard $(addprefix $(REPO)/,$(MOD_SOURCES))) $(BUILD)/
 	@find $(BUILD) -xtype l -delete
 	@touch $@
 
