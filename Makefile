@@ -99,6 +99,7 @@ install: modules
 
 clean:
 	rm -rf build
+	$(MAKE) -C selftests/unit clean
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d clean || exit 1; done
 
 FORCE:

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel definitions that kernel-independent flowos code (the
+ * packet parser, later the classifier and the PM algorithms) uses, for
+ * building that code natively: unit tests, fuzzers, native benchmarks.
+ * Types and protocol headers come from the uapi headers of
+ * linux-libc-dev, so struct layouts are the kernel's own.
+ */
+#ifndef _FLOWOS_KSHIM_H
+#define _FLOWOS_KSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmp.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#define __force
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define U16_MAX ((u16)~0U)
+#define __aligned(x) __attribute__((__aligned__(x)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+
+/* include/linux/if_vlan.h */
+struct vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
+#define VLAN_VID_MASK	0x0fff
+
+/* include/net/ipv6.h */
+struct frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+#define IP6_OFFSET	0xFFF8
+#define IP6_MF		0x0001
+
+#endif /* _FLOWOS_KSHIM_H */
