@@ -6,6 +6,7 @@
  * the goto ladder, in reverse order.
  */
 #include <linux/module.h>
+#include <net/genetlink.h>
 
 #include "flowos.h"
 
@@ -16,13 +17,28 @@ static int __init flowos_init(void)
 	err = flowos_sysfs_init();
 	if (err)
 		return err;
+	err = flowos_flow_init();
+	if (err)
+		goto sysfs;
+	err = flowos_netlink_init();
+	if (err)
+		goto flow;
 
 	pr_info("version " FLOWOS_VERSION " loaded\n");
 	return 0;
+
+flow:
+	flowos_flow_exit();
+sysfs:
+	flowos_sysfs_exit();
+	return err;
 }
 
+/* Netlink first: no request may come in while the flows are torn down. */
 static void __exit flowos_exit(void)
 {
+	flowos_netlink_exit();
+	flowos_flow_exit();
 	flowos_sysfs_exit();
 }
 
@@ -33,3 +49,4 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("flowos: flow processing framework");
 MODULE_AUTHOR("flowos developers");
 MODULE_VERSION(FLOWOS_VERSION);
+MODULE_ALIAS_GENL_FAMILY(FLOWOS_FAMILY_NAME);

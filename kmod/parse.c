@@ -293,12 +293,7 @@ enum flowos_parse_result flowos_parse_l3(const struct flowos_pkt_buf *b,
 					 unsigned int off, __be16 proto,
 					 struct flowos_pkt *pkt)
 {
-	u8 flags = pkt->flags & FLOWOS_PKT_VLAN;
-	u16 vlan_id = pkt->vlan_id;
-
 	memset(pkt, 0, sizeof(*pkt));
-	pkt->flags = flags;
-	pkt->vlan_id = vlan_id;
 	if (off > flowos_buf_len(b) || off > U16_MAX)
 		return FLOWOS_PARSE_TRUNCATED;
 	pkt->l3_off = off;
@@ -323,17 +318,17 @@ enum flowos_parse_result flowos_parse_eth(const struct flowos_pkt_buf *b,
 {
 	struct ethhdr eth_copy;
 	const struct ethhdr *eth;
-	unsigned int off = sizeof(*eth), i;
+	unsigned int off = sizeof(*eth), tags;
+	enum flowos_parse_result r;
+	u16 vlan_id = 0;
 	__be16 proto;
 
-	pkt->flags = 0;
-	pkt->vlan_id = 0;
 	eth = flowos_hdr(b, 0, sizeof(*eth), &eth_copy);
 	if (!eth)
 		return FLOWOS_PARSE_TRUNCATED;
 	proto = eth->h_proto;
 
-	for (i = 0; i < MAX_VLAN_TAGS; i++) {
+	for (tags = 0; tags < MAX_VLAN_TAGS; tags++) {
 		struct vlan_hdr vh_copy;
 		const struct vlan_hdr *vh;
 
@@ -342,12 +337,16 @@ enum flowos_parse_result flowos_parse_eth(const struct flowos_pkt_buf *b,
 		vh = flowos_hdr(b, off, sizeof(*vh), &vh_copy);
 		if (!vh)
 			return FLOWOS_PARSE_TRUNCATED;
-		if (!(pkt->flags & FLOWOS_PKT_VLAN)) {
-			pkt->flags |= FLOWOS_PKT_VLAN;
-			pkt->vlan_id = ntohs(vh->h_vlan_TCI) & VLAN_VID_MASK;
-		}
+		if (!tags)
+			vlan_id = ntohs(vh->h_vlan_TCI) & VLAN_VID_MASK;
 		proto = vh->h_vlan_encapsulated_proto;
 		off += sizeof(*vh);
 	}
-	return flowos_parse_l3(b, off, proto, pkt);
+
+	r = flowos_parse_l3(b, off, proto, pkt);
+	if (tags) {
+		pkt->flags |= FLOWOS_PKT_VLAN;
+		pkt->vlan_id = vlan_id;
+	}
+	return r;
 }

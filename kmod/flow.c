@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flows: the table of each network namespace, their life cycle and their
+ * counters.
+ *
+ * A namespace costs nothing until it has a flow: its netfilter hooks are
+ * registered with the first flow and removed with the last.  Every
+ * change publishes a new classifier (classify.c); a deleted flow is freed
+ * after an RCU grace period, when no packet can still be counting on it.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "flowos.h"
+
+DEFINE_MUTEX(flowos_mutex);
+
+static unsigned int max_flows = 1024;
+module_param(max_flows, uint, 0644);
+MODULE_PARM_DESC(max_flows, "Most flows in one network namespace (default 1024)");
+
+static unsigned int flowos_net_id __read_mostly;
+
+struct flowos_net *flowos_pernet(const struct net *net)
+{
+	return net_generic(net, flowos_net_id);
+}
+
+/* Called with flowos_mutex held. */
+struct flowos_flow *flowos_flow_find(struct flowos_net *fn, const char *name)
+{
+	struct flowos_flow *flow;
+
+	list_for_each_entry(flow, &fn->flows, node)
+		if (!strcmp(flow->name, name))
+			return flow;
+	return NULL;
+}
+
+static void flow_free(struct flowos_flow *flow)
+{
+	free_percpu(flow->stats);
+	kfree(flow);
+}
+
+static void flow_free_rcu(struct rcu_head *head)
+{
+	flow_free(container_of(head, struct flowos_flow, rcu));
+}
+
+/*
+ * Build and publish the classifier for the namespace's flows as they are
+ * now.  On failure nothing changes.  Called with flowos_mutex held.
+ */
+static int publish_classifier(struct flowos_net *fn,
+			      struct netlink_ext_ack *extack)
+{
+	struct flowos_classifier *cls, *old;
+
+	cls = flowos_classifier_build(&fn->flows, extack);
+	if (IS_ERR(cls))
+		return PTR_ERR(cls);
+	old = rcu_replace_pointer(fn->cls, cls, lockdep_is_held(&flowos_mutex));
+	flowos_classifier_free_rcu(old);
+	fn->gen++;
+	return 0;
+}
+
+static struct flowos_flow *flow_alloc(const char *name, u32 priority,
+				      const struct flowos_match *match)
+{
+	struct flowos_flow *flow;
+	int cpu;
+
+	flow = kzalloc(sizeof(*flow), GFP_KERNEL);
+	if (!flow)
+		return NULL;
+	flow->stats = alloc_percpu(struct flowos_flow_stats);
+	if (!flow->stats) {
+		kfree(flow);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(flow->stats, cpu)->syncp);
+	strscpy(flow->name, name, sizeof(flow->name));
+	flow->priority = priority;
+	flow->match = *match;
+	return flow;
+}
+
+/**
+ * flowos_flow_create - add a flow to a namespace and start matching it
+ * @fn: the namespace's flows
+ * @name: the new flow's name
+ * @priority: its rank among overlapping flows
+ * @match: what it matches
+ * @extack: where to say why it failed
+ *
+ * The caller has checked that @name is valid and unused and that @match
+ * is consistent.  Called with flowos_mutex held.
+ */
+struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
+				       u32 priority,
+				       const struct flowos_match *match,
+				       struct netlink_ext_ack *extack)
+{
+	struct flowos_flow *flow;
+	int err;
+
+	if (fn->nflows >= max_flows) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "this namespace has max_flows flows already");
+		return ERR_PTR(-ENOSPC);
+	}
+	flow = flow_alloc(name, priority, match);
+	if (!flow)
+		return ERR_PTR(-ENOMEM);
+
+	/* Hooks first: with no classifier yet they match nothing. */
+	if (!fn->hooked) {
+		err = flowos_hook_register(fn);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(extack, "cannot register netfilter hooks");
+			goto free;
+		}
+	}
+
+	flow->id = fn->next_id;
+	list_add_tail(&flow->node, &fn->flows);
+	err = publish_classifier(fn, extack);
+	if (err) {
+		list_del(&flow->node);
+		goto unhook;
+	}
+	fn->next_id++;
+	fn->nflows++;
+	return flow;
+
+unhook:
+	if (!fn->nflows)
+		flowos_hook_unregister(fn);
+free:
+	flow_free(flow);
+	return ERR_PTR(err);
+}
+
+/**
+ * flowos_flow_delete - stop matching a flow and free it
+ * @fn: the namespace's flows
+ * @flow: the flow, freed after an RCU grace period
+ * @extack: where to say why it failed
+ *
+ * Fails only when the smaller classifier cannot be allocated; then the
+ * flow stays as it was.  Called with flowos_mutex held.
+ */
+int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
+		       struct netlink_ext_ack *extack)
+{
+	struct list_head *prev = flow->node.prev;
+	int err;
+
+	list_del(&flow->node);
+	err = publish_classifier(fn, extack);
+	if (err) {
+		list_add(&flow->node, prev);
+		return err;
+	}
+	if (!--fn->nflows)
+		flowos_hook_unregister(fn);
+	call_rcu(&flow->rcu, flow_free_rcu);
+	return 0;
+}
+
+/* Drop every flow of a namespace that is going away; cannot fail. */
+static void flows_flush(struct flowos_net *fn)
+{
+	struct flowos_flow *flow, *tmp;
+	struct flowos_classifier *old;
+
+	old = rcu_replace_pointer(fn->cls, NULL, lockdep_is_held(&flowos_mutex));
+	flowos_classifier_free_rcu(old);
+	if (fn->hooked)
+		flowos_hook_unregister(fn);
+	list_for_each_entry_safe(flow, tmp, &fn->flows, node) {
+		list_del(&flow->node);
+		call_rcu(&flow->rcu, flow_free_rcu);
+	}
+	fn->nflows = 0;
+	fn->gen++;
+}
+
+/* Sum a flow's per-CPU counters; exact, whatever the packet path does. */
+void flowos_flow_read_stats(const struct flowos_flow *flow,
+			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS])
+{
+	int cpu, d;
+
+	for (d = 0; d < FLOWOS_NDIRS; d++)
+		packets[d] = bytes[d] = 0;
+
+	for_each_possible_cpu(cpu) {
+		const struct flowos_flow_stats *s = per_cpu_ptr(flow->stats, cpu);
+		u64 p[FLOWOS_NDIRS], b[FLOWOS_NDIRS];
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (d = 0; d < FLOWOS_NDIRS; d++) {
+				p[d] = u64_stats_read(&s->packets[d]);
+				b[d] = u64_stats_read(&s->bytes[d]);
+			}
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		for (d = 0; d < FLOWOS_NDIRS; d++) {
+			packets[d] += p[d];
+			bytes[d] += b[d];
+		}
+	}
+}
+
+static int __net_init flowos_net_init(struct net *net)
+{
+	struct flowos_net *fn = flowos_pernet(net);
+
+	fn->net = net;
+	INIT_LIST_HEAD(&fn->flows);
+	fn->next_id = 1;
+	return 0;
+}
+
+static void __net_exit flowos_net_exit(struct net *net)
+{
+	mutex_lock(&flowos_mutex);
+	flows_flush(flowos_pernet(net));
+	mutex_unlock(&flowos_mutex);
+}
+
+static struct pernet_operations flowos_net_ops = {
+	.init = flowos_net_init,
+	.exit = flowos_net_exit,
+	.id = &flowos_net_id,
+	.size = sizeof(struct flowos_net),
+};
+
+int flowos_flow_init(void)
+{
+	return register_pernet_subsys(&flowos_net_ops);
+}
+
+void flowos_flow_exit(void)
+{
+	unregister_pernet_subsys(&flowos_net_ops);
+	/* Flows and classifiers freed by call_rcu must be gone first. */
+	rcu_barrier();
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet path: netfilter hooks that parse each packet, find its flow
+ * and count it.  Mirror mode: the verdict is always NF_ACCEPT; flowos
+ * never delays, changes or drops traffic here.
+ *
+ * Ingress runs in PRE_ROUTING right after defragmentation, so no flow
+ * ever sees a fragment of a packet that reassembles; egress runs in
+ * POST_ROUTING after source NAT, so it sees what goes on the wire.
+ */
+#include <linux/netdevice.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+
+#include "flowos.h"
+#include "classify.h"
+#include "parse.h"
+
+static void count(struct flowos_flow *flow, int dir, u32 len)
+{
+	struct flowos_flow_stats *s = this_cpu_ptr(flow->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->packets[dir]);
+	u64_stats_add(&s->bytes[dir], len);
+	u64_stats_update_end(&s->syncp);
+}
+
+static void pkt_to_key(const struct flowos_pkt *pkt, bool ingress,
+		       const struct nf_hook_state *state, struct flowos_key *key)
+{
+	const struct net_device *dev = ingress ? state->in : state->out;
+
+	memcpy(key->src, pkt->saddr, sizeof(key->src));
+	memcpy(key->dst, pkt->daddr, sizeof(key->dst));
+	key->ifindex = dev ? dev->ifindex : 0;
+	key->sport = pkt->sport;
+	key->dport = pkt->dport;
+	key->family = pkt->family;
+	key->proto = pkt->proto;
+	key->dir = ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT;
+	key->pad = 0;
+}
+
+/* Runs in softirq (ingress) or process context (egress), under RCU. */
+static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
+				const struct nf_hook_state *state)
+{
+	const struct flowos_net *fn = priv;
+	const struct flowos_classifier *cls = rcu_dereference(fn->cls);
+	const struct flowos_pkt_buf buf = { .skb = skb };
+	bool ingress = state->hook == NF_INET_PRE_ROUTING;
+	struct flowos_flow *flow;
+	struct flowos_pkt pkt;
+	struct flowos_key key;
+	__be16 proto;
+
+	if (!cls)
+		return NF_ACCEPT;
+	proto = state->pf == NFPROTO_IPV4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	if (flowos_parse_l3(&buf, skb_network_offset(skb), proto, &pkt))
+		return NF_ACCEPT;
+
+	pkt_to_key(&pkt, ingress, state, &key);
+	flow = flowos_classify(cls, &key);
+	if (flow)
+		count(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt.len);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops hook_ops_template[FLOWOS_NHOOKS] = {
+	{
+		.hook = flowos_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP_PRI_CONNTRACK_DEFRAG + 1,
+	}, {
+		.hook = flowos_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP_PRI_NAT_SRC + 1,
+	}, {
+		.hook = flowos_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP6_PRI_CONNTRACK_DEFRAG + 1,
+	}, {
+		.hook = flowos_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP6_PRI_NAT_SRC + 1,
+	},
+};
+
+/* Called with flowos_mutex held. */
+int flowos_hook_register(struct flowos_net *fn)
+{
+	int err, i;
+
+	err = nf_defrag_ipv4_enable(fn->net);
+	if (err)
+		return err;
+	err = nf_defrag_ipv6_enable(fn->net);
+	if (err)
+		goto defrag4;
+
+	memcpy(fn->hook_ops, hook_ops_template, sizeof(fn->hook_ops));
+	for (i = 0; i < FLOWOS_NHOOKS; i++)
+		fn->hook_ops[i].priv = fn;
+	err = nf_register_net_hooks(fn->net, fn->hook_ops, FLOWOS_NHOOKS);
+	if (err)
+		goto defrag6;
+	fn->hooked = true;
+	return 0;
+
+defrag6:
+	nf_defrag_ipv6_disable(fn->net);
+defrag4:
+	nf_defrag_ipv4_disable(fn->net);
+	return err;
+}
+
+/* Called with flowos_mutex held; returns once no hook runs any more. */
+void flowos_hook_unregister(struct flowos_net *fn)
+{
+	nf_unregister_net_hooks(fn->net, fn->hook_ops, FLOWOS_NHOOKS);
+	nf_defrag_ipv6_disable(fn->net);
+	nf_defrag_ipv4_disable(fn->net);
+	fn->hooked = false;
+}

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "flowos" generic netlink family (uapi/linux/flowos.h says what
+ * every command and attribute means).
+ *
+ * Types and ranges live in the policy; the rules that tie attributes
+ * together live in one place, match_from_attrs().  Every rejection says
+ * why in the extended ack and, where one attribute is to blame, points at
+ * it.  A rejected request changes nothing.
+ */
+#include <linux/ctype.h>
+#include <linux/netdevice.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "flowos.h"
+
+static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
+	[FLOWOS_A_FLOW_NAME] = { .type = NLA_NUL_STRING,
+				 .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_FLOW_ID] = { .type = NLA_REJECT },
+	[FLOWOS_A_FLOW_FAMILY] = { .type = NLA_U8 },
+	[FLOWOS_A_FLOW_PROTO] = { .type = NLA_U8 },
+	[FLOWOS_A_FLOW_SRC] = NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[FLOWOS_A_FLOW_SRC_PREFIX] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FLOWOS_A_FLOW_DST] = NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[FLOWOS_A_FLOW_DST_PREFIX] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FLOWOS_A_FLOW_SPORT_MIN] = { .type = NLA_U16 },
+	[FLOWOS_A_FLOW_SPORT_MAX] = { .type = NLA_U16 },
+	[FLOWOS_A_FLOW_DPORT_MIN] = { .type = NLA_U16 },
+	[FLOWOS_A_FLOW_DPORT_MAX] = { .type = NLA_U16 },
+	[FLOWOS_A_FLOW_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FLOWOS_A_FLOW_DIR] = NLA_POLICY_RANGE(NLA_U8, FLOWOS_DIR_IN,
+					       FLOWOS_DIR_BOTH),
+	[FLOWOS_A_FLOW_PRIORITY] = { .type = NLA_U32 },
+	[FLOWOS_A_FLOW_STATS] = { .type = NLA_REJECT },
+};
+
+static struct genl_family flowos_nl_family;
+
+enum flowos_nl_mcgrp { FLOWOS_NLGRP_EVENTS };
+
+static const struct genl_multicast_group flowos_nl_mcgrps[] = {
+	[FLOWOS_NLGRP_EVENTS] = { .name = FLOWOS_MCGRP_EVENTS },
+};
+
+static bool valid_name(const char *name)
+{
+	if (!*name)
+		return false;
+	for (; *name; name++)
+		if (!isalnum(*name) && !strchr("_.-", *name))
+			return false;
+	return true;
+}
+
+/* An address attribute and its prefix into @addr / @len. */
+static int parse_addr(struct nlattr **tb, int attr, int prefix_attr, u8 family,
+		      __be32 *addr, u8 *len, struct netlink_ext_ack *extack)
+{
+	unsigned int size = family == AF_INET6 ? 16 : 4;
+
+	if (!tb[attr]) {
+		if (tb[prefix_attr]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[prefix_attr],
+					    "a prefix length needs an address");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!family) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[attr],
+				    "an address needs the family (ip or ip6)");
+		return -EINVAL;
+	}
+	if (nla_len(tb[attr]) != size) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[attr],
+				    "address length does not match the family");
+		return -EINVAL;
+	}
+	nla_memcpy(addr, tb[attr], size);
+	*len = tb[prefix_attr] ? nla_get_u8(tb[prefix_attr]) : size * 8;
+	if (*len > size * 8) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[prefix_attr],
+				    "prefix length longer than the address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A port range: MIN alone is one port; MAX needs MIN; MIN <= MAX. */
+static int parse_ports(struct nlattr **tb, int min_attr, u8 proto_present,
+		       u8 proto, u16 *min, u16 *max,
+		       struct netlink_ext_ack *extack)
+{
+	int max_attr = min_attr + 1;
+
+	if (!tb[min_attr]) {
+		if (tb[max_attr]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[max_attr],
+					    "a port range needs its lower end");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!proto_present || (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[min_attr],
+				    "matching ports needs proto tcp or udp");
+		return -EINVAL;
+	}
+	*min = nla_get_u16(tb[min_attr]);
+	*max = tb[max_attr] ? nla_get_u16(tb[max_attr]) : *min;
+	if (*min > *max) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[max_attr],
+				    "port range is reversed (min > max)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The match of a new flow, with every rule that ties attributes together.
+ * Called with flowos_mutex held (for the device lookup to be meaningful).
+ */
+static int match_from_attrs(struct net *net, struct nlattr **tb,
+			    struct flowos_match *m,
+			    struct netlink_ext_ack *extack)
+{
+	int attr, err;
+
+	memset(m, 0, sizeof(*m));
+	for (attr = FLOWOS_A_FLOW_FAMILY; attr <= FLOWOS_A_FLOW_PRIORITY; attr++)
+		if (tb[attr])
+			m->present |= BIT(attr);
+
+	if (tb[FLOWOS_A_FLOW_FAMILY]) {
+		m->family = nla_get_u8(tb[FLOWOS_A_FLOW_FAMILY]);
+		if (m->family != AF_INET && m->family != AF_INET6) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_FAMILY],
+					    "family must be AF_INET or AF_INET6");
+			return -EINVAL;
+		}
+	}
+	if (tb[FLOWOS_A_FLOW_PROTO])
+		m->proto = nla_get_u8(tb[FLOWOS_A_FLOW_PROTO]);
+
+	err = parse_addr(tb, FLOWOS_A_FLOW_SRC, FLOWOS_A_FLOW_SRC_PREFIX,
+			 m->family, m->src, &m->src_len, extack);
+	if (!err)
+		err = parse_addr(tb, FLOWOS_A_FLOW_DST, FLOWOS_A_FLOW_DST_PREFIX,
+				 m->family, m->dst, &m->dst_len, extack);
+	if (!err)
+		err = parse_ports(tb, FLOWOS_A_FLOW_SPORT_MIN,
+				  !!tb[FLOWOS_A_FLOW_PROTO], m->proto,
+				  &m->sport_min, &m->sport_max, extack);
+	if (!err)
+		err = parse_ports(tb, FLOWOS_A_FLOW_DPORT_MIN,
+				  !!tb[FLOWOS_A_FLOW_PROTO], m->proto,
+				  &m->dport_min, &m->dport_max, extack);
+	if (err)
+		return err;
+
+	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
+		m->ifindex = nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]);
+		if (!__dev_get_by_index(net, m->ifindex)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_IFINDEX],
+					    "no such device in this namespace");
+			return -ENODEV;
+		}
+	}
+	m->dir = tb[FLOWOS_A_FLOW_DIR] ? nla_get_u8(tb[FLOWOS_A_FLOW_DIR]) :
+					 FLOWOS_DIR_IN;
+	return 0;
+}
+
+static int put_match(struct sk_buff *skb, const struct flowos_match *m)
+{
+	unsigned int size = m->family == AF_INET6 ? 16 : 4;
+
+#define PUT_IF(attr, put) (FLOWOS_MATCH_HAS(m, attr) && (put))
+	if (PUT_IF(FLOWOS_A_FLOW_FAMILY,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_FAMILY, m->family)) ||
+	    PUT_IF(FLOWOS_A_FLOW_PROTO,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_PROTO, m->proto)) ||
+	    PUT_IF(FLOWOS_A_FLOW_SRC,
+		   nla_put(skb, FLOWOS_A_FLOW_SRC, size, m->src) ||
+		   nla_put_u8(skb, FLOWOS_A_FLOW_SRC_PREFIX, m->src_len)) ||
+	    PUT_IF(FLOWOS_A_FLOW_DST,
+		   nla_put(skb, FLOWOS_A_FLOW_DST, size, m->dst) ||
+		   nla_put_u8(skb, FLOWOS_A_FLOW_DST_PREFIX, m->dst_len)) ||
+	    PUT_IF(FLOWOS_A_FLOW_SPORT_MIN,
+		   nla_put_u16(skb, FLOWOS_A_FLOW_SPORT_MIN, m->sport_min) ||
+		   nla_put_u16(skb, FLOWOS_A_FLOW_SPORT_MAX, m->sport_max)) ||
+	    PUT_IF(FLOWOS_A_FLOW_DPORT_MIN,
+		   nla_put_u16(skb, FLOWOS_A_FLOW_DPORT_MIN, m->dport_min) ||
+		   nla_put_u16(skb, FLOWOS_A_FLOW_DPORT_MAX, m->dport_max)) ||
+	    PUT_IF(FLOWOS_A_FLOW_IFINDEX,
+		   nla_put_u32(skb, FLOWOS_A_FLOW_IFINDEX, m->ifindex)) ||
+	    nla_put_u8(skb, FLOWOS_A_FLOW_DIR, m->dir))
+		return -EMSGSIZE;
+#undef PUT_IF
+	return 0;
+}
+
+static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
+{
+	u64 packets[FLOWOS_NDIRS], bytes[FLOWOS_NDIRS];
+	struct nlattr *nest;
+
+	flowos_flow_read_stats(flow, packets, bytes);
+	nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_IN,
+			      packets[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_IN,
+			      bytes[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_OUT,
+			      packets[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_OUT,
+			      bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One flow as a message of @cmd.  Called with flowos_mutex held. */
+static int fill_flow(struct sk_buff *skb, const struct flowos_flow *flow,
+		     u32 portid, u32 seq, int flags, u8 cmd,
+		     struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &flowos_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (nla_put_string(skb, FLOWOS_A_FLOW_NAME, flow->name) ||
+	    nla_put_u32(skb, FLOWOS_A_FLOW_ID, flow->id))
+		goto cancel;
+	if (cmd != FLOWOS_CMD_FLOW_DEL &&
+	    (nla_put_u32(skb, FLOWOS_A_FLOW_PRIORITY, flow->priority) ||
+	     put_match(skb, &flow->match) || put_stats(skb, flow)))
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ * An event about @flow for the "events" group, or NULL when nobody
+ * listens (or memory is short: events are best effort).  Built before a
+ * deletion, since the flow may be freed as soon as it is deleted.
+ * Called with flowos_mutex held.
+ */
+static struct sk_buff *flow_event(struct flowos_net *fn,
+				  const struct flowos_flow *flow, u8 cmd)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&flowos_nl_family, fn->net, FLOWOS_NLGRP_EVENTS))
+		return NULL;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (skb && fill_flow(skb, flow, 0, 0, 0, cmd, NULL)) {
+		nlmsg_free(skb);
+		skb = NULL;
+	}
+	return skb;
+}
+
+static void send_event(struct flowos_net *fn, struct sk_buff *skb)
+{
+	if (skb)
+		genlmsg_multicast_netns(&flowos_nl_family, fn->net, skb, 0,
+					FLOWOS_NLGRP_EVENTS, GFP_KERNEL);
+}
+
+static int reply_flow(struct genl_info *info, const struct flowos_flow *flow)
+{
+	struct sk_buff *skb;
+	int err;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	err = fill_flow(skb, flow, info->snd_portid, info->snd_seq, 0,
+			FLOWOS_CMD_FLOW_GET, NULL);
+	if (err) {
+		nlmsg_free(skb);
+		return err;
+	}
+	return genlmsg_reply(skb, info);
+}
+
+/*
+ * Run @act on the flow the request names, under flowos_mutex, or fail
+ * with ENOENT saying so.  (Not genl pre_doit: its signature changed
+ * between 6.1 and 6.2, and one helper reads as well.)
+ */
+static int on_named_flow(struct genl_info *info,
+			 int (*act)(struct flowos_net *fn,
+				    struct flowos_flow *flow,
+				    struct genl_info *info))
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct nlattr *attr = info->attrs[FLOWOS_A_FLOW_NAME];
+	struct flowos_flow *flow;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_FLOW_NAME))
+		return -EINVAL;
+
+	mutex_lock(&flowos_mutex);
+	flow = flowos_flow_find(fn, nla_data(attr));
+	if (flow) {
+		err = act(fn, flow, info);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no flow of this name");
+		err = -ENOENT;
+	}
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
+static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct flowos_flow *flow;
+	struct flowos_match match;
+	const char *name;
+	u32 priority;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_FLOW_NAME))
+		return -EINVAL;
+	name = nla_data(tb[FLOWOS_A_FLOW_NAME]);
+	if (!valid_name(name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_NAME],
+				    "a flow name is letters, digits, '_', '.' and '-'");
+		return -EINVAL;
+	}
+	priority = tb[FLOWOS_A_FLOW_PRIORITY] ?
+		   nla_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]) : 0;
+
+	mutex_lock(&flowos_mutex);
+	if (flowos_flow_find(fn, name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_NAME],
+				    "a flow of this name exists");
+		err = -EEXIST;
+		goto unlock;
+	}
+	err = match_from_attrs(fn->net, tb, &match, info->extack);
+	if (err)
+		goto unlock;
+	flow = flowos_flow_create(fn, name, priority, &match, info->extack);
+	if (IS_ERR(flow)) {
+		err = PTR_ERR(flow);
+		goto unlock;
+	}
+	send_event(fn, flow_event(fn, flow, FLOWOS_CMD_FLOW_NEW));
+	err = reply_flow(info, flow);
+unlock:
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
+static int delete_flow(struct flowos_net *fn, struct flowos_flow *flow,
+		       struct genl_info *info)
+{
+	struct sk_buff *event = flow_event(fn, flow, FLOWOS_CMD_FLOW_DEL);
+	int err;
+
+	err = flowos_flow_delete(fn, flow, info->extack);
+	if (err)
+		nlmsg_free(event);
+	else
+		send_event(fn, event);
+	return err;
+}
+
+static int get_flow(struct flowos_net *fn, struct flowos_flow *flow,
+		    struct genl_info *info)
+{
+	return reply_flow(info, flow);
+}
+
+static int flow_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return on_named_flow(info, delete_flow);
+}
+
+static int flow_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return on_named_flow(info, get_flow);
+}
+
+/*
+ * Flows in id order (the list is oldest first); cb->args[0] is the last
+ * id sent, so a dump resumes where it stopped even if flows come and go.
+ */
+static int flow_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct flowos_net *fn = flowos_pernet(sock_net(skb->sk));
+	struct flowos_flow *flow;
+	int err = 0;
+
+	mutex_lock(&flowos_mutex);
+	cb->seq = fn->gen;
+	list_for_each_entry(flow, &fn->flows, node) {
+		if (flow->id <= cb->args[0])
+			continue;
+		err = fill_flow(skb, flow, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				FLOWOS_CMD_FLOW_GET, cb);
+		if (err)
+			break;
+		cb->args[0] = flow->id;
+	}
+	mutex_unlock(&flowos_mutex);
+	/* A full message: come back for the rest. */
+	return err == -EMSGSIZE ? skb->len : err;
+}
+
+static const struct genl_small_ops flowos_nl_ops[] = {
+	{
+		.cmd = FLOWOS_CMD_FLOW_NEW,
+		.doit = flow_new_doit,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = FLOWOS_CMD_FLOW_DEL,
+		.doit = flow_del_doit,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = FLOWOS_CMD_FLOW_GET,
+		.doit = flow_get_doit,
+		.dumpit = flow_get_dumpit,
+	},
+};
+
+static struct genl_family flowos_nl_family __ro_after_init = {
+	.name = FLOWOS_FAMILY_NAME,
+	.version = FLOWOS_FAMILY_VERSION,
+	.maxattr = FLOWOS_A_FLOW_MAX,
+	.policy = flow_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.small_ops = flowos_nl_ops,
+	.n_small_ops = ARRAY_SIZE(flowos_nl_ops),
+	.resv_start_op = FLOWOS_CMD_MAX + 1,
+	.mcgrps = flowos_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(flowos_nl_mcgrps),
+};
+
+int __init flowos_netlink_init(void)
+{
+	return genl_register_family(&flowos_nl_family);
+}
+
+void flowos_netlink_exit(void)
+{
+	genl_unregister_family(&flowos_nl_family);
+}
