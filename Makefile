@@ -100,6 +100,7 @@ install: modules
 clean:
 	rm -rf build
 	$(MAKE) -C selftests/unit clean
+	$(MAKE) -C selftests/lib clean
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d clean || exit 1; done
 
 FORCE:

@@ -17,7 +17,8 @@ TAINT_UNSIGNED=$((1 << 13))
 
 # ktest DESCRIPTION COMMAND [ARG...]: one KTAP result for one command.
 # Use this, not ktap_test_result, which expands its command unquoted and
-# so splits any argument holding a space.
+# so splits any argument holding a space.  ktap_helpers.sh also echoes
+# descriptions unquoted: never put a glob character ("*") in one.
 ktest() {
 	local desc=$1
 
@@ -51,6 +52,46 @@ dmesg_mark() {
 
 dmesg_since_mark() {
 	dmesg | sed -n "/$FLOWOS_DMESG_MARK/,\$p" | tail -n +2
+}
+
+# The selftests' own netlink client (selftests/lib/flowos_nl.c).
+FLOWOS_NL=$FLOWOS_REPO/build/selftests/flowos_nl
+
+# flowos_load: load flowos.ko and the modules it needs.
+flowos_load() {
+	local dep
+
+	for dep in $(modinfo -F depends "$FLOWOS_KO" | tr ',' ' '); do
+		modprobe "$dep" || return 1
+	done
+	insmod "$FLOWOS_KO"
+}
+
+# expect_eq DESCRIPTION GOT WANT: one KTAP result, saying both on failure.
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ktap_test_pass "$1"
+	else
+		ktap_print_msg "got '$2', want '$3'"
+		ktap_test_fail "$1"
+	fi
+}
+
+# flow_stat NETNS FLOW KEY: one value of "flowos_nl get FLOW" in NETNS.
+flow_stat() {
+	ip netns exec "$1" "$FLOWOS_NL" get "$2" | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
+# slowwait SECONDS COMMAND...: retry COMMAND every 0.1s until it succeeds
+# or SECONDS pass (as the kernel's net/lib.sh does).  Never a bare sleep.
+slowwait() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
 }
 
 # flowos_unload: remove flowos if loaded; true when it is gone.

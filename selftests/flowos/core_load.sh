@@ -21,7 +21,7 @@ ktest "flowos.ko is built for $(uname -r)" \
 	test "$(modinfo -F vermagic "$FLOWOS_KO" | cut -d' ' -f1)" = "$(uname -r)"
 
 dmesg_mark load
-ktest "insmod flowos.ko succeeds" insmod "$FLOWOS_KO"
+ktest "insmod flowos.ko succeeds" flowos_load
 
 ktest "the module is live" \
 	test "$(cat /sys/module/flowos/initstate 2>/dev/null)" = live

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowos_nl: the selftests' own client of the flowos netlink family, on
+ * libnl-genl-3.  It shares nothing with flowctl but the uapi header, so
+ * a flowctl bug cannot hide a kernel bug, nor the other way round.
+ *
+ *   flowos_nl new NAME [family 4|6] [proto N] [src ADDR[/LEN]]
+ *                 [dst ADDR[/LEN]] [sport LO[-HI]] [dport LO[-HI]]
+ *                 [dev IFNAME] [dir in|out|both] [prio N]
+ *   flowos_nl del NAME
+ *   flowos_nl get NAME
+ *   flowos_nl dump
+ *   flowos_nl monitor COUNT SECONDS
+ *
+ * Prints one "key=value ..." line per flow in a reply.  monitor joins the
+ * "events" group, says "ready" on stderr, prints COUNT events, each line
+ * starting with "event=new" or "event=del", and fails if they do not
+ * come within SECONDS.  On a kernel
+ * error prints "error: STRERROR: EXTACK-MESSAGE" and exits 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include <linux/flowos.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static char extack_msg[256];
+static int kernel_err;
+static int events_left = -1;	/* monitor: events still to print */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: flowos_nl new|del|get NAME [MATCH...] | dump | monitor COUNT SECONDS\n");
+	exit(2);
+}
+
+static void print_flow(struct nlattr **tb)
+{
+	static const char *const stats_names[] = {
+		[FLOWOS_A_STATS_PACKETS_IN] = "packets_in",
+		[FLOWOS_A_STATS_BYTES_IN] = "bytes_in",
+		[FLOWOS_A_STATS_PACKETS_OUT] = "packets_out",
+		[FLOWOS_A_STATS_BYTES_OUT] = "bytes_out",
+	};
+	struct nlattr *st[FLOWOS_A_STATS_MAX + 1];
+	char addr[INET6_ADDRSTRLEN];
+	int i;
+
+	printf("name=%s", nla_get_string(tb[FLOWOS_A_FLOW_NAME]));
+	if (tb[FLOWOS_A_FLOW_ID])
+		printf(" id=%u", nla_get_u32(tb[FLOWOS_A_FLOW_ID]));
+	if (tb[FLOWOS_A_FLOW_PRIORITY])
+		printf(" prio=%u", nla_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	if (tb[FLOWOS_A_FLOW_FAMILY])
+		printf(" family=%u", nla_get_u8(tb[FLOWOS_A_FLOW_FAMILY]));
+	if (tb[FLOWOS_A_FLOW_PROTO])
+		printf(" proto=%u", nla_get_u8(tb[FLOWOS_A_FLOW_PROTO]));
+	for (i = FLOWOS_A_FLOW_SRC; i <= FLOWOS_A_FLOW_DST; i += 2) {
+		if (!tb[i])
+			continue;
+		inet_ntop(nla_len(tb[i]) == 16 ? AF_INET6 : AF_INET,
+			  nla_data(tb[i]), addr, sizeof(addr));
+		printf(" %s=%s/%u", i == FLOWOS_A_FLOW_SRC ? "src" : "dst",
+		       addr, nla_get_u8(tb[i + 1]));
+	}
+	if (tb[FLOWOS_A_FLOW_SPORT_MIN])
+		printf(" sport=%u-%u", nla_get_u16(tb[FLOWOS_A_FLOW_SPORT_MIN]),
+		       nla_get_u16(tb[FLOWOS_A_FLOW_SPORT_MAX]));
+	if (tb[FLOWOS_A_FLOW_DPORT_MIN])
+		printf(" dport=%u-%u", nla_get_u16(tb[FLOWOS_A_FLOW_DPORT_MIN]),
+		       nla_get_u16(tb[FLOWOS_A_FLOW_DPORT_MAX]));
+	if (tb[FLOWOS_A_FLOW_IFINDEX])
+		printf(" ifindex=%u", nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
+	if (tb[FLOWOS_A_FLOW_DIR])
+		printf(" dir=%u", nla_get_u8(tb[FLOWOS_A_FLOW_DIR]));
+	if (tb[FLOWOS_A_FLOW_STATS] &&
+	    !nla_parse_nested(st, FLOWOS_A_STATS_MAX, tb[FLOWOS_A_FLOW_STATS],
+			      NULL)) {
+		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_BYTES_OUT; i++)
+			if (st[i])
+				printf(" %s=%" PRIu64, stats_names[i],
+				       (uint64_t)nla_get_u64(st[i]));
+	}
+	printf("\n");
+}
+
+static int on_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[FLOWOS_A_FLOW_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	if (genlmsg_parse(nlh, 0, tb, FLOWOS_A_FLOW_MAX, NULL) ||
+	    !tb[FLOWOS_A_FLOW_NAME]) {
+		fprintf(stderr, "flowos_nl: malformed reply\n");
+		return NL_STOP;
+	}
+	if (events_left >= 0) {
+		struct genlmsghdr *gh = nlmsg_data(nlh);
+
+		printf("event=%s ", gh->cmd == FLOWOS_CMD_FLOW_NEW ? "new" :
+		       gh->cmd == FLOWOS_CMD_FLOW_DEL ? "del" : "other");
+		events_left--;
+	}
+	print_flow(tb);
+	fflush(stdout);
+	return NL_OK;
+}
+
+/* Keep the kernel's error and its extended-ack message. */
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)err - 1;
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - sizeof(*err);
+	struct nlattr *attrs = (struct nlattr *)(err + 1), *a;
+	int rem;
+
+	kernel_err = err->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	nla_for_each_attr(a, attrs, len, rem)
+		if (nla_type(a) == NLMSGERR_ATTR_MSG)
+			snprintf(extack_msg, sizeof(extack_msg), "%s",
+				 (char *)nla_data(a));
+	return NL_STOP;
+}
+
+static int parse_u(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return errno || *end || end == s || *out > max ? -1 : 0;
+}
+
+static void put_addr(struct nl_msg *msg, int attr, const char *arg)
+{
+	char buf[INET6_ADDRSTRLEN + 5], *slash;
+	unsigned char addr[16];
+	unsigned long len;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		nla_put(msg, attr, 4, addr);
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		nla_put(msg, attr, 16, addr);
+	else
+		usage();
+	if (slash) {
+		if (parse_u(slash, 255, &len))
+			usage();
+		nla_put_u8(msg, attr + 1, len);
+	}
+}
+
+static void put_ports(struct nl_msg *msg, int attr, const char *arg)
+{
+	unsigned long lo, hi;
+	char buf[32], *dash;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (parse_u(buf, 65535, &lo) || (dash && parse_u(dash, 65535, &hi)))
+		usage();
+	nla_put_u16(msg, attr, lo);
+	if (dash)
+		nla_put_u16(msg, attr + 1, hi);
+}
+
+static void put_match(struct nl_msg *msg, int argc, char **argv)
+{
+	unsigned long v;
+	int i;
+
+	for (i = 0; i + 1 < argc; i += 2) {
+		const char *k = argv[i], *val = argv[i + 1];
+
+		if (!strcmp(k, "family") && !parse_u(val, 6, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_FAMILY,
+				   v == 6 ? AF_INET6 : v == 4 ? AF_INET : v);
+		else if (!strcmp(k, "proto") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_PROTO, v);
+		else if (!strcmp(k, "src"))
+			put_addr(msg, FLOWOS_A_FLOW_SRC, val);
+		else if (!strcmp(k, "dst"))
+			put_addr(msg, FLOWOS_A_FLOW_DST, val);
+		else if (!strcmp(k, "sport"))
+			put_ports(msg, FLOWOS_A_FLOW_SPORT_MIN, val);
+		else if (!strcmp(k, "dport"))
+			put_ports(msg, FLOWOS_A_FLOW_DPORT_MIN, val);
+		else if (!strcmp(k, "dev"))
+			nla_put_u32(msg, FLOWOS_A_FLOW_IFINDEX,
+				    if_nametoindex(val) ?: (parse_u(val, ~0U, &v) ? 0 : v));
+		else if (!strcmp(k, "dir") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_DIR, v);
+		else if (!strcmp(k, "dir"))
+			nla_put_u8(msg, FLOWOS_A_FLOW_DIR,
+				   !strcmp(val, "out") ? FLOWOS_DIR_OUT :
+				   !strcmp(val, "both") ? FLOWOS_DIR_BOTH :
+				   FLOWOS_DIR_IN);
+		else if (!strcmp(k, "prio") && !parse_u(val, ~0U, &v))
+			nla_put_u32(msg, FLOWOS_A_FLOW_PRIORITY, v);
+		else
+			usage();
+	}
+	if (i != argc)
+		usage();
+}
+
+/* Print @count events of the "events" group, within @seconds. */
+static int monitor(struct nl_sock *sk, int count, int seconds)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	time_t deadline = time(NULL) + seconds;
+	int grp;
+
+	grp = genl_ctrl_resolve_grp(sk, FLOWOS_FAMILY_NAME, FLOWOS_MCGRP_EVENTS);
+	if (grp < 0 || nl_socket_add_membership(sk, grp)) {
+		fprintf(stderr, "flowos_nl: cannot join the events group\n");
+		return 1;
+	}
+	nl_socket_disable_seq_check(sk);
+	setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
+	fprintf(stderr, "ready\n");
+	events_left = count;
+	while (events_left > 0 && time(NULL) < deadline)
+		nl_recvmsgs_default(sk);
+	return events_left > 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nl_sock *sk;
+	struct nl_msg *msg;
+	int family, cmd, flags = NLM_F_ACK, one = 1, err;
+
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "new") && argc >= 3)
+		cmd = FLOWOS_CMD_FLOW_NEW;
+	else if (!strcmp(argv[1], "del") && argc == 3)
+		cmd = FLOWOS_CMD_FLOW_DEL;
+	else if (!strcmp(argv[1], "get") && argc == 3)
+		cmd = FLOWOS_CMD_FLOW_GET;
+	else if (!strcmp(argv[1], "dump") && argc == 2)
+		cmd = FLOWOS_CMD_FLOW_GET, flags |= NLM_F_DUMP;
+	else if (!strcmp(argv[1], "monitor") && argc == 4)
+		cmd = 0;
+	else
+		usage();
+
+	sk = nl_socket_alloc();
+	if (!sk || genl_connect(sk)) {
+		fprintf(stderr, "flowos_nl: cannot open a generic netlink socket\n");
+		return 1;
+	}
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+		   sizeof(one));
+	family = genl_ctrl_resolve(sk, FLOWOS_FAMILY_NAME);
+	if (family < 0) {
+		fprintf(stderr, "flowos_nl: no flowos family (module not loaded?)\n");
+		return 1;
+	}
+	if (!cmd)
+		return monitor(sk, atoi(argv[2]), atoi(argv[3]));
+
+	msg = nlmsg_alloc();
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+				 flags, cmd, FLOWOS_FAMILY_VERSION))
+		return 1;
+	if (argc >= 3)
+		nla_put_string(msg, FLOWOS_A_FLOW_NAME, argv[2]);
+	if (cmd == FLOWOS_CMD_FLOW_NEW)
+		put_match(msg, argc - 3, argv + 3);
+
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
+	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, NULL);
+	err = nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	if (err < 0) {
+		fprintf(stderr, "flowos_nl: send: %s\n", nl_geterror(err));
+		return 1;
+	}
+	nl_recvmsgs_default(sk);
+	if (kernel_err) {
+		fflush(stdout);
+		fprintf(stderr, "error: %s%s%s\n", strerror(-kernel_err),
+			*extack_msg ? ": " : "", extack_msg);
+		return 1;
+	}
+	nl_socket_free(sk);
+	return 0;
+}
