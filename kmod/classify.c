@@ -169,11 +169,11 @@ static struct cls_group *group_of(struct cls_group *groups, u32 *n,
 }
 
 /* Call @fn for every (mask, masked key) entry that @flow expands to. */
-static void for_each_flow_entry(struct flowos_flow *flow,
-				void (*fn)(void *arg, struct flowos_flow *flow,
-					   const struct flowos_key *key,
-					   const struct flowos_key *mask),
-				void *arg)
+static void expand_flow(struct flowos_flow *flow,
+			void (*fn)(void *arg, struct flowos_flow *flow,
+				   const struct flowos_key *key,
+				   const struct flowos_key *mask),
+			void *arg)
 {
 	struct port_prefix sp[MAX_PORT_PREFIXES], dp[MAX_PORT_PREFIXES];
 	unsigned int nsp, ndp, i, j;
@@ -302,7 +302,7 @@ struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 	ctx.groups = cls->groups;
 	ctx.seed = cls->seed;
 	list_for_each_entry(flow, flows, node)
-		for_each_flow_entry(flow, build_entry, &ctx);
+		expand_flow(flow, build_entry, &ctx);
 	cls->ngroups = ctx.ngroups;
 	err = alloc_groups(cls);
 	if (err) {
@@ -312,7 +312,7 @@ struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 
 	ctx.fill = true;
 	list_for_each_entry(flow, flows, node)
-		for_each_flow_entry(flow, build_entry, &ctx);
+		expand_flow(flow, build_entry, &ctx);
 	sort(cls->groups, cls->ngroups, sizeof(cls->groups[0]), group_cmp, NULL);
 	return cls;
 }

@@ -15,6 +15,7 @@
 
 #include "flowos.h"
 
+/* Serializes every change of configuration; see flowos.h. */
 DEFINE_MUTEX(flowos_mutex);
 
 static unsigned int max_flows = 1024;
@@ -197,8 +198,8 @@ void flowos_flow_read_stats(const struct flowos_flow *flow,
 {
 	int cpu, d;
 
-	for (d = 0; d < FLOWOS_NDIRS; d++)
-		packets[d] = bytes[d] = 0;
+	memset(packets, 0, FLOWOS_NDIRS * sizeof(*packets));
+	memset(bytes, 0, FLOWOS_NDIRS * sizeof(*bytes));
 
 	for_each_possible_cpu(cpu) {
 		const struct flowos_flow_stats *s = per_cpu_ptr(flow->stats, cpu);

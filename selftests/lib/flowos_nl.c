@@ -20,7 +20,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +43,11 @@ static char extack_msg[256];
 static int kernel_err;
 static int events_left = -1;	/* monitor: events still to print */
 
-static void usage(void)
+static void bad_usage(void)
 {
-	fprintf(stderr, "usage: flowos_nl new|del|get NAME [MATCH...] | dump | monitor COUNT SECONDS\n");
+	fputs("usage: flowos_nl new|del|get NAME [MATCH...]\n"
+	      "       flowos_nl dump\n"
+	      "       flowos_nl monitor COUNT SECONDS\n", stderr);
 	exit(2);
 }
 
@@ -94,8 +95,8 @@ static void print_flow(struct nlattr **tb)
 			      NULL)) {
 		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_BYTES_OUT; i++)
 			if (st[i])
-				printf(" %s=%" PRIu64, stats_names[i],
-				       (uint64_t)nla_get_u64(st[i]));
+				printf(" %s=%llu", stats_names[i],
+				       (unsigned long long)nla_get_u64(st[i]));
 	}
 	printf("\n");
 }
@@ -164,10 +165,10 @@ static void put_addr(struct nl_msg *msg, int attr, const char *arg)
 	else if (inet_pton(AF_INET6, buf, addr) == 1)
 		nla_put(msg, attr, 16, addr);
 	else
-		usage();
+		bad_usage();
 	if (slash) {
 		if (parse_u(slash, 255, &len))
-			usage();
+			bad_usage();
 		nla_put_u8(msg, attr + 1, len);
 	}
 }
@@ -182,7 +183,7 @@ static void put_ports(struct nl_msg *msg, int attr, const char *arg)
 	if (dash)
 		*dash++ = '\0';
 	if (parse_u(buf, 65535, &lo) || (dash && parse_u(dash, 65535, &hi)))
-		usage();
+		bad_usage();
 	nla_put_u16(msg, attr, lo);
 	if (dash)
 		nla_put_u16(msg, attr + 1, hi);
@@ -222,10 +223,10 @@ static void put_match(struct nl_msg *msg, int argc, char **argv)
 		else if (!strcmp(k, "prio") && !parse_u(val, ~0U, &v))
 			nla_put_u32(msg, FLOWOS_A_FLOW_PRIORITY, v);
 		else
-			usage();
+			bad_usage();
 	}
 	if (i != argc)
-		usage();
+		bad_usage();
 }
 
 /* Print @count events of the "events" group, within @seconds. */
@@ -257,7 +258,7 @@ int main(int argc, char **argv)
 	int family, cmd, flags = NLM_F_ACK, one = 1, err;
 
 	if (argc < 2)
-		usage();
+		bad_usage();
 	if (!strcmp(argv[1], "new") && argc >= 3)
 		cmd = FLOWOS_CMD_FLOW_NEW;
 	else if (!strcmp(argv[1], "del") && argc == 3)
@@ -269,7 +270,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "monitor") && argc == 4)
 		cmd = 0;
 	else
-		usage();
+		bad_usage();
 
 	sk = nl_socket_alloc();
 	if (!sk || genl_connect(sk)) {
