@@ -86,7 +86,7 @@ demo:
 	scripts/deps.sh
 	$(MAKE) demo-run
 
-demo-run: modules
+demo-run: modules tools ksrc
 	scripts/vm --kernel $(KVER) -- $(REPO)/scripts/demo-guest.sh $(BUILD)
 
 lint: ksrc

@@ -1,24 +1,54 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The guest half of "make demo": load flowos and show that it is live.
-# Later issues grow this into flows, PMs and real traffic.
+# The guest half of "make demo": two network namespaces joined by veth,
+# flows created with flowctl, real traffic, and the counts a user sees.
 set -eu
 
-BUILD=${1:?usage: demo-guest.sh BUILD_DIR}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export FLOWOS_REPO=$REPO
+export KSFT_DIR=$REPO/build/ksrc/tools/testing/selftests
+export FLOWOS_BUILD=${1:?usage: demo-guest.sh BUILD_DIR}
+# veth_pair and flowos_load, as the selftests use them.
+. "$REPO/selftests/lib.sh"
+PATH=$REPO/tools/flowctl:$PATH
 
 say() { printf '\n== %s\n' "$*"; }
 run() { echo "# $*"; "$@"; }
 
 say "flowos demo on $(uname -sr)"
-run insmod "$BUILD/kmod/flowos.ko"
-run grep flowos /proc/modules
-say "/sys/kernel/flowos, readable by any scraper"
-run ls /sys/kernel/flowos
+flowos_load
 run cat /sys/kernel/flowos/version
-say "the kernel log"
-dmesg | grep 'flowos:'
-say "unload"
+veth_pair client server
+echo "namespaces: client (10.0.0.1) <-> server (10.0.0.2)"
+
+say "flows in the server's namespace"
+run flowctl -n server create web dport 80 proto tcp
+run flowctl -n server create pings ip proto icmp dir both
+run flowctl -n server create dns ip proto udp dport 53 prio 10
+
+say "traffic: 5 pings, a 1 MB HTTP-like upload, 20 DNS-sized datagrams"
+ip netns exec client ping -q -c 5 -i 0.2 10.0.0.2 | tail -n 2
+(echo "server received $(tcp_sink server 10.0.0.2 80) bytes") &
+server=$!
+slowwait 20 bash -c "ip netns exec server ss -Hltn 'sport = :80' | grep -q LISTEN"
+ip netns exec client python3 -c '
+import socket
+s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"x" * 1000000); s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(20): u.sendto(b"q" * 40, ("10.0.0.2", 53))'
+wait "$server"
+
+say "what flowos counted"
+run flowctl -n server list
+echo "(pings out: 5 echo replies plus the ICMP port-unreachable errors the"
+echo " server sent, rate-limited, for DNS datagrams nobody listened to)"
+say "the same as JSON, for scripts and collectors"
+run flowctl -n server -j -p show dns
+
+say "clean up"
+run flowctl -n server delete web
+ip netns del client
+ip netns del server
 run rmmod flowos
-run test ! -e /sys/kernel/flowos
-echo "flowos unloaded; /sys/kernel/flowos is gone"
+echo "flowos unloaded; /sys/kernel/flowos is $(test -e /sys/kernel/flowos && echo still there || echo gone)"

@@ -94,6 +94,44 @@ slowwait() {
 	done
 }
 
+# veth_pair NS_A NS_B: two new namespaces joined by veth, va in A with
+# 10.0.0.1/24 and fd00::1/64, vb in B with 10.0.0.2 and fd00::2, and
+# static neighbours, so that no ARP or NDP traffic needs accounting for.
+veth_pair() {
+	local a=$1 b=$2 mac_a mac_b
+
+	ip netns add "$a" && ip netns add "$b" &&
+	ip link add va netns "$a" type veth peer name vb netns "$b" &&
+	ip -n "$a" addr add 10.0.0.1/24 dev va &&
+	ip -n "$b" addr add 10.0.0.2/24 dev vb &&
+	ip -n "$a" addr add fd00::1/64 dev va nodad &&
+	ip -n "$b" addr add fd00::2/64 dev vb nodad &&
+	ip -n "$a" link set va up && ip -n "$b" link set vb up &&
+	ip -n "$a" link set lo up && ip -n "$b" link set lo up || return 1
+	mac_a=$(ip -n "$a" -br link show va | awk '{print $3}')
+	mac_b=$(ip -n "$b" -br link show vb | awk '{print $3}')
+	ip -n "$a" neigh add 10.0.0.2 lladdr "$mac_b" dev va nud permanent &&
+	ip -n "$a" neigh add fd00::2 lladdr "$mac_b" dev va nud permanent &&
+	ip -n "$b" neigh add 10.0.0.1 lladdr "$mac_a" dev vb nud permanent &&
+	ip -n "$b" neigh add fd00::1 lladdr "$mac_a" dev vb nud permanent
+}
+
+# tcp_sink NS ADDR PORT: accept one TCP connection, read it to the end,
+# print how many bytes came.
+tcp_sink() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); c, _ = s.accept()
+n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+print(n)' "$2" "$3"
+}
+
 # flowos_unload: remove flowos if loaded; true when it is gone.
 flowos_unload() {
 	[ -d /sys/module/flowos ] || return 0

@@ -29,25 +29,6 @@ trap cleanup EXIT
 nl_a() { ip netns exec "$A" "$FLOWOS_NL" "$@"; }
 nl_b() { ip netns exec "$B" "$FLOWOS_NL" "$@"; }
 
-setup() {
-	ip netns add "$A" && ip netns add "$B" &&
-	ip link add va netns "$A" type veth peer name vb netns "$B" &&
-	ip -n "$A" addr add 10.0.0.1/24 dev va &&
-	ip -n "$B" addr add 10.0.0.2/24 dev vb &&
-	ip -n "$A" addr add fd00::1/64 dev va nodad &&
-	ip -n "$B" addr add fd00::2/64 dev vb nodad &&
-	ip -n "$A" link set va up && ip -n "$B" link set vb up &&
-	ip -n "$A" link set lo up && ip -n "$B" link set lo up || return 1
-	# Static neighbours: no ARP or NDP traffic to account for.
-	local mac_a mac_b
-	mac_a=$(ip -n "$A" -br link show va | awk '{print $3}')
-	mac_b=$(ip -n "$B" -br link show vb | awk '{print $3}')
-	ip -n "$A" neigh add 10.0.0.2 lladdr "$mac_b" dev va nud permanent &&
-	ip -n "$A" neigh add fd00::2 lladdr "$mac_b" dev va nud permanent &&
-	ip -n "$B" neigh add 10.0.0.1 lladdr "$mac_a" dev vb nud permanent &&
-	ip -n "$B" neigh add fd00::1 lladdr "$mac_a" dev vb nud permanent
-}
-
 # udp_send NS DST PORT COUNT SIZE: send datagrams, print how many went.
 udp_send() {
 	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'EOF'
@@ -105,16 +86,7 @@ test_tcp_vs_tshark() {
 		'tcp dst port 80' 2>"$TMP/tcpdump.err" &
 	dump=$!
 	slowwait 20 grep -q 'listening on' "$TMP/tcpdump.err"
-	ip netns exec "$B" python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.0.0.2", 80)); s.listen(1); c, _ = s.accept()
-n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-print(n)' >"$TMP/received" &
+	tcp_sink "$B" 10.0.0.2 80 >"$TMP/received" &
 	server=$!
 	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
 	ip netns exec "$A" python3 -c '
@@ -296,7 +268,7 @@ ktap_set_plan 48
 [ -x "$FLOWOS_NL" ] || ktap_exit_fail_msg "no $FLOWOS_NL (make -C selftests/lib)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
 flowos_load || ktap_exit_fail_msg "cannot load $FLOWOS_KO"
-setup || ktap_exit_fail_msg "cannot set up the namespaces"
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot set up the namespaces"
 
 test_icmp
 test_udp_port_range

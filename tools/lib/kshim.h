@@ -35,6 +35,10 @@ typedef uint64_t u64;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define U16_MAX ((u16)~0U)
 #define __aligned(x) __attribute__((__aligned__(x)))
+/* Token for token as kselftest.h has it, which may come after. */
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define IP_MF		0x2000

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowctl's flow commands: create, delete, list, show, monitor.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/flowos.h>
+#include <linux/genetlink.h>
+
+#include "flowctl.h"
+#include "json.h"
+
+/* A flow as a reply describes it. */
+struct flow_view {
+	const struct nlattr *tb[FLOWOS_A_FLOW_MAX + 1];
+	const struct nlattr *stats[FLOWOS_A_STATS_MAX + 1];
+	uint8_t cmd;
+};
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} protos[] = {
+	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP },
+	{ "udp", IPPROTO_UDP }, { "icmpv6", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP }, { "gre", IPPROTO_GRE },
+	{ "esp", IPPROTO_ESP },
+};
+
+static const char *const dir_names[] = {
+	[FLOWOS_DIR_IN] = "in", [FLOWOS_DIR_OUT] = "out",
+	[FLOWOS_DIR_BOTH] = "both",
+};
+
+static const char *proto_name(uint8_t proto, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+static int parse_proto(const char *s, uint8_t *proto)
+{
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		if (!strcmp(s, protos[i].name)) {
+			*proto = protos[i].proto;
+			return 0;
+		}
+	}
+	if (flowctl_parse_ulong(s, 255, &v))
+		return -1;
+	*proto = v;
+	return 0;
+}
+
+/* ADDR[/LEN]: the family it belongs to, or -1. */
+static int put_prefix(struct nlmsghdr *nlh, int attr, const char *arg,
+		      uint8_t *family)
+{
+	char buf[INET6_ADDRSTRLEN + 5], *slash;
+	unsigned char addr[16];
+	unsigned long len;
+	int size;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		return -1;
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		size = 4, *family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		size = 16, *family = AF_INET6;
+	else
+		return -1;
+	if (slash && flowctl_parse_ulong(slash, size * 8, &len))
+		return -1;
+	mnl_attr_put(nlh, attr, size, addr);
+	if (slash)
+		mnl_attr_put_u8(nlh, attr + 1, len);
+	return 0;
+}
+
+/* PORT or LO-HI. */
+static int put_ports(struct nlmsghdr *nlh, int attr, const char *arg)
+{
+	unsigned long lo, hi;
+	char buf[16], *dash;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		return -1;
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (flowctl_parse_ulong(buf, 65535, &lo) ||
+	    (dash && flowctl_parse_ulong(dash, 65535, &hi)))
+		return -1;
+	mnl_attr_put_u16(nlh, attr, lo);
+	if (dash)
+		mnl_attr_put_u16(nlh, attr + 1, hi);
+	return 0;
+}
+
+static int parse_dir(const char *s, uint8_t *dir)
+{
+	int d;
+
+	for (d = FLOWOS_DIR_IN; d <= FLOWOS_DIR_BOTH; d++) {
+		if (!strcmp(s, dir_names[d])) {
+			*dir = d;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The match of "flowctl create NAME MATCH...": keywords in any order,
+ * each at most once.  The family follows from an address when not given.
+ */
+static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
+{
+	uint8_t family = 0, addr_family = 0, proto, dir;
+	unsigned int seen = 0;
+	unsigned long v;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned int bit;
+
+		if (!strcmp(k, "ip") || !strcmp(k, "ip6")) {
+			bit = 1 << 0;
+			family = k[2] ? AF_INET6 : AF_INET;
+		} else if (!val) {
+			return flowctl_usage_error("'%s' wants a value", k);
+		} else if (!strcmp(k, "proto")) {
+			bit = 1 << 1;
+			if (parse_proto(val, &proto))
+				return flowctl_usage_error("bad protocol '%s'", val);
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_PROTO, proto);
+			i++;
+		} else if (!strcmp(k, "src") || !strcmp(k, "dst")) {
+			bit = k[0] == 's' ? 1 << 2 : 1 << 3;
+			if (put_prefix(nlh, k[0] == 's' ? FLOWOS_A_FLOW_SRC :
+				       FLOWOS_A_FLOW_DST, val, &addr_family))
+				return flowctl_usage_error("bad prefix '%s'", val);
+			i++;
+		} else if (!strcmp(k, "sport") || !strcmp(k, "dport")) {
+			bit = k[0] == 's' ? 1 << 4 : 1 << 5;
+			if (put_ports(nlh, k[0] == 's' ? FLOWOS_A_FLOW_SPORT_MIN :
+				      FLOWOS_A_FLOW_DPORT_MIN, val))
+				return flowctl_usage_error("bad port or range '%s'", val);
+			i++;
+		} else if (!strcmp(k, "dev")) {
+			bit = 1 << 6;
+			v = if_nametoindex(val);
+			if (!v)
+				return flowctl_usage_error("no device '%s' here", val);
+			mnl_attr_put_u32(nlh, FLOWOS_A_FLOW_IFINDEX, v);
+			i++;
+		} else if (!strcmp(k, "dir")) {
+			bit = 1 << 7;
+			if (parse_dir(val, &dir))
+				return flowctl_usage_error("dir is in, out or both");
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_DIR, dir);
+			i++;
+		} else if (!strcmp(k, "prio")) {
+			bit = 1 << 8;
+			if (flowctl_parse_ulong(val, UINT32_MAX, &v))
+				return flowctl_usage_error("bad priority '%s'", val);
+			mnl_attr_put_u32(nlh, FLOWOS_A_FLOW_PRIORITY, v);
+			i++;
+		} else {
+			return flowctl_usage_error("unknown keyword '%s'", k);
+		}
+		if (seen & bit)
+			return flowctl_usage_error("'%s' given twice", k);
+		seen |= bit;
+	}
+	if (family && addr_family && family != addr_family)
+		return flowctl_usage_error("the addresses are not of the family given");
+	if (family || addr_family)
+		mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_FAMILY, family ?: addr_family);
+	return 0;
+}
+
+static int parse_stats(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type > FLOWOS_A_STATS_MAX)
+		return MNL_CB_OK;	/* newer kernel: ignore */
+	if (type != FLOWOS_A_STATS_PAD && mnl_attr_validate(attr, MNL_TYPE_U64))
+		return MNL_CB_ERROR;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_flow_attr(const struct nlattr *attr, void *data)
+{
+	struct flow_view *v = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type > FLOWOS_A_FLOW_MAX)
+		return MNL_CB_OK;
+	v->tb[type] = attr;
+	if (type == FLOWOS_A_FLOW_STATS)
+		return mnl_attr_parse_nested(attr, parse_stats, v->stats);
+	return MNL_CB_OK;
+}
+
+static int parse_flow(const struct nlmsghdr *nlh, struct flow_view *v)
+{
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
+
+	memset(v, 0, sizeof(*v));
+	v->cmd = gh->cmd;
+	if (mnl_attr_parse(nlh, sizeof(*gh), parse_flow_attr, v) < 0 ||
+	    !v->tb[FLOWOS_A_FLOW_NAME])
+		return -1;
+	return 0;
+}
+
+static uint64_t stat_of(const struct flow_view *v, int attr)
+{
+	return v->stats[attr] ? mnl_attr_get_u64(v->stats[attr]) : 0;
+}
+
+static const char *addr_str(const struct nlattr *addr,
+			    const struct nlattr *len, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+	int family = mnl_attr_get_payload_len(addr) == 16 ? AF_INET6 : AF_INET;
+
+	inet_ntop(family, mnl_attr_get_payload(addr), a, sizeof(a));
+	snprintf(buf, size, "%s/%u", a, len ? mnl_attr_get_u8(len) : 0);
+	return buf;
+}
+
+static void json_ports(struct json *j, const char *key,
+		       const struct nlattr *min, const struct nlattr *max)
+{
+	json_open(j, key, '{');
+	json_u64(j, "min", mnl_attr_get_u16(min));
+	json_u64(j, "max", mnl_attr_get_u16(max));
+	json_close(j, '}');
+}
+
+static void print_flow_json(const struct flow_view *v, const char *event)
+{
+	const struct nlattr *const *tb = v->tb;
+	char buf[64];
+	struct json j;
+
+	json_init(&j, stdout, flowctl_opts.pretty);
+	json_open(&j, NULL, '{');
+	if (event)
+		json_str(&j, "event", event);
+	json_str(&j, "name", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
+	if (tb[FLOWOS_A_FLOW_ID])
+		json_u64(&j, "id", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_ID]));
+	if (tb[FLOWOS_A_FLOW_PRIORITY])
+		json_u64(&j, "priority", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	if (tb[FLOWOS_A_FLOW_DIR]) {
+		json_open(&j, "match", '{');
+		if (tb[FLOWOS_A_FLOW_FAMILY])
+			json_str(&j, "family",
+				 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_FAMILY]) == AF_INET6 ?
+				 "ip6" : "ip");
+		if (tb[FLOWOS_A_FLOW_PROTO])
+			json_str(&j, "proto",
+				 proto_name(mnl_attr_get_u8(tb[FLOWOS_A_FLOW_PROTO]),
+					    buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_SRC])
+			json_str(&j, "src", addr_str(tb[FLOWOS_A_FLOW_SRC],
+						     tb[FLOWOS_A_FLOW_SRC_PREFIX],
+						     buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_DST])
+			json_str(&j, "dst", addr_str(tb[FLOWOS_A_FLOW_DST],
+						     tb[FLOWOS_A_FLOW_DST_PREFIX],
+						     buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_SPORT_MIN] && tb[FLOWOS_A_FLOW_SPORT_MAX])
+			json_ports(&j, "sport", tb[FLOWOS_A_FLOW_SPORT_MIN],
+				   tb[FLOWOS_A_FLOW_SPORT_MAX]);
+		if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
+			json_ports(&j, "dport", tb[FLOWOS_A_FLOW_DPORT_MIN],
+				   tb[FLOWOS_A_FLOW_DPORT_MAX]);
+		if (tb[FLOWOS_A_FLOW_IFINDEX])
+			json_u64(&j, "ifindex", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
+		json_str(&j, "dir", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
+						      mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
+		json_close(&j, '}');
+	}
+	if (tb[FLOWOS_A_FLOW_STATS]) {
+		json_open(&j, "stats", '{');
+		json_u64(&j, "packets_in", stat_of(v, FLOWOS_A_STATS_PACKETS_IN));
+		json_u64(&j, "bytes_in", stat_of(v, FLOWOS_A_STATS_BYTES_IN));
+		json_u64(&j, "packets_out", stat_of(v, FLOWOS_A_STATS_PACKETS_OUT));
+		json_u64(&j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+		json_close(&j, '}');
+	}
+	json_close(&j, '}');
+}
+
+static void print_ports(const char *key, const struct nlattr *min,
+			const struct nlattr *max)
+{
+	uint16_t lo = mnl_attr_get_u16(min), hi = mnl_attr_get_u16(max);
+
+	if (lo == hi)
+		printf(" %s %u", key, lo);
+	else
+		printf(" %s %u-%u", key, lo, hi);
+}
+
+/* The match as the words that would create it. */
+static void print_match(const struct nlattr *const *tb)
+{
+	char buf[64];
+
+	if (tb[FLOWOS_A_FLOW_FAMILY])
+		printf(" %s", mnl_attr_get_u8(tb[FLOWOS_A_FLOW_FAMILY]) == AF_INET6 ?
+		       "ip6" : "ip");
+	if (tb[FLOWOS_A_FLOW_PROTO])
+		printf(" proto %s", proto_name(mnl_attr_get_u8(tb[FLOWOS_A_FLOW_PROTO]),
+					       buf, sizeof(buf)));
+	if (tb[FLOWOS_A_FLOW_SRC])
+		printf(" src %s", addr_str(tb[FLOWOS_A_FLOW_SRC],
+					   tb[FLOWOS_A_FLOW_SRC_PREFIX], buf, sizeof(buf)));
+	if (tb[FLOWOS_A_FLOW_DST])
+		printf(" dst %s", addr_str(tb[FLOWOS_A_FLOW_DST],
+					   tb[FLOWOS_A_FLOW_DST_PREFIX], buf, sizeof(buf)));
+	if (tb[FLOWOS_A_FLOW_SPORT_MIN] && tb[FLOWOS_A_FLOW_SPORT_MAX])
+		print_ports("sport", tb[FLOWOS_A_FLOW_SPORT_MIN], tb[FLOWOS_A_FLOW_SPORT_MAX]);
+	if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
+		print_ports("dport", tb[FLOWOS_A_FLOW_DPORT_MIN], tb[FLOWOS_A_FLOW_DPORT_MAX]);
+	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
+		uint32_t ifindex = mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]);
+		char ifname[IF_NAMESIZE];
+
+		if (if_indextoname(ifindex, ifname))
+			printf(" dev %s", ifname);
+		else
+			printf(" ifindex %u", ifindex);
+	}
+	if (tb[FLOWOS_A_FLOW_DIR])
+		printf(" dir %s", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
+						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
+}
+
+static void print_flow_text(const struct flow_view *v, const char *event)
+{
+	const struct nlattr *const *tb = v->tb;
+
+	if (event)
+		printf("%s ", event);
+	printf("flow %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
+	if (tb[FLOWOS_A_FLOW_ID])
+		printf(" id %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_ID]));
+	if (tb[FLOWOS_A_FLOW_PRIORITY])
+		printf(" prio %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	print_match(tb);
+	printf("\n");
+	if (tb[FLOWOS_A_FLOW_STATS])
+		printf("    in  %llu packets %llu bytes\n"
+		       "    out %llu packets %llu bytes\n",
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+}
+
+struct list_ctx {
+	struct json *array;	/* -j list: inside a JSON array */
+	unsigned int count;
+};
+
+static int on_flow(const struct nlmsghdr *nlh, void *data)
+{
+	struct list_ctx *ctx = data;
+	struct flow_view v;
+
+	if (parse_flow(nlh, &v))
+		return MNL_CB_ERROR;
+	ctx->count++;
+	if (ctx->array) {
+		/* An element of the array: separate it from the last one. */
+		if (ctx->count > 1)
+			fputs(flowctl_opts.pretty ? ",\n" : ",", stdout);
+		print_flow_json(&v, NULL);
+	} else if (flowctl_opts.json) {
+		print_flow_json(&v, NULL);
+	} else {
+		print_flow_text(&v, NULL);
+	}
+	return MNL_CB_OK;
+}
+
+static int name_cmd(struct flowctl_nl *nl, uint8_t cmd, const char *name,
+		    mnl_cb_t cb, void *data)
+{
+	struct nlmsghdr *nlh = flowctl_nl_msg(nl, cmd, 0);
+
+	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, name);
+	return flowctl_nl_run(nl, nlh, cb, data);
+}
+
+/* Silent on success, as "ip link add" is; "show" tells the rest. */
+static int cmd_create(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+
+	if (argc < 1)
+		return flowctl_usage_error("create NAME [MATCH...]");
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_NEW, 0);
+	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, argv[0]);
+	if (put_match(nlh, argc - 1, argv + 1))
+		return FLOWCTL_EXIT_USAGE;
+	if (flowctl_nl_run(nl, nlh, NULL, NULL))
+		return flowctl_kernel_error(nl, "cannot create flow");
+	return 0;
+}
+
+static int cmd_delete(struct flowctl_nl *nl, int argc, char **argv)
+{
+	if (argc != 1)
+		return flowctl_usage_error("delete NAME");
+	if (name_cmd(nl, FLOWOS_CMD_FLOW_DEL, argv[0], NULL, NULL))
+		return flowctl_kernel_error(nl, "cannot delete flow");
+	return 0;
+}
+
+static int cmd_show(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct list_ctx ctx = {};
+
+	if (argc != 1)
+		return flowctl_usage_error("show NAME");
+	if (name_cmd(nl, FLOWOS_CMD_FLOW_GET, argv[0], on_flow, &ctx))
+		return flowctl_kernel_error(nl, "cannot show flow");
+	return 0;
+}
+
+static int cmd_list(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct list_ctx ctx = {};
+	struct nlmsghdr *nlh;
+	struct json j;
+	int err;
+
+	if (argc)
+		return flowctl_usage_error("list takes no arguments");
+	if (flowctl_opts.json) {
+		json_init(&j, stdout, flowctl_opts.pretty);
+		fputs(flowctl_opts.pretty ? "[\n" : "[", stdout);
+		ctx.array = &j;
+	}
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, NLM_F_DUMP);
+	err = flowctl_nl_run(nl, nlh, on_flow, &ctx);
+	if (flowctl_opts.json)
+		puts(ctx.count && flowctl_opts.pretty ? "\n]" : "]");
+	if (err)
+		return flowctl_kernel_error(nl, "cannot list flows");
+	return 0;
+}
+
+static int on_event(const struct nlmsghdr *nlh, void *data)
+{
+	const char *event;
+	struct flow_view v;
+
+	if (nlh->nlmsg_type != ((struct flowctl_nl *)data)->family ||
+	    parse_flow(nlh, &v))
+		return MNL_CB_OK;
+	event = v.cmd == FLOWOS_CMD_FLOW_NEW ? "new" :
+		v.cmd == FLOWOS_CMD_FLOW_DEL ? "del" : "other";
+	if (flowctl_opts.json)
+		print_flow_json(&v, event);
+	else
+		print_flow_text(&v, event);
+	fflush(stdout);
+	return MNL_CB_OK;
+}
+
+static int cmd_monitor(struct flowctl_nl *nl, int argc, char **argv)
+{
+	if (argc)
+		return flowctl_usage_error("monitor takes no arguments");
+	if (flowctl_nl_join(nl))
+		return flowctl_kernel_error(nl, "cannot listen to events");
+	/* Tell a caller (or a test) that no event can be missed any more. */
+	fprintf(stderr, "listening for flowos events\n");
+	if (flowctl_nl_listen(nl, on_event, nl))
+		return flowctl_kernel_error(nl, "monitor");
+	return 0;
+}
+
+const struct flowctl_cmd flowctl_flow_cmds[] = {
+	{ "create", cmd_create, "NAME [MATCH...]  (see flowctl(8))" },
+	{ "delete", cmd_delete, "NAME" },
+	{ "list", cmd_list, "" },
+	{ "show", cmd_show, "NAME" },
+	{ "monitor", cmd_monitor, "" },
+	{ NULL },
+};

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowctl: create flows, attach processing modules and read what flowos
+ * counts, over the "flowos" generic netlink family.
+ *
+ *   flowctl [-j] [-p] [-n NETNS] COMMAND [ARGS...]
+ *
+ * Exit status: 0 on success, 1 when the kernel refused (its reason is
+ * printed), 2 on a usage error.  See flowctl(8).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/flowos.h>
+
+#include "flowctl.h"
+
+struct flowctl_opts flowctl_opts;
+
+static void help(FILE *out)
+{
+	const struct flowctl_cmd *c;
+
+	fprintf(out, "usage: flowctl [-j] [-p] [-n NETNS] COMMAND [ARGS...]\n"
+		"  -j, --json     JSON output\n"
+		"  -p, --pretty   indented JSON\n"
+		"  -n, --netns    run in the named network namespace\n"
+		"commands:\n");
+	for (c = flowctl_flow_cmds; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->args);
+	fprintf(out, "MATCH (any order, each at most once):\n"
+		"  ip | ip6                   address family\n"
+		"  proto tcp|udp|icmp|icmpv6|N\n"
+		"  src ADDR[/LEN], dst ADDR[/LEN]\n"
+		"  sport PORT[-PORT], dport PORT[-PORT]   (tcp, udp)\n"
+		"  dev IFNAME                 the device the packet is seen on\n"
+		"  dir in|out|both            ingress (default), egress, both\n"
+		"  prio N                     highest wins where flows overlap\n");
+}
+
+int flowctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flowctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (flowctl -h for help)\n", stderr);
+	return FLOWCTL_EXIT_USAGE;
+}
+
+/* "flowctl: cannot create flow: File exists: a flow of this name exists" */
+int flowctl_kernel_error(const struct flowctl_nl *nl, const char *what)
+{
+	fprintf(stderr, "flowctl: %s: %s%s%s\n", what, strerror(nl->err),
+		nl->errmsg[0] ? ": " : "", nl->errmsg);
+	return FLOWCTL_EXIT_ERROR;
+}
+
+int flowctl_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+const char *flowctl_enum_name(const char *const *names, unsigned int max,
+			      unsigned int val)
+{
+	return val <= max && names[val] ? names[val] : "unknown";
+}
+
+/* As "ip -n NETNS": the namespace that "ip netns add" made. */
+static int enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name, '/')) {
+		fprintf(stderr, "flowctl: bad namespace name '%s'\n", name);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "flowctl: cannot enter namespace '%s': %s\n",
+			name, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	const struct flowctl_cmd *c;
+	struct flowctl_nl *nl;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "+jpn:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			flowctl_opts.json = true;
+			break;
+		case 'p':
+			flowctl_opts.pretty = true;
+			break;
+		case 'n':
+			flowctl_opts.netns = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			return 0;
+		case 'V':
+			printf("flowctl, for the flowos netlink family version %d\n",
+			       FLOWOS_FAMILY_VERSION);
+			return 0;
+		default:
+			help(stderr);
+			return FLOWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		help(stderr);
+		return FLOWCTL_EXIT_USAGE;
+	}
+	for (c = flowctl_flow_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[optind]))
+			break;
+	if (!c->name)
+		return flowctl_usage_error("unknown command '%s'", argv[optind]);
+
+	if (flowctl_opts.netns && enter_netns(flowctl_opts.netns))
+		return FLOWCTL_EXIT_ERROR;
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return FLOWCTL_EXIT_ERROR;
+	if (flowctl_nl_open(nl, FLOWOS_FAMILY_NAME, FLOWOS_FAMILY_VERSION,
+			    FLOWOS_MCGRP_EVENTS)) {
+		ret = flowctl_kernel_error(nl, "flowos");
+	} else {
+		ret = c->run(nl, argc - optind - 1, argv + optind + 1);
+	}
+	flowctl_nl_close(nl);
+	free(nl);
+	return ret;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FLOWCTL_H
+#define _FLOWCTL_H
+
+#include <stdbool.h>
+
+#include "kshim.h"
+#include "nl.h"
+
+/* Exit statuses, as iproute2's: the kernel said no; the user erred. */
+#define FLOWCTL_EXIT_ERROR	1
+#define FLOWCTL_EXIT_USAGE	2
+
+struct flowctl_opts {
+	bool json;
+	bool pretty;
+	const char *netns;
+};
+
+extern struct flowctl_opts flowctl_opts;
+
+struct flowctl_cmd {
+	const char *name;
+	int (*run)(struct flowctl_nl *nl, int argc, char **argv);
+	const char *args;
+};
+
+extern const struct flowctl_cmd flowctl_flow_cmds[];
+
+__printf(1, 2) int flowctl_usage_error(const char *fmt, ...);
+int flowctl_kernel_error(const struct flowctl_nl *nl, const char *what);
+int flowctl_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+const char *flowctl_enum_name(const char *const *names, unsigned int max,
+			      unsigned int val);
+
+#endif /* _FLOWCTL_H */
