@@ -52,10 +52,14 @@ modules: $(BUILD)/.farm
 	$(MAKE) -C $(KDIR) M=$(BUILD) W=$(W) V=$(V) modules
 
 # Modules that exist only to test the test harness (never installed).
-test-modules: check-kdir
+test-modules: modules
 	@mkdir -p $(BUILD)/harness
 	@cp -rs --remove-destination $(REPO)/selftests/harness/modules/. $(BUILD)/harness/
 	$(MAKE) -C $(KDIR) M=$(BUILD)/harness W=$(W) V=$(V) modules
+	@mkdir -p $(BUILD)/testpm
+	@cp -rs --remove-destination $(REPO)/selftests/flowos/modules/. $(BUILD)/testpm/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/testpm W=$(W) V=$(V) \
+		KBUILD_EXTRA_SYMBOLS=$(BUILD)/Module.symvers modules
 
 tools:
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d || exit 1; done

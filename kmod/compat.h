@@ -15,4 +15,14 @@
 #error "flowos needs Linux 6.1 or later"
 #endif
 
+/*
+ * 6.6 ("genetlink: use struct genl_info for dumps") moved a dump's
+ * parsed attributes into a struct genl_info.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define flowos_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#else
+#define flowos_dump_attrs(cb) (genl_info_dump(cb)->attrs)
+#endif
+
 #endif /* _FLOWOS_COMPAT_H */

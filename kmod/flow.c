@@ -69,7 +69,7 @@ static int publish_classifier(struct flowos_net *fn,
 	return 0;
 }
 
-static struct flowos_flow *flow_alloc(const char *name, u32 priority,
+static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
 				      const struct flowos_match *match)
 {
 	struct flowos_flow *flow;
@@ -87,6 +87,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority,
 		u64_stats_init(&per_cpu_ptr(flow->stats, cpu)->syncp);
 	strscpy(flow->name, name, sizeof(flow->name));
 	flow->priority = priority;
+	flow->qlen = qlen;
 	flow->match = *match;
 	return flow;
 }
@@ -96,6 +97,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority,
  * @fn: the namespace's flows
  * @name: the new flow's name
  * @priority: its rank among overlapping flows
+ * @qlen: length of its per-CPU rings, a power of two
  * @match: what it matches
  * @extack: where to say why it failed
  *
@@ -103,7 +105,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority,
  * is consistent.  Called with flowos_mutex held.
  */
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
-				       u32 priority,
+				       u32 priority, u32 qlen,
 				       const struct flowos_match *match,
 				       struct netlink_ext_ack *extack)
 {
@@ -115,7 +117,7 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				   "this namespace has max_flows flows already");
 		return ERR_PTR(-ENOSPC);
 	}
-	flow = flow_alloc(name, priority, match);
+	flow = flow_alloc(name, priority, qlen, match);
 	if (!flow)
 		return ERR_PTR(-ENOMEM);
 
@@ -137,6 +139,8 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 	}
 	fn->next_id++;
 	fn->nflows++;
+	if (net_eq(fn->net, &init_net))
+		flowos_sysfs_add_flow(flow);
 	return flow;
 
 unhook:
@@ -145,6 +149,14 @@ unhook:
 free:
 	flow_free(flow);
 	return ERR_PTR(err);
+}
+
+/* After the flow left the classifier: the rest of its teardown. */
+static void flow_retire(struct flowos_flow *flow)
+{
+	flowos_pm_detach_all(flow);
+	flowos_sysfs_del_flow(flow);
+	call_rcu(&flow->rcu, flow_free_rcu);
 }
 
 /**
@@ -170,7 +182,7 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 	}
 	if (!--fn->nflows)
 		flowos_hook_unregister(fn);
-	call_rcu(&flow->rcu, flow_free_rcu);
+	flow_retire(flow);
 	return 0;
 }
 
@@ -186,7 +198,7 @@ static void flows_flush(struct flowos_net *fn)
 		flowos_hook_unregister(fn);
 	list_for_each_entry_safe(flow, tmp, &fn->flows, node) {
 		list_del(&flow->node);
-		call_rcu(&flow->rcu, flow_free_rcu);
+		flow_retire(flow);
 	}
 	fn->nflows = 0;
 	fn->gen++;
@@ -194,16 +206,18 @@ static void flows_flush(struct flowos_net *fn)
 
 /* Sum a flow's per-CPU counters; exact, whatever the packet path does. */
 void flowos_flow_read_stats(const struct flowos_flow *flow,
-			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS])
+			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS],
+			    u64 *ring_drops)
 {
 	int cpu, d;
 
 	memset(packets, 0, FLOWOS_NDIRS * sizeof(*packets));
 	memset(bytes, 0, FLOWOS_NDIRS * sizeof(*bytes));
+	*ring_drops = 0;
 
 	for_each_possible_cpu(cpu) {
 		const struct flowos_flow_stats *s = per_cpu_ptr(flow->stats, cpu);
-		u64 p[FLOWOS_NDIRS], b[FLOWOS_NDIRS];
+		u64 p[FLOWOS_NDIRS], b[FLOWOS_NDIRS], drops;
 		unsigned int start;
 
 		do {
@@ -212,8 +226,10 @@ void flowos_flow_read_stats(const struct flowos_flow *flow,
 				p[d] = u64_stats_read(&s->packets[d]);
 				b[d] = u64_stats_read(&s->bytes[d]);
 			}
+			drops = u64_stats_read(&s->ring_drops);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 
+		*ring_drops += drops;
 		for (d = 0; d < FLOWOS_NDIRS; d++) {
 			packets[d] += p[d];
 			bytes[d] += b[d];

@@ -10,14 +10,18 @@
 #ifndef _FLOWOS_H
 #define _FLOWOS_H
 
+#include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/netfilter.h>
+#include <net/netlink.h>
 #include <linux/flowos.h>
+#include <flowos/pm.h>
 
 #define FLOWOS_VERSION "0.1.0"
 
@@ -49,7 +53,64 @@ enum { FLOWOS_IN, FLOWOS_OUT, FLOWOS_NDIRS };
 struct flowos_flow_stats {
 	u64_stats_t packets[FLOWOS_NDIRS];
 	u64_stats_t bytes[FLOWOS_NDIRS];
+	u64_stats_t ring_drops;
 	struct u64_stats_sync syncp;
+};
+
+/* Ring length of a flow unless its creator says otherwise. */
+#define FLOWOS_QLEN_DEFAULT	1024
+#define FLOWOS_QLEN_MIN		16
+#define FLOWOS_QLEN_MAX		65536
+
+/*
+ * One CPU's ring of a flow's units.  The producer is the hook on that
+ * CPU, with bottom halves off, so it never races with itself; it owns
+ * @tail.  Consumers (instance threads) own @released, under the
+ * stream's lock.  Each side reads the other's index with acquire
+ * semantics; the two live on separate cache lines.
+ */
+struct flowos_ring {
+	u64 tail;			/* next unit to write */
+	unsigned int since_wake;	/* units queued since the last wake-up */
+	u64 released ____cacheline_aligned;	/* units below are free */
+	struct flowos_unit units[];
+};
+
+/*
+ * struct flowos_stream - a flow's units and the instances working on them.
+ * Exists while the flow has an attached instance; the packet path
+ * finds it through flow->stream under RCU.
+ */
+struct flowos_stream {
+	struct rcu_head rcu;
+	u32 qlen;
+	u8 first_order;		/* lowest order attached: woken by the hook */
+	bool need_skb;		/* an instance reads payload: clone packets */
+	/*
+	 * @lock serializes releasing units (reading every instance's head,
+	 * moving ring->released, freeing clones) with changes of @pms.
+	 * Changes of @pms also hold flowos_mutex; the hook walks it under
+	 * RCU to wake threads.
+	 */
+	spinlock_t lock;
+	struct list_head pms;	/* struct flowos_pm_inst, attach order */
+	struct flowos_ring *rings[];	/* nr_cpu_ids */
+};
+
+/* An attached PM instance: what its PM sees, and the core's side. */
+struct flowos_pm_inst {
+	struct flowos_pm pm;
+	struct list_head node;		/* stream->pms */
+	struct rcu_head rcu;
+	struct flowos_flow *flow;
+	struct flowos_stream *st;
+	struct task_struct *task;	/* a reference is held until freed */
+	struct pm_sysfs *sysfs;		/* initial namespace only */
+	char name[FLOWOS_NAME_MAX];
+	u8 order;
+	u64 processed;			/* written by the thread only */
+	u64 wakeups;			/* written by the thread only */
+	u64 head[];			/* per CPU: next unit to work on */
 };
 
 struct flowos_flow {
@@ -59,7 +120,10 @@ struct flowos_flow {
 	u32 id;
 	u32 priority;
 	struct flowos_match match;
+	u32 qlen;
 	struct flowos_flow_stats __percpu *stats;
+	struct flowos_stream __rcu *stream;	/* flowos_mutex to change */
+	struct flowos_flow_sysfs *sysfs;	/* initial namespace only */
 };
 
 /* IPv4 and IPv6, ingress and egress. */
@@ -84,13 +148,39 @@ int flowos_flow_init(void);
 void flowos_flow_exit(void);
 struct flowos_flow *flowos_flow_find(struct flowos_net *fn, const char *name);
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
-				       u32 priority,
+				       u32 priority, u32 qlen,
 				       const struct flowos_match *match,
 				       struct netlink_ext_ack *extack);
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 		       struct netlink_ext_ack *extack);
 void flowos_flow_read_stats(const struct flowos_flow *flow,
-			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS]);
+			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS],
+			    u64 *ring_drops);
+
+/* stream.c */
+struct flowos_pkt;
+struct flowos_stream *flowos_stream_alloc(u32 qlen);
+void flowos_stream_free_rcu(struct flowos_stream *st);
+void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
+			   const struct flowos_pkt *pkt, u8 dir,
+			   struct sk_buff *skb);
+void flowos_stream_release(struct flowos_stream *st, unsigned int cpu);
+u64 flowos_stream_limit(const struct flowos_stream *st,
+			const struct flowos_pm_inst *pi, unsigned int cpu);
+void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi);
+
+/* pm.c */
+int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
+		     const char *name, u8 order, const u64 *params,
+		     struct netlink_ext_ack *extack);
+void flowos_pm_detach(struct flowos_pm_inst *pi);
+void flowos_pm_detach_all(struct flowos_flow *flow);
+struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,
+				      const char *name);
+void flowos_pm_type_load(const char *name);
+const struct flowos_pm_ops *flowos_pm_type_find(const char *name);
+extern struct list_head flowos_pm_types;
+u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
 
 /* classify.c */
 struct flowos_key;
@@ -107,9 +197,29 @@ void flowos_hook_unregister(struct flowos_net *fn);
 /* netlink.c */
 int flowos_netlink_init(void);
 void flowos_netlink_exit(void);
+bool flowos_valid_name(const char *name);
+extern struct genl_family flowos_nl_family;
+bool flowos_nl_has_listeners(struct flowos_net *fn);
+void flowos_nl_notify(struct flowos_net *fn, struct sk_buff *skb);
+
+/* netlink_pm.c */
+struct genl_info;
+struct netlink_callback;
+extern const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1];
+int flowos_nl_pm_type_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info);
+int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info);
+int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info);
+int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* sysfs.c */
 int flowos_sysfs_init(void);
 void flowos_sysfs_exit(void);
+void flowos_sysfs_add_flow(struct flowos_flow *flow);
+void flowos_sysfs_del_flow(struct flowos_flow *flow);
+void flowos_sysfs_add_pm(struct flowos_pm_inst *pi);
+void flowos_sysfs_del_pm(struct flowos_pm_inst *pi);
+void flowos_sysfs_add_type(struct flowos_pm_ops *ops);
+void flowos_sysfs_del_type(struct flowos_pm_ops *ops);
 
 #endif /* _FLOWOS_H */

@@ -44,6 +44,26 @@ static void pkt_to_key(const struct flowos_pkt *pkt, bool ingress,
 	key->pad = 0;
 }
 
+/*
+ * Count the packet and queue its unit for the flow's PMs.  Bottom halves
+ * are off, so this CPU's counters and ring have one writer at a time even
+ * when an egress hook in process context is interrupted by ingress.
+ */
+static void flow_take(struct flowos_flow *flow, const struct flowos_pkt *pkt,
+		      bool ingress, struct sk_buff *skb)
+{
+	struct flowos_stream *st;
+
+	local_bh_disable();
+	count(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt->len);
+	st = rcu_dereference(flow->stream);
+	if (st)
+		flowos_stream_enqueue(flow, st, pkt,
+				      ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT,
+				      skb);
+	local_bh_enable();
+}
+
 /* Runs in softirq (ingress) or process context (egress), under RCU. */
 static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
@@ -66,7 +86,7 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	pkt_to_key(&pkt, ingress, state, &key);
 	flow = flowos_classify(cls, &key);
 	if (flow)
-		count(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt.len);
+		flow_take(flow, &pkt, ingress, skb);
 	return NF_ACCEPT;
 }
 

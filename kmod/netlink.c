@@ -9,11 +9,18 @@
  * it.  A rejected request changes nothing.
  */
 #include <linux/ctype.h>
+#include <linux/log2.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
 #include "flowos.h"
+
+/* Not const: 6.1's NLA_POLICY_FULL_RANGE() takes a plain pointer. */
+static struct netlink_range_validation qlen_range = {
+	.min = FLOWOS_QLEN_MIN,
+	.max = FLOWOS_QLEN_MAX,
+};
 
 static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
 	[FLOWOS_A_FLOW_NAME] = { .type = NLA_NUL_STRING,
@@ -34,9 +41,8 @@ static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
 					       FLOWOS_DIR_BOTH),
 	[FLOWOS_A_FLOW_PRIORITY] = { .type = NLA_U32 },
 	[FLOWOS_A_FLOW_STATS] = { .type = NLA_REJECT },
+	[FLOWOS_A_FLOW_QLEN] = NLA_POLICY_FULL_RANGE(NLA_U32, &qlen_range),
 };
-
-static struct genl_family flowos_nl_family;
 
 enum flowos_nl_mcgrp { FLOWOS_NLGRP_EVENTS };
 
@@ -44,7 +50,7 @@ static const struct genl_multicast_group flowos_nl_mcgrps[] = {
 	[FLOWOS_NLGRP_EVENTS] = { .name = FLOWOS_MCGRP_EVENTS },
 };
 
-static bool valid_name(const char *name)
+bool flowos_valid_name(const char *name)
 {
 	if (!*name)
 		return false;
@@ -204,10 +210,10 @@ static int put_match(struct sk_buff *skb, const struct flowos_match *m)
 
 static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 {
-	u64 packets[FLOWOS_NDIRS], bytes[FLOWOS_NDIRS];
+	u64 packets[FLOWOS_NDIRS], bytes[FLOWOS_NDIRS], drops;
 	struct nlattr *nest;
 
-	flowos_flow_read_stats(flow, packets, bytes);
+	flowos_flow_read_stats(flow, packets, bytes, &drops);
 	nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);
 	if (!nest ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_IN,
@@ -217,7 +223,9 @@ static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_OUT,
 			      packets[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_OUT,
-			      bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD))
+			      bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_RING_DROPS,
+			      drops, FLOWOS_A_STATS_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -241,6 +249,7 @@ static int fill_flow(struct sk_buff *skb, const struct flowos_flow *flow,
 		goto cancel;
 	if (cmd != FLOWOS_CMD_FLOW_DEL &&
 	    (nla_put_u32(skb, FLOWOS_A_FLOW_PRIORITY, flow->priority) ||
+	     nla_put_u32(skb, FLOWOS_A_FLOW_QLEN, flow->qlen) ||
 	     put_match(skb, &flow->match) || put_stats(skb, flow)))
 		goto cancel;
 	genlmsg_end(skb, hdr);
@@ -262,7 +271,7 @@ static struct sk_buff *flow_event(struct flowos_net *fn,
 {
 	struct sk_buff *skb;
 
-	if (!genl_has_listeners(&flowos_nl_family, fn->net, FLOWOS_NLGRP_EVENTS))
+	if (!flowos_nl_has_listeners(fn))
 		return NULL;
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (skb && fill_flow(skb, flow, 0, 0, 0, cmd, NULL)) {
@@ -272,7 +281,14 @@ static struct sk_buff *flow_event(struct flowos_net *fn,
 	return skb;
 }
 
-static void send_event(struct flowos_net *fn, struct sk_buff *skb)
+bool flowos_nl_has_listeners(struct flowos_net *fn)
+{
+	return genl_has_listeners(&flowos_nl_family, fn->net,
+				  FLOWOS_NLGRP_EVENTS);
+}
+
+/* Send @skb, if any, to the namespace's "events" group. */
+void flowos_nl_notify(struct flowos_net *fn, struct sk_buff *skb)
 {
 	if (skb)
 		genlmsg_multicast_netns(&flowos_nl_family, fn->net, skb, 0,
@@ -332,20 +348,27 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **tb = info->attrs;
 	struct flowos_flow *flow;
 	struct flowos_match match;
+	u32 priority, qlen;
 	const char *name;
-	u32 priority;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_FLOW_NAME))
 		return -EINVAL;
 	name = nla_data(tb[FLOWOS_A_FLOW_NAME]);
-	if (!valid_name(name)) {
+	if (!flowos_valid_name(name)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_NAME],
 				    "a flow name is letters, digits, '_', '.' and '-'");
 		return -EINVAL;
 	}
 	priority = tb[FLOWOS_A_FLOW_PRIORITY] ?
 		   nla_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]) : 0;
+	qlen = tb[FLOWOS_A_FLOW_QLEN] ?
+	       nla_get_u32(tb[FLOWOS_A_FLOW_QLEN]) : FLOWOS_QLEN_DEFAULT;
+	if (!is_power_of_2(qlen)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_QLEN],
+				    "the ring length must be a power of two");
+		return -EINVAL;
+	}
 
 	mutex_lock(&flowos_mutex);
 	if (flowos_flow_find(fn, name)) {
@@ -357,12 +380,13 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = match_from_attrs(fn->net, tb, &match, info->extack);
 	if (err)
 		goto unlock;
-	flow = flowos_flow_create(fn, name, priority, &match, info->extack);
+	flow = flowos_flow_create(fn, name, priority, qlen, &match,
+				  info->extack);
 	if (IS_ERR(flow)) {
 		err = PTR_ERR(flow);
 		goto unlock;
 	}
-	send_event(fn, flow_event(fn, flow, FLOWOS_CMD_FLOW_NEW));
+	flowos_nl_notify(fn, flow_event(fn, flow, FLOWOS_CMD_FLOW_NEW));
 	err = reply_flow(info, flow);
 unlock:
 	mutex_unlock(&flowos_mutex);
@@ -379,7 +403,7 @@ static int delete_flow(struct flowos_net *fn, struct flowos_flow *flow,
 	if (err)
 		nlmsg_free(event);
 	else
-		send_event(fn, event);
+		flowos_nl_notify(fn, event);
 	return err;
 }
 
@@ -426,31 +450,38 @@ static int flow_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err == -EMSGSIZE ? skb->len : err;
 }
 
-static const struct genl_small_ops flowos_nl_ops[] = {
-	{
-		.cmd = FLOWOS_CMD_FLOW_NEW,
-		.doit = flow_new_doit,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = FLOWOS_CMD_FLOW_DEL,
-		.doit = flow_del_doit,
-		.flags = GENL_UNS_ADMIN_PERM,
-	}, {
-		.cmd = FLOWOS_CMD_FLOW_GET,
-		.doit = flow_get_doit,
-		.dumpit = flow_get_dumpit,
-	},
+#define FLOW_OP(_cmd, _doit, _dumpit, _flags) {			\
+		.cmd = _cmd, .doit = _doit, .dumpit = _dumpit,		\
+		.flags = _flags, .policy = flow_policy,			\
+		.maxattr = FLOWOS_A_FLOW_MAX,				\
+	}
+#define PM_OP(_cmd, _doit, _dumpit, _flags) {			\
+		.cmd = _cmd, .doit = _doit, .dumpit = _dumpit,		\
+		.flags = _flags, .policy = flowos_pm_policy,		\
+		.maxattr = FLOWOS_A_PM_MAX,				\
+	}
+
+/* Each command with the policy of its attribute space. */
+static const struct genl_ops flowos_nl_ops[] = {
+	FLOW_OP(FLOWOS_CMD_FLOW_NEW, flow_new_doit, NULL, GENL_UNS_ADMIN_PERM),
+	FLOW_OP(FLOWOS_CMD_FLOW_DEL, flow_del_doit, NULL, GENL_UNS_ADMIN_PERM),
+	FLOW_OP(FLOWOS_CMD_FLOW_GET, flow_get_doit, flow_get_dumpit, 0),
+	PM_OP(FLOWOS_CMD_PM_TYPE_GET, NULL, flowos_nl_pm_type_dump, 0),
+	PM_OP(FLOWOS_CMD_PM_ATTACH, flowos_nl_pm_attach, NULL,
+	      GENL_UNS_ADMIN_PERM),
+	PM_OP(FLOWOS_CMD_PM_DETACH, flowos_nl_pm_detach, NULL,
+	      GENL_UNS_ADMIN_PERM),
+	PM_OP(FLOWOS_CMD_STATS_GET, flowos_nl_stats_get, flowos_nl_stats_dump,
+	      0),
 };
 
-static struct genl_family flowos_nl_family __ro_after_init = {
+struct genl_family flowos_nl_family __ro_after_init = {
 	.name = FLOWOS_FAMILY_NAME,
 	.version = FLOWOS_FAMILY_VERSION,
-	.maxattr = FLOWOS_A_FLOW_MAX,
-	.policy = flow_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.small_ops = flowos_nl_ops,
-	.n_small_ops = ARRAY_SIZE(flowos_nl_ops),
+	.ops = flowos_nl_ops,
+	.n_ops = ARRAY_SIZE(flowos_nl_ops),
 	.resv_start_op = FLOWOS_CMD_MAX + 1,
 	.mcgrps = flowos_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(flowos_nl_mcgrps),

@@ -38,7 +38,7 @@ test_create_as_documented() {
 		test -z "$(fc create quiet ip proto udp 2>&1)"
 	fc create pings ip proto icmp dir both
 	expect_eq "show: the flow in the words that created it" \
-		"$(fc show web | head -n 1)" "flow web id 1 prio 0 proto tcp dport 80 dir in"
+		"$(fc show web | head -n 1)" "flow web id 1 prio 0 proto tcp dport 80 dir in qlen 1024"
 	expect_eq "show -j: name, proto and port as given" \
 		"$(fc -j show web | json_get 'j["name"], j["match"]["proto"], j["match"]["dport"]')" \
 		"web tcp {'min': 80, 'max': 80}"

@@ -15,13 +15,6 @@
 #include "flowctl.h"
 #include "json.h"
 
-/* A flow as a reply describes it. */
-struct flow_view {
-	const struct nlattr *tb[FLOWOS_A_FLOW_MAX + 1];
-	const struct nlattr *stats[FLOWOS_A_STATS_MAX + 1];
-	uint8_t cmd;
-};
-
 static const struct {
 	const char *name;
 	uint8_t proto;
@@ -177,6 +170,12 @@ static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
 				return flowctl_usage_error("dir is in, out or both");
 			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_DIR, dir);
 			i++;
+		} else if (!strcmp(k, "qlen")) {
+			bit = 1 << 9;
+			if (flowctl_parse_ulong(val, UINT32_MAX, &v))
+				return flowctl_usage_error("bad ring length '%s'", val);
+			mnl_attr_put_u32(nlh, FLOWOS_A_FLOW_QLEN, v);
+			i++;
 		} else if (!strcmp(k, "prio")) {
 			bit = 1 << 8;
 			if (flowctl_parse_ulong(val, UINT32_MAX, &v))
@@ -223,7 +222,7 @@ static int parse_flow_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_flow(const struct nlmsghdr *nlh, struct flow_view *v)
+int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v)
 {
 	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
 
@@ -260,59 +259,69 @@ static void json_ports(struct json *j, const char *key,
 	json_close(j, '}');
 }
 
-static void print_flow_json(const struct flow_view *v, const char *event)
+/* The flow's keys, into an object @j has open. */
+void flowctl_json_flow(struct json *j, const struct flow_view *v)
 {
 	const struct nlattr *const *tb = v->tb;
 	char buf[64];
+
+	json_str(j, "name", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
+	if (tb[FLOWOS_A_FLOW_ID])
+		json_u64(j, "id", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_ID]));
+	if (tb[FLOWOS_A_FLOW_PRIORITY])
+		json_u64(j, "priority", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	if (tb[FLOWOS_A_FLOW_QLEN])
+		json_u64(j, "qlen", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
+	if (tb[FLOWOS_A_FLOW_DIR]) {
+		json_open(j, "match", '{');
+		if (tb[FLOWOS_A_FLOW_FAMILY])
+			json_str(j, "family",
+				 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_FAMILY]) == AF_INET6 ?
+				 "ip6" : "ip");
+		if (tb[FLOWOS_A_FLOW_PROTO])
+			json_str(j, "proto",
+				 proto_name(mnl_attr_get_u8(tb[FLOWOS_A_FLOW_PROTO]),
+					    buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_SRC])
+			json_str(j, "src", addr_str(tb[FLOWOS_A_FLOW_SRC],
+						    tb[FLOWOS_A_FLOW_SRC_PREFIX],
+						    buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_DST])
+			json_str(j, "dst", addr_str(tb[FLOWOS_A_FLOW_DST],
+						    tb[FLOWOS_A_FLOW_DST_PREFIX],
+						    buf, sizeof(buf)));
+		if (tb[FLOWOS_A_FLOW_SPORT_MIN] && tb[FLOWOS_A_FLOW_SPORT_MAX])
+			json_ports(j, "sport", tb[FLOWOS_A_FLOW_SPORT_MIN],
+				   tb[FLOWOS_A_FLOW_SPORT_MAX]);
+		if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
+			json_ports(j, "dport", tb[FLOWOS_A_FLOW_DPORT_MIN],
+				   tb[FLOWOS_A_FLOW_DPORT_MAX]);
+		if (tb[FLOWOS_A_FLOW_IFINDEX])
+			json_u64(j, "ifindex", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
+		json_str(j, "dir", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
+						     mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
+		json_close(j, '}');
+	}
+	if (tb[FLOWOS_A_FLOW_STATS]) {
+		json_open(j, "stats", '{');
+		json_u64(j, "packets_in", stat_of(v, FLOWOS_A_STATS_PACKETS_IN));
+		json_u64(j, "bytes_in", stat_of(v, FLOWOS_A_STATS_BYTES_IN));
+		json_u64(j, "packets_out", stat_of(v, FLOWOS_A_STATS_PACKETS_OUT));
+		json_u64(j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+		json_u64(j, "ring_drops", stat_of(v, FLOWOS_A_STATS_RING_DROPS));
+		json_close(j, '}');
+	}
+}
+
+static void print_flow_json(const struct flow_view *v, const char *event)
+{
 	struct json j;
 
 	json_init(&j, stdout, flowctl_opts.pretty);
 	json_open(&j, NULL, '{');
 	if (event)
 		json_str(&j, "event", event);
-	json_str(&j, "name", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
-	if (tb[FLOWOS_A_FLOW_ID])
-		json_u64(&j, "id", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_ID]));
-	if (tb[FLOWOS_A_FLOW_PRIORITY])
-		json_u64(&j, "priority", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
-	if (tb[FLOWOS_A_FLOW_DIR]) {
-		json_open(&j, "match", '{');
-		if (tb[FLOWOS_A_FLOW_FAMILY])
-			json_str(&j, "family",
-				 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_FAMILY]) == AF_INET6 ?
-				 "ip6" : "ip");
-		if (tb[FLOWOS_A_FLOW_PROTO])
-			json_str(&j, "proto",
-				 proto_name(mnl_attr_get_u8(tb[FLOWOS_A_FLOW_PROTO]),
-					    buf, sizeof(buf)));
-		if (tb[FLOWOS_A_FLOW_SRC])
-			json_str(&j, "src", addr_str(tb[FLOWOS_A_FLOW_SRC],
-						     tb[FLOWOS_A_FLOW_SRC_PREFIX],
-						     buf, sizeof(buf)));
-		if (tb[FLOWOS_A_FLOW_DST])
-			json_str(&j, "dst", addr_str(tb[FLOWOS_A_FLOW_DST],
-						     tb[FLOWOS_A_FLOW_DST_PREFIX],
-						     buf, sizeof(buf)));
-		if (tb[FLOWOS_A_FLOW_SPORT_MIN] && tb[FLOWOS_A_FLOW_SPORT_MAX])
-			json_ports(&j, "sport", tb[FLOWOS_A_FLOW_SPORT_MIN],
-				   tb[FLOWOS_A_FLOW_SPORT_MAX]);
-		if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
-			json_ports(&j, "dport", tb[FLOWOS_A_FLOW_DPORT_MIN],
-				   tb[FLOWOS_A_FLOW_DPORT_MAX]);
-		if (tb[FLOWOS_A_FLOW_IFINDEX])
-			json_u64(&j, "ifindex", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
-		json_str(&j, "dir", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
-						      mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
-		json_close(&j, '}');
-	}
-	if (tb[FLOWOS_A_FLOW_STATS]) {
-		json_open(&j, "stats", '{');
-		json_u64(&j, "packets_in", stat_of(v, FLOWOS_A_STATS_PACKETS_IN));
-		json_u64(&j, "bytes_in", stat_of(v, FLOWOS_A_STATS_BYTES_IN));
-		json_u64(&j, "packets_out", stat_of(v, FLOWOS_A_STATS_PACKETS_OUT));
-		json_u64(&j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
-		json_close(&j, '}');
-	}
+	flowctl_json_flow(&j, v);
 	json_close(&j, '}');
 }
 
@@ -362,6 +371,17 @@ static void print_match(const struct nlattr *const *tb)
 						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
 }
 
+/* "in 3 packets 252 bytes, out 0 packets 0 bytes, ring drops 0" */
+void flowctl_print_flow_counters(const struct flow_view *v)
+{
+	printf("in %llu packets %llu bytes, out %llu packets %llu bytes, ring drops %llu",
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS));
+}
+
 static void print_flow_text(const struct flow_view *v, const char *event)
 {
 	const struct nlattr *const *tb = v->tb;
@@ -374,14 +394,18 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 	if (tb[FLOWOS_A_FLOW_PRIORITY])
 		printf(" prio %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
 	print_match(tb);
+	if (tb[FLOWOS_A_FLOW_QLEN])
+		printf(" qlen %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
 	printf("\n");
 	if (tb[FLOWOS_A_FLOW_STATS])
 		printf("    in  %llu packets %llu bytes\n"
-		       "    out %llu packets %llu bytes\n",
+		       "    out %llu packets %llu bytes\n"
+		       "    ring drops %llu\n",
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS));
 }
 
 struct list_ctx {
@@ -394,7 +418,7 @@ static int on_flow(const struct nlmsghdr *nlh, void *data)
 	struct list_ctx *ctx = data;
 	struct flow_view v;
 
-	if (parse_flow(nlh, &v))
+	if (flowctl_parse_flow(nlh, &v))
 		return MNL_CB_ERROR;
 	ctx->count++;
 	if (ctx->array) {
@@ -484,7 +508,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 	struct flow_view v;
 
 	if (nlh->nlmsg_type != ((struct flowctl_nl *)data)->family ||
-	    parse_flow(nlh, &v))
+	    flowctl_parse_flow(nlh, &v))
 		return MNL_CB_OK;
 	event = v.cmd == FLOWOS_CMD_FLOW_NEW ? "new" :
 		v.cmd == FLOWOS_CMD_FLOW_DEL ? "del" : "other";

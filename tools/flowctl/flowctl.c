@@ -37,6 +37,8 @@ static void help(FILE *out)
 		"commands:\n");
 	for (c = flowctl_flow_cmds; c->name; c++)
 		fprintf(out, "  %-8s %s\n", c->name, c->args);
+	for (c = flowctl_pm_cmds; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->args);
 	fprintf(out, "MATCH (any order, each at most once):\n"
 		"  ip | ip6                   address family\n"
 		"  proto tcp|udp|icmp|icmpv6|N\n"
@@ -44,7 +46,8 @@ static void help(FILE *out)
 		"  sport PORT[-PORT], dport PORT[-PORT]   (tcp, udp)\n"
 		"  dev IFNAME                 the device the packet is seen on\n"
 		"  dir in|out|both            ingress (default), egress, both\n"
-		"  prio N                     highest wins where flows overlap\n");
+		"  prio N                     highest wins where flows overlap\n"
+		"  qlen N                     units per CPU ring for PMs (power of 2)\n");
 }
 
 int flowctl_usage_error(const char *fmt, ...)
@@ -105,6 +108,14 @@ static int enter_netns(const char *name)
 	return 0;
 }
 
+static const struct flowctl_cmd *find_cmd(const struct flowctl_cmd *c,
+					  const char *name)
+{
+	while (c->name && strcmp(c->name, name))
+		c++;
+	return c;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -146,9 +157,9 @@ int main(int argc, char **argv)
 		help(stderr);
 		return FLOWCTL_EXIT_USAGE;
 	}
-	for (c = flowctl_flow_cmds; c->name; c++)
-		if (!strcmp(c->name, argv[optind]))
-			break;
+	c = find_cmd(flowctl_flow_cmds, argv[optind]);
+	if (!c->name)
+		c = find_cmd(flowctl_pm_cmds, argv[optind]);
 	if (!c->name)
 		return flowctl_usage_error("unknown command '%s'", argv[optind]);
 

@@ -6,6 +6,7 @@
 
 #include "kshim.h"
 #include "nl.h"
+#include <linux/flowos.h>
 
 /* Exit statuses, as iproute2's: the kernel said no; the user erred. */
 #define FLOWCTL_EXIT_ERROR	1
@@ -26,6 +27,19 @@ struct flowctl_cmd {
 };
 
 extern const struct flowctl_cmd flowctl_flow_cmds[];
+extern const struct flowctl_cmd flowctl_pm_cmds[];
+
+/* A flow as a reply describes it (flow.c). */
+struct flow_view {
+	const struct nlattr *tb[FLOWOS_A_FLOW_MAX + 1];
+	const struct nlattr *stats[FLOWOS_A_STATS_MAX + 1];
+	uint8_t cmd;
+};
+
+struct json;
+int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v);
+void flowctl_json_flow(struct json *j, const struct flow_view *v);
+void flowctl_print_flow_counters(const struct flow_view *v);
 
 __printf(1, 2) int flowctl_usage_error(const char *fmt, ...);
 int flowctl_kernel_error(const struct flowctl_nl *nl, const char *what);

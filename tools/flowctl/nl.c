@@ -64,6 +64,9 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
 			    !mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
 				msg = mnl_attr_get_str(attr);
+			else if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_OFFS &&
+				 !mnl_attr_validate(attr, MNL_TYPE_U32))
+				nl->err_off = mnl_attr_get_u32(attr);
 	}
 	if (!err->error)
 		return MNL_CB_STOP;
@@ -117,6 +120,7 @@ static int run(struct flowctl_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 
 	nl->err = 0;
 	nl->errmsg[0] = '\0';
+	nl->err_off = 0;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
 		set_error(nl, errno, NULL);
 		return -1;

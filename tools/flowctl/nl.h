@@ -16,8 +16,9 @@ struct flowctl_nl {
 	uint32_t seq;
 	int err;		/* errno of the last failure */
 	char errmsg[256];	/* the kernel's extended ack, if any */
+	uint32_t err_off;	/* where the attribute to blame is, or 0 */
 	char req[4096];		/* the request being built */
-	char buf[32768];	/* replies: the largest message a dump sends */
+	char buf[131072];	/* replies: PM results may take 64 KiB */
 };
 
 int flowctl_nl_open(struct flowctl_nl *nl, const char *family,

@@ -30,6 +30,11 @@
  *   FLOWOS_A_FLOW_DIR		u8, enum flowos_dir; FLOWOS_DIR_IN if absent.
  *   FLOWOS_A_FLOW_PRIORITY	u32; where flows overlap, the highest
  *		priority wins, then the oldest flow.  0 if absent.
+ *   FLOWOS_A_FLOW_QLEN	u32, a power of two in 16..65536: units each
+ *		per-CPU ring of the flow holds for its PMs (1024 if absent).
+ *		A unit that finds the ring full is dropped for the PMs and
+ *		counted in FLOWOS_A_STATS_RING_DROPS; flow counters still
+ *		count its packet.
  *   Replies with the flow as FLOWOS_CMD_FLOW_GET does, and announces it
  *   on the "events" group as FLOWOS_CMD_FLOW_NEW.
  *
@@ -42,6 +47,43 @@
  *   the attributes the flow was created with (absent ones stay absent)
  *   and FLOWOS_A_FLOW_STATS, a nest of enum flowos_a_stats.  A dump that
  *   overlaps a change is flagged NLM_F_DUMP_INTR.
+ *
+ * Processing modules (PMs) are kernel modules that register a PM type;
+ * attaching one to a flow starts an instance, a kernel thread working on
+ * the flow's stream of one layer (enum flowos_layer).
+ *
+ * FLOWOS_CMD_PM_TYPE_GET - dump: the PM types loaded, one message each:
+ *   FLOWOS_A_TYPE_NAME, _LAYER, _MODE and FLOWOS_A_TYPE_PARAMS, a nest of
+ *   FLOWOS_A_TYPE_PARAM nests (enum flowos_a_param_spec).
+ *
+ * FLOWOS_CMD_PM_ATTACH - start an instance.
+ *   FLOWOS_A_PM_FLOW (required)	the flow's name.
+ *   FLOWOS_A_PM_TYPE (required)	the PM type.  A type that is not
+ *		loaded is loaded by its module alias, "flowos-pm-<type>".
+ *   FLOWOS_A_PM_NAME	the instance's name, unique in the flow; the type
+ *		name if absent.  Same characters as a flow name.
+ *   FLOWOS_A_PM_ORDER	u8, 0..FLOWOS_PM_ORDER_MAX, its place in the
+ *		flow's pipeline (0 if absent).  An instance at order k+1
+ *		sees a unit only once every instance at lower orders has
+ *		released it.  Read-only instances at one order run in
+ *		parallel; a read-write one must have its order to itself.
+ *   FLOWOS_A_PM_PARAMS	a nest of FLOWOS_A_PM_PARAM nests, each with
+ *		FLOWOS_A_PARAM_KEY and FLOWOS_A_PARAM_VALUE (strings), checked
+ *		against the type's schema; absent ones take their default.
+ *   The instance sees the units that arrive after it is attached.
+ *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
+ *
+ * FLOWOS_CMD_PM_DETACH - stop and free the instance FLOWOS_A_PM_NAME of
+ *   the flow FLOWOS_A_PM_FLOW; announced on "events".
+ *
+ * FLOWOS_CMD_STATS_GET - do: the instance FLOWOS_A_PM_NAME of the flow
+ *   FLOWOS_A_PM_FLOW; dump: every instance of the namespace, or of the
+ *   flow FLOWOS_A_PM_FLOW when given, in attach order.  Each message has
+ *   FLOWOS_A_PM_FLOW, _NAME, _TYPE, _ORDER, _PARAMS (every parameter, as
+ *   a string), FLOWOS_A_PM_STATS (enum flowos_a_pm_stats) and
+ *   FLOWOS_A_PM_RESULTS: what the PM computed, as a nest of
+ *   FLOWOS_A_VALUE nests (enum flowos_a_value), self-describing so that
+ *   a tool shows the results of a PM type it has never heard of.
  */
 #ifndef _UAPI_LINUX_FLOWOS_H
 #define _UAPI_LINUX_FLOWOS_H
@@ -64,6 +106,10 @@ enum flowos_cmd {
 	FLOWOS_CMD_FLOW_NEW,
 	FLOWOS_CMD_FLOW_DEL,
 	FLOWOS_CMD_FLOW_GET,
+	FLOWOS_CMD_PM_TYPE_GET,
+	FLOWOS_CMD_PM_ATTACH,
+	FLOWOS_CMD_PM_DETACH,
+	FLOWOS_CMD_STATS_GET,
 
 	__FLOWOS_CMD_MAX,
 	FLOWOS_CMD_MAX = __FLOWOS_CMD_MAX - 1
@@ -88,6 +134,7 @@ enum flowos_a_flow {
 	FLOWOS_A_FLOW_DIR,
 	FLOWOS_A_FLOW_PRIORITY,
 	FLOWOS_A_FLOW_STATS,
+	FLOWOS_A_FLOW_QLEN,
 
 	__FLOWOS_A_FLOW_MAX,
 	FLOWOS_A_FLOW_MAX = __FLOWOS_A_FLOW_MAX - 1
@@ -104,9 +151,119 @@ enum flowos_a_stats {
 	FLOWOS_A_STATS_BYTES_IN,
 	FLOWOS_A_STATS_PACKETS_OUT,
 	FLOWOS_A_STATS_BYTES_OUT,
+	FLOWOS_A_STATS_RING_DROPS,	/* units not queued: ring full */
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1
+};
+
+/* Highest pipeline order of a PM instance. */
+#define FLOWOS_PM_ORDER_MAX	7
+
+/* The streams of a flow; a unit is in every stream its packet has. */
+enum flowos_layer {
+	FLOWOS_LAYER_IP = 1,	/* every packet, IPv4 or IPv6 */
+	FLOWOS_LAYER_TCP,
+	FLOWOS_LAYER_UDP,
+	FLOWOS_LAYER_ICMP,	/* ICMP and ICMPv6 */
+	FLOWOS_LAYER_PAYLOAD,	/* packets with transport payload bytes */
+
+	__FLOWOS_LAYER_MAX,
+	FLOWOS_LAYER_MAX = __FLOWOS_LAYER_MAX - 1
+};
+
+enum flowos_pm_mode {
+	FLOWOS_PM_MODE_RO = 1,	/* reads units */
+	FLOWOS_PM_MODE_RW,	/* may also change them */
+};
+
+enum flowos_param_type {
+	FLOWOS_PARAM_U64 = 1,	/* decimal */
+	FLOWOS_PARAM_DURATION,	/* ms; "10s", "250ms", "2m", "1h"; bare: s */
+};
+
+enum flowos_a_pm {
+	FLOWOS_A_PM_UNSPEC,
+	FLOWOS_A_PM_PAD,
+	FLOWOS_A_PM_FLOW,	/* string: the flow's name */
+	FLOWOS_A_PM_NAME,	/* string: the instance's name */
+	FLOWOS_A_PM_TYPE,	/* string: the PM type */
+	FLOWOS_A_PM_ORDER,	/* u8 */
+	FLOWOS_A_PM_PARAMS,	/* nest of FLOWOS_A_PM_PARAM */
+	FLOWOS_A_PM_PARAM,	/* nest: enum flowos_a_param */
+	FLOWOS_A_PM_STATS,	/* nest: enum flowos_a_pm_stats */
+	FLOWOS_A_PM_RESULTS,	/* nest of FLOWOS_A_VALUE */
+
+	__FLOWOS_A_PM_MAX,
+	FLOWOS_A_PM_MAX = __FLOWOS_A_PM_MAX - 1
+};
+
+enum flowos_a_param {
+	FLOWOS_A_PARAM_UNSPEC,
+	FLOWOS_A_PARAM_KEY,	/* string */
+	FLOWOS_A_PARAM_VALUE,	/* string */
+
+	__FLOWOS_A_PARAM_MAX,
+	FLOWOS_A_PARAM_MAX = __FLOWOS_A_PARAM_MAX - 1
+};
+
+/* What the core knows of an instance (all u64). */
+enum flowos_a_pm_stats {
+	FLOWOS_A_PM_STATS_UNSPEC,
+	FLOWOS_A_PM_STATS_PAD,
+	FLOWOS_A_PM_STATS_PROCESSED,	/* units it released */
+	FLOWOS_A_PM_STATS_BACKLOG,	/* units queued for it, now */
+	FLOWOS_A_PM_STATS_WAKEUPS,	/* times its thread was woken */
+
+	__FLOWOS_A_PM_STATS_MAX,
+	FLOWOS_A_PM_STATS_MAX = __FLOWOS_A_PM_STATS_MAX - 1
+};
+
+/*
+ * One named result: FLOWOS_A_VALUE_NAME and exactly one of U64, STRING,
+ * ADDR and TABLE.  TABLE is a flag; the table's rows follow it in the
+ * same nest as FLOWOS_A_VALUE_ROW nests, each a list of FLOWOS_A_VALUE
+ * nests (the row's columns, in the same order in every row).
+ */
+enum flowos_a_value {
+	FLOWOS_A_VALUE_UNSPEC,
+	FLOWOS_A_VALUE_PAD,
+	FLOWOS_A_VALUE,		/* nest: one value */
+	FLOWOS_A_VALUE_NAME,	/* string */
+	FLOWOS_A_VALUE_U64,
+	FLOWOS_A_VALUE_STRING,
+	FLOWOS_A_VALUE_ADDR,	/* 4 or 16 bytes, network order */
+	FLOWOS_A_VALUE_TABLE,	/* flag: rows follow */
+	FLOWOS_A_VALUE_ROW,	/* nest of FLOWOS_A_VALUE */
+
+	__FLOWOS_A_VALUE_MAX,
+	FLOWOS_A_VALUE_MAX = __FLOWOS_A_VALUE_MAX - 1
+};
+
+enum flowos_a_type {
+	FLOWOS_A_TYPE_UNSPEC,
+	FLOWOS_A_TYPE_NAME,	/* string */
+	FLOWOS_A_TYPE_LAYER,	/* u8, enum flowos_layer */
+	FLOWOS_A_TYPE_MODE,	/* u8, enum flowos_pm_mode */
+	FLOWOS_A_TYPE_PARAMS,	/* nest of FLOWOS_A_TYPE_PARAM */
+	FLOWOS_A_TYPE_PARAM,	/* nest: enum flowos_a_param_spec */
+
+	__FLOWOS_A_TYPE_MAX,
+	FLOWOS_A_TYPE_MAX = __FLOWOS_A_TYPE_MAX - 1
+};
+
+enum flowos_a_param_spec {
+	FLOWOS_A_PARAM_SPEC_UNSPEC,
+	FLOWOS_A_PARAM_SPEC_PAD,
+	FLOWOS_A_PARAM_SPEC_NAME,	/* string */
+	FLOWOS_A_PARAM_SPEC_TYPE,	/* u8, enum flowos_param_type */
+	FLOWOS_A_PARAM_SPEC_RANGE_MIN,	/* u64 */
+	FLOWOS_A_PARAM_SPEC_RANGE_MAX,	/* u64 */
+	FLOWOS_A_PARAM_SPEC_DEFAULT,	/* u64 */
+	FLOWOS_A_PARAM_SPEC_DOC,	/* string */
+
+	__FLOWOS_A_PARAM_SPEC_MAX,
+	FLOWOS_A_PARAM_SPEC_MAX = __FLOWOS_A_PARAM_SPEC_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_FLOWOS_H */

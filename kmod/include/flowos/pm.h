@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flowos: the API a processing module (PM) is written against.
+ *
+ * A PM registers a struct flowos_pm_ops with the core.  Each time a user
+ * attaches it to a flow, the core makes an instance (struct flowos_pm),
+ * calls ->init, and starts a kernel thread that hands the instance
+ * windows of the flow's stream: runs of units [head, tail) on one per-CPU
+ * ring.  ->process works through a window and returns how many units,
+ * from its head, it is done with; those are released, and the next call
+ * starts after them.  The core owns everything else: sleeping, waking,
+ * pipeline order, freeing units, stopping, and the module reference that
+ * keeps a PM in use from being unloaded.
+ *
+ * Docs/pm-guide.md walks through a complete PM (pms/count).
+ */
+#ifndef _FLOWOS_PM_H
+#define _FLOWOS_PM_H
+
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/skbuff.h>
+#include <linux/types.h>
+#include <linux/flowos.h>
+
+/* Most parameters one PM type may declare. */
+#define FLOWOS_PM_MAX_PARAMS	8
+
+/*
+ * struct flowos_unit - one packet of a flow, as PMs see it (a DataUnit).
+ *
+ * Written by the packet path, read by PMs; only a read-write PM may
+ * change it, and then only @mark.  Addresses are in network order, an
+ * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
+ * @len counts IP-layer bytes.  @skb is a clone of the packet, set only
+ * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
+ * @payload_off is the offset of the payload from skb->data.
+ */
+struct flowos_unit {
+	u64 tstamp;		/* ktime_get_ns() when the packet was seen */
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	u8 family;		/* AF_INET or AF_INET6 */
+	u8 proto;
+	u8 tcp_flags;
+	u8 dir;			/* FLOWOS_DIR_IN or FLOWOS_DIR_OUT */
+	u8 layers;		/* BIT(FLOWOS_LAYER_*) of every stream it is in */
+	u8 mark;		/* for read-write PMs */
+	u16 payload_off;
+	u32 len;
+	u32 payload_len;
+	u32 tcp_seq;
+	struct sk_buff *skb;
+};
+
+/*
+ * struct flowos_window - the units [head, tail) of one per-CPU ring that
+ * an instance may work on now.  Sequence numbers only grow.
+ */
+struct flowos_window {
+	struct flowos_unit *units;	/* the ring */
+	u32 mask;			/* ring length - 1 */
+	u8 layer;			/* the instance's layer */
+	unsigned int cpu;		/* whose ring */
+	u64 head;
+	u64 tail;
+};
+
+static inline struct flowos_unit *flowos_window_unit(const struct flowos_window *w,
+						     u64 seq)
+{
+	return &w->units[seq & w->mask];
+}
+
+static inline bool flowos_unit_in_layer(const struct flowos_unit *u, u8 layer)
+{
+	return u->layers & BIT(layer);
+}
+
+/* The first unit at or after *@seq in @w's layer, or NULL; moves *@seq. */
+static inline struct flowos_unit *flowos_window_next(const struct flowos_window *w,
+						     u64 *seq)
+{
+	for (; *seq < w->tail; (*seq)++) {
+		struct flowos_unit *u = flowos_window_unit(w, *seq);
+
+		if (flowos_unit_in_layer(u, w->layer))
+			return u;
+	}
+	return NULL;
+}
+
+/*
+ * flowos_window_for_each - every unit of @w that is in the instance's
+ * layer (its stream), oldest first.  @seq is a u64 cursor.
+ */
+#define flowos_window_for_each(w, seq, u)				\
+	for ((seq) = (w)->head;						\
+	     ((u) = flowos_window_next(w, &(seq))) != NULL; (seq)++)
+
+/* One parameter an instance takes at attach time ("KEY VALUE"). */
+struct flowos_pm_param {
+	const char *name;
+	enum flowos_param_type type;
+	u64 min;
+	u64 max;
+	u64 def;
+	const char *doc;
+};
+
+/*
+ * struct flowos_pm - an attached instance, as its PM sees it.
+ * @priv is the PM's own; @params holds the values of ops->params, in
+ * the same order, already checked against their ranges.
+ */
+struct flowos_pm {
+	const struct flowos_pm_ops *ops;
+	void *priv;
+	u64 params[FLOWOS_PM_MAX_PARAMS];
+};
+
+/**
+ * struct flowos_pm_ops - a PM type
+ * @name: what users attach, and the module alias "flowos-pm-<name>"
+ * @owner: THIS_MODULE; pinned while an instance exists
+ * @layer: the stream the instances work on (enum flowos_layer)
+ * @mode: FLOWOS_PM_MODE_RO or FLOWOS_PM_MODE_RW
+ * @params: the parameter schema, @n_params entries
+ * @scalars: names of the PM's scalar results, @n_scalars entries; each
+ *	is shown in sysfs and in netlink results
+ * @init: set up @pm->priv; may sleep
+ * @fini: free what @init made; the thread has stopped
+ * @process: work on @win and return how many units from its head are
+ *	done (at most tail - head); runs in the instance's thread
+ * @tick: optional; called from the instance's thread with the time
+ *	(ktime_get_ns) at least every FLOWOS_TICK_MS, for time windows
+ * @read_scalar: the current value of scalar @i; any context, concurrent
+ *	with @process (read what @process writes with READ_ONCE)
+ * @fill_results: optional; add table results to a netlink reply with
+ *	the flowos_result_* helpers; may sleep, concurrent with @process
+ */
+struct flowos_pm_ops {
+	const char *name;
+	struct module *owner;
+	u8 layer;
+	u8 mode;
+	const struct flowos_pm_param *params;
+	unsigned int n_params;
+	const char *const *scalars;
+	unsigned int n_scalars;
+
+	int (*init)(struct flowos_pm *pm);
+	void (*fini)(struct flowos_pm *pm);
+	unsigned int (*process)(struct flowos_pm *pm,
+				const struct flowos_window *win);
+	void (*tick)(struct flowos_pm *pm, u64 now);
+	u64 (*read_scalar)(const struct flowos_pm *pm, unsigned int i);
+	int (*fill_results)(const struct flowos_pm *pm, struct sk_buff *msg);
+
+	/* The core's: */
+	struct list_head list;
+	void *sysfs;
+};
+
+/* How often ->tick runs at least, and the longest an idle thread sleeps. */
+#define FLOWOS_TICK_MS	20
+
+int flowos_register_pm(struct flowos_pm_ops *ops);
+void flowos_unregister_pm(struct flowos_pm_ops *ops);
+
+/*
+ * Results in netlink replies (uapi: enum flowos_a_value).  Each returns
+ * 0 or -EMSGSIZE; a table is a nest of rows, each row a nest of values:
+ *
+ *	tbl = flowos_result_table_start(msg, "subflows");
+ *	row = flowos_result_row_start(msg);
+ *	flowos_result_put_u64(msg, "packets", n);
+ *	flowos_result_end(msg, row);
+ *	flowos_result_end(msg, tbl);
+ */
+int flowos_result_put_u64(struct sk_buff *msg, const char *name, u64 value);
+int flowos_result_put_string(struct sk_buff *msg, const char *name,
+			     const char *value);
+int flowos_result_put_addr(struct sk_buff *msg, const char *name, u8 family,
+			   const __be32 *addr);
+struct nlattr *flowos_result_table_start(struct sk_buff *msg, const char *name);
+struct nlattr *flowos_result_row_start(struct sk_buff *msg);
+void flowos_result_end(struct sk_buff *msg, struct nlattr *nest);
+void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest);
+
+/* Declares the alias that lets "flowctl attach" load a PM on demand. */
+#define MODULE_ALIAS_FLOWOS_PM(name) MODULE_ALIAS("flowos-pm-" name)
+
+#endif /* _FLOWOS_PM_H */

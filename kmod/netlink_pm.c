@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The PM commands of the "flowos" family: PM types, attach, detach and
+ * stats (uapi/linux/flowos.h), and the helpers PMs fill results with.
+ */
+#include <linux/kernel.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "flowos.h"
+
+static const struct nla_policy param_policy[FLOWOS_A_PARAM_MAX + 1] = {
+	[FLOWOS_A_PARAM_KEY] = { .type = NLA_NUL_STRING,
+				 .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_PARAM_VALUE] = { .type = NLA_NUL_STRING, .len = 63 },
+};
+
+static const struct nla_policy params_policy[FLOWOS_A_PM_PARAM + 1] = {
+	[FLOWOS_A_PM_PARAM] = NLA_POLICY_NESTED(param_policy),
+};
+
+const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1] = {
+	[FLOWOS_A_PM_FLOW] = { .type = NLA_NUL_STRING,
+			       .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_PM_NAME] = { .type = NLA_NUL_STRING,
+			       .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_PM_TYPE] = { .type = NLA_NUL_STRING,
+			       .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_PM_ORDER] = NLA_POLICY_MAX(NLA_U8, FLOWOS_PM_ORDER_MAX),
+	[FLOWOS_A_PM_PARAMS] = NLA_POLICY_NESTED(params_policy),
+	[FLOWOS_A_PM_PARAM] = { .type = NLA_REJECT },
+	[FLOWOS_A_PM_STATS] = { .type = NLA_REJECT },
+	[FLOWOS_A_PM_RESULTS] = { .type = NLA_REJECT },
+};
+
+/* Results, for PMs (include/flowos/pm.h). */
+
+static struct nlattr *value_start(struct sk_buff *msg, const char *name)
+{
+	struct nlattr *nest = nla_nest_start(msg, FLOWOS_A_VALUE);
+
+	if (nest && nla_put_string(msg, FLOWOS_A_VALUE_NAME, name)) {
+		nla_nest_cancel(msg, nest);
+		return NULL;
+	}
+	return nest;
+}
+
+static int value_end(struct sk_buff *msg, struct nlattr *nest, int err)
+{
+	if (err) {
+		nla_nest_cancel(msg, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+int flowos_result_put_u64(struct sk_buff *msg, const char *name, u64 value)
+{
+	struct nlattr *nest = value_start(msg, name);
+
+	if (!nest)
+		return -EMSGSIZE;
+	return value_end(msg, nest, nla_put_u64_64bit(msg, FLOWOS_A_VALUE_U64,
+						      value, FLOWOS_A_VALUE_PAD));
+}
+EXPORT_SYMBOL_GPL(flowos_result_put_u64);
+
+int flowos_result_put_string(struct sk_buff *msg, const char *name,
+			     const char *value)
+{
+	struct nlattr *nest = value_start(msg, name);
+
+	if (!nest)
+		return -EMSGSIZE;
+	return value_end(msg, nest,
+			 nla_put_string(msg, FLOWOS_A_VALUE_STRING, value));
+}
+EXPORT_SYMBOL_GPL(flowos_result_put_string);
+
+int flowos_result_put_addr(struct sk_buff *msg, const char *name, u8 family,
+			   const __be32 *addr)
+{
+	struct nlattr *nest = value_start(msg, name);
+
+	if (!nest)
+		return -EMSGSIZE;
+	return value_end(msg, nest,
+			 nla_put(msg, FLOWOS_A_VALUE_ADDR,
+				 family == AF_INET6 ? 16 : 4, addr));
+}
+EXPORT_SYMBOL_GPL(flowos_result_put_addr);
+
+struct nlattr *flowos_result_table_start(struct sk_buff *msg, const char *name)
+{
+	struct nlattr *value = value_start(msg, name);
+
+	if (value && nla_put_flag(msg, FLOWOS_A_VALUE_TABLE)) {
+		nla_nest_cancel(msg, value);
+		return NULL;
+	}
+	return value;
+}
+EXPORT_SYMBOL_GPL(flowos_result_table_start);
+
+struct nlattr *flowos_result_row_start(struct sk_buff *msg)
+{
+	return nla_nest_start(msg, FLOWOS_A_VALUE_ROW);
+}
+EXPORT_SYMBOL_GPL(flowos_result_row_start);
+
+/* Close a table or a row. */
+void flowos_result_end(struct sk_buff *msg, struct nlattr *nest)
+{
+	nla_nest_end(msg, nest);
+}
+EXPORT_SYMBOL_GPL(flowos_result_end);
+
+void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest)
+{
+	nla_nest_cancel(msg, nest);
+}
+EXPORT_SYMBOL_GPL(flowos_result_cancel);
+
+/* Parameters */
+
+/* "10s", "250ms", "2m", "1h"; a bare number is seconds.  In ms. */
+static int parse_duration(const char *s, u64 *ms)
+{
+	static const struct { const char *suffix; u64 ms; } units[] = {
+		{ "ms", 1 }, { "s", MSEC_PER_SEC }, { "", MSEC_PER_SEC },
+		{ "m", 60 * MSEC_PER_SEC }, { "h", 3600 * MSEC_PER_SEC },
+	};
+	char num[24];
+	size_t len = strspn(s, "0123456789");
+	unsigned int i;
+	u64 n;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (kstrtou64(num, 10, &n))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(s + len, units[i].suffix))
+			return check_mul_overflow(n, units[i].ms, ms) ? -ERANGE : 0;
+	return -EINVAL;
+}
+
+static int parse_param(const struct flowos_pm_param *p, const char *s, u64 *v)
+{
+	int err;
+
+	if (p->type == FLOWOS_PARAM_DURATION)
+		err = parse_duration(s, v);
+	else
+		err = kstrtou64(s, 10, v);
+	if (err)
+		return err;
+	return *v < p->min || *v > p->max ? -ERANGE : 0;
+}
+
+static int param_index(const struct flowos_pm_ops *ops, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < ops->n_params; i++)
+		if (!strcmp(ops->params[i].name, key))
+			return i;
+	return -1;
+}
+
+/*
+ * The values of @ops's parameters from the KEY VALUE pairs of @attr,
+ * defaults for the rest.  Errors point at the pair to blame.
+ */
+static int params_from_attrs(const struct flowos_pm_ops *ops,
+			     const struct nlattr *attr, u64 *params,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1];
+	unsigned long seen = 0;
+	const struct nlattr *pair;
+	unsigned int i;
+	int rem, idx, err;
+
+	for (i = 0; i < ops->n_params; i++)
+		params[i] = ops->params[i].def;
+	if (!attr)
+		return 0;
+
+	nla_for_each_nested(pair, attr, rem) {
+		/* Validated by the policy already. */
+		err = nla_parse_nested(tb, FLOWOS_A_PARAM_MAX, pair,
+				       param_policy, extack);
+		if (err)
+			return err;
+		if (!tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE]) {
+			NL_SET_ERR_MSG_ATTR(extack, pair,
+					    "a parameter needs a key and a value");
+			return -EINVAL;
+		}
+		idx = param_index(ops, nla_data(tb[FLOWOS_A_PARAM_KEY]));
+		if (idx < 0) {
+			NL_SET_ERR_MSG_ATTR(extack, pair,
+					    "no such parameter for this PM type");
+			return -EINVAL;
+		}
+		if (__test_and_set_bit(idx, &seen)) {
+			NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
+			return -EINVAL;
+		}
+		err = parse_param(&ops->params[idx],
+				  nla_data(tb[FLOWOS_A_PARAM_VALUE]),
+				  &params[idx]);
+		if (err == -ERANGE) {
+			NL_SET_ERR_MSG_ATTR(extack, pair,
+					    "value out of range");
+			return -EINVAL;
+		}
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(extack, pair,
+					    "value not valid for the parameter's type");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int put_param(struct sk_buff *skb, const struct flowos_pm_param *p,
+		     u64 v)
+{
+	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_PARAM);
+	char buf[24];
+
+	if (p->type == FLOWOS_PARAM_DURATION && v % MSEC_PER_SEC)
+		snprintf(buf, sizeof(buf), "%llums", v);
+	else if (p->type == FLOWOS_PARAM_DURATION)
+		snprintf(buf, sizeof(buf), "%llus", v / MSEC_PER_SEC);
+	else
+		snprintf(buf, sizeof(buf), "%llu", v);
+	if (!nest || nla_put_string(skb, FLOWOS_A_PARAM_KEY, p->name) ||
+	    nla_put_string(skb, FLOWOS_A_PARAM_VALUE, buf))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Instances */
+
+static int put_params(struct sk_buff *skb, const struct flowos_pm_inst *pi)
+{
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_PARAMS);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ops->n_params; i++)
+		if (put_param(skb, &ops->params[i], pi->pm.params[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_pm_stats(struct sk_buff *skb, const struct flowos_pm_inst *pi)
+{
+	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_STATS);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_PROCESSED,
+			      READ_ONCE(pi->processed), FLOWOS_A_PM_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_BACKLOG,
+			      flowos_pm_backlog(pi), FLOWOS_A_PM_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_WAKEUPS,
+			      READ_ONCE(pi->wakeups), FLOWOS_A_PM_STATS_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_results(struct sk_buff *skb, const struct flowos_pm_inst *pi)
+{
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_RESULTS);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ops->n_scalars; i++)
+		if (flowos_result_put_u64(skb, ops->scalars[i],
+					  ops->read_scalar(&pi->pm, i)))
+			return -EMSGSIZE;
+	if (ops->fill_results && ops->fill_results(&pi->pm, skb))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One instance as a message of @cmd.  Called with flowos_mutex held. */
+static int fill_pm(struct sk_buff *skb, const struct flowos_pm_inst *pi,
+		   u32 portid, u32 seq, int flags, u8 cmd,
+		   struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &flowos_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (nla_put_string(skb, FLOWOS_A_PM_FLOW, pi->flow->name) ||
+	    nla_put_string(skb, FLOWOS_A_PM_NAME, pi->name) ||
+	    nla_put_string(skb, FLOWOS_A_PM_TYPE, pi->pm.ops->name) ||
+	    nla_put_u8(skb, FLOWOS_A_PM_ORDER, pi->order))
+		goto cancel;
+	if (cmd != FLOWOS_CMD_PM_DETACH &&
+	    (put_params(skb, pi) || put_pm_stats(skb, pi) ||
+	     put_results(skb, pi)))
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Results may hold a table: a larger buffer if a page is not enough. */
+static struct sk_buff *pm_msg(const struct flowos_pm_inst *pi, u32 portid,
+			      u32 seq, u8 cmd)
+{
+	static const size_t sizes[] = { NLMSG_GOODSIZE, SZ_64K };
+	struct sk_buff *skb;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		skb = genlmsg_new(sizes[i], GFP_KERNEL);
+		if (!skb)
+			return NULL;
+		if (!fill_pm(skb, pi, portid, seq, 0, cmd, NULL))
+			return skb;
+		nlmsg_free(skb);
+	}
+	return NULL;
+}
+
+static void pm_event(struct flowos_net *fn, const struct flowos_pm_inst *pi,
+		     u8 cmd)
+{
+	if (flowos_nl_has_listeners(fn))
+		flowos_nl_notify(fn, pm_msg(pi, 0, 0, cmd));
+}
+
+static int reply_pm(struct genl_info *info, const struct flowos_pm_inst *pi)
+{
+	struct sk_buff *skb = pm_msg(pi, info->snd_portid, info->snd_seq,
+				     FLOWOS_CMD_STATS_GET);
+
+	if (!skb)
+		return -ENOMEM;
+	return genlmsg_reply(skb, info);
+}
+
+/*
+ * The flow and, if @want_pm, the instance a request names, or an error
+ * saying which is missing.  Called with flowos_mutex held.
+ */
+static int find_target(struct flowos_net *fn, struct genl_info *info,
+		       bool want_pm, struct flowos_flow **flow,
+		       struct flowos_pm_inst **pi)
+{
+	struct nlattr **tb = info->attrs;
+
+	*flow = flowos_flow_find(fn, nla_data(tb[FLOWOS_A_PM_FLOW]));
+	if (!*flow) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_PM_FLOW],
+				    "no flow of this name");
+		return -ENOENT;
+	}
+	if (!want_pm)
+		return 0;
+	*pi = flowos_pm_find(*flow, nla_data(tb[FLOWOS_A_PM_NAME]));
+	if (!*pi) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_PM_NAME],
+				    "the flow has no PM instance of this name");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The type, pinned, or an error.  Called with flowos_mutex held. */
+static const struct flowos_pm_ops *get_type(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[FLOWOS_A_PM_TYPE];
+	const struct flowos_pm_ops *ops = flowos_pm_type_find(nla_data(attr));
+
+	if (!ops || !try_module_get(ops->owner)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no PM type of this name is loaded or loadable");
+		return ERR_PTR(-ENOENT);
+	}
+	return ops;
+}
+
+static int attach_locked(struct flowos_net *fn, struct genl_info *info,
+			 const char *name)
+{
+	struct nlattr **tb = info->attrs;
+	u64 params[FLOWOS_PM_MAX_PARAMS] = {};
+	const struct flowos_pm_ops *ops;
+	struct flowos_pm_inst *pi;
+	struct flowos_flow *flow;
+	int err;
+
+	err = find_target(fn, info, false, &flow, NULL);
+	if (err)
+		return err;
+	ops = get_type(info);
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	err = params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS], params,
+				info->extack);
+	if (!err)
+		err = flowos_pm_attach(flow, ops, name,
+				       tb[FLOWOS_A_PM_ORDER] ?
+				       nla_get_u8(tb[FLOWOS_A_PM_ORDER]) : 0,
+				       params, info->extack);
+	if (err) {
+		module_put(ops->owner);
+		return err;
+	}
+	fn->gen++;
+	pi = flowos_pm_find(flow, name);
+	pm_event(fn, pi, FLOWOS_CMD_PM_ATTACH);
+	return reply_pm(info, pi);
+}
+
+int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct nlattr *name_attr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
+	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_TYPE))
+		return -EINVAL;
+	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
+	if (!flowos_valid_name(nla_data(name_attr))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
+				    "a PM name is letters, digits, '_', '.' and '-'");
+		return -EINVAL;
+	}
+
+	flowos_pm_type_load(nla_data(tb[FLOWOS_A_PM_TYPE]));
+	mutex_lock(&flowos_mutex);
+	err = attach_locked(fn, info, nla_data(name_attr));
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
+int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct flowos_pm_inst *pi;
+	struct flowos_flow *flow;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
+	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_NAME))
+		return -EINVAL;
+	mutex_lock(&flowos_mutex);
+	err = find_target(fn, info, true, &flow, &pi);
+	if (!err) {
+		pm_event(fn, pi, FLOWOS_CMD_PM_DETACH);
+		flowos_pm_detach(pi);
+		fn->gen++;
+	}
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
+int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct flowos_pm_inst *pi;
+	struct flowos_flow *flow;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
+	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_NAME))
+		return -EINVAL;
+	mutex_lock(&flowos_mutex);
+	err = find_target(fn, info, true, &flow, &pi);
+	if (!err)
+		err = reply_pm(info, pi);
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
+/* Instances of one flow from the @skip-th on; -EMSGSIZE when full. */
+static int dump_flow_pms(struct sk_buff *skb, struct netlink_callback *cb,
+			 const struct flowos_flow *flow, unsigned long *skip)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+	struct flowos_pm_inst *pi;
+	unsigned long i = 0;
+	int err;
+
+	if (!st)
+		return 0;
+	list_for_each_entry(pi, &st->pms, node) {
+		if (i++ < *skip)
+			continue;
+		err = fill_pm(skb, pi, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+			      FLOWOS_CMD_STATS_GET, cb);
+		if (err)
+			return err;
+		(*skip)++;
+	}
+	return 0;
+}
+
+/*
+ * Every instance, by flow in id order, then attach order.  cb->args[0]
+ * is the id of the flow in progress, cb->args[1] how many of its
+ * instances were sent.
+ */
+int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct flowos_net *fn = flowos_pernet(sock_net(skb->sk));
+	struct nlattr *only = flowos_dump_attrs(cb)[FLOWOS_A_PM_FLOW];
+	struct flowos_flow *flow;
+	int err = 0;
+
+	mutex_lock(&flowos_mutex);
+	cb->seq = fn->gen;
+	list_for_each_entry(flow, &fn->flows, node) {
+		if (flow->id < cb->args[0] ||
+		    (only && strcmp(flow->name, nla_data(only))))
+			continue;
+		if (flow->id != cb->args[0]) {
+			cb->args[0] = flow->id;
+			cb->args[1] = 0;
+		}
+		err = dump_flow_pms(skb, cb, flow, &cb->args[1]);
+		if (err)
+			break;
+	}
+	mutex_unlock(&flowos_mutex);
+	return err == -EMSGSIZE && skb->len ? skb->len : err;
+}
+
+/* Types */
+
+static int put_param_spec(struct sk_buff *skb, const struct flowos_pm_param *p)
+{
+	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_TYPE_PARAM);
+
+	if (!nest ||
+	    nla_put_string(skb, FLOWOS_A_PARAM_SPEC_NAME, p->name) ||
+	    nla_put_u8(skb, FLOWOS_A_PARAM_SPEC_TYPE, p->type) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PARAM_SPEC_RANGE_MIN, p->min,
+			      FLOWOS_A_PARAM_SPEC_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PARAM_SPEC_RANGE_MAX, p->max,
+			      FLOWOS_A_PARAM_SPEC_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_PARAM_SPEC_DEFAULT, p->def,
+			      FLOWOS_A_PARAM_SPEC_PAD) ||
+	    (p->doc && nla_put_string(skb, FLOWOS_A_PARAM_SPEC_DOC, p->doc)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int fill_type(struct sk_buff *skb, const struct flowos_pm_ops *ops,
+		     struct netlink_callback *cb)
+{
+	struct nlattr *params;
+	unsigned int i;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &flowos_nl_family, NLM_F_MULTI,
+			  FLOWOS_CMD_PM_TYPE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, FLOWOS_A_TYPE_NAME, ops->name) ||
+	    nla_put_u8(skb, FLOWOS_A_TYPE_LAYER, ops->layer) ||
+	    nla_put_u8(skb, FLOWOS_A_TYPE_MODE, ops->mode))
+		goto cancel;
+	params = nla_nest_start(skb, FLOWOS_A_TYPE_PARAMS);
+	if (!params)
+		goto cancel;
+	for (i = 0; i < ops->n_params; i++)
+		if (put_param_spec(skb, &ops->params[i]))
+			goto cancel;
+	nla_nest_end(skb, params);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Types in registration order; cb->args[0] counts those sent. */
+int flowos_nl_pm_type_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct flowos_pm_ops *ops;
+	unsigned long i = 0;
+	int err = 0;
+
+	mutex_lock(&flowos_mutex);
+	list_for_each_entry(ops, &flowos_pm_types, list) {
+		if (i++ < cb->args[0])
+			continue;
+		err = fill_type(skb, ops, cb);
+		if (err)
+			break;
+		cb->args[0]++;
+	}
+	mutex_unlock(&flowos_mutex);
+	return err == -EMSGSIZE && skb->len ? skb->len : err;
+}

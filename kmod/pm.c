@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Processing modules: the registry of PM types, and instances, each a
+ * kernel thread that hands its PM windows of a flow's stream.
+ *
+ * Lifetimes: attaching takes a reference on the PM's module, so a PM in
+ * use cannot be unloaded; detaching stops the thread before the
+ * instance leaves the stream, so no unit is freed under a running
+ * ->process.  Instances are freed after an RCU grace period, since the
+ * packet path walks them to wake their threads.
+ */
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "flowos.h"
+
+/* Every registered PM type; flowos_mutex. */
+LIST_HEAD(flowos_pm_types);
+
+/* Called with flowos_mutex held. */
+const struct flowos_pm_ops *flowos_pm_type_find(const char *name)
+{
+	const struct flowos_pm_ops *ops;
+
+	list_for_each_entry(ops, &flowos_pm_types, list)
+		if (!strcmp(ops->name, name))
+			return ops;
+	return NULL;
+}
+
+static bool pm_ops_valid(const struct flowos_pm_ops *ops)
+{
+	return ops->name && flowos_valid_name(ops->name) &&
+	       strlen(ops->name) < FLOWOS_NAME_MAX &&
+	       ops->layer >= FLOWOS_LAYER_IP && ops->layer <= FLOWOS_LAYER_MAX &&
+	       (ops->mode == FLOWOS_PM_MODE_RO || ops->mode == FLOWOS_PM_MODE_RW) &&
+	       ops->n_params <= FLOWOS_PM_MAX_PARAMS &&
+	       (!ops->n_scalars || ops->read_scalar) && ops->process;
+}
+
+/**
+ * flowos_register_pm - make a PM type available to attach
+ * @ops: the type; must stay valid until flowos_unregister_pm()
+ *
+ * Return: 0, -EINVAL if @ops is malformed, -EEXIST if the name is taken.
+ */
+int flowos_register_pm(struct flowos_pm_ops *ops)
+{
+	int err = 0;
+
+	if (WARN_ON(!pm_ops_valid(ops)))
+		return -EINVAL;
+	mutex_lock(&flowos_mutex);
+	if (flowos_pm_type_find(ops->name))
+		err = -EEXIST;
+	else
+		list_add_tail(&ops->list, &flowos_pm_types);
+	if (!err)
+		flowos_sysfs_add_type(ops);
+	mutex_unlock(&flowos_mutex);
+	if (!err)
+		pr_info("PM type %s registered\n", ops->name);
+	return err;
+}
+EXPORT_SYMBOL_GPL(flowos_register_pm);
+
+/*
+ * flowos_unregister_pm - withdraw a PM type.  No instance can exist: each
+ * holds a reference on the module that calls this from its exit.
+ */
+void flowos_unregister_pm(struct flowos_pm_ops *ops)
+{
+	mutex_lock(&flowos_mutex);
+	flowos_sysfs_del_type(ops);
+	list_del(&ops->list);
+	mutex_unlock(&flowos_mutex);
+}
+EXPORT_SYMBOL_GPL(flowos_unregister_pm);
+
+/*
+ * Load the module of PM type @name by its alias if the type is not
+ * registered; the caller then looks it up under flowos_mutex.  Call
+ * without the mutex: loading a PM registers it, which takes the mutex.
+ */
+void flowos_pm_type_load(const char *name)
+{
+	bool found;
+
+	mutex_lock(&flowos_mutex);
+	found = flowos_pm_type_find(name);
+	mutex_unlock(&flowos_mutex);
+	if (!found)
+		request_module("flowos-pm-%s", name);
+}
+
+/* Called with flowos_mutex held. */
+struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,
+				      const char *name)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+	struct flowos_pm_inst *pi;
+
+	if (!st)
+		return NULL;
+	list_for_each_entry(pi, &st->pms, node)
+		if (!strcmp(pi->name, name))
+			return pi;
+	return NULL;
+}
+
+u64 flowos_pm_backlog(const struct flowos_pm_inst *pi)
+{
+	u64 backlog = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		/* Pairs with the release store in flowos_stream_enqueue(). */
+		u64 tail = smp_load_acquire(&pi->st->rings[cpu]->tail);
+
+		backlog += tail - READ_ONCE(pi->head[cpu]);
+	}
+	return backlog;
+}
+
+/*
+ * Hand @pi the window of @cpu's ring it may work on, if not empty.
+ * Returns the units it released.
+ */
+static unsigned int run_window(struct flowos_pm_inst *pi, unsigned int cpu)
+{
+	struct flowos_stream *st = pi->st;
+	struct flowos_ring *r = st->rings[cpu];
+	struct flowos_window win = {
+		.units = r->units,
+		.mask = st->qlen - 1,
+		.layer = pi->pm.ops->layer,
+		.cpu = cpu,
+		.head = pi->head[cpu],
+	};
+	unsigned int done;
+
+	rcu_read_lock();
+	win.tail = flowos_stream_limit(st, pi, cpu);
+	rcu_read_unlock();
+	if (win.tail <= win.head)
+		return 0;
+
+	/* The window invariants; see stream.c. */
+	WARN_ON_ONCE(win.head < READ_ONCE(r->released) ||
+		     win.tail - win.head > st->qlen);
+
+	done = pi->pm.ops->process(&pi->pm, &win);
+	if (WARN_ON_ONCE(done > win.tail - win.head))
+		done = win.tail - win.head;
+	if (!done)
+		return 0;
+	/* Pairs with the acquire load in flowos_stream_limit(). */
+	smp_store_release(&pi->head[cpu], win.head + done);
+	WRITE_ONCE(pi->processed, pi->processed + done);
+	flowos_stream_release(st, cpu);
+	return done;
+}
+
+/* One pass over every ring; true if it got anything done. */
+static bool run_once(struct flowos_pm_inst *pi)
+{
+	unsigned int done = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		done += run_window(pi, cpu);
+	if (done) {
+		rcu_read_lock();
+		flowos_stream_wake(pi->st, pi->order + 1, FLOWOS_PM_ORDER_MAX);
+		rcu_read_unlock();
+	}
+	return done;
+}
+
+static bool has_work(struct flowos_pm_inst *pi)
+{
+	bool work = false;
+	int cpu;
+
+	rcu_read_lock();
+	for_each_possible_cpu(cpu)
+		if (flowos_stream_limit(pi->st, pi, cpu) > pi->head[cpu]) {
+			work = true;
+			break;
+		}
+	rcu_read_unlock();
+	return work;
+}
+
+/*
+ * The instance's thread: work while there is work (polling keeps a busy
+ * flow free of wake-ups), else sleep until the hook wakes it after a
+ * batch of units, or for at most FLOWOS_TICK_MS.
+ */
+static int pm_thread(void *arg)
+{
+	struct flowos_pm_inst *pi = arg;
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+	u64 next_tick = ktime_get_ns() + FLOWOS_TICK_MS * NSEC_PER_MSEC;
+
+	while (!kthread_should_stop()) {
+		bool busy = run_once(pi);
+		u64 now = ktime_get_ns();
+
+		if (ops->tick && now >= next_tick) {
+			ops->tick(&pi->pm, now);
+			next_tick = now + FLOWOS_TICK_MS * NSEC_PER_MSEC;
+		}
+		if (busy) {
+			cond_resched();
+			continue;
+		}
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop() && !has_work(pi))
+			schedule_timeout(msecs_to_jiffies(FLOWOS_TICK_MS));
+		__set_current_state(TASK_RUNNING);
+		WRITE_ONCE(pi->wakeups, pi->wakeups + 1);
+	}
+	return 0;
+}
+
+/* Recompute what depends on the set of instances.  Under st->lock. */
+static void stream_update(struct flowos_stream *st)
+{
+	struct flowos_pm_inst *pi;
+	u8 first = FLOWOS_PM_ORDER_MAX;
+	bool need_skb = false;
+
+	list_for_each_entry(pi, &st->pms, node) {
+		first = min(first, pi->order);
+		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD;
+	}
+	WRITE_ONCE(st->first_order, first);
+	WRITE_ONCE(st->need_skb, need_skb);
+}
+
+/* A read-write instance must have its order to itself. */
+static int check_order(struct flowos_stream *st,
+		       const struct flowos_pm_ops *ops, const char *name,
+		       u8 order, struct netlink_ext_ack *extack)
+{
+	struct flowos_pm_inst *pi;
+
+	list_for_each_entry(pi, &st->pms, node) {
+		if (!strcmp(pi->name, name)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "the flow has an instance of this name");
+			return -EEXIST;
+		}
+		if (pi->order == order &&
+		    (ops->mode == FLOWOS_PM_MODE_RW ||
+		     pi->pm.ops->mode == FLOWOS_PM_MODE_RW)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "a read-write PM needs its pipeline order to itself");
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* Start @pi where the instances below its order are, or at the tail. */
+static void pm_set_heads(struct flowos_pm_inst *pi)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		pi->head[cpu] = flowos_stream_limit(pi->st, pi, cpu);
+}
+
+static void pm_free_rcu(struct rcu_head *head)
+{
+	struct flowos_pm_inst *pi = container_of(head, struct flowos_pm_inst, rcu);
+
+	put_task_struct(pi->task);
+	kfree(pi);
+}
+
+/* The flow's stream, made if it has none yet.  flowos_mutex held. */
+static struct flowos_stream *flow_stream(struct flowos_flow *flow)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+
+	if (!st) {
+		st = flowos_stream_alloc(flow->qlen);
+		if (st)
+			rcu_assign_pointer(flow->stream, st);
+	}
+	return st;
+}
+
+/* Drop the flow's stream if no instance is left.  flowos_mutex held. */
+static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
+{
+	if (!list_empty(&st->pms))
+		return;
+	RCU_INIT_POINTER(flow->stream, NULL);
+	flowos_stream_free_rcu(st);
+}
+
+static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
+				       struct flowos_stream *st,
+				       const struct flowos_pm_ops *ops,
+				       const char *name, u8 order,
+				       const u64 *params)
+{
+	struct flowos_pm_inst *pi;
+
+	pi = kzalloc(struct_size(pi, head, nr_cpu_ids), GFP_KERNEL);
+	if (!pi)
+		return NULL;
+	pi->pm.ops = ops;
+	memcpy(pi->pm.params, params, sizeof(pi->pm.params));
+	pi->flow = flow;
+	pi->st = st;
+	pi->order = order;
+	strscpy(pi->name, name, sizeof(pi->name));
+	return pi;
+}
+
+/* Start the thread and put @pi on the stream.  flowos_mutex held. */
+static int pm_start(struct flowos_pm_inst *pi)
+{
+	struct flowos_stream *st = pi->st;
+
+	pi->task = kthread_create(pm_thread, pi, "flowos/%s", pi->name);
+	if (IS_ERR(pi->task))
+		return PTR_ERR(pi->task);
+	get_task_struct(pi->task);
+
+	spin_lock(&st->lock);
+	pm_set_heads(pi);
+	list_add_tail_rcu(&pi->node, &st->pms);
+	stream_update(st);
+	spin_unlock(&st->lock);
+
+	wake_up_process(pi->task);
+	return 0;
+}
+
+/**
+ * flowos_pm_attach - start an instance of a PM type on a flow
+ * @flow: the flow
+ * @ops: the type; the caller holds a reference on its module, which the
+ *	instance keeps on success
+ * @name: the instance's name, valid and unique in @flow
+ * @order: its pipeline order
+ * @params: its parameters, checked against @ops->params
+ * @extack: where to say why it failed
+ *
+ * Called with flowos_mutex held.
+ */
+int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
+		     const char *name, u8 order, const u64 *params,
+		     struct netlink_ext_ack *extack)
+{
+	struct flowos_stream *st;
+	struct flowos_pm_inst *pi;
+	int err;
+
+	st = flow_stream(flow);
+	if (!st)
+		return -ENOMEM;
+	err = check_order(st, ops, name, order, extack);
+	if (err)
+		goto put_stream;
+	err = -ENOMEM;
+	pi = pm_alloc(flow, st, ops, name, order, params);
+	if (!pi)
+		goto put_stream;
+	err = ops->init ? ops->init(&pi->pm) : 0;
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the PM could not start an instance");
+		goto free;
+	}
+	err = pm_start(pi);
+	if (err)
+		goto fini;
+	flowos_sysfs_add_pm(pi);
+	return 0;
+
+fini:
+	if (ops->fini)
+		ops->fini(&pi->pm);
+free:
+	kfree(pi);
+put_stream:
+	flow_stream_put(flow, st);
+	return err;
+}
+
+/**
+ * flowos_pm_detach - stop an instance and free it
+ * @pi: the instance; gone when this returns
+ *
+ * Its module reference is dropped last, so the PM's code outlives every
+ * call into it.  Called with flowos_mutex held.
+ */
+void flowos_pm_detach(struct flowos_pm_inst *pi)
+{
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+	struct flowos_stream *st = pi->st;
+	int cpu;
+
+	flowos_sysfs_del_pm(pi);
+	kthread_stop(pi->task);
+
+	spin_lock(&st->lock);
+	list_del_rcu(&pi->node);
+	stream_update(st);
+	spin_unlock(&st->lock);
+
+	/* Its units may be all that held the others back. */
+	for_each_possible_cpu(cpu)
+		flowos_stream_release(st, cpu);
+	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX);
+
+	if (ops->fini)
+		ops->fini(&pi->pm);
+	call_rcu(&pi->rcu, pm_free_rcu);
+	module_put(ops->owner);
+	flow_stream_put(pi->flow, st);
+}
+
+/* Detach every instance of @flow.  Called with flowos_mutex held. */
+void flowos_pm_detach_all(struct flowos_flow *flow)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+
+	while (st && !list_empty(&st->pms)) {
+		flowos_pm_detach(list_last_entry(&st->pms,
+						 struct flowos_pm_inst, node));
+		st = rcu_dereference_protected(flow->stream,
+					       lockdep_is_held(&flowos_mutex));
+	}
+}

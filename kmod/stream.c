@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Streams: a flow's units in per-CPU rings, and the windows PMs see.
+ *
+ * Physically a flow has one ring per CPU; the stream of each layer is the
+ * subsequence of units in that layer (unit->layers), which the window
+ * iterator filters, so a packet is queued once however many layers it
+ * is in.  Every index is a 64-bit sequence number that only grows; a
+ * ring slot is seq & (qlen - 1).
+ *
+ * The three FlowOS window invariants (seeds/002, 4.3.1), for each ring:
+ *   released <= head <= tail: a window lies within the stream;
+ *   head <= tail: an instance never runs ahead of what was queued;
+ *   an instance at order k+1 has head <= the head of every instance at
+ *   a lower order: it sees no unit they have not released.
+ * flowos_stream_limit() is where they are made; pm.c checks them for
+ * every window it hands out.
+ */
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/skbuff.h>
+#include <linux/timekeeping.h>
+
+#include "flowos.h"
+#include "parse.h"
+
+/* Queued units that make the hook wake the first threads. */
+#define FLOWOS_WAKE_BATCH	64
+
+struct flowos_stream *flowos_stream_alloc(u32 qlen)
+{
+	struct flowos_stream *st;
+	int cpu;
+
+	st = kzalloc(struct_size(st, rings, nr_cpu_ids), GFP_KERNEL);
+	if (!st)
+		return NULL;
+	st->qlen = qlen;
+	spin_lock_init(&st->lock);
+	INIT_LIST_HEAD(&st->pms);
+	for_each_possible_cpu(cpu) {
+		st->rings[cpu] = kvzalloc_node(struct_size(st->rings[cpu], units,
+							   qlen),
+					       GFP_KERNEL, cpu_to_node(cpu));
+		if (!st->rings[cpu])
+			goto free;
+	}
+	return st;
+
+free:
+	for_each_possible_cpu(cpu)
+		kvfree(st->rings[cpu]);
+	kfree(st);
+	return NULL;
+}
+
+/* Drop the clones of units [from, to) of @r. */
+static void ring_free_units(struct flowos_ring *r, u32 qlen, u64 from, u64 to)
+{
+	for (; from < to; from++) {
+		struct flowos_unit *u = &r->units[from & (qlen - 1)];
+
+		if (u->skb) {
+			consume_skb(u->skb);
+			u->skb = NULL;
+		}
+	}
+}
+
+static void stream_free(struct rcu_head *head)
+{
+	struct flowos_stream *st = container_of(head, struct flowos_stream, rcu);
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct flowos_ring *r = st->rings[cpu];
+
+		ring_free_units(r, st->qlen, r->released, r->tail);
+		kvfree(r);
+	}
+	kfree(st);
+}
+
+/*
+ * Free @st once no packet can be queueing into it.  The caller has
+ * unpublished it and stopped every thread.
+ */
+void flowos_stream_free_rcu(struct flowos_stream *st)
+{
+	call_rcu(&st->rcu, stream_free);
+}
+
+static u8 unit_layers(const struct flowos_pkt *pkt)
+{
+	u8 layers = BIT(FLOWOS_LAYER_IP);
+
+	if (pkt->flags & FLOWOS_PKT_FRAGMENT)
+		return layers;
+	switch (pkt->proto) {
+	case IPPROTO_TCP:
+		layers |= BIT(FLOWOS_LAYER_TCP);
+		break;
+	case IPPROTO_UDP:
+		layers |= BIT(FLOWOS_LAYER_UDP);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		layers |= BIT(FLOWOS_LAYER_ICMP);
+		break;
+	}
+	if (pkt->payload_len)
+		layers |= BIT(FLOWOS_LAYER_PAYLOAD);
+	return layers;
+}
+
+static void unit_fill(struct flowos_unit *u, const struct flowos_pkt *pkt,
+		      u8 dir)
+{
+	u->tstamp = ktime_get_ns();
+	memcpy(u->saddr, pkt->saddr, sizeof(u->saddr));
+	memcpy(u->daddr, pkt->daddr, sizeof(u->daddr));
+	u->sport = pkt->sport;
+	u->dport = pkt->dport;
+	u->family = pkt->family;
+	u->proto = pkt->proto;
+	u->tcp_flags = pkt->tcp_flags;
+	u->dir = dir;
+	u->layers = unit_layers(pkt);
+	u->mark = 0;
+	u->payload_off = pkt->payload_off;
+	u->len = pkt->len;
+	u->payload_len = pkt->payload_len;
+	u->tcp_seq = pkt->tcp_seq;
+}
+
+static void count_ring_drop(struct flowos_flow *flow)
+{
+	struct flowos_flow_stats *s = this_cpu_ptr(flow->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->ring_drops);
+	u64_stats_update_end(&s->syncp);
+}
+
+/*
+ * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
+ *
+ * Called from the hook under RCU with bottom halves off: the only
+ * producer of this CPU's ring.  A full ring, or a clone that cannot be
+ * had, drops the unit for the PMs and counts it.
+ */
+void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
+			   const struct flowos_pkt *pkt, u8 dir,
+			   struct sk_buff *skb)
+{
+	struct flowos_ring *r = st->rings[smp_processor_id()];
+	u64 tail = r->tail;
+	struct flowos_unit *u;
+
+	/* Pairs with the release store in flowos_stream_release(). */
+	if (tail - smp_load_acquire(&r->released) >= st->qlen) {
+		count_ring_drop(flow);
+		return;
+	}
+	u = &r->units[tail & (st->qlen - 1)];
+	unit_fill(u, pkt, dir);
+	u->skb = NULL;
+	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
+		u->skb = skb_clone(skb, GFP_ATOMIC);
+		if (!u->skb) {
+			count_ring_drop(flow);
+			return;
+		}
+		u->payload_off = skb_network_offset(skb) + pkt->payload_off;
+	}
+	/* Pairs with the acquire load in flowos_stream_limit(). */
+	smp_store_release(&r->tail, tail + 1);
+
+	if (++r->since_wake >= FLOWOS_WAKE_BATCH) {
+		r->since_wake = 0;
+		u8 first = READ_ONCE(st->first_order);
+
+		flowos_stream_wake(st, first, first);
+	}
+}
+
+/*
+ * Wake the threads of the instances at orders @lo..@hi.  Under RCU or
+ * flowos_mutex.
+ */
+void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi)
+{
+	struct flowos_pm_inst *pi;
+
+	list_for_each_entry_rcu(pi, &st->pms, node,
+				lockdep_is_held(&flowos_mutex))
+		if (pi->order >= lo && pi->order <= hi)
+			wake_up_process(pi->task);
+}
+
+/*
+ * flowos_stream_limit - where @pi's window on @cpu's ring ends
+ *
+ * The lowest head of the instances at lower orders, or the ring's tail
+ * when there are none.  Instances at a lower order that attached later
+ * started at the tail of that time, so they never hold back a unit they
+ * did not see.  Called from @pi's thread under RCU.
+ */
+u64 flowos_stream_limit(const struct flowos_stream *st,
+			const struct flowos_pm_inst *pi, unsigned int cpu)
+{
+	/* Pairs with the release store in flowos_stream_enqueue(). */
+	u64 limit = smp_load_acquire(&st->rings[cpu]->tail);
+	struct flowos_pm_inst *other;
+
+	list_for_each_entry_rcu(other, &st->pms, node) {
+		/* Pairs with the release store of a head in pm.c. */
+		u64 head = smp_load_acquire(&other->head[cpu]);
+
+		if (other->order < pi->order && head < limit)
+			limit = head;
+	}
+	return limit;
+}
+
+/*
+ * flowos_stream_release - free the units of @cpu's ring that every
+ * instance is done with.  Called from instance threads and from detach.
+ */
+void flowos_stream_release(struct flowos_stream *st, unsigned int cpu)
+{
+	struct flowos_ring *r = st->rings[cpu];
+	struct flowos_pm_inst *pi;
+	u64 done, released;
+
+	spin_lock(&st->lock);
+	released = r->released;
+	/* Pairs with the release store in flowos_stream_enqueue(). */
+	done = smp_load_acquire(&r->tail);
+	list_for_each_entry(pi, &st->pms, node)
+		done = min(done, READ_ONCE(pi->head[cpu]));
+	if (done > released) {
+		ring_free_units(r, st->qlen, released, done);
+		/* Pairs with the acquire load in flowos_stream_enqueue(). */
+		smp_store_release(&r->released, done);
+	}
+	spin_unlock(&st->lock);
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * count: packets and bytes of a flow, in total and per time window, and
+ * per 5-tuple sub-flow in a bounded table.
+ *
+ *	flowctl attach FLOW count [window 10s] [max_subflows 4096] [report 16]
+ *
+ * The sub-flow table holds at most max_subflows entries, preallocated at
+ * attach so that processing never allocates; when it is full, the least
+ * recently seen sub-flow is evicted (and counted) to make room.  Totals
+ * are exact whatever the table does.  Windows are closed by the
+ * instance's clock (->tick): a unit counts in the window open when it is
+ * processed, which is within a few tens of milliseconds of its arrival.
+ * The results show the "report" largest sub-flows by bytes (top_subflows).
+ */
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <flowos/pm.h>
+
+enum { P_WINDOW, P_MAX_SUBFLOWS, P_REPORT };
+
+static const struct flowos_pm_param count_params[] = {
+	[P_WINDOW] = { "window", FLOWOS_PARAM_DURATION, 100, 3600 * MSEC_PER_SEC,
+		       10 * MSEC_PER_SEC, "length of a time window" },
+	[P_MAX_SUBFLOWS] = { "max_subflows", FLOWOS_PARAM_U64, 16, 65536, 4096,
+			     "most 5-tuple sub-flows kept" },
+	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 256, 16,
+		       "sub-flows shown in the results, largest first" },
+};
+
+enum {
+	S_PACKETS, S_BYTES, S_SUBFLOWS, S_EVICTIONS, S_WINDOWS,
+	S_LAST_WINDOW_PACKETS, S_LAST_WINDOW_BYTES,
+};
+
+static const char *const count_scalars[] = {
+	[S_PACKETS] = "packets",
+	[S_BYTES] = "bytes",
+	[S_SUBFLOWS] = "subflows",
+	[S_EVICTIONS] = "evictions",
+	[S_WINDOWS] = "windows",
+	[S_LAST_WINDOW_PACKETS] = "last_window_packets",
+	[S_LAST_WINDOW_BYTES] = "last_window_bytes",
+};
+
+/* A sub-flow's identity: words, for hashing. */
+struct count_key {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	u8 family;
+	u8 proto;
+	u16 pad;
+};
+
+struct count_subflow {
+	struct hlist_node hnode;
+	struct list_head lru;		/* least recently seen first */
+	struct count_key key;
+	u64 packets;
+	u64 bytes;
+};
+
+/* What the results show of a sub-flow: a copy, sorted outside the lock. */
+struct count_row {
+	struct count_key key;
+	u64 packets;
+	u64 bytes;
+};
+
+/*
+ * An instance.  The thread writes everything; readers (netlink, sysfs)
+ * read the scalars with READ_ONCE and the table under @lock.
+ */
+struct count_state {
+	spinlock_t lock;		/* the table: @buckets, @lru, @free */
+	struct hlist_head *buckets;
+	unsigned int hash_bits;
+	struct list_head lru;
+	struct list_head free;
+	struct count_subflow *pool;
+	u32 seed;
+	u64 scalars[ARRAY_SIZE(count_scalars)];
+	u64 window_end;			/* ns */
+	u64 window_packets;
+	u64 window_bytes;
+};
+
+static void add_scalar(struct count_state *cs, unsigned int i, u64 n)
+{
+	WRITE_ONCE(cs->scalars[i], cs->scalars[i] + n);
+}
+
+static int count_init(struct flowos_pm *pm)
+{
+	unsigned int i, n = pm->params[P_MAX_SUBFLOWS];
+	struct count_state *cs;
+
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		return -ENOMEM;
+	cs->hash_bits = ilog2(roundup_pow_of_two(n));
+	cs->buckets = kvcalloc(1U << cs->hash_bits, sizeof(*cs->buckets),
+			       GFP_KERNEL);
+	cs->pool = kvcalloc(n, sizeof(*cs->pool), GFP_KERNEL);
+	if (!cs->buckets || !cs->pool) {
+		kvfree(cs->buckets);
+		kvfree(cs->pool);
+		kfree(cs);
+		return -ENOMEM;
+	}
+	spin_lock_init(&cs->lock);
+	INIT_LIST_HEAD(&cs->lru);
+	INIT_LIST_HEAD(&cs->free);
+	for (i = 0; i < n; i++)
+		list_add_tail(&cs->pool[i].lru, &cs->free);
+	cs->seed = get_random_u32();
+	cs->window_end = ktime_get_ns() + pm->params[P_WINDOW] * NSEC_PER_MSEC;
+	pm->priv = cs;
+	return 0;
+}
+
+static void count_fini(struct flowos_pm *pm)
+{
+	struct count_state *cs = pm->priv;
+
+	kvfree(cs->buckets);
+	kvfree(cs->pool);
+	kfree(cs);
+}
+
+static void unit_key(const struct flowos_unit *u, struct count_key *key)
+{
+	memcpy(key->saddr, u->saddr, sizeof(key->saddr));
+	memcpy(key->daddr, u->daddr, sizeof(key->daddr));
+	key->sport = u->sport;
+	key->dport = u->dport;
+	key->family = u->family;
+	key->proto = u->proto;
+	key->pad = 0;
+}
+
+static struct hlist_head *bucket(struct count_state *cs,
+				 const struct count_key *key)
+{
+	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), cs->seed);
+
+	return &cs->buckets[hash_32(h, cs->hash_bits)];
+}
+
+/* The sub-flow of @key, made (evicting the stalest) if new.  cs->lock. */
+static struct count_subflow *subflow_get(struct count_state *cs,
+					 const struct count_key *key)
+{
+	struct hlist_head *head = bucket(cs, key);
+	struct count_subflow *sf;
+
+	hlist_for_each_entry(sf, head, hnode)
+		if (!memcmp(&sf->key, key, sizeof(*key))) {
+			list_move_tail(&sf->lru, &cs->lru);
+			return sf;
+		}
+
+	sf = list_first_entry_or_null(&cs->free, struct count_subflow, lru);
+	if (sf) {
+		add_scalar(cs, S_SUBFLOWS, 1);
+	} else {
+		sf = list_first_entry(&cs->lru, struct count_subflow, lru);
+		hlist_del(&sf->hnode);
+		add_scalar(cs, S_EVICTIONS, 1);
+	}
+	sf->key = *key;
+	sf->packets = 0;
+	sf->bytes = 0;
+	hlist_add_head(&sf->hnode, head);
+	list_move_tail(&sf->lru, &cs->lru);
+	return sf;
+}
+
+static unsigned int count_process(struct flowos_pm *pm,
+				  const struct flowos_window *win)
+{
+	struct count_state *cs = pm->priv;
+	u64 seq, packets = 0, bytes = 0;
+	struct flowos_unit *u;
+	struct count_key key;
+
+	spin_lock(&cs->lock);
+	flowos_window_for_each(win, seq, u) {
+		struct count_subflow *sf;
+
+		unit_key(u, &key);
+		sf = subflow_get(cs, &key);
+		sf->packets++;
+		sf->bytes += u->len;
+		packets++;
+		bytes += u->len;
+	}
+	spin_unlock(&cs->lock);
+
+	add_scalar(cs, S_PACKETS, packets);
+	add_scalar(cs, S_BYTES, bytes);
+	cs->window_packets += packets;
+	cs->window_bytes += bytes;
+	return win->tail - win->head;
+}
+
+/* Close the windows that ended by @now; an idle one closes empty. */
+static void count_tick(struct flowos_pm *pm, u64 now)
+{
+	struct count_state *cs = pm->priv;
+	u64 len = pm->params[P_WINDOW] * NSEC_PER_MSEC;
+
+	if (now < cs->window_end)
+		return;
+	WRITE_ONCE(cs->scalars[S_LAST_WINDOW_PACKETS], cs->window_packets);
+	WRITE_ONCE(cs->scalars[S_LAST_WINDOW_BYTES], cs->window_bytes);
+	cs->window_packets = 0;
+	cs->window_bytes = 0;
+	add_scalar(cs, S_WINDOWS, 1);
+	cs->window_end += len;
+	if (cs->window_end <= now)	/* slept through whole windows */
+		cs->window_end = now + len;
+}
+
+static u64 count_read_scalar(const struct flowos_pm *pm, unsigned int i)
+{
+	const struct count_state *cs = pm->priv;
+
+	return READ_ONCE(cs->scalars[i]);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return 0;
+}
+
+static int put_row(struct sk_buff *msg, const struct count_row *r)
+{
+	struct nlattr *row = flowos_result_row_start(msg);
+
+	if (!row ||
+	    flowos_result_put_addr(msg, "src", r->key.family, r->key.saddr) ||
+	    flowos_result_put_addr(msg, "dst", r->key.family, r->key.daddr) ||
+	    flowos_result_put_u64(msg, "proto", r->key.proto) ||
+	    flowos_result_put_u64(msg, "sport", ntohs(r->key.sport)) ||
+	    flowos_result_put_u64(msg, "dport", ntohs(r->key.dport)) ||
+	    flowos_result_put_u64(msg, "packets", r->packets) ||
+	    flowos_result_put_u64(msg, "bytes", r->bytes))
+		return -EMSGSIZE;
+	flowos_result_end(msg, row);
+	return 0;
+}
+
+/* A snapshot of the table, largest first.  Returns the rows copied. */
+static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
+			     unsigned int max)
+{
+	struct count_subflow *sf;
+	unsigned int n = 0;
+
+	spin_lock(&cs->lock);
+	list_for_each_entry(sf, &cs->lru, lru) {
+		if (n == max)
+			break;
+		rows[n].key = sf->key;
+		rows[n].packets = sf->packets;
+		rows[n].bytes = sf->bytes;
+		n++;
+	}
+	spin_unlock(&cs->lock);
+	sort(rows, n, sizeof(*rows), row_cmp, NULL);
+	return n;
+}
+
+static int count_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+{
+	struct count_state *cs = pm->priv;
+	unsigned int i, n, report = pm->params[P_REPORT];
+	struct count_row *rows;
+	struct nlattr *table;
+	int err = 0;
+
+	rows = kvmalloc_array(pm->params[P_MAX_SUBFLOWS], sizeof(*rows),
+			      GFP_KERNEL);
+	if (!rows)
+		return -ENOMEM;
+	n = min(snapshot(cs, rows, pm->params[P_MAX_SUBFLOWS]), report);
+
+	table = flowos_result_table_start(msg, "top_subflows");
+	if (!table) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = put_row(msg, &rows[i]);
+	if (err)
+		flowos_result_cancel(msg, table);
+	else
+		flowos_result_end(msg, table);
+out:
+	kvfree(rows);
+	return err;
+}
+
+static struct flowos_pm_ops count_ops = {
+	.name = "count",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_IP,
+	.mode = FLOWOS_PM_MODE_RO,
+	.params = count_params,
+	.n_params = ARRAY_SIZE(count_params),
+	.scalars = count_scalars,
+	.n_scalars = ARRAY_SIZE(count_scalars),
+	.init = count_init,
+	.fini = count_fini,
+	.process = count_process,
+	.tick = count_tick,
+	.read_scalar = count_read_scalar,
+	.fill_results = count_fill_results,
+};
+
+static int __init count_module_init(void)
+{
+	return flowos_register_pm(&count_ops);
+}
+
+static void __exit count_module_exit(void)
+{
+	flowos_unregister_pm(&count_ops);
+}
+
+module_init(count_module_init);
+module_exit(count_module_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("flowos PM: packets and bytes per flow and per 5-tuple");
+MODULE_ALIAS_FLOWOS_PM("count");

@@ -1,0 +1,289 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Processing modules end to end: the count PM's numbers equal what was
+# sent, per flow and per 5-tuple; sysfs equals flowctl; the pipeline
+# order holds; full rings are counted; PMs load on demand, stay pinned
+# while attached, and everything is freed however a flow or a namespace
+# goes away, with traffic flowing.
+#
+# Same topology as flows.sh: namespaces A and B joined by veth, flows in
+# B.  The test PMs (selftests/flowos/modules) make the pipeline order
+# observable.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+COUNT_KO=$FLOWOS_BUILD/pms/count/flowos_pm_count.ko
+TEST_KO=$FLOWOS_BUILD/testpm/flowos_pm_test.ko
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+MODPROBE=$(cat /proc/sys/kernel/modprobe)
+
+cleanup() {
+	echo "$MODPROBE" >/proc/sys/kernel/modprobe
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	"$FLOWCTL" delete lo 2>/dev/null
+	rmmod flowos_pm_test flowos_pm_count 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() { "$FLOWCTL" -n "$B" "$@"; }
+
+# js NS FLOW EXPR: a Python expression over "flowctl -j stats FLOW" (d);
+# NS "-" is the initial namespace.
+js() {
+	if [ "$1" = - ]; then "$FLOWCTL" -j stats "$2"; else
+		ip netns exec "$1" "$FLOWCTL" -j stats "$2"; fi |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+}
+
+# result FLOW PM KEY: a scalar result of an instance of a flow in B.
+result() {
+	js "$B" "$1" "[p for p in d['pms'] if p['name'] == '$2'][0]['results']['$3']"
+}
+
+# row FLOW PM KEY=VALUE FIELD: FIELD of the count PM's sub-flow row
+# whose KEY is VALUE.
+row() {
+	js "$B" "$1" "[r for p in d['pms'] if p['name'] == '$2' for r in p['results']['top_subflows'] if str(r['${3%%=*}']) == '${3#*=}'][0]['$4']"
+}
+
+udp_send() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'PY'
+import socket, sys
+dst, port, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+print(sum(s.sendto(b"x" * size, (dst, port)) == size for _ in range(count)))
+PY
+}
+
+# flood NS DST PORT SECONDS: send 64-byte datagrams for a while, then
+# print how many went.
+flood() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" <<'PY'
+import socket, sys, time
+dst, port, end = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n = 0
+while time.time() < end:
+    n += s.sendto(b"f" * 64, (dst, port)) == 64
+print(n)
+PY
+}
+
+# settled FLOW PM: the instance has processed everything queued for it.
+settled() {
+	[ "$(js "$B" "$1" "[p for p in d['pms'] if p['name'] == '$2'][0]['backlog']")" = 0 ]
+}
+
+test_types() {
+	ktest "pms: the count type is listed with its layer" \
+		bash -c "$FLOWCTL -j pms | grep -q '\"name\":\"count\",\"layer\":\"ip\"'"
+	expect_eq "pms: sysfs shows the type's layer" \
+		"$(cat /sys/kernel/flowos/pm_types/count/layer)" ip
+}
+
+test_count_icmp() {
+	fc create icmp proto icmp && fc attach icmp count || return 1
+	ip netns exec "$A" ping -q -c 7 -i 0.05 -s 100 10.0.0.2 >/dev/null
+	slowwait 10 settled icmp count
+	expect_eq "count: icmp packets = 7 requests" "$(result icmp count packets)" 7
+	expect_eq "count: icmp bytes = 7 x 128" "$(result icmp count bytes)" 896
+	expect_eq "count: one sub-flow, from A" "$(row icmp count src=10.0.0.1 packets)" 7
+	expect_eq "count: the flow counter agrees" \
+		"$(js "$B" icmp "d['stats']['packets_in']")" 7
+}
+
+test_count_udp_subflows() {
+	local a b
+
+	fc create udp proto udp dport 5000-5010 && fc attach udp count || return 1
+	a=$(udp_send "$A" 10.0.0.2 5001 30 100)
+	b=$(udp_send "$A" 10.0.0.2 5002 20 300)
+	udp_send "$A" 10.0.0.2 6000 10 100 >/dev/null	# outside the flow
+	slowwait 10 settled udp count
+	expect_eq "count: udp packets = datagrams sent in range" \
+		"$(result udp count packets)" $((a + b))
+	expect_eq "count: udp bytes = 30 x 128 + 20 x 328" \
+		"$(result udp count bytes)" $((a * 128 + b * 328))
+	expect_eq "count: two sub-flows" "$(result udp count subflows)" 2
+	expect_eq "count: sub-flow to 5001 has its packets" \
+		"$(row udp count dport=5001 packets)" "$a"
+	expect_eq "count: sub-flow to 5002 has its bytes" \
+		"$(row udp count dport=5002 bytes)" $((b * 328))
+}
+
+test_count_ipv6() {
+	fc create v6 ip6 proto icmpv6 dst fd00::2 && fc attach v6 count || return 1
+	ip netns exec "$A" ping -6 -q -c 5 -i 0.05 -s 56 fd00::2 >/dev/null
+	slowwait 10 settled v6 count
+	expect_eq "count: ipv6 echo requests = 5 x (40 + 8 + 56) bytes" \
+		"$(row v6 count src=fd00::1 bytes)" 520
+}
+
+# A full table evicts the stalest sub-flow and says so.
+test_count_evictions() {
+	local port
+
+	fc create many proto udp dport 7000-7100 &&
+		fc attach many count max_subflows 16 report 256 || return 1
+	for port in $(seq 7000 7019); do
+		udp_send "$A" 10.0.0.2 "$port" 1 10 >/dev/null
+	done
+	slowwait 10 settled many count
+	expect_eq "count: 20 sub-flows into 16 slots: 4 evictions" \
+		"$(result many count evictions)" 4
+	expect_eq "count: totals stay exact" "$(result many count packets)" 20
+}
+
+# In the initial namespace, sysfs shows what flowctl shows.
+test_sysfs() {
+	local d=/sys/kernel/flowos/flows/lo
+
+	ip link set lo up
+	"$FLOWCTL" create lo proto icmp dev lo && "$FLOWCTL" attach lo count || return 1
+	ping -q -c 4 -i 0.05 -s 100 127.0.0.1 >/dev/null
+	slowwait 10 bash -c "[ \$(cat $d/pms/count/backlog) = 0 ]"
+	expect_eq "sysfs: packets_in = requests + replies on lo" "$(cat $d/packets_in)" 8
+	expect_eq "sysfs: packets_in = flowctl's" "$(cat $d/packets_in)" \
+		"$(js - lo "d['stats']['packets_in']")"
+	expect_eq "sysfs: count bytes = flowctl's" "$(cat $d/pms/count/bytes)" \
+		"$(js - lo "d['pms'][0]['results']['bytes']")"
+	expect_eq "sysfs: processed = flowctl's" "$(cat $d/pms/count/processed)" \
+		"$(js - lo "d['pms'][0]['processed']")"
+	expect_eq "sysfs: the flow's definition" "$(cat $d/proto) $(cat $d/dir) $(cat $d/src)" "1 in any"
+	ktest "sysfs: flows of other namespaces are not shown" \
+		test ! -e /sys/kernel/flowos/flows/icmp
+	"$FLOWCTL" delete lo
+	ktest "sysfs: a deleted flow's directory is gone" test ! -e "$d"
+}
+
+# test_mark (order 0) marks units slowly; test_check (order 1) must
+# never see an unmarked one.
+test_pipeline_order() {
+	local sent
+
+	insmod "$TEST_KO" || return 1
+	fc create pipe proto udp dport 6000 &&
+		fc attach pipe test_mark order 0 delay_us 300 &&
+		fc attach pipe test_check order 1 || return 1
+	ktest "order: a read-write PM cannot share its order" \
+		bash -c "! $FLOWCTL -n $B attach pipe test_check name c2 order 0 2>$TMP/err"
+	sent=$(udp_send "$A" 10.0.0.2 6000 300 20)
+	slowwait 60 bash -c "[ \$($FLOWCTL -n $B -j stats pipe | grep -o '\"seen\":[0-9]*' | tail -1) = '\"seen\":$sent' ]"
+	expect_eq "order: order 1 saw every unit" "$(result pipe test_check seen)" "$sent"
+	expect_eq "order: order 1 saw no unit order 0 had not released" \
+		"$(result pipe test_check unmarked)" 0
+	expect_eq "order: order 0 marked every unit" "$(result pipe test_mark seen)" "$sent"
+}
+
+# A ring of 16 units behind a slow PM: drops are counted, flow
+# counters stay exact, and units processed + dropped = packets.
+test_ring_drops() {
+	local sent drops
+
+	fc create tiny proto udp dport 6001 qlen 16 &&
+		fc attach tiny test_mark delay_us 20000 || return 1
+	sent=$(udp_send "$A" 10.0.0.2 6001 200 20)
+	slowwait 30 settled tiny test_mark
+	drops=$(js "$B" tiny "d['stats']['ring_drops']")
+	ktap_print_msg "$sent sent, $drops dropped from the ring"
+	ktest "drops: a full ring drops units" test "$drops" -gt 0
+	expect_eq "drops: the flow counted every packet" \
+		"$(js "$B" tiny "d['stats']['packets_in']")" "$sent"
+	expect_eq "drops: processed + dropped = packets" \
+		$(($(result tiny test_mark seen) + drops)) "$sent"
+	fc delete tiny
+}
+
+test_pinned() {
+	ktest "pinned: rmmod of a PM in use fails" bash -c '! rmmod flowos_pm_count 2>/dev/null'
+	ktest "pinned: and the PM stays loaded" test -d /sys/module/flowos_pm_count
+}
+
+# Attach and detach in a loop, then delete the flow, under a flood.
+test_churn_under_traffic() {
+	local i ok=0 sent
+
+	fc create churn proto udp dport 6002 || return 1
+	flood "$A" 10.0.0.2 6002 4 >"$TMP/sent" &
+	for i in $(seq 1 10); do
+		fc attach churn count && fc attach churn test_check order 1 &&
+			fc detach churn count && fc detach churn test_check && ok=$((ok + 1))
+	done
+	wait
+	sent=$(cat "$TMP/sent")
+	expect_eq "churn: 10 attach/detach rounds under traffic" "$ok" 10
+	expect_eq "churn: the flow counted every packet" \
+		"$(js "$B" churn "d['stats']['packets_in']")" "$sent"
+
+	fc attach churn count && fc attach churn test_check order 1 || return 1
+	flood "$A" 10.0.0.2 6002 2 >/dev/null &
+	sleep 1
+	ktest "churn: delete a flow with PMs while traffic flows" fc delete churn
+	wait
+}
+
+# Deleting every flow and namespace releases every PM module.
+test_teardown_releases() {
+	local C=flowos-c-$$-$RANDOM
+
+	ip netns add "$C" &&
+		"$FLOWCTL" -n "$C" create x && "$FLOWCTL" -n "$C" attach x count || return 1
+	ip netns del "$C"
+	for f in icmp udp v6 many pipe; do fc delete "$f"; done
+	slowwait 10 rmmod flowos_pm_count
+	ktest "teardown: count unloads once its instances are gone" \
+		test ! -d /sys/module/flowos_pm_count
+	ktest "teardown: the test PMs unload too" rmmod flowos_pm_test
+}
+
+# "flowctl attach" loads a PM that is not loaded, by its alias, through
+# the kernel's modprobe; here a modprobe that also searches the build.
+test_autoload() {
+	local kver root=$TMP/modroot
+
+	kver=$(uname -r)
+	mkdir -p "$root/lib/modules/$kver/extra" &&
+		cp "$FLOWOS_KO" "$COUNT_KO" "$root/lib/modules/$kver/extra/" &&
+		touch "$root/lib/modules/$kver/modules.order" \
+			"$root/lib/modules/$kver/modules.builtin" \
+			"$root/lib/modules/$kver/modules.builtin.modinfo" &&
+		depmod -b "$root" "$kver" || return 1
+	printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$root" >"$TMP/modprobe"
+	chmod +x "$TMP/modprobe"
+	echo "$TMP/modprobe" >/proc/sys/kernel/modprobe
+
+	fc create auto proto icmp || return 1
+	ktest "autoload: attach count with its module not loaded" fc attach auto count
+	ktest "autoload: the module was loaded by its alias" test -d /sys/module/flowos_pm_count
+	fc delete auto
+	echo "$MODPROBE" >/proc/sys/kernel/modprobe
+	rmmod flowos_pm_count
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 38
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
+flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
+
+test_types
+test_count_icmp
+test_count_udp_subflows
+test_count_ipv6
+test_count_evictions
+test_sysfs
+test_pipeline_order
+test_ring_drops
+test_pinned
+test_churn_under_traffic
+test_teardown_releases
+test_autoload
+fc create last
+ktest "unload: rmmod flowos with a flow present" rmmod flowos
+ktap_finished

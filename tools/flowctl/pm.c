@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowctl's PM commands: attach, detach, pms, stats.
+ *
+ * PM results are self-describing (uapi: enum flowos_a_value), so stats
+ * shows any PM's results, tables included, without knowing the PM.
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/genetlink.h>
+
+#include "flowctl.h"
+#include "json.h"
+
+static const char *const layer_names[] = {
+	[FLOWOS_LAYER_IP] = "ip", [FLOWOS_LAYER_TCP] = "tcp",
+	[FLOWOS_LAYER_UDP] = "udp", [FLOWOS_LAYER_ICMP] = "icmp",
+	[FLOWOS_LAYER_PAYLOAD] = "payload",
+};
+
+static const char *const mode_names[] = {
+	[FLOWOS_PM_MODE_RO] = "ro", [FLOWOS_PM_MODE_RW] = "rw",
+};
+
+static const char *const type_names[] = {
+	[FLOWOS_PARAM_U64] = "u64", [FLOWOS_PARAM_DURATION] = "duration",
+};
+
+/* The top-level attributes of a message, by type (ignoring newer ones). */
+struct attrs {
+	const struct nlattr **tb;
+	int max;
+};
+
+static int collect(const struct nlattr *attr, void *data)
+{
+	struct attrs *a = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= a->max)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
+		     int max)
+{
+	struct attrs a = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	return mnl_attr_parse(nlh, GENL_HDRLEN, collect, &a) < 0 ? -1 : 0;
+}
+
+static int parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		      int max)
+{
+	struct attrs a = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	return mnl_attr_parse_nested(nest, collect, &a) < 0 ? -1 : 0;
+}
+
+static uint64_t u64_of(const struct nlattr *attr)
+{
+	return attr && mnl_attr_get_payload_len(attr) == 8 ?
+	       mnl_attr_get_u64(attr) : 0;
+}
+
+static const char *str_of(const struct nlattr *attr)
+{
+	return attr && !mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) ?
+	       mnl_attr_get_str(attr) : "?";
+}
+
+/* attach */
+
+/* Where each KEY VALUE pair sits in the request, to name the bad one. */
+struct param_pos {
+	const char *key;
+	uint32_t start, end;
+};
+
+static int put_params(struct nlmsghdr *nlh, int argc, char **argv,
+		      struct param_pos *pos, int *npos)
+{
+	struct nlattr *params = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAMS);
+	int i;
+
+	*npos = 0;
+	for (i = 0; i < argc; i += 2) {
+		struct nlattr *p;
+
+		if (i + 1 >= argc)
+			return flowctl_usage_error("parameter '%s' wants a value",
+						   argv[i]);
+		if (*npos == 32)
+			return flowctl_usage_error("too many parameters");
+		p = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAM);
+		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_KEY, argv[i]);
+		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_VALUE, argv[i + 1]);
+		mnl_attr_nest_end(nlh, p);
+		pos[*npos].key = argv[i];
+		pos[*npos].start = (char *)p - (char *)nlh;
+		pos[*npos].end = pos[*npos].start + p->nla_len;
+		(*npos)++;
+	}
+	mnl_attr_nest_end(nlh, params);
+	return 0;
+}
+
+static void print_instance(const struct nlmsghdr *nlh, struct json *j);
+
+static int on_attached(const struct nlmsghdr *nlh, void *data)
+{
+	if (flowctl_opts.json) {
+		struct json j;
+
+		json_init(&j, stdout, flowctl_opts.pretty);
+		print_instance(nlh, &j);
+	}
+	return MNL_CB_OK;
+}
+
+/* "flowctl attach FLOW TYPE [name NAME] [order N] [KEY VALUE]..." */
+static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct param_pos pos[32];
+	struct nlmsghdr *nlh;
+	unsigned long order;
+	int i, npos;
+
+	if (argc < 2)
+		return flowctl_usage_error("attach FLOW TYPE [name NAME] [order N] [KEY VALUE]...");
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_ATTACH, 0);
+	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, argv[0]);
+	mnl_attr_put_strz(nlh, FLOWOS_A_PM_TYPE, argv[1]);
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "name")) {
+			mnl_attr_put_strz(nlh, FLOWOS_A_PM_NAME, argv[i + 1]);
+		} else if (!strcmp(argv[i], "order")) {
+			if (flowctl_parse_ulong(argv[i + 1], 255, &order))
+				return flowctl_usage_error("bad order '%s'", argv[i + 1]);
+			mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, order);
+		} else {
+			break;
+		}
+	}
+	if (put_params(nlh, argc - i, argv + i, pos, &npos))
+		return FLOWCTL_EXIT_USAGE;
+	if (!flowctl_nl_run(nl, nlh, on_attached, NULL))
+		return 0;
+	for (i = 0; i < npos; i++)
+		if (nl->err_off >= pos[i].start && nl->err_off < pos[i].end) {
+			fprintf(stderr, "flowctl: cannot attach: parameter '%s': %s\n",
+				pos[i].key, nl->errmsg[0] ? nl->errmsg :
+				"invalid");
+			return FLOWCTL_EXIT_ERROR;
+		}
+	return flowctl_kernel_error(nl, "cannot attach");
+}
+
+static int cmd_detach(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+
+	if (argc != 2)
+		return flowctl_usage_error("detach FLOW NAME");
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_DETACH, 0);
+	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, argv[0]);
+	mnl_attr_put_strz(nlh, FLOWOS_A_PM_NAME, argv[1]);
+	if (flowctl_nl_run(nl, nlh, NULL, NULL))
+		return flowctl_kernel_error(nl, "cannot detach");
+	return 0;
+}
+
+/* pms */
+
+static void print_param_spec(const struct nlattr *nest, struct json *j)
+{
+	const struct nlattr *tb[FLOWOS_A_PARAM_SPEC_MAX + 1];
+	uint8_t type;
+
+	if (parse_nest(nest, tb, FLOWOS_A_PARAM_SPEC_MAX) ||
+	    !tb[FLOWOS_A_PARAM_SPEC_TYPE])
+		return;
+	type = mnl_attr_get_u8(tb[FLOWOS_A_PARAM_SPEC_TYPE]);
+	if (j) {
+		json_open(j, NULL, '{');
+		json_str(j, "name", str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]));
+		json_str(j, "type", flowctl_enum_name(type_names,
+						      FLOWOS_PARAM_DURATION, type));
+		json_u64(j, "min", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]));
+		json_u64(j, "max", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]));
+		json_u64(j, "default", u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]));
+		if (tb[FLOWOS_A_PARAM_SPEC_DOC])
+			json_str(j, "doc", str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]));
+		json_close(j, '}');
+		return;
+	}
+	printf("    %-14s %s %llu..%llu%s, default %llu  %s\n",
+	       str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]),
+	       flowctl_enum_name(type_names, FLOWOS_PARAM_DURATION, type),
+	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]),
+	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]),
+	       type == FLOWOS_PARAM_DURATION ? " ms" : "",
+	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]),
+	       tb[FLOWOS_A_PARAM_SPEC_DOC] ?
+	       str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]) : "");
+}
+
+struct pms_ctx {
+	struct json *j;
+};
+
+static int on_type(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[FLOWOS_A_TYPE_MAX + 1], *p;
+	struct json *j = ((struct pms_ctx *)data)->j;
+	uint8_t layer, mode;
+
+	if (parse_msg(nlh, tb, FLOWOS_A_TYPE_MAX) || !tb[FLOWOS_A_TYPE_NAME] ||
+	    !tb[FLOWOS_A_TYPE_LAYER] || !tb[FLOWOS_A_TYPE_MODE])
+		return MNL_CB_ERROR;
+	layer = mnl_attr_get_u8(tb[FLOWOS_A_TYPE_LAYER]);
+	mode = mnl_attr_get_u8(tb[FLOWOS_A_TYPE_MODE]);
+	if (j) {
+		json_open(j, NULL, '{');
+		json_str(j, "name", str_of(tb[FLOWOS_A_TYPE_NAME]));
+		json_str(j, "layer", flowctl_enum_name(layer_names,
+						       FLOWOS_LAYER_MAX, layer));
+		json_str(j, "mode", flowctl_enum_name(mode_names,
+						      FLOWOS_PM_MODE_RW, mode));
+		json_open(j, "params", '[');
+	} else {
+		printf("%s layer %s mode %s\n", str_of(tb[FLOWOS_A_TYPE_NAME]),
+		       flowctl_enum_name(layer_names, FLOWOS_LAYER_MAX, layer),
+		       flowctl_enum_name(mode_names, FLOWOS_PM_MODE_RW, mode));
+	}
+	if (tb[FLOWOS_A_TYPE_PARAMS])
+		mnl_attr_for_each_nested(p, tb[FLOWOS_A_TYPE_PARAMS])
+			print_param_spec(p, j);
+	if (j) {
+		json_close(j, ']');
+		json_close(j, '}');
+	}
+	return MNL_CB_OK;
+}
+
+static int cmd_pms(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct pms_ctx ctx = {};
+	struct nlmsghdr *nlh;
+	struct json j;
+	int err;
+
+	if (argc)
+		return flowctl_usage_error("pms takes no arguments");
+	if (flowctl_opts.json) {
+		json_init(&j, stdout, flowctl_opts.pretty);
+		json_open(&j, NULL, '[');
+		ctx.j = &j;
+	}
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_TYPE_GET, NLM_F_DUMP);
+	err = flowctl_nl_run(nl, nlh, on_type, &ctx);
+	if (flowctl_opts.json)
+		json_close(&j, ']');
+	if (err)
+		return flowctl_kernel_error(nl, "cannot list PM types");
+	return 0;
+}
+
+/* stats: results */
+
+static void print_value(const struct nlattr *nest, struct json *j, int indent);
+
+/* A table's rows: JSON objects, or one line each. */
+static void print_rows(const struct nlattr *value, struct json *j, int indent)
+{
+	const struct nlattr *attr, *col;
+
+	mnl_attr_for_each_nested(attr, value) {
+		if (mnl_attr_get_type(attr) != FLOWOS_A_VALUE_ROW)
+			continue;
+		if (j)
+			json_open(j, NULL, '{');
+		else
+			printf("%*s", indent - 1, "");
+		mnl_attr_for_each_nested(col, attr)
+			print_value(col, j, -1);
+		if (j)
+			json_close(j, '}');
+		else
+			printf("\n");
+	}
+}
+
+/*
+ * One value: "name value" on its own line at @indent, or inline
+ * (@indent < 0, a table's column), or a JSON member.
+ */
+static void print_value(const struct nlattr *nest, struct json *j, int indent)
+{
+	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
+	char buf[INET6_ADDRSTRLEN] = "?";
+	const char *name;
+
+	if (parse_nest(nest, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_NAME])
+		return;
+	name = str_of(tb[FLOWOS_A_VALUE_NAME]);
+	if (tb[FLOWOS_A_VALUE_TABLE]) {
+		if (j)
+			json_open(j, name, '[');
+		else
+			printf("%*s%s:\n", indent, "", name);
+		print_rows(nest, j, indent + 2);
+		if (j)
+			json_close(j, ']');
+		return;
+	}
+	if (tb[FLOWOS_A_VALUE_ADDR]) {
+		size_t len = mnl_attr_get_payload_len(tb[FLOWOS_A_VALUE_ADDR]);
+
+		if (len == 4 || len == 16)
+			inet_ntop(len == 4 ? AF_INET : AF_INET6,
+				  mnl_attr_get_payload(tb[FLOWOS_A_VALUE_ADDR]),
+				  buf, sizeof(buf));
+	}
+	if (j) {
+		if (tb[FLOWOS_A_VALUE_U64])
+			json_u64(j, name, u64_of(tb[FLOWOS_A_VALUE_U64]));
+		else
+			json_str(j, name, tb[FLOWOS_A_VALUE_STRING] ?
+				 str_of(tb[FLOWOS_A_VALUE_STRING]) : buf);
+		return;
+	}
+	if (indent >= 0)
+		printf("%*s", indent, "");
+	else
+		printf(" ");
+	if (tb[FLOWOS_A_VALUE_U64])
+		printf("%s %llu", name,
+		       (unsigned long long)u64_of(tb[FLOWOS_A_VALUE_U64]));
+	else
+		printf("%s %s", name, tb[FLOWOS_A_VALUE_STRING] ?
+		       str_of(tb[FLOWOS_A_VALUE_STRING]) : buf);
+	if (indent >= 0)
+		printf("\n");
+}
+
+/* stats: instances */
+
+static void print_params(const struct nlattr *params, struct json *j)
+{
+	const struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1], *p;
+
+	if (j)
+		json_open(j, "params", '{');
+	mnl_attr_for_each_nested(p, params) {
+		if (parse_nest(p, tb, FLOWOS_A_PARAM_MAX))
+			continue;
+		if (j)
+			json_str(j, str_of(tb[FLOWOS_A_PARAM_KEY]),
+				 str_of(tb[FLOWOS_A_PARAM_VALUE]));
+		else
+			printf(" %s %s", str_of(tb[FLOWOS_A_PARAM_KEY]),
+			       str_of(tb[FLOWOS_A_PARAM_VALUE]));
+	}
+	if (j)
+		json_close(j, '}');
+}
+
+/* One instance: a JSON object in @j, or text. */
+static void print_instance(const struct nlmsghdr *nlh, struct json *j)
+{
+	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1], *st[FLOWOS_A_PM_STATS_MAX + 1];
+	const struct nlattr *v;
+
+	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
+	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER])
+		return;
+	if (tb[FLOWOS_A_PM_STATS])
+		parse_nest(tb[FLOWOS_A_PM_STATS], st, FLOWOS_A_PM_STATS_MAX);
+	else
+		memset(st, 0, sizeof(st));
+
+	if (j) {
+		json_open(j, NULL, '{');
+		json_str(j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
+		json_str(j, "type", str_of(tb[FLOWOS_A_PM_TYPE]));
+		json_u64(j, "order", mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]));
+	} else {
+		printf("  pm %s type %s order %u", str_of(tb[FLOWOS_A_PM_NAME]),
+		       str_of(tb[FLOWOS_A_PM_TYPE]),
+		       mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]));
+	}
+	if (tb[FLOWOS_A_PM_PARAMS])
+		print_params(tb[FLOWOS_A_PM_PARAMS], j);
+	if (j) {
+		json_u64(j, "processed", u64_of(st[FLOWOS_A_PM_STATS_PROCESSED]));
+		json_u64(j, "backlog", u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]));
+		json_u64(j, "wakeups", u64_of(st[FLOWOS_A_PM_STATS_WAKEUPS]));
+		json_open(j, "results", '{');
+	} else {
+		printf("\n    processed %llu backlog %llu wakeups %llu\n",
+		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_PROCESSED]),
+		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]),
+		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_WAKEUPS]));
+	}
+	if (tb[FLOWOS_A_PM_RESULTS])
+		mnl_attr_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS])
+			print_value(v, j, 4);
+	if (j) {
+		json_close(j, '}');
+		json_close(j, '}');
+	}
+}
+
+static int on_instance(const struct nlmsghdr *nlh, void *data)
+{
+	print_instance(nlh, data);
+	return MNL_CB_OK;
+}
+
+/* A flow reply, copied: the reply buffer is reused by the next request. */
+struct flow_copy {
+	struct flow_view v;
+	void *msg;
+};
+
+static int on_flow_copy(const struct nlmsghdr *nlh, void *data)
+{
+	struct flow_copy *fc = data;
+
+	free(fc->msg);
+	fc->msg = malloc(nlh->nlmsg_len);
+	if (!fc->msg)
+		return MNL_CB_ERROR;
+	memcpy(fc->msg, nlh, nlh->nlmsg_len);
+	return flowctl_parse_flow(fc->msg, &fc->v) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* Stats of one flow: its counters, then each instance. */
+static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
+{
+	struct flow_copy fc = {};
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, 0);
+	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, flow);
+	if (flowctl_nl_run(nl, nlh, on_flow_copy, &fc)) {
+		free(fc.msg);
+		return flowctl_kernel_error(nl, "cannot read flow");
+	}
+	if (j) {
+		json_open(j, NULL, '{');
+		flowctl_json_flow(j, &fc.v);
+		json_open(j, "pms", '[');
+	} else {
+		printf("flow %s: ", flow);
+		flowctl_print_flow_counters(&fc.v);
+		printf("\n");
+	}
+	free(fc.msg);
+
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
+	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, flow);
+	err = flowctl_nl_run(nl, nlh, on_instance, j);
+	if (j) {
+		json_close(j, ']');
+		json_close(j, '}');
+	}
+	if (err)
+		return flowctl_kernel_error(nl, "cannot read PM stats");
+	return 0;
+}
+
+struct names {
+	char **name;
+	int n;
+};
+
+static int on_flow_name(const struct nlmsghdr *nlh, void *data)
+{
+	struct names *names = data;
+	struct flow_view v;
+	char **grown;
+
+	if (flowctl_parse_flow(nlh, &v))
+		return MNL_CB_ERROR;
+	grown = realloc(names->name, (names->n + 1) * sizeof(*grown));
+	if (!grown)
+		return MNL_CB_ERROR;
+	names->name = grown;
+	names->name[names->n] = strdup(mnl_attr_get_str(v.tb[FLOWOS_A_FLOW_NAME]));
+	return names->name[names->n++] ? MNL_CB_OK : MNL_CB_ERROR;
+}
+
+static void names_free(struct names *names)
+{
+	while (names->n)
+		free(names->name[--names->n]);
+	free(names->name);
+	names->name = NULL;
+}
+
+/*
+ * One round of stats: of @flow, or of every flow.  With @ndjson, each
+ * flow is one line of JSON with the time, for a pipeline to consume.
+ */
+static int stats_round(struct flowctl_nl *nl, const char *flow, bool ndjson)
+{
+	struct names names = {};
+	bool array = flowctl_opts.json && !flow && !ndjson;
+	struct json j, *jp = flowctl_opts.json ? &j : NULL;
+	struct nlmsghdr *nlh;
+	int i, ret = 0;
+
+	if (flow) {
+		names.name = malloc(sizeof(*names.name));
+		if (!names.name)
+			return FLOWCTL_EXIT_ERROR;
+		names.name[names.n++] = strdup(flow);
+	} else {
+		nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, NLM_F_DUMP);
+		if (flowctl_nl_run(nl, nlh, on_flow_name, &names)) {
+			names_free(&names);
+			return flowctl_kernel_error(nl, "cannot list flows");
+		}
+	}
+	json_init(&j, stdout, flowctl_opts.pretty && !ndjson);
+	if (array)
+		json_open(&j, NULL, '[');
+	for (i = 0; i < names.n && !ret; i++) {
+		if (ndjson)
+			json_init(&j, stdout, false);
+		ret = flow_stats(nl, names.name[i], jp);
+	}
+	if (array)
+		json_close(&j, ']');
+	names_free(&names);
+	fflush(stdout);
+	return ret;
+}
+
+/* "flowctl stats [FLOW] [--watch SECONDS]" */
+static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
+{
+	unsigned long watch = 0;
+	const char *flow = NULL;
+	sigset_t stop;
+	int i, ret;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) {
+			if (i + 1 >= argc ||
+			    flowctl_parse_ulong(argv[++i], 86400, &watch) || !watch)
+				return flowctl_usage_error("--watch wants seconds (1..86400)");
+		} else if (!flow) {
+			flow = argv[i];
+		} else {
+			return flowctl_usage_error("stats [FLOW] [--watch SECONDS]");
+		}
+	}
+	if (!watch)
+		return stats_round(nl, flow, false);
+
+	/* Wait for the next round or a signal to stop, whichever comes. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	do {
+		if (!flowctl_opts.json)
+			printf("--- %ld\n", (long)time(NULL));
+		ret = stats_round(nl, flow, flowctl_opts.json);
+		if (ret)
+			return ret;
+	} while (sigtimedwait(&stop, NULL,
+			      &(struct timespec){ .tv_sec = watch }) < 0);
+	return 0;
+}
+
+const struct flowctl_cmd flowctl_pm_cmds[] = {
+	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [KEY VALUE]..." },
+	{ "detach", cmd_detach, "FLOW NAME" },
+	{ "pms", cmd_pms, "" },
+	{ "stats", cmd_stats, "[FLOW] [--watch SECONDS]" },
+	{ NULL },
+};
