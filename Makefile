@@ -64,10 +64,11 @@ test-modules: modules
 tools:
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d || exit 1; done
 
-# checkpatch.pl and the kselftest framework, unpacked from the Debian
+# checkpatch.pl, the kselftest framework and the YNL netlink CLI (to
+# speak flowos from its spec), unpacked from the Debian
 # linux-source tarball (never copied into this repository).
 ksrc: $(KSRC)/.stamp
-$(KSRC)/.stamp: $(KSRC_TAR)
+$(KSRC)/.stamp: $(KSRC_TAR) Makefile
 	@test -n "$(KSRC_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz; run scripts/deps.sh" >&2; exit 1; }
 	@rm -rf $(KSRC) && mkdir -p $(KSRC)
 	tar -xf $(KSRC_TAR) -C $(KSRC) --strip-components=1 --wildcards \
@@ -76,6 +77,8 @@ $(KSRC)/.stamp: $(KSRC_TAR)
 		'*/tools/testing/selftests/kselftest_harness.h' \
 		'*/tools/testing/selftests/kselftest.h' \
 		'*/tools/testing/selftests/kselftest/*' \
+		'*/tools/net/ynl/cli.py' '*/tools/net/ynl/lib/*.py' \
+		'*/Documentation/netlink/genetlink.yaml' \
 		'*/.clang-format'
 	@touch $@
 

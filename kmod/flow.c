@@ -237,10 +237,39 @@ void flowos_flow_read_stats(const struct flowos_flow *flow,
 	}
 }
 
+/* Sum a namespace's per-CPU malformed-packet counters. */
+void flowos_net_read_malformed(const struct flowos_net *fn,
+			       u64 malformed[__FLOWOS_PARSE_MAX])
+{
+	int cpu, r;
+
+	memset(malformed, 0, __FLOWOS_PARSE_MAX * sizeof(*malformed));
+	for_each_possible_cpu(cpu) {
+		const struct flowos_net_stats *s = per_cpu_ptr(fn->stats, cpu);
+		u64 v[__FLOWOS_PARSE_MAX];
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (r = 0; r < __FLOWOS_PARSE_MAX; r++)
+				v[r] = u64_stats_read(&s->malformed[r]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		for (r = 0; r < __FLOWOS_PARSE_MAX; r++)
+			malformed[r] += v[r];
+	}
+}
+
 static int __net_init flowos_net_init(struct net *net)
 {
 	struct flowos_net *fn = flowos_pernet(net);
+	int cpu;
 
+	fn->stats = alloc_percpu(struct flowos_net_stats);
+	if (!fn->stats)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(fn->stats, cpu)->syncp);
 	fn->net = net;
 	INIT_LIST_HEAD(&fn->flows);
 	fn->next_id = 1;
@@ -249,9 +278,13 @@ static int __net_init flowos_net_init(struct net *net)
 
 static void __net_exit flowos_net_exit(struct net *net)
 {
+	struct flowos_net *fn = flowos_pernet(net);
+
 	mutex_lock(&flowos_mutex);
-	flows_flush(flowos_pernet(net));
+	flows_flush(fn);
 	mutex_unlock(&flowos_mutex);
+	/* The hooks are gone: nothing counts into these any more. */
+	free_percpu(fn->stats);
 }
 
 static struct pernet_operations flowos_net_ops = {

@@ -23,6 +23,8 @@
 #include <linux/flowos.h>
 #include <flowos/pm.h>
 
+#include "parse.h"
+
 #define FLOWOS_VERSION "0.1.0"
 
 struct net;
@@ -129,6 +131,12 @@ struct flowos_flow {
 /* IPv4 and IPv6, ingress and egress. */
 #define FLOWOS_NHOOKS 4
 
+/* Packets of a namespace the hooks could not parse, per reason. */
+struct flowos_net_stats {
+	u64_stats_t malformed[__FLOWOS_PARSE_MAX];
+	struct u64_stats_sync syncp;
+};
+
 /* The flows of one network namespace. */
 struct flowos_net {
 	struct net *net;
@@ -139,6 +147,7 @@ struct flowos_net {
 	bool hooked;			/* flowos_mutex */
 	struct nf_hook_ops hook_ops[FLOWOS_NHOOKS];	/* while hooked */
 	struct flowos_classifier __rcu *cls;	/* flowos_mutex to write */
+	struct flowos_net_stats __percpu *stats;
 };
 
 struct flowos_net *flowos_pernet(const struct net *net);
@@ -156,6 +165,9 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 void flowos_flow_read_stats(const struct flowos_flow *flow,
 			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS],
 			    u64 *ring_drops);
+
+void flowos_net_read_malformed(const struct flowos_net *fn,
+			       u64 malformed[__FLOWOS_PARSE_MAX]);
 
 /* stream.c */
 struct flowos_pkt;
@@ -219,6 +231,8 @@ void flowos_sysfs_add_flow(struct flowos_flow *flow);
 void flowos_sysfs_del_flow(struct flowos_flow *flow);
 void flowos_sysfs_add_pm(struct flowos_pm_inst *pi);
 void flowos_sysfs_del_pm(struct flowos_pm_inst *pi);
+int flowos_sysfs_add_malformed(void);
+void flowos_sysfs_del_malformed(void);
 void flowos_sysfs_add_type(struct flowos_pm_ops *ops);
 void flowos_sysfs_del_type(struct flowos_pm_ops *ops);
 

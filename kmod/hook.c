@@ -64,6 +64,20 @@ static void flow_take(struct flowos_flow *flow, const struct flowos_pkt *pkt,
 	local_bh_enable();
 }
 
+/* A packet the parser refused: counted per reason, never trusted. */
+static void count_malformed(const struct flowos_net *fn,
+			    enum flowos_parse_result r)
+{
+	struct flowos_net_stats *s;
+
+	local_bh_disable();
+	s = this_cpu_ptr(fn->stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->malformed[r]);
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
+
 /* Runs in softirq (ingress) or process context (egress), under RCU. */
 static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
@@ -72,6 +86,7 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	const struct flowos_classifier *cls = rcu_dereference(fn->cls);
 	const struct flowos_pkt_buf buf = { .skb = skb };
 	bool ingress = state->hook == NF_INET_PRE_ROUTING;
+	enum flowos_parse_result r;
 	struct flowos_flow *flow;
 	struct flowos_pkt pkt;
 	struct flowos_key key;
@@ -80,8 +95,11 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	if (!cls)
 		return NF_ACCEPT;
 	proto = state->pf == NFPROTO_IPV4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
-	if (flowos_parse_l3(&buf, skb_network_offset(skb), proto, &pkt))
+	r = flowos_parse_l3(&buf, skb_network_offset(skb), proto, &pkt);
+	if (r != FLOWOS_PARSE_OK) {
+		count_malformed(fn, r);
 		return NF_ACCEPT;
+	}
 
 	pkt_to_key(&pkt, ingress, state, &key);
 	flow = flowos_classify(cls, &key);

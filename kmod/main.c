@@ -20,13 +20,18 @@ static int __init flowos_init(void)
 	err = flowos_flow_init();
 	if (err)
 		goto sysfs;
-	err = flowos_netlink_init();
+	err = flowos_sysfs_add_malformed();
 	if (err)
 		goto flow;
+	err = flowos_netlink_init();
+	if (err)
+		goto malformed;
 
 	pr_info("version " FLOWOS_VERSION " loaded\n");
 	return 0;
 
+malformed:
+	flowos_sysfs_del_malformed();
 flow:
 	flowos_flow_exit();
 sysfs:
@@ -38,6 +43,7 @@ sysfs:
 static void __exit flowos_exit(void)
 {
 	flowos_netlink_exit();
+	flowos_sysfs_del_malformed();
 	flowos_flow_exit();
 	flowos_sysfs_exit();
 }

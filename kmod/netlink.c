@@ -295,6 +295,7 @@ void flowos_nl_notify(struct flowos_net *fn, struct sk_buff *skb)
 					FLOWOS_NLGRP_EVENTS, GFP_KERNEL);
 }
 
+/* Replies carry the request's command, as YNL clients expect. */
 static int reply_flow(struct genl_info *info, const struct flowos_flow *flow)
 {
 	struct sk_buff *skb;
@@ -304,7 +305,7 @@ static int reply_flow(struct genl_info *info, const struct flowos_flow *flow)
 	if (!skb)
 		return -ENOMEM;
 	err = fill_flow(skb, flow, info->snd_portid, info->snd_seq, 0,
-			FLOWOS_CMD_FLOW_GET, NULL);
+			info->genlhdr->cmd, NULL);
 	if (err) {
 		nlmsg_free(skb);
 		return err;
@@ -450,6 +451,67 @@ static int flow_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err == -EMSGSIZE ? skb->len : err;
 }
 
+/* Takes no attributes. */
+static const struct nla_policy net_policy[FLOWOS_A_NET_MAX + 1] = {
+	[FLOWOS_A_NET_FLOWS] = { .type = NLA_REJECT },
+	[FLOWOS_A_NET_MALFORMED] = { .type = NLA_REJECT },
+};
+
+/* Parse failures and the attributes that report them. */
+static const u8 malformed_attrs[__FLOWOS_PARSE_MAX] = {
+	[FLOWOS_PARSE_TRUNCATED] = FLOWOS_A_MALFORMED_TRUNCATED,
+	[FLOWOS_PARSE_BAD_VERSION] = FLOWOS_A_MALFORMED_BAD_VERSION,
+	[FLOWOS_PARSE_BAD_IHL] = FLOWOS_A_MALFORMED_BAD_IHL,
+	[FLOWOS_PARSE_BAD_LENGTH] = FLOWOS_A_MALFORMED_BAD_LENGTH,
+	[FLOWOS_PARSE_BAD_EXT_HDR] = FLOWOS_A_MALFORMED_BAD_EXT_HDR,
+	[FLOWOS_PARSE_BAD_TCP_DOFF] = FLOWOS_A_MALFORMED_BAD_TCP_DOFF,
+	[FLOWOS_PARSE_BAD_UDP_LEN] = FLOWOS_A_MALFORMED_BAD_UDP_LEN,
+};
+
+static int put_netns(struct sk_buff *skb, struct flowos_net *fn)
+{
+	u64 malformed[__FLOWOS_PARSE_MAX];
+	struct nlattr *nest;
+	int r;
+
+	flowos_net_read_malformed(fn, malformed);
+	if (nla_put_u32(skb, FLOWOS_A_NET_FLOWS, fn->nflows))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, FLOWOS_A_NET_MALFORMED);
+	if (!nest)
+		return -EMSGSIZE;
+	for (r = 0; r < __FLOWOS_PARSE_MAX; r++)
+		if (malformed_attrs[r] &&
+		    nla_put_u64_64bit(skb, malformed_attrs[r], malformed[r],
+				      FLOWOS_A_MALFORMED_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int net_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &flowos_nl_family, 0,
+				FLOWOS_CMD_NET_GET);
+	mutex_lock(&flowos_mutex);
+	err = hdr ? put_netns(msg, fn) : -EMSGSIZE;
+	mutex_unlock(&flowos_mutex);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 #define FLOW_OP(_cmd, _doit, _dumpit, _flags) {			\
 		.cmd = _cmd, .doit = _doit, .dumpit = _dumpit,		\
 		.flags = _flags, .policy = flow_policy,			\
@@ -473,6 +535,12 @@ static const struct genl_ops flowos_nl_ops[] = {
 	      GENL_UNS_ADMIN_PERM),
 	PM_OP(FLOWOS_CMD_STATS_GET, flowos_nl_stats_get, flowos_nl_stats_dump,
 	      0),
+	{
+		.cmd = FLOWOS_CMD_NET_GET,
+		.doit = net_get_doit,
+		.policy = net_policy,
+		.maxattr = FLOWOS_A_NET_MAX,
+	},
 };
 
 struct genl_family flowos_nl_family __ro_after_init = {

@@ -360,7 +360,7 @@ static void pm_event(struct flowos_net *fn, const struct flowos_pm_inst *pi,
 static int reply_pm(struct genl_info *info, const struct flowos_pm_inst *pi)
 {
 	struct sk_buff *skb = pm_msg(pi, info->snd_portid, info->snd_seq,
-				     FLOWOS_CMD_STATS_GET);
+				     info->genlhdr->cmd);
 
 	if (!skb)
 		return -ENOMEM;

@@ -4,6 +4,7 @@
  * per file.
  *
  *   version			the core module's version
+ *   malformed/REASON		packets the hooks could not parse, by reason
  *   pm_types/TYPE/{layer,mode}	each PM type loaded
  *   flows/FLOW/		each flow of the initial network namespace:
  *	id priority qlen family proto src dst sport dport ifindex dir
@@ -37,6 +38,45 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+/* Malformed packets of the initial namespace; file names are reasons. */
+static ssize_t malformed_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	u64 malformed[__FLOWOS_PARSE_MAX];
+	int r;
+
+	flowos_net_read_malformed(flowos_pernet(&init_net), malformed);
+	for (r = 0; r < __FLOWOS_PARSE_MAX; r++)
+		if (!strcmp(attr->attr.name, flowos_parse_result_name(r)))
+			return sysfs_emit(buf, "%llu\n", malformed[r]);
+	return -EINVAL;
+}
+
+#define MALFORMED_ATTR(_name) \
+	static struct kobj_attribute malformed_##_name##_attr = \
+		__ATTR(_name, 0444, malformed_show, NULL)
+
+MALFORMED_ATTR(truncated);
+MALFORMED_ATTR(bad_version);
+MALFORMED_ATTR(bad_ihl);
+MALFORMED_ATTR(bad_length);
+MALFORMED_ATTR(bad_ext_hdr);
+MALFORMED_ATTR(bad_tcp_doff);
+MALFORMED_ATTR(bad_udp_len);
+
+static struct attribute *malformed_attrs[] = {
+	&malformed_truncated_attr.attr, &malformed_bad_version_attr.attr,
+	&malformed_bad_ihl_attr.attr, &malformed_bad_length_attr.attr,
+	&malformed_bad_ext_hdr_attr.attr, &malformed_bad_tcp_doff_attr.attr,
+	&malformed_bad_udp_len_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group malformed_group = {
+	.name = "malformed",
+	.attrs = malformed_attrs,
+};
 
 static struct attribute *flowos_attrs[] = {
 	&version_attr.attr,
@@ -505,6 +545,17 @@ put_flows:
 put:
 	kobject_put(flowos_kobj);
 	return err;
+}
+
+/* Only while the initial namespace's counters exist (see main.c). */
+int flowos_sysfs_add_malformed(void)
+{
+	return sysfs_create_group(flowos_kobj, &malformed_group);
+}
+
+void flowos_sysfs_del_malformed(void)
+{
+	sysfs_remove_group(flowos_kobj, &malformed_group);
 }
 
 void flowos_sysfs_exit(void)

@@ -27,7 +27,13 @@ run flowctl -n server create web dport 80 proto tcp
 run flowctl -n server create pings ip proto icmp dir both
 run flowctl -n server create dns ip proto udp dport 53 prio 10
 
-say "traffic: 5 pings, a 1 MB HTTP-like upload, 20 DNS-sized datagrams"
+say "processing modules: load count, attach it to two flows"
+insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko"
+run flowctl pms
+run flowctl -n server attach web count window 2s
+run flowctl -n server attach dns count report 4
+
+say "traffic: 5 pings, a 1 MB HTTP-like upload, 30 DNS-sized datagrams from two sockets"
 ip netns exec client ping -q -c 5 -i 0.2 10.0.0.2 | tail -n 2
 (echo "server received $(tcp_sink server 10.0.0.2 80) bytes") &
 server=$!
@@ -36,19 +42,35 @@ ip netns exec client python3 -c '
 import socket
 s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"x" * 1000000); s.close()
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(20): u.sendto(b"q" * 40, ("10.0.0.2", 53))'
+for _ in range(20): u.sendto(b"q" * 40, ("10.0.0.2", 53))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(10): u.sendto(b"q" * 60, ("10.0.0.2", 53))'
 wait "$server"
 
 say "what flowos counted"
 run flowctl -n server list
 echo "(pings out: 5 echo replies plus the ICMP port-unreachable errors the"
 echo " server sent, rate-limited, for DNS datagrams nobody listened to)"
+say "the count PM: per flow, per time window and per 5-tuple sub-flow"
+slowwait 10 bash -c "flowctl -n server -j stats web | grep -q '\"backlog\":0'"
+run flowctl -n server stats web
+run flowctl -n server stats dns
 say "the same as JSON, for scripts and collectors"
 run flowctl -n server -j -p show dns
+say "and in sysfs, for scrapers (flows of the initial namespace)"
+ip link set lo up
+run flowctl create local proto icmp dev lo
+run flowctl attach local count
+ping -q -c 3 -i 0.2 127.0.0.1 >/dev/null
+slowwait 10 bash -c '[ "$(cat /sys/kernel/flowos/flows/local/pms/count/backlog)" = 0 ]'
+run grep -r . /sys/kernel/flowos/flows/local/packets_in /sys/kernel/flowos/flows/local/pms/count/packets
+run flowctl delete local
 
-say "clean up"
+say "clean up: a PM in use cannot be unloaded; deleting its flows frees it"
+run rmmod flowos_pm_count || true
 run flowctl -n server delete web
 ip netns del client
 ip netns del server
+run rmmod flowos_pm_count
 run rmmod flowos
 echo "flowos unloaded; /sys/kernel/flowos is $(test -e /sys/kernel/flowos && echo still there || echo gone)"

@@ -68,8 +68,9 @@ flowos_load() {
 }
 
 # expect_eq DESCRIPTION GOT WANT: one KTAP result, saying both on failure.
+# An empty WANT is a broken test (two failed reads agree), not a pass.
 expect_eq() {
-	if [ "$2" = "$3" ]; then
+	if [ -n "$3" ] && [ "$2" = "$3" ]; then
 		ktap_test_pass "$1"
 	else
 		ktap_print_msg "got '$2', want '$3'"

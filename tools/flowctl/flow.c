@@ -533,11 +533,77 @@ static int cmd_monitor(struct flowctl_nl *nl, int argc, char **argv)
 	return 0;
 }
 
+static const char *const malformed_names[] = {
+	[FLOWOS_A_MALFORMED_TRUNCATED] = "truncated",
+	[FLOWOS_A_MALFORMED_BAD_VERSION] = "bad_version",
+	[FLOWOS_A_MALFORMED_BAD_IHL] = "bad_ihl",
+	[FLOWOS_A_MALFORMED_BAD_LENGTH] = "bad_length",
+	[FLOWOS_A_MALFORMED_BAD_EXT_HDR] = "bad_ext_hdr",
+	[FLOWOS_A_MALFORMED_BAD_TCP_DOFF] = "bad_tcp_doff",
+	[FLOWOS_A_MALFORMED_BAD_UDP_LEN] = "bad_udp_len",
+};
+
+static int on_status(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr, *m;
+	uint32_t flows = 0;
+	struct json j;
+
+	json_init(&j, stdout, flowctl_opts.pretty);
+	if (flowctl_opts.json)
+		json_open(&j, NULL, '{');
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(attr) == FLOWOS_A_NET_FLOWS)
+			flows = mnl_attr_get_u32(attr);
+	if (flowctl_opts.json) {
+		json_u64(&j, "flows", flows);
+		json_open(&j, "malformed", '{');
+	} else {
+		printf("flows %u\nmalformed packets:", flows);
+	}
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != FLOWOS_A_NET_MALFORMED)
+			continue;
+		mnl_attr_for_each_nested(m, attr) {
+			unsigned int type = mnl_attr_get_type(m);
+
+			if (type >= ARRAY_SIZE(malformed_names) ||
+			    !malformed_names[type] ||
+			    mnl_attr_validate(m, MNL_TYPE_U64))
+				continue;
+			if (flowctl_opts.json)
+				json_u64(&j, malformed_names[type], mnl_attr_get_u64(m));
+			else
+				printf(" %s %llu", malformed_names[type],
+				       (unsigned long long)mnl_attr_get_u64(m));
+		}
+	}
+	if (flowctl_opts.json) {
+		json_close(&j, '}');
+		json_close(&j, '}');
+	} else {
+		printf("\n");
+	}
+	return MNL_CB_OK;
+}
+
+/* The namespace: how many flows, and the packets it could not parse. */
+static int cmd_status(struct flowctl_nl *nl, int argc, char **argv)
+{
+	if (argc)
+		return flowctl_usage_error("status takes no arguments");
+	if (flowctl_nl_run(nl, flowctl_nl_msg(nl, FLOWOS_CMD_NET_GET, 0),
+			   on_status, NULL))
+		return flowctl_kernel_error(nl, "cannot read status");
+	return 0;
+}
+
 const struct flowctl_cmd flowctl_flow_cmds[] = {
 	{ "create", cmd_create, "NAME [MATCH...]  (see flowctl(8))" },
 	{ "delete", cmd_delete, "NAME" },
 	{ "list", cmd_list, "" },
 	{ "show", cmd_show, "NAME" },
 	{ "monitor", cmd_monitor, "" },
+	{ "status", cmd_status, "" },
 	{ NULL },
 };

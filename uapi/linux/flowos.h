@@ -36,7 +36,8 @@
  *		counted in FLOWOS_A_STATS_RING_DROPS; flow counters still
  *		count its packet.
  *   Replies with the flow as FLOWOS_CMD_FLOW_GET does, and announces it
- *   on the "events" group as FLOWOS_CMD_FLOW_NEW.
+ *   on the "events" group.  (Every reply to a "do" carries the command
+ *   of its request.)
  *
  * FLOWOS_CMD_FLOW_DEL - delete the flow FLOWOS_A_FLOW_NAME; announced on
  *   the "events" group as FLOWOS_CMD_FLOW_DEL with its name and id.
@@ -51,6 +52,11 @@
  * Processing modules (PMs) are kernel modules that register a PM type;
  * attaching one to a flow starts an instance, a kernel thread working on
  * the flow's stream of one layer (enum flowos_layer).
+ *
+ * FLOWOS_CMD_NET_GET - do: the namespace itself: FLOWOS_A_NET_FLOWS and
+ *   FLOWOS_A_NET_MALFORMED, a nest of enum flowos_a_malformed (u64 each):
+ *   packets the hooks could not parse, by reason, counted while the
+ *   namespace has flows.  Such packets match no flow and pass untouched.
  *
  * FLOWOS_CMD_PM_TYPE_GET - dump: the PM types loaded, one message each:
  *   FLOWOS_A_TYPE_NAME, _LAYER, _MODE and FLOWOS_A_TYPE_PARAMS, a nest of
@@ -110,6 +116,7 @@ enum flowos_cmd {
 	FLOWOS_CMD_PM_ATTACH,
 	FLOWOS_CMD_PM_DETACH,
 	FLOWOS_CMD_STATS_GET,
+	FLOWOS_CMD_NET_GET,
 
 	__FLOWOS_CMD_MAX,
 	FLOWOS_CMD_MAX = __FLOWOS_CMD_MAX - 1
@@ -155,6 +162,32 @@ enum flowos_a_stats {
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1
+};
+
+enum flowos_a_net {
+	FLOWOS_A_NET_UNSPEC,
+	FLOWOS_A_NET_PAD,
+	FLOWOS_A_NET_FLOWS,	/* u32 */
+	FLOWOS_A_NET_MALFORMED,	/* nest: enum flowos_a_malformed */
+
+	__FLOWOS_A_NET_MAX,
+	FLOWOS_A_NET_MAX = __FLOWOS_A_NET_MAX - 1
+};
+
+/* Why packets could not be parsed (u64 counters). */
+enum flowos_a_malformed {
+	FLOWOS_A_MALFORMED_UNSPEC,
+	FLOWOS_A_MALFORMED_PAD,
+	FLOWOS_A_MALFORMED_TRUNCATED,	/* a header runs past the packet */
+	FLOWOS_A_MALFORMED_BAD_VERSION,	/* IP version does not match */
+	FLOWOS_A_MALFORMED_BAD_IHL,	/* IPv4 header length below 20 */
+	FLOWOS_A_MALFORMED_BAD_LENGTH,	/* IP length below its own header */
+	FLOWOS_A_MALFORMED_BAD_EXT_HDR,	/* IPv6 extension chain too long */
+	FLOWOS_A_MALFORMED_BAD_TCP_DOFF, /* TCP data offset out of range */
+	FLOWOS_A_MALFORMED_BAD_UDP_LEN,	/* UDP length out of range */
+
+	__FLOWOS_A_MALFORMED_MAX,
+	FLOWOS_A_MALFORMED_MAX = __FLOWOS_A_MALFORMED_MAX - 1
 };
 
 /* Highest pipeline order of a PM instance. */

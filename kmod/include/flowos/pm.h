@@ -12,7 +12,7 @@
  * pipeline order, freeing units, stopping, and the module reference that
  * keeps a PM in use from being unloaded.
  *
- * Docs/pm-guide.md walks through a complete PM (pms/count).
+ * Documentation/pm-guide.md walks through a complete PM (pms/count).
  */
 #ifndef _FLOWOS_PM_H
 #define _FLOWOS_PM_H

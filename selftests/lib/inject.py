@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Send hand-made IP packets, well-formed or not, out of a device.
+
+    python3 inject.py DEV DST_MAC KIND COUNT
+
+KIND is one of the names below; each builds one packet that the kernel's
+IP layer accepts (valid IP header and checksum) but whose transport or
+extension headers are broken in one known way, or a well-formed UDP
+datagram ("udp_ok") for the control.  Prints how many frames were sent.
+"""
+import socket
+import struct
+import sys
+
+SRC4, DST4 = "10.0.0.1", "10.0.0.2"
+SRC6, DST6 = "fd00::1", "fd00::2"
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(proto, payload):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64,
+                      proto, 0, socket.inet_aton(SRC4), socket.inet_aton(DST4))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return 0x0800, hdr + payload
+
+
+def ipv6(nexthdr, payload):
+    hdr = struct.pack("!IHBB16s16s", 6 << 28, len(payload), nexthdr, 64,
+                      socket.inet_pton(socket.AF_INET6, SRC6),
+                      socket.inet_pton(socket.AF_INET6, DST6))
+    return 0x86DD, hdr + payload
+
+
+def tcp(doff, length):
+    hdr = struct.pack("!HHIIBBHHH", 40000, 80, 1, 0, doff << 4, 0x10, 1024, 0, 0)
+    return (hdr + b"\0" * 40)[:length]
+
+
+def udp(length, data=b"x" * 16):
+    return struct.pack("!HHHH", 40000, 9000, length, 0) + data
+
+
+def dest_opts(count):
+    """count destination-options headers, each 8 bytes of padding."""
+    out = b""
+    for i in range(count):
+        nxt = 60 if i + 1 < count else 59   # 59: no next header
+        out += struct.pack("!BB", nxt, 0) + b"\x01\x04\0\0\0\0"
+    return out
+
+
+KINDS = {
+    "tcp_bad_doff": lambda: ipv4(6, tcp(2, 20)),      # data offset 8 bytes
+    "tcp_truncated": lambda: ipv4(6, tcp(5, 10)),     # 10 of 20 header bytes
+    "udp_bad_len": lambda: ipv4(17, udp(4)),          # UDP length below 8
+    "ext_hdr_chain": lambda: ipv6(60, dest_opts(9)),  # 9 extension headers
+    "udp_ok": lambda: ipv4(17, udp(24)),
+}
+
+
+def main():
+    dev, mac, kind, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    ethertype, packet = KINDS[kind]()
+    frame = (bytes.fromhex(mac.replace(":", "")) + b"\x02\0\0\0\0\x01" +
+             struct.pack("!H", ethertype) + packet)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((dev, 0))
+    print(sum(s.send(frame) == len(frame) for _ in range(count)))
+
+
+if __name__ == "__main__":
+    main()
