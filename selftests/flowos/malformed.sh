@@ -36,7 +36,7 @@ malformed() {
 
 require_root
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 11
 veth_pair "$A" "$B" && flowos_load || ktap_exit_fail_msg "cannot set up"
 mac_b=$(ip -n "$B" -br link show vb | awk '{print $3}')
 
@@ -65,6 +65,9 @@ expect_eq "malformed: good UDP among them counted exactly" \
 expect_eq "malformed: broken TCP is not flow traffic" \
 	"$("$FLOWCTL" -n "$B" -j show tcp | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets_in"])')" 0
 expect_eq "malformed: other namespaces count nothing" "$(malformed "$A" bad_udp_len)" 0
+expect_eq "malformed: the libnl client reads the same" \
+	"$(ip netns exec "$B" "$FLOWOS_NL" net | grep -o 'bad_tcp_doff=[0-9]* bad_udp_len=[0-9]*')" \
+	"bad_tcp_doff=$doff bad_udp_len=$ulen"
 
 # The initial namespace's counters are in sysfs too.
 ip link set lo up

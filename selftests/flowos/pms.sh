@@ -32,6 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 fc() { "$FLOWCTL" -n "$B" "$@"; }
+# The selftests' own libnl client, independent of flowctl.
+nl_b() { ip netns exec "$B" "$FLOWOS_NL" "$@"; }
 
 # js NS FLOW EXPR: a Python expression over "flowctl -j stats FLOW" (d);
 # NS "-" is the initial namespace.
@@ -115,6 +117,12 @@ test_count_udp_subflows() {
 		"$(row udp count dport=5001 packets)" "$a"
 	expect_eq "count: sub-flow to 5002 has its bytes" \
 		"$(row udp count dport=5002 bytes)" $((b * 328))
+	expect_eq "count: the libnl client reads the same totals" \
+		"$(nl_b stats udp count | head -n 1 | grep -o ' packets=[0-9]* bytes=[0-9]*')" \
+		" packets=$((a + b)) bytes=$((a * 128 + b * 328))"
+	expect_eq "count: and the same sub-flow row" \
+		"$(nl_b stats udp count | grep '^row top_subflows.* dport=5002 ' | grep -o 'bytes=[0-9]*')" \
+		"bytes=$((b * 328))"
 }
 
 test_count_ipv6() {
@@ -125,12 +133,133 @@ test_count_ipv6() {
 		"$(row v6 count src=fd00::1 bytes)" 520
 }
 
+# A TCP transfer to port 80: the count PM's sub-flow equals tshark's
+# count of the same packets, captured on the receiving device.
+test_count_tcp_vs_tshark() {
+	local dump server want_p want_b
+
+	fc create web proto tcp dport 80 && fc attach web count || return 1
+	ip netns exec "$B" tcpdump -U -n -i vb -w "$TMP/web.pcap" \
+		'tcp dst port 80' 2>"$TMP/tcpdump.err" &
+	dump=$!
+	slowwait 20 grep -q 'listening on' "$TMP/tcpdump.err"
+	tcp_sink "$B" 10.0.0.2 80 >"$TMP/received" &
+	server=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	ip netns exec "$A" python3 -c '
+import socket
+s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * 200000); s.close()'
+	wait "$server"
+	slowwait 20 bash -c "ip netns exec $A ss -Htn state time-wait | grep -q :80"
+	slowwait 20 bash -c "[ \$(tcpdump -r $TMP/web.pcap 2>/dev/null | wc -l) = \$($FLOWCTL -n $B -j stats web | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"results\"][\"packets\"])') ]"
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	want_p=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null | wc -l)
+	want_b=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null |
+		awk '{ s += $1 } END { print s + 0 }')
+	ktap_print_msg "tshark: $want_p packets, $want_b IP bytes to port 80"
+	expect_eq "count: tcp sub-flow packets = tshark's" \
+		"$(row web count dport=80 packets)" "$want_p"
+	expect_eq "count: tcp sub-flow bytes = tshark's" \
+		"$(row web count dport=80 bytes)" "$want_b"
+	fc delete web
+}
+
+# "flowctl monitor" announces instances as they come and go.
+test_monitor_pm() {
+	local mon
+
+	"$FLOWCTL" -n "$B" -j monitor >"$TMP/events" 2>"$TMP/monitor.err" &
+	mon=$!
+	slowwait 20 grep -q listening "$TMP/monitor.err"
+	fc attach icmp count name watched && fc detach icmp watched
+	slowwait 20 bash -c "[ \$(wc -l <$TMP/events) -ge 2 ]"
+	kill "$mon"
+	wait "$mon" 2>/dev/null
+	expect_eq "monitor: attach and detach events, in order" \
+		"$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    print(e["event"], e["flow"], e["name"], e["type"], end=" ")' "$TMP/events")" \
+		"attach icmp watched count detach icmp watched count "
+}
+
+# config: B's flows and instances with their parameters (not counters,
+# which time windows move on their own).
+config() {
+	fc -j stats | python3 -c '
+import json, sys
+for f in json.load(sys.stdin):
+    print(f["name"], f["match"], [(p["name"], p["type"], p["order"], p["params"]) for p in f["pms"]])'
+}
+
+# refused DESCRIPTION STATUS "MESSAGE" ARGS...: flowctl in B exits
+# STATUS, says MESSAGE, and no flow or instance changed.
+refused() {
+	local desc=$1 want_rc=$2 why=$3 before err rc
+
+	shift 3
+	before=$(config)
+	err=$(ip netns exec "$B" ${AS:-} "$FLOWCTL" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -ne "$want_rc" ] || [[ $err != *"$why"* ]] ||
+	   [ "$before" != "$(config)" ]; then
+		ktap_print_msg "exit $rc, said '$err'"
+		ktap_test_fail "refused: $desc"
+	else
+		ktap_test_pass "refused: $desc"
+	fi
+}
+
+test_pm_errors() {
+	refused "an unknown PM type" 1 \
+		"cannot attach: No such file or directory: no PM type of this name" \
+		attach icmp nosuch
+	refused "an unknown parameter, named" 1 \
+		"parameter 'bogus': no such parameter for this PM type" \
+		attach icmp count name c2 bogus 1
+	refused "a parameter out of range, named" 1 \
+		"parameter 'window': value out of range" attach icmp count name c2 window 2h
+	refused "a parameter that is not a number" 1 \
+		"parameter 'report': value not valid" attach icmp count name c2 report many
+	refused "a parameter given twice" 1 "parameter 'report': given twice" \
+		attach icmp count name c2 report 1 report 2
+	refused "a parameter without its value" 2 "parameter 'report' wants a value" \
+		attach icmp count name c2 report
+	refused "an order out of range" 1 "cannot attach" attach icmp count name c2 order 9
+	refused "a flow that does not exist" 1 "no flow of this name" attach nosuch count
+	refused "an instance name in use" 1 "the flow has an instance of this name" \
+		attach icmp count
+	refused "detaching what is not attached" 1 \
+		"the flow has no PM instance of this name" detach icmp nosuch
+	AS="setpriv --reuid=65534 --regid=65534 --clear-groups" \
+		refused "an unprivileged user may not attach" 1 \
+		"Operation not permitted" attach icmp count name c3
+	AS="setpriv --reuid=65534 --regid=65534 --clear-groups" \
+		refused "an unprivileged user may not detach" 1 \
+		"Operation not permitted" detach icmp count
+	ktest "an unprivileged user may read stats" \
+		ip netns exec "$B" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$FLOWCTL" stats icmp
+}
+
+# "stats --watch" prints a round per interval, one JSON object per line.
+test_watch() {
+	ip netns exec "$B" timeout 2.5 "$FLOWCTL" -j stats icmp --watch 1 >"$TMP/watch"
+	ktest "watch: a line of JSON per round" python3 -c '
+import json, sys
+rounds = [json.loads(line) for line in open(sys.argv[1])]
+assert len(rounds) >= 2 and all(r["name"] == "icmp" for r in rounds), rounds' "$TMP/watch"
+}
+
 # A full table evicts the stalest sub-flow and says so.
 test_count_evictions() {
 	local port
 
+	# Attached through the libnl client, parameters and all.
 	fc create many proto udp dport 7000-7100 &&
-		fc attach many count max_subflows 16 report 256 || return 1
+		nl_b attach many count max_subflows=16 report=256 >/dev/null || return 1
 	for port in $(seq 7000 7019); do
 		udp_send "$A" 10.0.0.2 "$port" 1 10 >/dev/null
 	done
@@ -268,14 +397,18 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 38
+ktap_set_plan 57
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 
 test_types
 test_count_icmp
+test_pm_errors
+test_watch
 test_count_udp_subflows
 test_count_ipv6
+test_count_tcp_vs_tshark
+test_monitor_pm
 test_count_evictions
 test_sysfs
 test_pipeline_order

@@ -11,8 +11,14 @@
  *   flowos_nl get NAME
  *   flowos_nl dump
  *   flowos_nl monitor COUNT SECONDS
+ *   flowos_nl attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]
+ *   flowos_nl detach FLOW NAME
+ *   flowos_nl stats FLOW NAME
+ *   flowos_nl net
  *
- * Prints one "key=value ..." line per flow in a reply.  monitor joins the
+ * Prints one "key=value ..." line per flow in a reply; for a PM
+ * instance, its identity, core counters and scalar results on one line,
+ * then one "row TABLE col=value ..." line per table row.  monitor joins the
  * "events" group, says "ready" on stderr, prints COUNT events, each line
  * starting with "event=new" or "event=del", and fails if they do not
  * come within SECONDS.  On a kernel
@@ -47,7 +53,10 @@ static void bad_usage(void)
 {
 	fputs("usage: flowos_nl new|del|get NAME [MATCH...]\n"
 	      "       flowos_nl dump\n"
-	      "       flowos_nl monitor COUNT SECONDS\n", stderr);
+	      "       flowos_nl monitor COUNT SECONDS\n"
+	      "       flowos_nl attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]\n"
+	      "       flowos_nl detach|stats FLOW NAME\n"
+	      "       flowos_nl net\n", stderr);
 	exit(2);
 }
 
@@ -58,6 +67,7 @@ static void print_flow(struct nlattr **tb)
 		[FLOWOS_A_STATS_BYTES_IN] = "bytes_in",
 		[FLOWOS_A_STATS_PACKETS_OUT] = "packets_out",
 		[FLOWOS_A_STATS_BYTES_OUT] = "bytes_out",
+		[FLOWOS_A_STATS_RING_DROPS] = "ring_drops",
 	};
 	struct nlattr *st[FLOWOS_A_STATS_MAX + 1];
 	char addr[INET6_ADDRSTRLEN];
@@ -93,7 +103,7 @@ static void print_flow(struct nlattr **tb)
 	if (tb[FLOWOS_A_FLOW_STATS] &&
 	    !nla_parse_nested(st, FLOWOS_A_STATS_MAX, tb[FLOWOS_A_FLOW_STATS],
 			      NULL)) {
-		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_BYTES_OUT; i++)
+		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_RING_DROPS; i++)
 			if (st[i])
 				printf(" %s=%llu", stats_names[i],
 				       (unsigned long long)nla_get_u64(st[i]));
@@ -123,6 +133,149 @@ static int on_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int parse_u(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return errno || *end || end == s || *out > max ? -1 : 0;
+}
+
+/* One value of a result: "name=value", an address as text. */
+static void print_value(struct nlattr *value)
+{
+	struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
+	char addr[INET6_ADDRSTRLEN];
+
+	if (nla_parse_nested(tb, FLOWOS_A_VALUE_MAX, value, NULL) ||
+	    !tb[FLOWOS_A_VALUE_NAME] || tb[FLOWOS_A_VALUE_TABLE])
+		return;
+	printf(" %s=", nla_get_string(tb[FLOWOS_A_VALUE_NAME]));
+	if (tb[FLOWOS_A_VALUE_U64])
+		printf("%llu", (unsigned long long)nla_get_u64(tb[FLOWOS_A_VALUE_U64]));
+	else if (tb[FLOWOS_A_VALUE_STRING])
+		printf("%s", nla_get_string(tb[FLOWOS_A_VALUE_STRING]));
+	else if (tb[FLOWOS_A_VALUE_ADDR])
+		printf("%s", inet_ntop(nla_len(tb[FLOWOS_A_VALUE_ADDR]) == 16 ?
+				       AF_INET6 : AF_INET,
+				       nla_data(tb[FLOWOS_A_VALUE_ADDR]),
+				       addr, sizeof(addr)));
+}
+
+/* The rows of every table among @results, a line each. */
+static void print_tables(struct nlattr *results)
+{
+	struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1], *v, *row, *col;
+	int rem, rrem, crem;
+
+	nla_for_each_nested(v, results, rem) {
+		if (nla_parse_nested(tb, FLOWOS_A_VALUE_MAX, v, NULL) ||
+		    !tb[FLOWOS_A_VALUE_TABLE] || !tb[FLOWOS_A_VALUE_NAME])
+			continue;
+		nla_for_each_nested(row, v, rrem) {
+			if (nla_type(row) != FLOWOS_A_VALUE_ROW)
+				continue;
+			printf("row %s", nla_get_string(tb[FLOWOS_A_VALUE_NAME]));
+			nla_for_each_nested(col, row, crem)
+				print_value(col);
+			printf("\n");
+		}
+	}
+}
+
+static int on_pm_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[FLOWOS_A_PM_MAX + 1], *st[FLOWOS_A_PM_STATS_MAX + 1];
+	struct nlattr *v;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, FLOWOS_A_PM_MAX, NULL) ||
+	    !tb[FLOWOS_A_PM_FLOW] || !tb[FLOWOS_A_PM_NAME] ||
+	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER]) {
+		fprintf(stderr, "flowos_nl: malformed reply\n");
+		return NL_STOP;
+	}
+	printf("flow=%s name=%s type=%s order=%u",
+	       nla_get_string(tb[FLOWOS_A_PM_FLOW]),
+	       nla_get_string(tb[FLOWOS_A_PM_NAME]),
+	       nla_get_string(tb[FLOWOS_A_PM_TYPE]),
+	       nla_get_u8(tb[FLOWOS_A_PM_ORDER]));
+	if (tb[FLOWOS_A_PM_STATS] &&
+	    !nla_parse_nested(st, FLOWOS_A_PM_STATS_MAX, tb[FLOWOS_A_PM_STATS], NULL) &&
+	    st[FLOWOS_A_PM_STATS_PROCESSED] && st[FLOWOS_A_PM_STATS_BACKLOG])
+		printf(" processed=%llu backlog=%llu",
+		       (unsigned long long)nla_get_u64(st[FLOWOS_A_PM_STATS_PROCESSED]),
+		       (unsigned long long)nla_get_u64(st[FLOWOS_A_PM_STATS_BACKLOG]));
+	if (tb[FLOWOS_A_PM_RESULTS])
+		nla_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS], rem)
+			print_value(v);
+	printf("\n");
+	if (tb[FLOWOS_A_PM_RESULTS])
+		print_tables(tb[FLOWOS_A_PM_RESULTS]);
+	return NL_OK;
+}
+
+static int on_net_reply(struct nl_msg *msg, void *arg)
+{
+	static const char *const names[] = {
+		[FLOWOS_A_MALFORMED_TRUNCATED] = "truncated",
+		[FLOWOS_A_MALFORMED_BAD_VERSION] = "bad_version",
+		[FLOWOS_A_MALFORMED_BAD_IHL] = "bad_ihl",
+		[FLOWOS_A_MALFORMED_BAD_LENGTH] = "bad_length",
+		[FLOWOS_A_MALFORMED_BAD_EXT_HDR] = "bad_ext_hdr",
+		[FLOWOS_A_MALFORMED_BAD_TCP_DOFF] = "bad_tcp_doff",
+		[FLOWOS_A_MALFORMED_BAD_UDP_LEN] = "bad_udp_len",
+	};
+	struct nlattr *tb[FLOWOS_A_NET_MAX + 1], *m[FLOWOS_A_MALFORMED_MAX + 1];
+	int i;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, FLOWOS_A_NET_MAX, NULL) ||
+	    !tb[FLOWOS_A_NET_FLOWS] || !tb[FLOWOS_A_NET_MALFORMED] ||
+	    nla_parse_nested(m, FLOWOS_A_MALFORMED_MAX, tb[FLOWOS_A_NET_MALFORMED],
+			     NULL)) {
+		fprintf(stderr, "flowos_nl: malformed reply\n");
+		return NL_STOP;
+	}
+	printf("flows=%u", nla_get_u32(tb[FLOWOS_A_NET_FLOWS]));
+	for (i = FLOWOS_A_MALFORMED_TRUNCATED; i <= FLOWOS_A_MALFORMED_MAX; i++)
+		if (m[i])
+			printf(" %s=%llu", names[i], (unsigned long long)nla_get_u64(m[i]));
+	printf("\n");
+	return NL_OK;
+}
+
+/* "attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]" */
+static void put_attach(struct nl_msg *msg, int argc, char **argv)
+{
+	struct nlattr *params, *p;
+	unsigned long v;
+	int i;
+
+	nla_put_string(msg, FLOWOS_A_PM_TYPE, argv[0]);
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "name"))
+			nla_put_string(msg, FLOWOS_A_PM_NAME, argv[i + 1]);
+		else if (!strcmp(argv[i], "order") && !parse_u(argv[i + 1], 255, &v))
+			nla_put_u8(msg, FLOWOS_A_PM_ORDER, v);
+		else
+			break;
+	}
+	params = nla_nest_start(msg, FLOWOS_A_PM_PARAMS);
+	for (; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq)
+			bad_usage();
+		*eq = '\0';
+		p = nla_nest_start(msg, FLOWOS_A_PM_PARAM);
+		nla_put_string(msg, FLOWOS_A_PARAM_KEY, argv[i]);
+		nla_put_string(msg, FLOWOS_A_PARAM_VALUE, eq + 1);
+		nla_nest_end(msg, p);
+	}
+	nla_nest_end(msg, params);
+}
+
 /* Keep the kernel's error and its extended-ack message. */
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
@@ -139,15 +292,6 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 			snprintf(extack_msg, sizeof(extack_msg), "%s",
 				 (char *)nla_data(a));
 	return NL_STOP;
-}
-
-static int parse_u(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return errno || *end || end == s || *out > max ? -1 : 0;
 }
 
 static void put_addr(struct nl_msg *msg, int attr, const char *arg)
@@ -269,6 +413,14 @@ int main(int argc, char **argv)
 		cmd = FLOWOS_CMD_FLOW_GET, flags |= NLM_F_DUMP;
 	else if (!strcmp(argv[1], "monitor") && argc == 4)
 		cmd = 0;
+	else if (!strcmp(argv[1], "attach") && argc >= 4)
+		cmd = FLOWOS_CMD_PM_ATTACH;
+	else if (!strcmp(argv[1], "detach") && argc == 4)
+		cmd = FLOWOS_CMD_PM_DETACH;
+	else if (!strcmp(argv[1], "stats") && argc == 4)
+		cmd = FLOWOS_CMD_STATS_GET;
+	else if (!strcmp(argv[1], "net") && argc == 2)
+		cmd = FLOWOS_CMD_NET_GET;
 	else
 		bad_usage();
 
@@ -293,12 +445,23 @@ int main(int argc, char **argv)
 	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 				 flags, cmd, FLOWOS_FAMILY_VERSION))
 		return 1;
-	if (argc >= 3)
-		nla_put_string(msg, FLOWOS_A_FLOW_NAME, argv[2]);
-	if (cmd == FLOWOS_CMD_FLOW_NEW)
-		put_match(msg, argc - 3, argv + 3);
+	if (cmd >= FLOWOS_CMD_PM_ATTACH && cmd <= FLOWOS_CMD_STATS_GET) {
+		nla_put_string(msg, FLOWOS_A_PM_FLOW, argv[2]);
+		if (cmd == FLOWOS_CMD_PM_ATTACH)
+			put_attach(msg, argc - 3, argv + 3);
+		else
+			nla_put_string(msg, FLOWOS_A_PM_NAME, argv[3]);
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_pm_reply, NULL);
+	} else if (cmd == FLOWOS_CMD_NET_GET) {
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_net_reply, NULL);
+	} else {
+		if (argc >= 3)
+			nla_put_string(msg, FLOWOS_A_FLOW_NAME, argv[2]);
+		if (cmd == FLOWOS_CMD_FLOW_NEW)
+			put_match(msg, argc - 3, argv + 3);
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
+	}
 
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
 	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, NULL);
 	err = nl_send_auto(sk, msg);
 	nlmsg_free(msg);

@@ -504,11 +504,17 @@ static int cmd_list(struct flowctl_nl *nl, int argc, char **argv)
 
 static int on_event(const struct nlmsghdr *nlh, void *data)
 {
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
 	const char *event;
 	struct flow_view v;
 
-	if (nlh->nlmsg_type != ((struct flowctl_nl *)data)->family ||
-	    flowctl_parse_flow(nlh, &v))
+	if (nlh->nlmsg_type != ((struct flowctl_nl *)data)->family)
+		return MNL_CB_OK;
+	if (gh->cmd == FLOWOS_CMD_PM_ATTACH || gh->cmd == FLOWOS_CMD_PM_DETACH) {
+		flowctl_print_pm_event(nlh);
+		return MNL_CB_OK;
+	}
+	if (flowctl_parse_flow(nlh, &v))
 		return MNL_CB_OK;
 	event = v.cmd == FLOWOS_CMD_FLOW_NEW ? "new" :
 		v.cmd == FLOWOS_CMD_FLOW_DEL ? "del" : "other";

@@ -421,6 +421,34 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 	}
 }
 
+/* "attach pm NAME type TYPE order N flow FLOW", or one JSON object. */
+void flowctl_print_pm_event(const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
+	const char *event = gh->cmd == FLOWOS_CMD_PM_ATTACH ? "attach" : "detach";
+	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
+	struct json j;
+
+	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_ORDER])
+		return;
+	if (flowctl_opts.json) {
+		json_init(&j, stdout, flowctl_opts.pretty);
+		json_open(&j, NULL, '{');
+		json_str(&j, "event", event);
+		json_str(&j, "flow", str_of(tb[FLOWOS_A_PM_FLOW]));
+		json_str(&j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
+		json_str(&j, "type", str_of(tb[FLOWOS_A_PM_TYPE]));
+		json_u64(&j, "order", mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]));
+		json_close(&j, '}');
+	} else {
+		printf("%s pm %s type %s order %u flow %s\n", event,
+		       str_of(tb[FLOWOS_A_PM_NAME]), str_of(tb[FLOWOS_A_PM_TYPE]),
+		       mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]),
+		       str_of(tb[FLOWOS_A_PM_FLOW]));
+	}
+	fflush(stdout);
+}
+
 static int on_instance(const struct nlmsghdr *nlh, void *data)
 {
 	print_instance(nlh, data);
