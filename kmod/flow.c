@@ -204,36 +204,40 @@ static void flows_flush(struct flowos_net *fn)
 	fn->gen++;
 }
 
+/* One CPU's counters of a flow, read consistently. */
+static void read_cpu_stats(const struct flowos_flow_stats *s,
+			   struct flowos_flow_totals *t)
+{
+	unsigned int start;
+	int d;
+
+	do {
+		start = u64_stats_fetch_begin(&s->syncp);
+		for (d = 0; d < FLOWOS_NDIRS; d++) {
+			t->packets[d] = u64_stats_read(&s->packets[d]);
+			t->bytes[d] = u64_stats_read(&s->bytes[d]);
+		}
+		t->ring_drops = u64_stats_read(&s->ring_drops);
+		t->mem_drops = u64_stats_read(&s->mem_drops);
+	} while (u64_stats_fetch_retry(&s->syncp, start));
+}
+
 /* Sum a flow's per-CPU counters; exact, whatever the packet path does. */
 void flowos_flow_read_stats(const struct flowos_flow *flow,
-			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS],
-			    u64 *ring_drops)
+			    struct flowos_flow_totals *t)
 {
+	struct flowos_flow_totals c;
 	int cpu, d;
 
-	memset(packets, 0, FLOWOS_NDIRS * sizeof(*packets));
-	memset(bytes, 0, FLOWOS_NDIRS * sizeof(*bytes));
-	*ring_drops = 0;
-
+	memset(t, 0, sizeof(*t));
 	for_each_possible_cpu(cpu) {
-		const struct flowos_flow_stats *s = per_cpu_ptr(flow->stats, cpu);
-		u64 p[FLOWOS_NDIRS], b[FLOWOS_NDIRS], drops;
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (d = 0; d < FLOWOS_NDIRS; d++) {
-				p[d] = u64_stats_read(&s->packets[d]);
-				b[d] = u64_stats_read(&s->bytes[d]);
-			}
-			drops = u64_stats_read(&s->ring_drops);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-
-		*ring_drops += drops;
+		read_cpu_stats(per_cpu_ptr(flow->stats, cpu), &c);
 		for (d = 0; d < FLOWOS_NDIRS; d++) {
-			packets[d] += p[d];
-			bytes[d] += b[d];
+			t->packets[d] += c.packets[d];
+			t->bytes[d] += c.bytes[d];
 		}
+		t->ring_drops += c.ring_drops;
+		t->mem_drops += c.mem_drops;
 	}
 }
 

@@ -56,6 +56,7 @@ struct flowos_flow_stats {
 	u64_stats_t packets[FLOWOS_NDIRS];
 	u64_stats_t bytes[FLOWOS_NDIRS];
 	u64_stats_t ring_drops;
+	u64_stats_t mem_drops;
 	struct u64_stats_sync syncp;
 };
 
@@ -86,6 +87,7 @@ struct flowos_ring {
 struct flowos_stream {
 	struct rcu_head rcu;
 	u32 qlen;
+	size_t charged;		/* bytes of rings, against the memory cap */
 	u8 first_order;		/* lowest order attached: woken by the hook */
 	bool need_skb;		/* an instance reads payload: clone packets */
 	/*
@@ -162,16 +164,29 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				       struct netlink_ext_ack *extack);
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 		       struct netlink_ext_ack *extack);
+/* Counters of a flow, summed over CPUs. */
+struct flowos_flow_totals {
+	u64 packets[FLOWOS_NDIRS];
+	u64 bytes[FLOWOS_NDIRS];
+	u64 ring_drops;
+	u64 mem_drops;
+};
+
 void flowos_flow_read_stats(const struct flowos_flow *flow,
-			    u64 packets[FLOWOS_NDIRS], u64 bytes[FLOWOS_NDIRS],
-			    u64 *ring_drops);
+			    struct flowos_flow_totals *t);
 
 void flowos_net_read_malformed(const struct flowos_net *fn,
 			       u64 malformed[__FLOWOS_PARSE_MAX]);
 
+/* mem.c */
+int flowos_mem_charge_setup(size_t bytes, struct netlink_ext_ack *extack);
+int flowos_mem_refuse(struct netlink_ext_ack *extack);
+void flowos_mem_read(u64 *used, u64 *limit, u64 *refused);
+
 /* stream.c */
 struct flowos_pkt;
-struct flowos_stream *flowos_stream_alloc(u32 qlen);
+struct flowos_stream *flowos_stream_alloc(u32 qlen,
+					  struct netlink_ext_ack *extack);
 void flowos_stream_free_rcu(struct flowos_stream *st);
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,

@@ -210,22 +210,24 @@ static int put_match(struct sk_buff *skb, const struct flowos_match *m)
 
 static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 {
-	u64 packets[FLOWOS_NDIRS], bytes[FLOWOS_NDIRS], drops;
+	struct flowos_flow_totals t;
 	struct nlattr *nest;
 
-	flowos_flow_read_stats(flow, packets, bytes, &drops);
+	flowos_flow_read_stats(flow, &t);
 	nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);
 	if (!nest ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_IN,
-			      packets[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
+			      t.packets[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_IN,
-			      bytes[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
+			      t.bytes[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_OUT,
-			      packets[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
+			      t.packets[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_OUT,
-			      bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
+			      t.bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_RING_DROPS,
-			      drops, FLOWOS_A_STATS_PAD))
+			      t.ring_drops, FLOWOS_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_MEM_DROPS,
+			      t.mem_drops, FLOWOS_A_STATS_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -455,6 +457,9 @@ static int flow_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static const struct nla_policy net_policy[FLOWOS_A_NET_MAX + 1] = {
 	[FLOWOS_A_NET_FLOWS] = { .type = NLA_REJECT },
 	[FLOWOS_A_NET_MALFORMED] = { .type = NLA_REJECT },
+	[FLOWOS_A_NET_MEM_USED] = { .type = NLA_REJECT },
+	[FLOWOS_A_NET_MEM_LIMIT] = { .type = NLA_REJECT },
+	[FLOWOS_A_NET_MEM_REFUSED] = { .type = NLA_REJECT },
 };
 
 /* Parse failures and the attributes that report them. */
@@ -470,7 +475,7 @@ static const u8 malformed_attrs[__FLOWOS_PARSE_MAX] = {
 
 static int put_netns(struct sk_buff *skb, struct flowos_net *fn)
 {
-	u64 malformed[__FLOWOS_PARSE_MAX];
+	u64 malformed[__FLOWOS_PARSE_MAX], used, limit, refused;
 	struct nlattr *nest;
 	int r;
 
@@ -486,6 +491,15 @@ static int put_netns(struct sk_buff *skb, struct flowos_net *fn)
 				      FLOWOS_A_MALFORMED_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
+
+	flowos_mem_read(&used, &limit, &refused);
+	if (nla_put_u64_64bit(skb, FLOWOS_A_NET_MEM_USED, used,
+			      FLOWOS_A_NET_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_NET_MEM_LIMIT, limit,
+			      FLOWOS_A_NET_PAD) ||
+	    nla_put_u64_64bit(skb, FLOWOS_A_NET_MEM_REFUSED, refused,
+			      FLOWOS_A_NET_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 

@@ -283,15 +283,19 @@ static void pm_free_rcu(struct rcu_head *head)
 	kfree(pi);
 }
 
-/* The flow's stream, made if it has none yet.  flowos_mutex held. */
-static struct flowos_stream *flow_stream(struct flowos_flow *flow)
+/*
+ * The flow's stream, made if it has none yet, or an ERR_PTR.
+ * flowos_mutex held.
+ */
+static struct flowos_stream *flow_stream(struct flowos_flow *flow,
+					 struct netlink_ext_ack *extack)
 {
 	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
 				lockdep_is_held(&flowos_mutex));
 
 	if (!st) {
-		st = flowos_stream_alloc(flow->qlen);
-		if (st)
+		st = flowos_stream_alloc(flow->qlen, extack);
+		if (!IS_ERR(st))
 			rcu_assign_pointer(flow->stream, st);
 	}
 	return st;
@@ -366,9 +370,9 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	struct flowos_pm_inst *pi;
 	int err;
 
-	st = flow_stream(flow);
-	if (!st)
-		return -ENOMEM;
+	st = flow_stream(flow, extack);
+	if (IS_ERR(st))
+		return PTR_ERR(st);
 	err = check_order(st, ops, name, order, extack);
 	if (err)
 		goto put_stream;
@@ -377,6 +381,10 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	if (!pi)
 		goto put_stream;
 	err = ops->init ? ops->init(&pi->pm) : 0;
+	if (err == -ENOSPC) {
+		flowos_mem_refuse(extack);
+		goto free;
+	}
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "the PM could not start an instance");
 		goto free;

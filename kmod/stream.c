@@ -27,21 +27,30 @@
 /* Queued units that make the hook wake the first threads. */
 #define FLOWOS_WAKE_BATCH	64
 
-struct flowos_stream *flowos_stream_alloc(u32 qlen)
+/*
+ * A stream with a ring of @qlen units per possible CPU, charged to the
+ * memory cap, or an ERR_PTR.
+ */
+struct flowos_stream *flowos_stream_alloc(u32 qlen,
+					  struct netlink_ext_ack *extack)
 {
+	size_t ring_size = struct_size_t(struct flowos_ring, units, qlen);
+	size_t charge = ring_size * num_possible_cpus();
 	struct flowos_stream *st;
 	int cpu;
 
+	if (flowos_mem_charge_setup(charge, extack))
+		return ERR_PTR(-ENOSPC);
 	st = kzalloc(struct_size(st, rings, nr_cpu_ids), GFP_KERNEL);
 	if (!st)
-		return NULL;
+		goto uncharge;
 	st->qlen = qlen;
+	st->charged = charge;
 	spin_lock_init(&st->lock);
 	INIT_LIST_HEAD(&st->pms);
 	for_each_possible_cpu(cpu) {
-		st->rings[cpu] = kvzalloc_node(struct_size(st->rings[cpu], units,
-							   qlen),
-					       GFP_KERNEL, cpu_to_node(cpu));
+		st->rings[cpu] = kvzalloc_node(ring_size, GFP_KERNEL,
+					       cpu_to_node(cpu));
 		if (!st->rings[cpu])
 			goto free;
 	}
@@ -51,7 +60,9 @@ free:
 	for_each_possible_cpu(cpu)
 		kvfree(st->rings[cpu]);
 	kfree(st);
-	return NULL;
+uncharge:
+	flowos_mem_uncharge(charge);
+	return ERR_PTR(-ENOMEM);
 }
 
 /* Drop the clones of units [from, to) of @r. */
@@ -61,6 +72,7 @@ static void ring_free_units(struct flowos_ring *r, u32 qlen, u64 from, u64 to)
 		struct flowos_unit *u = &r->units[from & (qlen - 1)];
 
 		if (u->skb) {
+			flowos_mem_uncharge(u->skb->truesize);
 			consume_skb(u->skb);
 			u->skb = NULL;
 		}
@@ -78,6 +90,7 @@ static void stream_free(struct rcu_head *head)
 		ring_free_units(r, st->qlen, r->released, r->tail);
 		kvfree(r);
 	}
+	flowos_mem_uncharge(st->charged);
 	kfree(st);
 }
 
@@ -133,21 +146,44 @@ static void unit_fill(struct flowos_unit *u, const struct flowos_pkt *pkt,
 	u->tcp_seq = pkt->tcp_seq;
 }
 
-static void count_ring_drop(struct flowos_flow *flow)
+/* A unit the PMs will not see, for want of ring room or of memory. */
+static void count_drop(struct flowos_flow *flow, bool for_memory)
 {
 	struct flowos_flow_stats *s = this_cpu_ptr(flow->stats);
 
 	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->ring_drops);
+	u64_stats_inc(for_memory ? &s->mem_drops : &s->ring_drops);
 	u64_stats_update_end(&s->syncp);
+}
+
+/*
+ * A clone of @skb for the payload PMs, charged to the memory cap, or
+ * NULL (counted) when there is no memory or no room under the cap.
+ */
+static struct sk_buff *unit_clone(struct flowos_flow *flow,
+				  struct sk_buff *skb)
+{
+	struct sk_buff *clone = skb_clone(skb, GFP_ATOMIC);
+
+	if (!clone) {
+		count_drop(flow, true);
+		return NULL;
+	}
+	if (!flowos_mem_charge(clone->truesize)) {
+		consume_skb(clone);
+		count_drop(flow, true);
+		return NULL;
+	}
+	return clone;
 }
 
 /*
  * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
  *
  * Called from the hook under RCU with bottom halves off: the only
- * producer of this CPU's ring.  A full ring, or a clone that cannot be
- * had, drops the unit for the PMs and counts it.
+ * producer of this CPU's ring.  A full ring (ring_drops), or a clone
+ * that cannot be had under the memory cap (mem_drops), drops the unit
+ * for the PMs and counts it.
  */
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
@@ -159,18 +195,16 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 
 	/* Pairs with the release store in flowos_stream_release(). */
 	if (tail - smp_load_acquire(&r->released) >= st->qlen) {
-		count_ring_drop(flow);
+		count_drop(flow, false);
 		return;
 	}
 	u = &r->units[tail & (st->qlen - 1)];
 	unit_fill(u, pkt, dir);
 	u->skb = NULL;
 	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
-		u->skb = skb_clone(skb, GFP_ATOMIC);
-		if (!u->skb) {
-			count_ring_drop(flow);
+		u->skb = unit_clone(flow, skb);
+		if (!u->skb)
 			return;
-		}
 		u->payload_off = skb_network_offset(skb) + pkt->payload_off;
 	}
 	/* Pairs with the acquire load in flowos_stream_limit(). */

@@ -5,11 +5,14 @@
  *
  *   version			the core module's version
  *   malformed/REASON		packets the hooks could not parse, by reason
+ *   memory_used		bytes held for PMs, against the module
+ *				parameter mem_limit_kb
+ *   memory_refused		attaches refused by that cap
  *   pm_types/TYPE/{layer,mode}	each PM type loaded
  *   flows/FLOW/		each flow of the initial network namespace:
  *	id priority qlen family proto src dst sport dport ifindex dir
  *				its definition ("any" where it matches all)
- *	packets_in bytes_in packets_out bytes_out ring_drops
+ *	packets_in bytes_in packets_out bytes_out ring_drops mem_drops
  *				its counters
  *	pms/NAME/{type,order,backlog,processed,wakeups,RESULT...}
  *				each attached instance and its scalar results
@@ -38,6 +41,21 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+static ssize_t memory_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	u64 used, limit, refused;
+
+	flowos_mem_read(&used, &limit, &refused);
+	return sysfs_emit(buf, "%llu\n",
+			  strcmp(attr->attr.name, "memory_used") ? refused : used);
+}
+
+static struct kobj_attribute memory_used_attr =
+	__ATTR(memory_used, 0444, memory_show, NULL);
+static struct kobj_attribute memory_refused_attr =
+	__ATTR(memory_refused, 0444, memory_show, NULL);
 
 /* Malformed packets of the initial namespace; file names are reasons. */
 static ssize_t malformed_show(struct kobject *kobj,
@@ -80,6 +98,8 @@ static const struct attribute_group malformed_group = {
 
 static struct attribute *flowos_attrs[] = {
 	&version_attr.attr,
+	&memory_used_attr.attr,
+	&memory_refused_attr.attr,
 	NULL,
 };
 
@@ -133,30 +153,34 @@ enum flow_file {
 	FF_ID, FF_PRIORITY, FF_QLEN, FF_FAMILY, FF_PROTO, FF_SRC, FF_DST,
 	FF_SPORT, FF_DPORT, FF_IFINDEX, FF_DIR,
 	FF_PACKETS_IN, FF_BYTES_IN, FF_PACKETS_OUT, FF_BYTES_OUT, FF_RING_DROPS,
-	FF_MAX
+	FF_MEM_DROPS, FF_MAX
 };
 
 static ssize_t flow_show_stat(const struct flowos_flow *flow, int file,
 			      char *buf)
 {
-	u64 packets[FLOWOS_NDIRS], bytes[FLOWOS_NDIRS], drops, v;
+	struct flowos_flow_totals t;
+	u64 v;
 
-	flowos_flow_read_stats(flow, packets, bytes, &drops);
+	flowos_flow_read_stats(flow, &t);
 	switch (file) {
 	case FF_PACKETS_IN:
-		v = packets[FLOWOS_IN];
+		v = t.packets[FLOWOS_IN];
 		break;
 	case FF_BYTES_IN:
-		v = bytes[FLOWOS_IN];
+		v = t.bytes[FLOWOS_IN];
 		break;
 	case FF_PACKETS_OUT:
-		v = packets[FLOWOS_OUT];
+		v = t.packets[FLOWOS_OUT];
 		break;
 	case FF_BYTES_OUT:
-		v = bytes[FLOWOS_OUT];
+		v = t.bytes[FLOWOS_OUT];
+		break;
+	case FF_RING_DROPS:
+		v = t.ring_drops;
 		break;
 	default:
-		v = drops;
+		v = t.mem_drops;
 	}
 	return sysfs_emit(buf, "%llu\n", v);
 }
@@ -233,6 +257,7 @@ FLOW_ATTR(bytes_in, FF_BYTES_IN);
 FLOW_ATTR(packets_out, FF_PACKETS_OUT);
 FLOW_ATTR(bytes_out, FF_BYTES_OUT);
 FLOW_ATTR(ring_drops, FF_RING_DROPS);
+FLOW_ATTR(mem_drops, FF_MEM_DROPS);
 
 static struct attribute *flow_attrs[] = {
 	&flow_attr_id.attr.attr, &flow_attr_priority.attr.attr,
@@ -243,6 +268,7 @@ static struct attribute *flow_attrs[] = {
 	&flow_attr_dir.attr.attr, &flow_attr_packets_in.attr.attr,
 	&flow_attr_bytes_in.attr.attr, &flow_attr_packets_out.attr.attr,
 	&flow_attr_bytes_out.attr.attr, &flow_attr_ring_drops.attr.attr,
+	&flow_attr_mem_drops.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(flow);

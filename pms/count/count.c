@@ -87,6 +87,7 @@ struct count_state {
 	struct count_subflow *pool;
 	u32 seed;
 	u64 scalars[ARRAY_SIZE(count_scalars)];
+	size_t charged;			/* against the memory cap */
 	u64 window_end;			/* ns */
 	u64 window_packets;
 	u64 window_bytes;
@@ -100,12 +101,19 @@ static void add_scalar(struct count_state *cs, unsigned int i, u64 n)
 static int count_init(struct flowos_pm *pm)
 {
 	unsigned int i, n = pm->params[P_MAX_SUBFLOWS];
+	unsigned int hash_bits = ilog2(roundup_pow_of_two(n));
+	size_t charge = sizeof(struct count_state) +
+			n * sizeof(struct count_subflow) +
+			(sizeof(struct hlist_head) << hash_bits);
 	struct count_state *cs;
 
+	if (!flowos_mem_charge(charge))
+		return -ENOSPC;
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
 	if (!cs)
-		return -ENOMEM;
-	cs->hash_bits = ilog2(roundup_pow_of_two(n));
+		goto uncharge;
+	cs->charged = charge;
+	cs->hash_bits = hash_bits;
 	cs->buckets = kvcalloc(1U << cs->hash_bits, sizeof(*cs->buckets),
 			       GFP_KERNEL);
 	cs->pool = kvcalloc(n, sizeof(*cs->pool), GFP_KERNEL);
@@ -113,7 +121,7 @@ static int count_init(struct flowos_pm *pm)
 		kvfree(cs->buckets);
 		kvfree(cs->pool);
 		kfree(cs);
-		return -ENOMEM;
+		goto uncharge;
 	}
 	spin_lock_init(&cs->lock);
 	INIT_LIST_HEAD(&cs->lru);
@@ -124,12 +132,17 @@ static int count_init(struct flowos_pm *pm)
 	cs->window_end = ktime_get_ns() + pm->params[P_WINDOW] * NSEC_PER_MSEC;
 	pm->priv = cs;
 	return 0;
+
+uncharge:
+	flowos_mem_uncharge(charge);
+	return -ENOMEM;
 }
 
 static void count_fini(struct flowos_pm *pm)
 {
 	struct count_state *cs = pm->priv;
 
+	flowos_mem_uncharge(cs->charged);
 	kvfree(cs->buckets);
 	kvfree(cs->pool);
 	kfree(cs);

@@ -285,6 +285,7 @@ test_sysfs() {
 	expect_eq "sysfs: processed = flowctl's" "$(cat $d/pms/count/processed)" \
 		"$(js - lo "d['pms'][0]['processed']")"
 	expect_eq "sysfs: the flow's definition" "$(cat $d/proto) $(cat $d/dir) $(cat $d/src)" "1 in any"
+	expect_eq "sysfs: drop counters, none here" "$(cat $d/ring_drops) $(cat $d/mem_drops)" "0 0"
 	ktest "sysfs: flows of other namespaces are not shown" \
 		test ! -e /sys/kernel/flowos/flows/icmp
 	"$FLOWCTL" delete lo
@@ -327,6 +328,50 @@ test_ring_drops() {
 	expect_eq "drops: processed + dropped = packets" \
 		$(($(result tiny test_mark seen) + drops)) "$sent"
 	fc delete tiny
+}
+
+# Payload PMs are handed packet clones; the global memory cap
+# (mem_limit_kb) holds clones and attaches back, and says so.
+test_payload_and_cap() {
+	local sent base held limit drops mem refused
+	local p=/sys/module/flowos/parameters/mem_limit_kb m=/sys/kernel/flowos
+
+	base=$(cat $m/memory_used)
+	fc create pay proto udp dport 6003 && fc attach pay test_payload delay_us 0 || return 1
+	sent=$(udp_send "$A" 10.0.0.2 6003 10 100)
+	slowwait 10 settled pay test_payload
+	expect_eq "payload: each datagram came with its clone" \
+		"$(result pay test_payload seen) $(result pay test_payload missing_skb)" "$sent 0"
+	expect_eq "payload: and its 100 payload bytes" \
+		"$(result pay test_payload payload_bytes)" $((sent * 100))
+	fc detach pay test_payload
+
+	# Room for a few clones only, behind a slow PM.
+	fc attach pay test_payload name slow delay_us 5000 || return 1
+	held=$(cat $m/memory_used)
+	limit=$(cat $p)
+	echo $((held / 1024 + 8)) >$p
+	sent=$(udp_send "$A" 10.0.0.2 6003 100 100)
+	slowwait 30 settled pay slow
+	drops=$(js "$B" pay "d['stats']['ring_drops']")
+	mem=$(js "$B" pay "d['stats']['mem_drops']")
+	ktap_print_msg "$sent sent, $mem dropped at the memory cap, $drops at the ring"
+	ktest "cap: clones beyond the cap are dropped and counted" test "$mem" -gt 0
+	expect_eq "cap: seen + ring drops + memory drops = packets" \
+		$(($(result pay slow seen) + drops + mem)) "$sent"
+	expect_eq "cap: the flow still counted every packet" \
+		"$(js "$B" pay "d['stats']['packets_in']")" $((sent + 10))
+
+	refused=$(cat $m/memory_refused)
+	refused "an attach beyond the memory cap" 1 "memory cap reached" \
+		attach icmp count name big max_subflows 65536
+	expect_eq "cap: the refusal is counted, in sysfs and flowctl" \
+		"$(cat $m/memory_refused) $(fc -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["memory"]["refused"])')" \
+		"$((refused + 1)) $((refused + 1))"
+	echo "$limit" >$p
+	fc delete pay
+	slowwait 10 bash -c "[ \$(cat $m/memory_used) = $base ]"
+	expect_eq "cap: what was charged is all given back" "$(cat $m/memory_used)" "$base"
 }
 
 test_pinned() {
@@ -397,7 +442,7 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 57
+ktap_set_plan 66
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 
@@ -413,6 +458,7 @@ test_count_evictions
 test_sysfs
 test_pipeline_order
 test_ring_drops
+test_payload_and_cap
 test_pinned
 test_churn_under_traffic
 test_teardown_releases

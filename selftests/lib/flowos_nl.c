@@ -68,6 +68,7 @@ static void print_flow(struct nlattr **tb)
 		[FLOWOS_A_STATS_PACKETS_OUT] = "packets_out",
 		[FLOWOS_A_STATS_BYTES_OUT] = "bytes_out",
 		[FLOWOS_A_STATS_RING_DROPS] = "ring_drops",
+		[FLOWOS_A_STATS_MEM_DROPS] = "mem_drops",
 	};
 	struct nlattr *st[FLOWOS_A_STATS_MAX + 1];
 	char addr[INET6_ADDRSTRLEN];
@@ -103,7 +104,7 @@ static void print_flow(struct nlattr **tb)
 	if (tb[FLOWOS_A_FLOW_STATS] &&
 	    !nla_parse_nested(st, FLOWOS_A_STATS_MAX, tb[FLOWOS_A_FLOW_STATS],
 			      NULL)) {
-		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_RING_DROPS; i++)
+		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_MEM_DROPS; i++)
 			if (st[i])
 				printf(" %s=%llu", stats_names[i],
 				       (unsigned long long)nla_get_u64(st[i]));

@@ -309,6 +309,7 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 		json_u64(j, "packets_out", stat_of(v, FLOWOS_A_STATS_PACKETS_OUT));
 		json_u64(j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
 		json_u64(j, "ring_drops", stat_of(v, FLOWOS_A_STATS_RING_DROPS));
+		json_u64(j, "mem_drops", stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
 		json_close(j, '}');
 	}
 }
@@ -371,15 +372,17 @@ static void print_match(const struct nlattr *const *tb)
 						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
 }
 
-/* "in 3 packets 252 bytes, out 0 packets 0 bytes, ring drops 0" */
+/* "in 3 packets 252 bytes, out 0 packets 0 bytes, drops 0 ring 0 memory" */
 void flowctl_print_flow_counters(const struct flow_view *v)
 {
-	printf("in %llu packets %llu bytes, out %llu packets %llu bytes, ring drops %llu",
+	printf("in %llu packets %llu bytes, out %llu packets %llu bytes, ",
 	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
 	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
 	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS));
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+	printf("drops %llu ring %llu memory",
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
+	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
 }
 
 static void print_flow_text(const struct flow_view *v, const char *event)
@@ -400,12 +403,13 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 	if (tb[FLOWOS_A_FLOW_STATS])
 		printf("    in  %llu packets %llu bytes\n"
 		       "    out %llu packets %llu bytes\n"
-		       "    ring drops %llu\n",
+		       "    drops %llu ring %llu memory\n",
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS));
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
 }
 
 struct list_ctx {
@@ -552,15 +556,23 @@ static const char *const malformed_names[] = {
 static int on_status(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *attr, *m;
+	uint64_t mem[3] = {};
 	uint32_t flows = 0;
 	struct json j;
 
 	json_init(&j, stdout, flowctl_opts.pretty);
 	if (flowctl_opts.json)
 		json_open(&j, NULL, '{');
-	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(attr) == FLOWOS_A_NET_FLOWS)
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		unsigned int type = mnl_attr_get_type(attr);
+
+		if (type == FLOWOS_A_NET_FLOWS)
 			flows = mnl_attr_get_u32(attr);
+		else if (type >= FLOWOS_A_NET_MEM_USED &&
+			 type <= FLOWOS_A_NET_MEM_REFUSED &&
+			 !mnl_attr_validate(attr, MNL_TYPE_U64))
+			mem[type - FLOWOS_A_NET_MEM_USED] = mnl_attr_get_u64(attr);
+	}
 	if (flowctl_opts.json) {
 		json_u64(&j, "flows", flows);
 		json_open(&j, "malformed", '{');
@@ -586,9 +598,16 @@ static int on_status(const struct nlmsghdr *nlh, void *data)
 	}
 	if (flowctl_opts.json) {
 		json_close(&j, '}');
+		json_open(&j, "memory", '{');
+		json_u64(&j, "used", mem[0]);
+		json_u64(&j, "limit", mem[1]);
+		json_u64(&j, "refused", mem[2]);
+		json_close(&j, '}');
 		json_close(&j, '}');
 	} else {
-		printf("\n");
+		printf("\nmemory for PMs (all namespaces): %llu of %llu bytes",
+		       (unsigned long long)mem[0], (unsigned long long)mem[1]);
+		printf(", %llu attaches refused\n", (unsigned long long)mem[2]);
 	}
 	return MNL_CB_OK;
 }

@@ -57,6 +57,8 @@
  *   FLOWOS_A_NET_MALFORMED, a nest of enum flowos_a_malformed (u64 each):
  *   packets the hooks could not parse, by reason, counted while the
  *   namespace has flows.  Such packets match no flow and pass untouched.
+ *   Also the memory flowos holds for PMs in all namespaces, its cap and
+ *   the attaches the cap refused (FLOWOS_A_NET_MEM_*).
  *
  * FLOWOS_CMD_PM_TYPE_GET - dump: the PM types loaded, one message each:
  *   FLOWOS_A_TYPE_NAME, _LAYER, _MODE and FLOWOS_A_TYPE_PARAMS, a nest of
@@ -159,6 +161,7 @@ enum flowos_a_stats {
 	FLOWOS_A_STATS_PACKETS_OUT,
 	FLOWOS_A_STATS_BYTES_OUT,
 	FLOWOS_A_STATS_RING_DROPS,	/* units not queued: ring full */
+	FLOWOS_A_STATS_MEM_DROPS,	/* units not queued: memory cap */
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1
@@ -169,6 +172,9 @@ enum flowos_a_net {
 	FLOWOS_A_NET_PAD,
 	FLOWOS_A_NET_FLOWS,	/* u32 */
 	FLOWOS_A_NET_MALFORMED,	/* nest: enum flowos_a_malformed */
+	FLOWOS_A_NET_MEM_USED,	/* u64: bytes held for PMs, all namespaces */
+	FLOWOS_A_NET_MEM_LIMIT,	/* u64: the cap on it (mem_limit_kb) */
+	FLOWOS_A_NET_MEM_REFUSED, /* u64: attaches the cap refused */
 
 	__FLOWOS_A_NET_MAX,
 	FLOWOS_A_NET_MAX = __FLOWOS_A_NET_MAX - 1

@@ -167,6 +167,14 @@ struct flowos_pm_ops {
 /* How often ->tick runs at least, and the longest an idle thread sleeps. */
 #define FLOWOS_TICK_MS	20
 
+/*
+ * The global memory cap (module parameter mem_limit_kb): a PM charges
+ * what its instances allocate in ->init and uncharges it in ->fini; an
+ * init whose charge fails returns -ENOSPC, and the attach is refused.
+ */
+bool flowos_mem_charge(size_t bytes);
+void flowos_mem_uncharge(size_t bytes);
+
 int flowos_register_pm(struct flowos_pm_ops *ops);
 void flowos_unregister_pm(struct flowos_pm_ops *ops);
 

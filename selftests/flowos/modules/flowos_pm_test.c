@@ -8,6 +8,11 @@
  * test_mark at order 0 and test_check at order 1, "unmarked" stays 0 if
  * and only if the core never shows an order-1 instance a unit that the
  * order-0 one has not released.
+ *
+ * test_payload works on the payload stream, slowly (delay_us per unit),
+ * and counts the payload bytes of the packet clones it is handed, and
+ * the units that came without one: what the clone path and the memory
+ * cap are tested with.
  */
 #include <linux/delay.h>
 #include <linux/module.h>
@@ -15,7 +20,8 @@
 
 struct test_state {
 	u64 seen;
-	u64 unmarked;
+	u64 unmarked;		/* test_payload: units without a clone */
+	u64 payload_bytes;
 };
 
 static const struct flowos_pm_param mark_params[] = {
@@ -24,6 +30,9 @@ static const struct flowos_pm_param mark_params[] = {
 };
 
 static const char *const test_scalars[] = { "seen", "unmarked" };
+static const char *const payload_scalars[] = {
+	"seen", "missing_skb", "payload_bytes",
+};
 
 static int test_init(struct flowos_pm *pm)
 {
@@ -42,7 +51,34 @@ static u64 test_read_scalar(const struct flowos_pm *pm, unsigned int i)
 {
 	const struct test_state *ts = pm->priv;
 
-	return i ? READ_ONCE(ts->unmarked) : READ_ONCE(ts->seen);
+	switch (i) {
+	case 0:
+		return READ_ONCE(ts->seen);
+	case 1:
+		return READ_ONCE(ts->unmarked);
+	default:
+		return READ_ONCE(ts->payload_bytes);
+	}
+}
+
+/* The payload bytes really in the clone, from where the unit says. */
+static unsigned int payload_process(struct flowos_pm *pm,
+				    const struct flowos_window *win)
+{
+	struct test_state *ts = pm->priv;
+	struct flowos_unit *u;
+	u64 seq;
+
+	flowos_window_for_each(win, seq, u) {
+		WRITE_ONCE(ts->seen, ts->seen + 1);
+		if (!u->skb || u->skb->len < u->payload_off + u->payload_len)
+			WRITE_ONCE(ts->unmarked, ts->unmarked + 1);
+		else
+			WRITE_ONCE(ts->payload_bytes,
+				   ts->payload_bytes + u->payload_len);
+		usleep_range(pm->params[0], pm->params[0] + 10);
+	}
+	return win->tail - win->head;
 }
 
 static unsigned int mark_process(struct flowos_pm *pm,
@@ -100,26 +136,53 @@ static struct flowos_pm_ops check_ops = {
 	.read_scalar = test_read_scalar,
 };
 
+static struct flowos_pm_ops payload_ops = {
+	.name = "test_payload",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_PAYLOAD,
+	.mode = FLOWOS_PM_MODE_RO,
+	.params = mark_params,
+	.n_params = ARRAY_SIZE(mark_params),
+	.scalars = payload_scalars,
+	.n_scalars = ARRAY_SIZE(payload_scalars),
+	.init = test_init,
+	.fini = test_fini,
+	.process = payload_process,
+	.read_scalar = test_read_scalar,
+};
+
+static struct flowos_pm_ops *const test_types[] = {
+	&mark_ops, &check_ops, &payload_ops,
+};
+
+static void unregister_first(unsigned int n)
+{
+	while (n--)
+		flowos_unregister_pm(test_types[n]);
+}
+
 static int __init test_module_init(void)
 {
-	int err = flowos_register_pm(&mark_ops);
+	unsigned int i;
+	int err;
 
-	if (err)
-		return err;
-	err = flowos_register_pm(&check_ops);
-	if (err)
-		flowos_unregister_pm(&mark_ops);
-	return err;
+	for (i = 0; i < ARRAY_SIZE(test_types); i++) {
+		err = flowos_register_pm(test_types[i]);
+		if (err) {
+			unregister_first(i);
+			return err;
+		}
+	}
+	return 0;
 }
 
 static void __exit test_module_exit(void)
 {
-	flowos_unregister_pm(&check_ops);
-	flowos_unregister_pm(&mark_ops);
+	unregister_first(ARRAY_SIZE(test_types));
 }
 
 module_init(test_module_init);
 module_exit(test_module_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("flowos test PMs: pipeline order");
+MODULE_DESCRIPTION("flowos test PMs: pipeline order, payload clones");
