@@ -15,6 +15,7 @@
  * builds a new one under flowos_mutex and publishes it with RCU.  Flows
  * change rarely; packets must never wait for them.
  */
+#ifdef __KERNEL__
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -23,6 +24,9 @@
 #include <linux/netlink.h>
 
 #include "flowos.h"
+#else
+#include "flowos_user.h"
+#endif
 #include "classify.h"
 
 /* Entries one flow may expand to, and all flows of a namespace. */

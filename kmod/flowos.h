@@ -23,31 +23,14 @@
 #include <linux/flowos.h>
 #include <flowos/pm.h>
 
+#include "classify.h"
 #include "parse.h"
 
 #define FLOWOS_VERSION "0.1.0"
 
 struct net;
-struct flowos_classifier;
 
 extern struct mutex flowos_mutex;
-
-/* Which attributes a flow was created with: FLOWOS_A_FLOW_* bits. */
-#define FLOWOS_MATCH_HAS(m, attr) ((m)->present & BIT(attr))
-
-/* What a flow matches (uapi/linux/flowos.h says what each field means). */
-struct flowos_match {
-	__be32 src[4];
-	__be32 dst[4];
-	u32 ifindex;
-	u32 present;
-	u16 sport_min, sport_max;
-	u16 dport_min, dport_max;
-	u8 family;
-	u8 proto;
-	u8 src_len, dst_len;
-	u8 dir;			/* enum flowos_dir */
-};
 
 /* Index into the per-direction counters. */
 enum { FLOWOS_IN, FLOWOS_OUT, FLOWOS_NDIRS };
@@ -208,14 +191,6 @@ void flowos_pm_type_load(const char *name);
 const struct flowos_pm_ops *flowos_pm_type_find(const char *name);
 extern struct list_head flowos_pm_types;
 u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
-
-/* classify.c */
-struct flowos_key;
-struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
-						  struct netlink_ext_ack *extack);
-void flowos_classifier_free_rcu(struct flowos_classifier *cls);
-struct flowos_flow *flowos_classify(const struct flowos_classifier *cls,
-				    const struct flowos_key *key);
 
 /* hook.c */
 int flowos_hook_register(struct flowos_net *fn);

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the classifier (kmod/classify.c) needs from the kernel and from
+ * flowos.h, for building it natively: unit tests and native benchmarks
+ * run the kernel's own source against these.  A flow here carries only
+ * what the classifier reads.
+ */
+#ifndef _FLOWOS_USER_H
+#define _FLOWOS_USER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "kshim.h"
+
+#define U32_MAX ((u32)~0U)
+#define BIT(n) (1UL << (n))
+#define GFP_KERNEL 0
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+#define __ffs(x) ((unsigned long)__builtin_ctzl(x))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define struct_size(p, member, n) (sizeof(*(p)) + (n) * sizeof(*(p)->member))
+
+static inline void *ERR_PTR(long err) { return (void *)err; }
+static inline long PTR_ERR(const void *p) { return (long)p; }
+static inline bool IS_ERR(const void *p)
+{
+	return (unsigned long)p >= (unsigned long)-4095;
+}
+
+static inline void *kvcalloc(size_t n, size_t size, int gfp)
+{
+	return calloc(n ? n : 1, size);
+}
+
+static inline void *kvzalloc(size_t size, int gfp)
+{
+	return calloc(1, size);
+}
+
+static inline void kvfree(const void *p)
+{
+	free((void *)p);
+}
+
+static inline u32 roundup_pow_of_two(u32 n)
+{
+	return n <= 1 ? 1 : 1U << (32 - __builtin_clz(n - 1));
+}
+
+/* Tests want runs they can repeat: the seed comes from rand(). */
+static inline u32 get_random_u32(void)
+{
+	return (u32)rand();
+}
+
+static inline void sort(void *base, size_t num, size_t size,
+			int (*cmp)(const void *, const void *), void *swap)
+{
+	qsort(base, num, size, cmp);
+}
+
+/* include/linux/jhash.h: Bob Jenkins' lookup3, as the kernel has it. */
+static inline u32 rol32(u32 w, unsigned int s)
+{
+	return w << s | w >> (32 - s);
+}
+
+static inline void jhash_mix(u32 *a, u32 *b, u32 *c)
+{
+	*a -= *c; *a ^= rol32(*c, 4); *c += *b;
+	*b -= *a; *b ^= rol32(*a, 6); *a += *c;
+	*c -= *b; *c ^= rol32(*b, 8); *b += *a;
+	*a -= *c; *a ^= rol32(*c, 16); *c += *b;
+	*b -= *a; *b ^= rol32(*a, 19); *a += *c;
+	*c -= *b; *c ^= rol32(*b, 4); *b += *a;
+}
+
+static inline void jhash_final(u32 *a, u32 *b, u32 *c)
+{
+	*c ^= *b; *c -= rol32(*b, 14);
+	*a ^= *c; *a -= rol32(*c, 11);
+	*b ^= *a; *b -= rol32(*a, 25);
+	*c ^= *b; *c -= rol32(*b, 16);
+	*a ^= *c; *a -= rol32(*c, 4);
+	*b ^= *a; *b -= rol32(*a, 14);
+	*c ^= *b; *c -= rol32(*b, 24);
+}
+
+static inline u32 jhash2(const u32 *k, u32 length, u32 initval)
+{
+	u32 a = 0xdeadbeef + (length << 2) + initval, b = a, c = a;
+
+	for (; length > 3; length -= 3, k += 3) {
+		a += k[0];
+		b += k[1];
+		c += k[2];
+		jhash_mix(&a, &b, &c);
+	}
+	switch (length) {
+	case 3:
+		c += k[2];
+		__attribute__((__fallthrough__));
+	case 2:
+		b += k[1];
+		__attribute__((__fallthrough__));
+	case 1:
+		a += k[0];
+		jhash_final(&a, &b, &c);
+	}
+	return c;
+}
+
+/* include/linux/list.h, the little the classifier walks. */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+static inline void list_add_tail(struct list_head *new, struct list_head *head)
+{
+	new->prev = head->prev;
+	new->next = head;
+	head->prev->next = new;
+	head->prev = new;
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_for_each_entry(pos, head, member)				\
+	for (pos = container_of((head)->next, __typeof__(*pos), member);	\
+	     &pos->member != (head);					\
+	     pos = container_of(pos->member.next, __typeof__(*pos), member))
+
+/* No readers to wait for: free at once. */
+struct rcu_head {
+	void *unused;
+};
+
+static inline void call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *))
+{
+	fn(head);
+}
+
+struct netlink_ext_ack {
+	const char *_msg;
+};
+
+#define NL_SET_ERR_MSG_MOD(extack, msg) ((extack)->_msg = (msg))
+
+#include "classify.h"
+
+/* The fields of a flow the classifier reads (kmod/flowos.h). */
+struct flowos_flow {
+	struct list_head node;
+	u32 id;
+	u32 priority;
+	struct flowos_match match;
+};
+
+#endif /* _FLOWOS_USER_H */
