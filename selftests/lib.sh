@@ -133,6 +133,39 @@ while True:
 print(n)' "$2" "$3"
 }
 
+# tcp_capture A B BYTES PCAP COUNT_CMD: send BYTES over TCP from
+# namespace A (veth_pair's) to 10.0.0.2:80 in B while tcpdump keeps what
+# reaches B's vb for port 80 in PCAP.  Returns once A's socket is in
+# TIME-WAIT (its last ACK is out) and COUNT_CMD, a shell command, prints
+# as many packets as the capture holds: an over-count never would.
+# Prints the bytes B received.
+tcp_capture() {
+	local a=$1 b=$2 bytes=$3 pcap=$4 count=$5 dump server
+
+	ip netns exec "$b" tcpdump -U -n -i vb -w "$pcap" 'tcp dst port 80' \
+		2>"$pcap.err" &
+	dump=$!
+	slowwait 20 grep -q 'listening on' "$pcap.err"
+	tcp_sink "$b" 10.0.0.2 80 >"$pcap.received" &
+	server=$!
+	slowwait 20 bash -c "ip netns exec $b ss -Hltn 'sport = :80' | grep -q LISTEN"
+	ip netns exec "$a" python3 -c '
+import socket, sys
+s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * int(sys.argv[1])); s.close()' "$bytes"
+	wait "$server"
+	slowwait 20 bash -c "ip netns exec $a ss -Htn state time-wait | grep -q :80"
+	slowwait 20 bash -c "[ \"\$($count)\" = \$(tcpdump -r $pcap 2>/dev/null | wc -l) ]"
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	cat "$pcap.received"
+}
+
+# pcap_ip_totals PCAP: "PACKETS BYTES", IP-layer, as tshark counts them.
+pcap_ip_totals() {
+	tshark -r "$1" -T fields -e ip.len 2>/dev/null |
+		awk '{ n++; s += $1 } END { print n + 0, s + 0 }'
+}
+
 # flowos_unload: remove flowos if loaded; true when it is gone.
 flowos_unload() {
 	[ -d /sys/module/flowos ] || return 0

@@ -79,36 +79,18 @@ test_udp_port_range() {
 }
 
 test_tcp_vs_tshark() {
-	local dump server want_p want_b
+	local got want
 
 	nl_b new web family 4 proto 6 dport 80 >/dev/null
-	ip netns exec "$B" tcpdump -U -n -i vb -w "$TMP/web.pcap" \
-		'tcp dst port 80' 2>"$TMP/tcpdump.err" &
-	dump=$!
-	slowwait 20 grep -q 'listening on' "$TMP/tcpdump.err"
-	tcp_sink "$B" 10.0.0.2 80 >"$TMP/received" &
-	server=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
-	ip netns exec "$A" python3 -c '
-import socket
-s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * 300000); s.close()'
-	wait "$server"
-	# A sent its last ACK once its socket is in TIME-WAIT; then the flow
-	# and the capture must come to agree (an over-count never would).
-	slowwait 20 bash -c "ip netns exec $A ss -Htn state time-wait | grep -q :80"
-	slowwait 20 bash -c "[ \$(ip netns exec $B $FLOWOS_NL get web | grep -o 'packets_in=[0-9]*') = packets_in=\$(tcpdump -r $TMP/web.pcap 2>/dev/null | wc -l) ]"
-	kill "$dump"
-	wait "$dump" 2>/dev/null
-
-	expect_eq "tcp: the server received all 300000 bytes" "$(cat "$TMP/received")" 300000
-	want_p=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null | wc -l)
-	want_b=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null |
-		awk '{ s += $1 } END { print s + 0 }')
-	ktap_print_msg "tshark: $want_p packets, $want_b IP bytes to port 80"
+	got=$(tcp_capture "$A" "$B" 300000 "$TMP/web.pcap" \
+		"ip netns exec $B $FLOWOS_NL get web | grep -o 'packets_in=[0-9]*' | cut -d= -f2")
+	expect_eq "tcp: the server received all 300000 bytes" "$got" 300000
+	want=$(pcap_ip_totals "$TMP/web.pcap")
+	ktap_print_msg "tshark: ${want% *} packets, ${want#* } IP bytes to port 80"
 	expect_eq "tcp: packets to port 80 = tshark's count" \
-		"$(flow_stat "$B" web packets_in)" "$want_p"
+		"$(flow_stat "$B" web packets_in)" "${want% *}"
 	expect_eq "tcp: IP bytes to port 80 = tshark's sum" \
-		"$(flow_stat "$B" web bytes_in)" "$want_b"
+		"$(flow_stat "$B" web bytes_in)" "${want#* }"
 	nl_b del web
 }
 

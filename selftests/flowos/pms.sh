@@ -136,32 +136,17 @@ test_count_ipv6() {
 # A TCP transfer to port 80: the count PM's sub-flow equals tshark's
 # count of the same packets, captured on the receiving device.
 test_count_tcp_vs_tshark() {
-	local dump server want_p want_b
+	local want
 
 	fc create web proto tcp dport 80 && fc attach web count || return 1
-	ip netns exec "$B" tcpdump -U -n -i vb -w "$TMP/web.pcap" \
-		'tcp dst port 80' 2>"$TMP/tcpdump.err" &
-	dump=$!
-	slowwait 20 grep -q 'listening on' "$TMP/tcpdump.err"
-	tcp_sink "$B" 10.0.0.2 80 >"$TMP/received" &
-	server=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
-	ip netns exec "$A" python3 -c '
-import socket
-s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * 200000); s.close()'
-	wait "$server"
-	slowwait 20 bash -c "ip netns exec $A ss -Htn state time-wait | grep -q :80"
-	slowwait 20 bash -c "[ \$(tcpdump -r $TMP/web.pcap 2>/dev/null | wc -l) = \$($FLOWCTL -n $B -j stats web | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"results\"][\"packets\"])') ]"
-	kill "$dump"
-	wait "$dump" 2>/dev/null
-	want_p=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null | wc -l)
-	want_b=$(tshark -r "$TMP/web.pcap" -T fields -e ip.len 2>/dev/null |
-		awk '{ s += $1 } END { print s + 0 }')
-	ktap_print_msg "tshark: $want_p packets, $want_b IP bytes to port 80"
+	tcp_capture "$A" "$B" 200000 "$TMP/web.pcap" \
+		"$FLOWCTL -n $B -j stats web | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"results\"][\"packets\"])'" >/dev/null
+	want=$(pcap_ip_totals "$TMP/web.pcap")
+	ktap_print_msg "tshark: ${want% *} packets, ${want#* } IP bytes to port 80"
 	expect_eq "count: tcp sub-flow packets = tshark's" \
-		"$(row web count dport=80 packets)" "$want_p"
+		"$(row web count dport=80 packets)" "${want% *}"
 	expect_eq "count: tcp sub-flow bytes = tshark's" \
-		"$(row web count dport=80 bytes)" "$want_b"
+		"$(row web count dport=80 bytes)" "${want#* }"
 	fc delete web
 }
 
