@@ -50,9 +50,13 @@ static const struct genl_multicast_group flowos_nl_mcgrps[] = {
 	[FLOWOS_NLGRP_EVENTS] = { .name = FLOWOS_MCGRP_EVENTS },
 };
 
+/*
+ * Names of flows and instances are also sysfs directory names: no "/",
+ * and not "." or "..".
+ */
 bool flowos_valid_name(const char *name)
 {
-	if (!*name)
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (; *name; name++)
 		if (!isalnum(*name) && !strchr("_.-", *name))
@@ -360,7 +364,7 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	name = nla_data(tb[FLOWOS_A_FLOW_NAME]);
 	if (!flowos_valid_name(name)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_NAME],
-				    "a flow name is letters, digits, '_', '.' and '-'");
+				    "a flow name is letters, digits, '_', '.' and '-', not . or ..");
 		return -EINVAL;
 	}
 	priority = tb[FLOWOS_A_FLOW_PRIORITY] ?

@@ -454,7 +454,7 @@ int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info)
 	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
 	if (!flowos_valid_name(nla_data(name_attr))) {
 		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
-				    "a PM name is letters, digits, '_', '.' and '-'");
+				    "a PM name is letters, digits, '_', '.' and '-', not . or ..");
 		return -EINVAL;
 	}
 

@@ -104,6 +104,7 @@ test_errors() {
 	refused "an unknown command" 2 "unknown command 'frobnicate'" -n "$B" frobnicate
 	refused "an unknown namespace" 1 "cannot enter namespace 'nosuch'" -n nosuch list
 	refused "deleting an unknown flow" 1 "no flow of this name" -n "$B" delete nosuch
+	refused "a name sysfs could not show" 1 "not . or .." -n "$B" create ..
 	# Entering a namespace takes privilege itself: start inside it.
 	FLOWCTL_AS="ip netns exec $B $NOBODY" \
 		refused "an unprivileged user may not create" 1 \
@@ -144,7 +145,7 @@ test_delete_and_unload() {
 
 ktap_print_header
 require_root
-ktap_set_plan 21
+ktap_set_plan 22
 
 [ -x "$FLOWCTL" ] || ktap_exit_fail_msg "no $FLOWCTL (make tools)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"

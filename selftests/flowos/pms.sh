@@ -216,6 +216,8 @@ test_pm_errors() {
 	refused "a flow that does not exist" 1 "no flow of this name" attach nosuch count
 	refused "an instance name in use" 1 "the flow has an instance of this name" \
 		attach icmp count
+	refused "an instance name sysfs could not show" 1 "not . or .." \
+		attach icmp count name .
 	refused "detaching what is not attached" 1 \
 		"the flow has no PM instance of this name" detach icmp nosuch
 	AS="setpriv --reuid=65534 --regid=65534 --clear-groups" \
@@ -434,7 +436,7 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 67
+ktap_set_plan 68
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 

@@ -14,7 +14,8 @@
  *
  * FLOWOS_CMD_FLOW_NEW - create a flow.
  *   FLOWOS_A_FLOW_NAME (required)  string of 1..FLOWOS_NAME_MAX - 1
- *		characters from [A-Za-z0-9_.-], unique in the namespace.
+ *		characters from [A-Za-z0-9_.-], not "." or "..", unique in
+ *		the namespace.
  *   Match, each optional; an absent attribute matches anything:
  *   FLOWOS_A_FLOW_FAMILY	u8, AF_INET or AF_INET6.
  *   FLOWOS_A_FLOW_PROTO	u8, IP protocol (after IPv6 extension headers).
