@@ -8,6 +8,7 @@
 #                        every supported kernel; installs its dependencies
 #   make demo            boot a VM, load flowos, show it working
 #   make lint            W=1, sparse and checkpatch --strict on the tree
+#   make bench           per-packet cost in a VM, next to no hook and nftables
 #   make install         modules_install into /lib/modules/$(KVER)
 #   make clean
 #
@@ -33,7 +34,7 @@ KSRC := $(REPO)/build/ksrc
 MOD_SOURCES := Kbuild kmod pms uapi
 TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
-.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules \
+.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench \
 	FORCE
 
 all: modules tools
@@ -92,6 +93,10 @@ check:
 demo:
 	scripts/deps.sh
 	$(MAKE) demo-run
+
+# Per-packet cost under qemu's instruction-counting clock (scripts/bench).
+bench: modules tools
+	scripts/bench --kernel $(KVER)
 
 demo-run: modules tools ksrc
 	scripts/vm --kernel $(KVER) -- $(REPO)/scripts/demo-guest.sh $(BUILD)
