@@ -196,6 +196,20 @@ u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
 int flowos_hook_register(struct flowos_net *fn);
 void flowos_hook_unregister(struct flowos_net *fn);
 
+/*
+ * A required attribute of a request: when it is missing, the error says
+ * so both ways, its type for programs (GENL_REQ_ATTR_CHECK) and @msg
+ * for people.  True when missing.
+ */
+#define FLOWOS_REQUIRE(info, attr, msg) ({				\
+	struct genl_info *__info = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG(__info->extack, msg);			\
+	__missing;							\
+})
+
 /* netlink.c */
 int flowos_netlink_init(void);
 void flowos_netlink_exit(void);

@@ -334,7 +334,7 @@ static int on_named_flow(struct genl_info *info,
 	struct flowos_flow *flow;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_FLOW_NAME))
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_FLOW_NAME, "missing the flow's name"))
 		return -EINVAL;
 
 	mutex_lock(&flowos_mutex);
@@ -359,7 +359,7 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	const char *name;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_FLOW_NAME))
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_FLOW_NAME, "missing the flow's name"))
 		return -EINVAL;
 	name = nla_data(tb[FLOWOS_A_FLOW_NAME]);
 	if (!flowos_valid_name(name)) {

@@ -448,8 +448,8 @@ int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *name_attr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
-	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_TYPE))
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_TYPE, "missing the PM type"))
 		return -EINVAL;
 	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
 	if (!flowos_valid_name(nla_data(name_attr))) {
@@ -472,8 +472,8 @@ int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info)
 	struct flowos_flow *flow;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
-	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_NAME))
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name"))
 		return -EINVAL;
 	mutex_lock(&flowos_mutex);
 	err = find_target(fn, info, true, &flow, &pi);
@@ -493,8 +493,8 @@ int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	struct flowos_flow *flow;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_FLOW) ||
-	    GENL_REQ_ATTR_CHECK(info, FLOWOS_A_PM_NAME))
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name"))
 		return -EINVAL;
 	mutex_lock(&flowos_mutex);
 	err = find_target(fn, info, true, &flow, &pi);
