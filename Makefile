@@ -9,6 +9,7 @@
 #   make demo            boot a VM, load flowos, show it working
 #   make lint            W=1, sparse and checkpatch --strict on the tree
 #   make bench           per-packet cost in a VM, next to no hook and nftables
+#   make stress          long hostile-input runs (the netlink fuzzer, random seed)
 #   make install         modules_install into /lib/modules/$(KVER)
 #   make clean
 #
@@ -34,7 +35,7 @@ KSRC := $(REPO)/build/ksrc
 MOD_SOURCES := Kbuild kmod pms uapi
 TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
-.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench \
+.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench stress \
 	FORCE
 
 all: modules tools
@@ -97,6 +98,11 @@ demo:
 # Per-packet cost under qemu's instruction-counting clock (scripts/bench).
 bench: modules tools
 	scripts/bench --kernel $(KVER)
+
+# Long versions of the hostile-input tests (scripts/stress).
+stress: modules tools ksrc
+	$(MAKE) -C selftests/lib
+	scripts/stress --kernel $(KVER)
 
 demo-run: modules tools ksrc
 	scripts/vm --kernel $(KVER) -- $(REPO)/scripts/demo-guest.sh $(BUILD)

@@ -199,15 +199,16 @@ void flowos_hook_unregister(struct flowos_net *fn);
 /*
  * A required attribute of a request: when it is missing, the error says
  * so both ways, its type for programs (GENL_REQ_ATTR_CHECK) and @msg
- * for people.  True when missing.
+ * for people.  True when missing.  (Not "__info": the kernel's
+ * GENL_REQ_ATTR_CHECK() declares one of its own.)
  */
 #define FLOWOS_REQUIRE(info, attr, msg) ({				\
-	struct genl_info *__info = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	struct genl_info *__req_info = (info);				\
+	bool __req_missing = GENL_REQ_ATTR_CHECK(__req_info, attr);	\
 									\
-	if (__missing)							\
-		NL_SET_ERR_MSG(__info->extack, msg);			\
-	__missing;							\
+	if (__req_missing)						\
+		NL_SET_ERR_MSG(__req_info->extack, msg);		\
+	__req_missing;							\
 })
 
 /* netlink.c */
