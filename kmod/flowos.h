@@ -182,7 +182,9 @@ void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi);
 /* pm.c */
 int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 		     const char *name, u8 order, const u64 *params,
+		     struct flowos_pm_strings *strings,
 		     struct netlink_ext_ack *extack);
+void flowos_pm_strings_free(struct flowos_pm_strings *strings);
 void flowos_pm_detach(struct flowos_pm_inst *pi);
 void flowos_pm_detach_all(struct flowos_flow *flow);
 struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,

@@ -14,7 +14,8 @@
 static const struct nla_policy param_policy[FLOWOS_A_PARAM_MAX + 1] = {
 	[FLOWOS_A_PARAM_KEY] = { .type = NLA_NUL_STRING,
 				 .len = FLOWOS_NAME_MAX - 1 },
-	[FLOWOS_A_PARAM_VALUE] = { .type = NLA_NUL_STRING, .len = 63 },
+	[FLOWOS_A_PARAM_VALUE] = { .type = NLA_NUL_STRING, .len = 255 },
+	[FLOWOS_A_PARAM_TYPE] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy params_policy[FLOWOS_A_PM_PARAM + 1] = {
@@ -174,80 +175,175 @@ static int param_index(const struct flowos_pm_ops *ops, const char *key)
 	return -1;
 }
 
-/*
- * The values of @ops's parameters from the KEY VALUE pairs of @attr,
- * defaults for the rest.  Errors point at the pair to blame.
- */
-static int params_from_attrs(const struct flowos_pm_ops *ops,
-			     const struct nlattr *attr, u64 *params,
-			     struct netlink_ext_ack *extack)
+/* Add @value to the list of @ops's string parameter. */
+static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,
+		      const char *value, struct flowos_pm_strings **strings)
+{
+	struct flowos_pm_strings *l = *strings;
+	u64 max = ops->params[idx].max;
+
+	if (!*value)
+		return -EINVAL;
+	if (!l) {
+		l = kzalloc(struct_size(l, v, max), GFP_KERNEL);
+		if (!l)
+			return -ENOMEM;
+		*strings = l;
+	}
+	if (l->n >= max)
+		return -ERANGE;
+	l->v[l->n] = kstrdup(value, GFP_KERNEL);
+	if (!l->v[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* One KEY VALUE pair into @params (or @strings). */
+static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair,
+		      u64 *params, struct flowos_pm_strings **strings,
+		      unsigned long *seen, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1];
-	unsigned long seen = 0;
-	const struct nlattr *pair;
+	const struct flowos_pm_param *p;
+	const char *value;
+	int idx, err;
+
+	/* Validated by the policy already. */
+	err = nla_parse_nested(tb, FLOWOS_A_PARAM_MAX, pair, param_policy,
+			       extack);
+	if (err)
+		return err;
+	if (!tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE]) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "a parameter needs a key and a value");
+		return -EINVAL;
+	}
+	idx = param_index(ops, nla_data(tb[FLOWOS_A_PARAM_KEY]));
+	if (idx < 0) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "no such parameter for this PM type");
+		return -EINVAL;
+	}
+	p = &ops->params[idx];
+	value = nla_data(tb[FLOWOS_A_PARAM_VALUE]);
+	if (p->type != FLOWOS_PARAM_STRING && __test_and_set_bit(idx, seen)) {
+		NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
+		return -EINVAL;
+	}
+	if (p->type == FLOWOS_PARAM_STRING) {
+		err = add_string(ops, idx, value, strings);
+		if (!err)
+			params[idx] = (*strings)->n;
+	} else {
+		err = parse_param(p, value, &params[idx]);
+	}
+	if (err == -ENOMEM)
+		return err;
+	if (err == -ERANGE && p->type == FLOWOS_PARAM_STRING) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "given more times than the PM takes");
+		return -EINVAL;
+	}
+	if (err == -ERANGE) {
+		NL_SET_ERR_MSG_ATTR(extack, pair, "value out of range");
+		return -EINVAL;
+	}
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "value not valid for the parameter's type");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A string parameter given fewer times than its minimum. */
+static int check_string_counts(const struct flowos_pm_ops *ops,
+			       const u64 *params, const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
 	unsigned int i;
-	int rem, idx, err;
 
-	for (i = 0; i < ops->n_params; i++)
-		params[i] = ops->params[i].def;
-	if (!attr)
-		return 0;
+	for (i = 0; i < ops->n_params; i++) {
+		const struct flowos_pm_param *p = &ops->params[i];
 
-	nla_for_each_nested(pair, attr, rem) {
-		/* Validated by the policy already. */
-		err = nla_parse_nested(tb, FLOWOS_A_PARAM_MAX, pair,
-				       param_policy, extack);
-		if (err)
-			return err;
-		if (!tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE]) {
-			NL_SET_ERR_MSG_ATTR(extack, pair,
-					    "a parameter needs a key and a value");
-			return -EINVAL;
-		}
-		idx = param_index(ops, nla_data(tb[FLOWOS_A_PARAM_KEY]));
-		if (idx < 0) {
-			NL_SET_ERR_MSG_ATTR(extack, pair,
-					    "no such parameter for this PM type");
-			return -EINVAL;
-		}
-		if (__test_and_set_bit(idx, &seen)) {
-			NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
-			return -EINVAL;
-		}
-		err = parse_param(&ops->params[idx],
-				  nla_data(tb[FLOWOS_A_PARAM_VALUE]),
-				  &params[idx]);
-		if (err == -ERANGE) {
-			NL_SET_ERR_MSG_ATTR(extack, pair,
-					    "value out of range");
-			return -EINVAL;
-		}
-		if (err) {
-			NL_SET_ERR_MSG_ATTR(extack, pair,
-					    "value not valid for the parameter's type");
+		if (p->type == FLOWOS_PARAM_STRING && params[i] < p->min) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "a parameter this PM needs is missing or given too few times");
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-static int put_param(struct sk_buff *skb, const struct flowos_pm_param *p,
-		     u64 v)
+/*
+ * The values of @ops's parameters from the KEY VALUE pairs of @attr,
+ * defaults for the rest; those of its string parameter in *@strings.
+ * Errors point at the pair to blame.
+ */
+static int params_from_attrs(const struct flowos_pm_ops *ops,
+			     const struct nlattr *attr, u64 *params,
+			     struct flowos_pm_strings **strings,
+			     struct netlink_ext_ack *extack)
+{
+	unsigned long seen = 0;
+	const struct nlattr *pair;
+	unsigned int i;
+	int rem, err = 0;
+
+	*strings = NULL;
+	for (i = 0; i < ops->n_params; i++)
+		params[i] = ops->params[i].type == FLOWOS_PARAM_STRING ?
+			    0 : ops->params[i].def;
+	if (attr) {
+		nla_for_each_nested(pair, attr, rem) {
+			err = take_param(ops, pair, params, strings, &seen,
+					 extack);
+			if (err)
+				break;
+		}
+	}
+	if (!err)
+		err = check_string_counts(ops, params, attr, extack);
+	if (err) {
+		flowos_pm_strings_free(*strings);
+		*strings = NULL;
+	}
+	return err;
+}
+
+static int put_pair(struct sk_buff *skb, const struct flowos_pm_param *p,
+		    const char *value)
 {
 	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_PARAM);
+
+	if (!nest || nla_put_string(skb, FLOWOS_A_PARAM_KEY, p->name) ||
+	    nla_put_string(skb, FLOWOS_A_PARAM_VALUE, value) ||
+	    nla_put_u8(skb, FLOWOS_A_PARAM_TYPE, p->type))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_param(struct sk_buff *skb, const struct flowos_pm_param *p,
+		     u64 v, const struct flowos_pm_strings *strings)
+{
+	unsigned int i;
 	char buf[24];
 
+	if (p->type == FLOWOS_PARAM_STRING) {
+		for (i = 0; strings && i < strings->n; i++)
+			if (put_pair(skb, p, strings->v[i]))
+				return -EMSGSIZE;
+		return 0;
+	}
 	if (p->type == FLOWOS_PARAM_DURATION && v % MSEC_PER_SEC)
 		snprintf(buf, sizeof(buf), "%llums", v);
 	else if (p->type == FLOWOS_PARAM_DURATION)
 		snprintf(buf, sizeof(buf), "%llus", v / MSEC_PER_SEC);
 	else
 		snprintf(buf, sizeof(buf), "%llu", v);
-	if (!nest || nla_put_string(skb, FLOWOS_A_PARAM_KEY, p->name) ||
-	    nla_put_string(skb, FLOWOS_A_PARAM_VALUE, buf))
-		return -EMSGSIZE;
-	nla_nest_end(skb, nest);
-	return 0;
+	return put_pair(skb, p, buf);
 }
 
 /* Instances */
@@ -261,7 +357,8 @@ static int put_params(struct sk_buff *skb, const struct flowos_pm_inst *pi)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < ops->n_params; i++)
-		if (put_param(skb, &ops->params[i], pi->pm.params[i]))
+		if (put_param(skb, &ops->params[i], pi->pm.params[i],
+			      pi->pm.strings))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -335,7 +432,7 @@ cancel:
 static struct sk_buff *pm_msg(const struct flowos_pm_inst *pi, u32 portid,
 			      u32 seq, u8 cmd)
 {
-	static const size_t sizes[] = { NLMSG_GOODSIZE, SZ_64K };
+	static const size_t sizes[] = { NLMSG_GOODSIZE, SZ_64K, SZ_128K + SZ_64K };
 	struct sk_buff *skb;
 	unsigned int i;
 
@@ -413,6 +510,7 @@ static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 {
 	struct nlattr **tb = info->attrs;
 	u64 params[FLOWOS_PM_MAX_PARAMS] = {};
+	struct flowos_pm_strings *strings;
 	const struct flowos_pm_ops *ops;
 	struct flowos_pm_inst *pi;
 	struct flowos_flow *flow;
@@ -424,13 +522,13 @@ static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 	ops = get_type(info);
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
-	err = params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS], params,
+	err = params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS], params, &strings,
 				info->extack);
 	if (!err)
 		err = flowos_pm_attach(flow, ops, name,
 				       tb[FLOWOS_A_PM_ORDER] ?
 				       nla_get_u8(tb[FLOWOS_A_PM_ORDER]) : 0,
-				       params, info->extack);
+				       params, strings, info->extack);
 	if (err) {
 		module_put(ops->owner);
 		return err;

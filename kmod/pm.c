@@ -30,13 +30,31 @@ const struct flowos_pm_ops *flowos_pm_type_find(const char *name)
 	return NULL;
 }
 
+static bool pm_params_valid(const struct flowos_pm_ops *ops)
+{
+	unsigned int i, strings = 0;
+
+	if (ops->n_params > FLOWOS_PM_MAX_PARAMS)
+		return false;
+	for (i = 0; i < ops->n_params; i++) {
+		const struct flowos_pm_param *p = &ops->params[i];
+
+		if (p->type == FLOWOS_PARAM_STRING)
+			strings++;
+		if (p->min > p->max ||
+		    (p->type == FLOWOS_PARAM_STRING &&
+		     p->max > FLOWOS_PM_MAX_STRINGS))
+			return false;
+	}
+	return strings <= 1;
+}
+
 static bool pm_ops_valid(const struct flowos_pm_ops *ops)
 {
-	return ops->name && flowos_valid_name(ops->name) &&
+	return pm_params_valid(ops) && ops->name && flowos_valid_name(ops->name) &&
 	       strlen(ops->name) < FLOWOS_NAME_MAX &&
 	       ops->layer >= FLOWOS_LAYER_IP && ops->layer <= FLOWOS_LAYER_MAX &&
 	       (ops->mode == FLOWOS_PM_MODE_RO || ops->mode == FLOWOS_PM_MODE_RW) &&
-	       ops->n_params <= FLOWOS_PM_MAX_PARAMS &&
 	       (!ops->n_scalars || ops->read_scalar) && ops->process;
 }
 
@@ -236,7 +254,8 @@ static void stream_update(struct flowos_stream *st)
 
 	list_for_each_entry(pi, &st->pms, node) {
 		first = min(first, pi->order);
-		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD;
+		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD ||
+			    pi->pm.ops->layer == FLOWOS_LAYER_STREAM;
 	}
 	WRITE_ONCE(st->first_order, first);
 	WRITE_ONCE(st->need_skb, need_skb);
@@ -275,12 +294,29 @@ static void pm_set_heads(struct flowos_pm_inst *pi)
 		pi->head[cpu] = flowos_stream_limit(pi->st, pi, cpu);
 }
 
+void flowos_pm_strings_free(struct flowos_pm_strings *strings)
+{
+	unsigned int i;
+
+	if (!strings)
+		return;
+	for (i = 0; i < strings->n; i++)
+		kfree(strings->v[i]);
+	kfree(strings);
+}
+
+static void pm_free(struct flowos_pm_inst *pi)
+{
+	flowos_pm_strings_free((struct flowos_pm_strings *)pi->pm.strings);
+	kfree(pi);
+}
+
 static void pm_free_rcu(struct rcu_head *head)
 {
 	struct flowos_pm_inst *pi = container_of(head, struct flowos_pm_inst, rcu);
 
 	put_task_struct(pi->task);
-	kfree(pi);
+	pm_free(pi);
 }
 
 /*
@@ -314,7 +350,8 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 				       struct flowos_stream *st,
 				       const struct flowos_pm_ops *ops,
 				       const char *name, u8 order,
-				       const u64 *params)
+				       const u64 *params,
+				       struct flowos_pm_strings *strings)
 {
 	struct flowos_pm_inst *pi;
 
@@ -323,6 +360,7 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 		return NULL;
 	pi->pm.ops = ops;
 	memcpy(pi->pm.params, params, sizeof(pi->pm.params));
+	pi->pm.strings = strings;
 	pi->flow = flow;
 	pi->st = st;
 	pi->order = order;
@@ -350,6 +388,19 @@ static int pm_start(struct flowos_pm_inst *pi)
 	return 0;
 }
 
+/* Why ->init failed: the PM's own words if it has any. */
+static void pm_init_error(const struct flowos_pm *pm,
+			  struct netlink_ext_ack *extack)
+{
+	if (!pm->errmsg) {
+		NL_SET_ERR_MSG_MOD(extack, "the PM could not start an instance");
+		return;
+	}
+	/* Not NL_SET_ERR_MSG(): on 6.1 it takes string literals only. */
+	if (extack)
+		extack->_msg = pm->errmsg;
+}
+
 /**
  * flowos_pm_attach - start an instance of a PM type on a flow
  * @flow: the flow
@@ -358,12 +409,15 @@ static int pm_start(struct flowos_pm_inst *pi)
  * @name: the instance's name, valid and unique in @flow
  * @order: its pipeline order
  * @params: its parameters, checked against @ops->params
+ * @strings: the values of its string parameter or NULL; the instance
+ *	owns them on success, and they are freed on failure
  * @extack: where to say why it failed
  *
  * Called with flowos_mutex held.
  */
 int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 		     const char *name, u8 order, const u64 *params,
+		     struct flowos_pm_strings *strings,
 		     struct netlink_ext_ack *extack)
 {
 	struct flowos_stream *st;
@@ -371,22 +425,24 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	int err;
 
 	st = flow_stream(flow, extack);
-	if (IS_ERR(st))
+	if (IS_ERR(st)) {
+		flowos_pm_strings_free(strings);
 		return PTR_ERR(st);
+	}
 	err = check_order(st, ops, name, order, extack);
 	if (err)
-		goto put_stream;
+		goto put_strings;
 	err = -ENOMEM;
-	pi = pm_alloc(flow, st, ops, name, order, params);
+	pi = pm_alloc(flow, st, ops, name, order, params, strings);
 	if (!pi)
-		goto put_stream;
+		goto put_strings;
 	err = ops->init ? ops->init(&pi->pm) : 0;
 	if (err == -ENOSPC) {
 		flowos_mem_refuse(extack);
 		goto free;
 	}
 	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "the PM could not start an instance");
+		pm_init_error(&pi->pm, extack);
 		goto free;
 	}
 	err = pm_start(pi);
@@ -399,7 +455,10 @@ fini:
 	if (ops->fini)
 		ops->fini(&pi->pm);
 free:
-	kfree(pi);
+	pm_free(pi);
+	goto put_stream;
+put_strings:
+	flowos_pm_strings_free(strings);
 put_stream:
 	flow_stream_put(flow, st);
 	return err;

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
+#include <net/tcp.h>
 
 #include "flowos.h"
 #include "parse.h"
@@ -112,9 +113,14 @@ static u8 unit_layers(const struct flowos_pkt *pkt)
 	switch (pkt->proto) {
 	case IPPROTO_TCP:
 		layers |= BIT(FLOWOS_LAYER_TCP);
+		if (pkt->payload_len ||
+		    pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST))
+			layers |= BIT(FLOWOS_LAYER_STREAM);
 		break;
 	case IPPROTO_UDP:
 		layers |= BIT(FLOWOS_LAYER_UDP);
+		if (pkt->payload_len)
+			layers |= BIT(FLOWOS_LAYER_STREAM);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:

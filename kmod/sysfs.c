@@ -509,6 +509,7 @@ static ssize_t type_show(struct kobject *kobj, struct kobj_attribute *attr,
 		[FLOWOS_LAYER_IP] = "ip", [FLOWOS_LAYER_TCP] = "tcp",
 		[FLOWOS_LAYER_UDP] = "udp", [FLOWOS_LAYER_ICMP] = "icmp",
 		[FLOWOS_LAYER_PAYLOAD] = "payload",
+		[FLOWOS_LAYER_STREAM] = "stream",
 	};
 	const struct flowos_pm_ops *ops = dir_obj(kobj);
 

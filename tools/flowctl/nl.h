@@ -17,8 +17,8 @@ struct flowctl_nl {
 	int err;		/* errno of the last failure */
 	char errmsg[256];	/* the kernel's extended ack, if any */
 	uint32_t err_off;	/* where the attribute to blame is, or 0 */
-	char req[4096];		/* the request being built */
-	char buf[131072];	/* replies: PM results may take 64 KiB */
+	char req[65536];	/* the request being built */
+	char buf[262144];	/* a reply of PM results takes up to 192 KiB */
 };
 
 int flowctl_nl_open(struct flowctl_nl *nl, const char *family,

@@ -6,6 +6,7 @@
  * shows any PM's results, tables included, without knowing the PM.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const char *const layer_names[] = {
 	[FLOWOS_LAYER_IP] = "ip", [FLOWOS_LAYER_TCP] = "tcp",
 	[FLOWOS_LAYER_UDP] = "udp", [FLOWOS_LAYER_ICMP] = "icmp",
 	[FLOWOS_LAYER_PAYLOAD] = "payload",
+	[FLOWOS_LAYER_STREAM] = "stream",
 };
 
 static const char *const mode_names[] = {
@@ -30,6 +32,7 @@ static const char *const mode_names[] = {
 
 static const char *const type_names[] = {
 	[FLOWOS_PARAM_U64] = "u64", [FLOWOS_PARAM_DURATION] = "duration",
+	[FLOWOS_PARAM_STRING] = "string",
 };
 
 /* The top-level attributes of a message, by type (ignoring newer ones). */
@@ -86,32 +89,82 @@ struct param_pos {
 	uint32_t start, end;
 };
 
-static int put_params(struct nlmsghdr *nlh, int argc, char **argv,
-		      struct param_pos *pos, int *npos)
+#define MAX_PAIRS 2048
+
+struct pairs {
+	struct nlmsghdr *nlh;
+	size_t room;		/* bytes the request may grow to */
+	struct param_pos pos[MAX_PAIRS];
+	int n;
+};
+
+static int put_pair(struct pairs *pp, const char *key, const char *value)
 {
-	struct nlattr *params = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAMS);
-	int i;
+	struct nlattr *p;
 
-	*npos = 0;
-	for (i = 0; i < argc; i += 2) {
-		struct nlattr *p;
+	if (pp->n == MAX_PAIRS)
+		return flowctl_usage_error("too many parameters");
+	p = mnl_attr_nest_start_check(pp->nlh, pp->room, FLOWOS_A_PM_PARAM);
+	if (!p || !mnl_attr_put_strz_check(pp->nlh, pp->room,
+					   FLOWOS_A_PARAM_KEY, key) ||
+	    !mnl_attr_put_strz_check(pp->nlh, pp->room,
+				     FLOWOS_A_PARAM_VALUE, value))
+		return flowctl_usage_error("parameters too large for one request");
+	mnl_attr_nest_end(pp->nlh, p);
+	pp->pos[pp->n].key = key;
+	pp->pos[pp->n].start = (char *)p - (char *)pp->nlh;
+	pp->pos[pp->n].end = pp->pos[pp->n].start + p->nla_len;
+	pp->n++;
+	return 0;
+}
 
+/*
+ * "KEY @FILE": one value per line of FILE, for lists such as patterns.
+ * Empty lines and lines starting with '#' are skipped.  The values stay
+ * allocated until flowctl exits: the error report names their key.
+ */
+static int put_file_pairs(struct pairs *pp, const char *key, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	if (!f)
+		return flowctl_usage_error("cannot read '%s': %s", path,
+					   strerror(errno));
+	while (!err && (len = getline(&line, &cap, f)) >= 0) {
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		err = put_pair(pp, key, strdup(line));
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+static int put_params(struct pairs *pp, int argc, char **argv)
+{
+	struct nlattr *params;
+	int i, err = 0;
+
+	params = mnl_attr_nest_start_check(pp->nlh, pp->room, FLOWOS_A_PM_PARAMS);
+	if (!params)
+		return flowctl_usage_error("parameters too large for one request");
+	for (i = 0; i < argc && !err; i += 2) {
 		if (i + 1 >= argc)
 			return flowctl_usage_error("parameter '%s' wants a value",
 						   argv[i]);
-		if (*npos == 32)
-			return flowctl_usage_error("too many parameters");
-		p = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAM);
-		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_KEY, argv[i]);
-		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_VALUE, argv[i + 1]);
-		mnl_attr_nest_end(nlh, p);
-		pos[*npos].key = argv[i];
-		pos[*npos].start = (char *)p - (char *)nlh;
-		pos[*npos].end = pos[*npos].start + p->nla_len;
-		(*npos)++;
+		if (argv[i + 1][0] == '@')
+			err = put_file_pairs(pp, argv[i], argv[i + 1] + 1);
+		else
+			err = put_pair(pp, argv[i], argv[i + 1]);
 	}
-	mnl_attr_nest_end(nlh, params);
-	return 0;
+	mnl_attr_nest_end(pp->nlh, params);
+	return err;
 }
 
 static void print_instance(const struct nlmsghdr *nlh, struct json *j);
@@ -127,38 +180,40 @@ static int on_attached(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* "flowctl attach FLOW TYPE [name NAME] [order N] [KEY VALUE]..." */
+static const char attach_usage[] =
+	"attach FLOW TYPE [name NAME] [order N] [KEY VALUE|@FILE]...";
+
 static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 {
-	struct param_pos pos[32];
-	struct nlmsghdr *nlh;
+	static struct pairs pp;
 	unsigned long order;
-	int i, npos;
+	int i;
 
 	if (argc < 2)
-		return flowctl_usage_error("attach FLOW TYPE [name NAME] [order N] [KEY VALUE]...");
-	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_ATTACH, 0);
-	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, argv[0]);
-	mnl_attr_put_strz(nlh, FLOWOS_A_PM_TYPE, argv[1]);
+		return flowctl_usage_error("%s", attach_usage);
+	pp.nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_ATTACH, 0);
+	pp.room = sizeof(nl->req);
+	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
+	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_TYPE, argv[1]);
 	for (i = 2; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "name")) {
-			mnl_attr_put_strz(nlh, FLOWOS_A_PM_NAME, argv[i + 1]);
+			mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_NAME, argv[i + 1]);
 		} else if (!strcmp(argv[i], "order")) {
 			if (flowctl_parse_ulong(argv[i + 1], 255, &order))
 				return flowctl_usage_error("bad order '%s'", argv[i + 1]);
-			mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, order);
+			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_ORDER, order);
 		} else {
 			break;
 		}
 	}
-	if (put_params(nlh, argc - i, argv + i, pos, &npos))
+	if (put_params(&pp, argc - i, argv + i))
 		return FLOWCTL_EXIT_USAGE;
-	if (!flowctl_nl_run(nl, nlh, on_attached, NULL))
+	if (!flowctl_nl_run(nl, pp.nlh, on_attached, NULL))
 		return 0;
-	for (i = 0; i < npos; i++)
-		if (nl->err_off >= pos[i].start && nl->err_off < pos[i].end) {
+	for (i = 0; i < pp.n; i++)
+		if (nl->err_off >= pp.pos[i].start && nl->err_off < pp.pos[i].end) {
 			fprintf(stderr, "flowctl: cannot attach: parameter '%s': %s\n",
-				pos[i].key, nl->errmsg[0] ? nl->errmsg :
+				pp.pos[i].key, nl->errmsg[0] ? nl->errmsg :
 				"invalid");
 			return FLOWCTL_EXIT_ERROR;
 		}
@@ -194,7 +249,7 @@ static void print_param_spec(const struct nlattr *nest, struct json *j)
 		json_open(j, NULL, '{');
 		json_str(j, "name", str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]));
 		json_str(j, "type", flowctl_enum_name(type_names,
-						      FLOWOS_PARAM_DURATION, type));
+						      FLOWOS_PARAM_STRING, type));
 		json_u64(j, "min", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]));
 		json_u64(j, "max", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]));
 		json_u64(j, "default", u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]));
@@ -203,9 +258,18 @@ static void print_param_spec(const struct nlattr *nest, struct json *j)
 		json_close(j, '}');
 		return;
 	}
+	if (type == FLOWOS_PARAM_STRING) {
+		printf("    %-14s %s, given %llu..%llu times  %s\n",
+		       str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]), "string",
+		       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]),
+		       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]),
+		       tb[FLOWOS_A_PARAM_SPEC_DOC] ?
+		       str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]) : "");
+		return;
+	}
 	printf("    %-14s %s %llu..%llu%s, default %llu  %s\n",
 	       str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]),
-	       flowctl_enum_name(type_names, FLOWOS_PARAM_DURATION, type),
+	       flowctl_enum_name(type_names, FLOWOS_PARAM_STRING, type),
 	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]),
 	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]),
 	       type == FLOWOS_PARAM_DURATION ? " ms" : "",
@@ -355,22 +419,45 @@ static void print_value(const struct nlattr *nest, struct json *j, int indent)
 
 /* stats: instances */
 
+static bool pair_is_list(const struct nlattr **tb)
+{
+	return tb[FLOWOS_A_PARAM_TYPE] &&
+	       mnl_attr_get_u8(tb[FLOWOS_A_PARAM_TYPE]) == FLOWOS_PARAM_STRING;
+}
+
+/*
+ * Parameters: KEY VALUE pairs; in JSON an object, where a string
+ * parameter (a list, one pair per item) is an array of its items.
+ */
 static void print_params(const struct nlattr *params, struct json *j)
 {
 	const struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1], *p;
+	const char *list = NULL;
 
 	if (j)
 		json_open(j, "params", '{');
 	mnl_attr_for_each_nested(p, params) {
+		const char *key;
+
 		if (parse_nest(p, tb, FLOWOS_A_PARAM_MAX))
 			continue;
-		if (j)
-			json_str(j, str_of(tb[FLOWOS_A_PARAM_KEY]),
-				 str_of(tb[FLOWOS_A_PARAM_VALUE]));
-		else
-			printf(" %s %s", str_of(tb[FLOWOS_A_PARAM_KEY]),
-			       str_of(tb[FLOWOS_A_PARAM_VALUE]));
+		key = str_of(tb[FLOWOS_A_PARAM_KEY]);
+		if (!j) {
+			printf(" %s %s", key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
+			continue;
+		}
+		if (list && strcmp(list, key)) {
+			json_close(j, ']');
+			list = NULL;
+		}
+		if (pair_is_list(tb) && !list) {
+			json_open(j, key, '[');
+			list = key;
+		}
+		json_str(j, list ? NULL : key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
 	}
+	if (list)
+		json_close(j, ']');
 	if (j)
 		json_close(j, '}');
 }

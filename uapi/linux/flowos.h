@@ -79,6 +79,7 @@
  *   FLOWOS_A_PM_PARAMS	a nest of FLOWOS_A_PM_PARAM nests, each with
  *		FLOWOS_A_PARAM_KEY and FLOWOS_A_PARAM_VALUE (strings), checked
  *		against the type's schema; absent ones take their default.
+ *		A key may be given once, except one of FLOWOS_PARAM_STRING.
  *   The instance sees the units that arrive after it is attached.
  *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
  *
@@ -207,6 +208,12 @@ enum flowos_layer {
 	FLOWOS_LAYER_UDP,
 	FLOWOS_LAYER_ICMP,	/* ICMP and ICMPv6 */
 	FLOWOS_LAYER_PAYLOAD,	/* packets with transport payload bytes */
+	/*
+	 * TCP segments with payload, SYN, FIN or RST, and UDP datagrams
+	 * with payload: for PMs that follow connections and read their
+	 * bytes in order (kernel: include/flowos/conn.h).
+	 */
+	FLOWOS_LAYER_STREAM,
 
 	__FLOWOS_LAYER_MAX,
 	FLOWOS_LAYER_MAX = __FLOWOS_LAYER_MAX - 1
@@ -220,6 +227,12 @@ enum flowos_pm_mode {
 enum flowos_param_type {
 	FLOWOS_PARAM_U64 = 1,	/* decimal */
 	FLOWOS_PARAM_DURATION,	/* ms; "10s", "250ms", "2m", "1h"; bare: s */
+	/*
+	 * Text of 1..255 bytes.  The key may be given several times, as
+	 * many as the spec's RANGE_MIN..RANGE_MAX; each value is one item
+	 * of a list, and replies carry every item in its own pair.
+	 */
+	FLOWOS_PARAM_STRING,
 };
 
 enum flowos_a_pm {
@@ -242,6 +255,7 @@ enum flowos_a_param {
 	FLOWOS_A_PARAM_UNSPEC,
 	FLOWOS_A_PARAM_KEY,	/* string */
 	FLOWOS_A_PARAM_VALUE,	/* string */
+	FLOWOS_A_PARAM_TYPE,	/* u8, enum flowos_param_type: replies only */
 
 	__FLOWOS_A_PARAM_MAX,
 	FLOWOS_A_PARAM_MAX = __FLOWOS_A_PARAM_MAX - 1

@@ -25,6 +25,8 @@
 
 /* Most parameters one PM type may declare. */
 #define FLOWOS_PM_MAX_PARAMS	8
+/* Most values a FLOWOS_PARAM_STRING parameter may be given. */
+#define FLOWOS_PM_MAX_STRINGS	1024
 
 /*
  * struct flowos_unit - one packet of a flow, as PMs see it (a DataUnit).
@@ -100,7 +102,12 @@ static inline struct flowos_unit *flowos_window_next(const struct flowos_window 
 	for ((seq) = (w)->head;						\
 	     ((u) = flowos_window_next(w, &(seq))) != NULL; (seq)++)
 
-/* One parameter an instance takes at attach time ("KEY VALUE"). */
+/*
+ * One parameter an instance takes at attach time ("KEY VALUE").  For a
+ * FLOWOS_PARAM_STRING parameter (at most one per type), @min and @max
+ * bound how many times it may be given; its values are in
+ * flowos_pm.strings and its entry of flowos_pm.params is their number.
+ */
 struct flowos_pm_param {
 	const char *name;
 	enum flowos_param_type type;
@@ -110,15 +117,26 @@ struct flowos_pm_param {
 	const char *doc;
 };
 
+/* The values of a FLOWOS_PARAM_STRING parameter, in the order given. */
+struct flowos_pm_strings {
+	unsigned int n;
+	char *v[];
+};
+
 /*
  * struct flowos_pm - an attached instance, as its PM sees it.
  * @priv is the PM's own; @params holds the values of ops->params, in
- * the same order, already checked against their ranges.
+ * the same order, already checked against their ranges; @strings, those
+ * of the type's string parameter (NULL if none was given), owned by the
+ * core and valid until after ->fini.  A failing ->init may point
+ * @errmsg at a static string saying why; the user sees it.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;
 	void *priv;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
+	const struct flowos_pm_strings *strings;
+	const char *errmsg;
 };
 
 /**

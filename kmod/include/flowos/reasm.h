@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flowos: TCP reassembly of one direction of a connection (a "half").
+ *
+ * Segments go in as they arrive, in any order, retransmitted or
+ * overlapping; bytes come out once each, in sequence order, through
+ * @emit callbacks.  Segments ahead of the next expected byte wait in a
+ * bounded out-of-order queue.  When the queue is full, the reassembler
+ * stops waiting for the hole: the missing bytes are counted as a gap and
+ * the next bytes delivered carry FLOWOS_DATA_BREAK, so a matcher knows
+ * not to join the bytes on either side of it.
+ *
+ * Kernel-independent (like the parser and the classifier): it builds
+ * natively for selftests/unit/reasm_test.c.  The caller serializes all
+ * calls on one half.
+ */
+#ifndef _FLOWOS_REASM_H
+#define _FLOWOS_REASM_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+
+/* Flags of delivered bytes. */
+#define FLOWOS_DATA_BREAK	0x1	/* not contiguous with earlier bytes */
+
+/* A segment waiting for the bytes before it. */
+struct flowos_reasm_seg {
+	struct flowos_reasm_seg *next;	/* by sequence number */
+	u32 seq;
+	u32 len;
+	u8 data[];
+};
+
+/* What happened to the bytes of a half (or of many: the sums). */
+struct flowos_reasm_stats {
+	u64 bytes;		/* delivered, each byte once */
+	u64 dup_bytes;		/* received again: retransmitted or overlapping */
+	u64 gap_bytes;		/* never received, skipped */
+	u64 ooo_segs;		/* segments queued out of order */
+	u64 overflows;		/* times a full queue made a gap */
+};
+
+/*
+ * How the reassembler reaches its caller.  A segment's bytes stay the
+ * caller's (@src is opaque, an skb in the kernel): the reassembler emits
+ * them from there, or copies them when it must queue them.
+ */
+struct flowos_reasm_env {
+	void *ctx;
+	/* Deliver @len bytes at @off of @src. */
+	void (*emit_src)(void *ctx, const void *src, u32 off, u32 len,
+			 unsigned int flags);
+	/* Deliver @len bytes from memory. */
+	void (*emit)(void *ctx, const u8 *data, u32 len, unsigned int flags);
+	/* Copy @len bytes at @off of @src to @to. */
+	void (*copy)(const void *src, u32 off, u32 len, u8 *to);
+	/* Memory for a queued segment (may return NULL), and its return. */
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p, size_t size);
+	u32 ooo_limit;		/* bytes the out-of-order queue may hold */
+	struct flowos_reasm_stats *stats;
+};
+
+enum {
+	FLOWOS_HALF_STARTED	= 0x1,	/* @next is set */
+	FLOWOS_HALF_FIN		= 0x2,	/* @fin is set */
+	FLOWOS_HALF_BREAK	= 0x4,	/* next delivery follows a gap */
+};
+
+struct flowos_reasm_half {
+	u32 next;		/* sequence number of the next byte to deliver */
+	u32 fin;		/* sequence number of the FIN */
+	u8 flags;
+	u32 queued;		/* bytes in @ooo */
+	struct flowos_reasm_seg *ooo;
+};
+
+/*
+ * Take one segment: @seq is its sequence number (of the SYN when
+ * @tcp_flags has SYN), @len its payload bytes at @off of @src.
+ */
+void flowos_reasm_segment(struct flowos_reasm_half *h,
+			  const struct flowos_reasm_env *env, u32 seq,
+			  u8 tcp_flags, const void *src, u32 off, u32 len);
+
+/* True once every byte up to the FIN was delivered. */
+bool flowos_reasm_done(const struct flowos_reasm_half *h);
+
+/*
+ * The half ends (RST, idle, eviction): deliver what is queued, holes
+ * counted as gaps, and free the queue.
+ */
+void flowos_reasm_flush(struct flowos_reasm_half *h,
+			const struct flowos_reasm_env *env);
+
+#endif /* _FLOWOS_REASM_H */
