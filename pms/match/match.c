@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * match: count occurrences of byte patterns in the payload of a flow's
+ * connections, in TCP byte-stream order and per UDP datagram (FlowOS's
+ * Module3, seeds/002 4.3.1).
+ *
+ *	flowctl attach FLOW match pattern 'GET /' pattern hex:0d0a0d0a
+ *		[nocase 1] [max_conns 4096] [ooo_kb 64] [idle 60s]
+ *
+ * Patterns: a value is the bytes of its text; "hex:" introduces bytes
+ * in hexadecimal and "str:" a text that would otherwise begin with
+ * "hex:".  Occurrences are counted where they end, overlapping ones
+ * too.  TCP comes reassembled (include/flowos/conn.h): a pattern split
+ * across segments counts once, a retransmitted segment adds nothing,
+ * and nothing matches across a gap.  UDP datagrams are matched one by
+ * one.
+ *
+ * Counts are kept per pattern for the flow and per pattern for each
+ * connection; the results show the flow's counts, and the counts of
+ * live connections and of the last connections that ended.
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <flowos/conn.h>
+#include <flowos/pm.h>
+
+#include "ac.h"
+
+enum { P_PATTERN, P_NOCASE, P_MAX_CONNS, P_OOO_KB, P_IDLE };
+
+static const struct flowos_pm_param match_params[] = {
+	[P_PATTERN] = { "pattern", FLOWOS_PARAM_STRING, 1, FLOWOS_PM_MAX_STRINGS,
+			0, "bytes to count; hex:HEX for binary" },
+	[P_NOCASE] = { "nocase", FLOWOS_PARAM_U64, 0, 1, 0,
+		       "1: ASCII letters match either case" },
+	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
+			  "most connections followed at once" },
+	[P_OOO_KB] = { "ooo_kb", FLOWOS_PARAM_U64, 0, 1024, 64,
+		       "out-of-order bytes held per side, KiB" },
+	[P_IDLE] = { "idle", FLOWOS_PARAM_DURATION, MSEC_PER_SEC,
+		     3600 * MSEC_PER_SEC, 60 * MSEC_PER_SEC,
+		     "a connection without packets for this long ends" },
+};
+
+enum {
+	S_MATCHES, S_BYTES, S_DATAGRAMS, S_CONNS_ACTIVE, S_CONNS_OPENED,
+	S_CONNS_FINISHED, S_CONNS_RESET, S_CONNS_EXPIRED, S_CONNS_EVICTED,
+	S_CONNS_REFUSED, S_DUP_BYTES, S_GAP_BYTES, S_OOO_SEGS, S_OVERFLOWS,
+};
+
+static const char *const match_scalars[] = {
+	[S_MATCHES] = "matches",
+	[S_BYTES] = "bytes_scanned",
+	[S_DATAGRAMS] = "datagrams",
+	[S_CONNS_ACTIVE] = "conns_active",
+	[S_CONNS_OPENED] = "conns_opened",
+	[S_CONNS_FINISHED] = "conns_finished",
+	[S_CONNS_RESET] = "conns_reset",
+	[S_CONNS_EXPIRED] = "conns_expired",
+	[S_CONNS_EVICTED] = "conns_evicted",
+	[S_CONNS_REFUSED] = "conns_refused",
+	[S_DUP_BYTES] = "dup_bytes",
+	[S_GAP_BYTES] = "gap_bytes",
+	[S_OOO_SEGS] = "ooo_segments",
+	[S_OVERFLOWS] = "ooo_overflows",
+};
+
+/* Rows of ended connections kept for the results. */
+#define MATCH_ENDED_ROWS	256
+/* Rows of the connections table in one reply. */
+#define MATCH_REPORT_ROWS	512
+
+/* A connection, as the PM keeps it: its scan states and counts. */
+struct match_conn {
+	u32 state[FLOWOS_NSIDES];	/* automaton state of each side */
+	u32 counts[];			/* per pattern */
+};
+
+/* One pattern's count in a connection that ended. */
+struct match_ended {
+	u64 id;
+	__be32 addr[FLOWOS_NSIDES][4];
+	__be16 port[FLOWOS_NSIDES];
+	u8 family;
+	u8 proto;
+	u32 pattern;
+	u32 count;
+};
+
+/*
+ * An instance.  @lock: the thread holds it while it works (->process,
+ * ->tick), readers of the tables (->fill_results) while they read.
+ * Scalars are read without it, with READ_ONCE.
+ */
+struct match_state {
+	struct mutex lock;		/* the tables below, and @conns */
+	struct flowos_ac ac;
+	struct flowos_conns conns;
+	struct match_conn *cur;		/* whose bytes are being scanned */
+	u64 matches;
+	u64 *counts;			/* per pattern, for the flow */
+	struct match_ended *ended;	/* a ring of MATCH_ENDED_ROWS */
+	u64 nended;			/* rows ever written to @ended */
+	size_t charged;
+};
+
+static void on_hit(void *ctx, u32 pattern)
+{
+	struct match_state *ms = ctx;
+
+	ms->counts[pattern]++;
+	ms->cur->counts[pattern]++;
+	WRITE_ONCE(ms->matches, ms->matches + 1);
+}
+
+static void match_data(struct flowos_conns *t, struct flowos_conn *c,
+		       unsigned int side, const u8 *data, u32 len,
+		       unsigned int flags)
+{
+	struct match_state *ms = t->owner;
+	struct match_conn *mc = flowos_conn_priv(c);
+
+	if (flags & FLOWOS_DATA_BREAK)
+		mc->state[side] = FLOWOS_AC_START;
+	ms->cur = mc;
+	mc->state[side] = flowos_ac_scan(&ms->ac, mc->state[side], data, len,
+					 on_hit, ms);
+}
+
+/* Keep the counts of a connection that ends. */
+static void match_end(struct flowos_conns *t, struct flowos_conn *c)
+{
+	struct match_state *ms = t->owner;
+	struct match_conn *mc = flowos_conn_priv(c);
+	u32 p;
+
+	for (p = 0; p < ms->ac.npatterns; p++) {
+		struct match_ended *e;
+
+		if (!mc->counts[p])
+			continue;
+		e = &ms->ended[ms->nended++ % MATCH_ENDED_ROWS];
+		e->id = c->id;
+		memcpy(e->addr, c->addr, sizeof(e->addr));
+		memcpy(e->port, c->port, sizeof(e->port));
+		e->family = c->family;
+		e->proto = c->proto;
+		e->pattern = p;
+		e->count = mc->counts[p];
+	}
+}
+
+static const struct flowos_conn_ops match_conn_ops = {
+	.data = match_data,
+	.end = match_end,
+};
+
+/* A pattern's bytes, decoded into @buf; its length or -EINVAL. */
+static int decode_pattern(const char *s, u8 *buf)
+{
+	size_t len;
+
+	if (!strncmp(s, "str:", 4)) {
+		s += 4;
+	} else if (!strncmp(s, "hex:", 4)) {
+		s += 4;
+		len = strlen(s);
+		if (!len || len % 2 || hex2bin(buf, s, len / 2))
+			return -EINVAL;
+		return len / 2;
+	}
+	len = strlen(s);
+	if (!len || len > FLOWOS_AC_PATTERN_MAX)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	return len;
+}
+
+static int build_automaton(struct flowos_pm *pm, struct match_state *ms)
+{
+	const struct flowos_pm_strings *strs = pm->strings;
+	struct flowos_ac_pattern *pats;
+	u8 *bytes;
+	int err = 0;
+	u32 i;
+
+	pats = kcalloc(strs->n, sizeof(*pats), GFP_KERNEL);
+	bytes = kvmalloc_array(strs->n, FLOWOS_AC_PATTERN_MAX, GFP_KERNEL);
+	if (!pats || !bytes) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < strs->n && !err; i++) {
+		int len = decode_pattern(strs->v[i], bytes + i * FLOWOS_AC_PATTERN_MAX);
+
+		if (len < 0)
+			err = len;
+		pats[i].data = bytes + i * FLOWOS_AC_PATTERN_MAX;
+		pats[i].len = len;
+	}
+	if (err) {
+		pm->errmsg = "a pattern is empty, too long, or bad hex";
+		goto out;
+	}
+	if (!flowos_mem_charge(flowos_ac_size(pats, strs->n))) {
+		err = -ENOSPC;
+		goto out;
+	}
+	ms->charged += flowos_ac_size(pats, strs->n);
+	err = flowos_ac_build(&ms->ac, pats, strs->n, pm->params[P_NOCASE]);
+	if (err == -EINVAL)
+		pm->errmsg = "the patterns hold more than 16384 bytes together";
+out:
+	kvfree(bytes);
+	kfree(pats);
+	return err;
+}
+
+static void match_free(struct match_state *ms)
+{
+	flowos_ac_free(&ms->ac);
+	kvfree(ms->counts);
+	kvfree(ms->ended);
+	flowos_mem_uncharge(ms->charged);
+	kfree(ms);
+}
+
+static int match_init(struct flowos_pm *pm)
+{
+	u32 n = pm->strings->n;
+	struct match_state *ms;
+	size_t tables;
+	int err;
+
+	ms = kzalloc(sizeof(*ms), GFP_KERNEL);
+	if (!ms)
+		return -ENOMEM;
+	mutex_init(&ms->lock);
+	err = build_automaton(pm, ms);
+	if (err)
+		goto free;
+	tables = n * sizeof(*ms->counts) + MATCH_ENDED_ROWS * sizeof(*ms->ended);
+	err = -ENOSPC;
+	if (!flowos_mem_charge(tables))
+		goto free;
+	ms->charged += tables;
+	err = -ENOMEM;
+	ms->counts = kvcalloc(n, sizeof(*ms->counts), GFP_KERNEL);
+	ms->ended = kvcalloc(MATCH_ENDED_ROWS, sizeof(*ms->ended), GFP_KERNEL);
+	if (!ms->counts || !ms->ended)
+		goto free;
+	err = flowos_conns_init(&ms->conns, &match_conn_ops, ms,
+				struct_size_t(struct match_conn, counts, n),
+				pm->params[P_MAX_CONNS],
+				pm->params[P_OOO_KB] * SZ_1K,
+				pm->params[P_IDLE]);
+	if (err)
+		goto free;
+	pm->priv = ms;
+	return 0;
+
+free:
+	match_free(ms);
+	return err;
+}
+
+static void match_fini(struct flowos_pm *pm)
+{
+	struct match_state *ms = pm->priv;
+
+	flowos_conns_fini(&ms->conns);
+	match_free(ms);
+}
+
+static unsigned int match_process(struct flowos_pm *pm,
+				  const struct flowos_window *win)
+{
+	struct match_state *ms = pm->priv;
+	unsigned int done;
+
+	mutex_lock(&ms->lock);
+	done = flowos_conns_process(&ms->conns, win);
+	mutex_unlock(&ms->lock);
+	return done;
+}
+
+static void match_tick(struct flowos_pm *pm, u64 now)
+{
+	struct match_state *ms = pm->priv;
+
+	mutex_lock(&ms->lock);
+	flowos_conns_expire(&ms->conns, now);
+	mutex_unlock(&ms->lock);
+}
+
+static u64 match_read_scalar(const struct flowos_pm *pm, unsigned int i)
+{
+	const struct match_state *ms = pm->priv;
+	const struct flowos_conns_stats *s = &ms->conns.stats;
+
+	switch (i) {
+	case S_MATCHES:		return READ_ONCE(ms->matches);
+	case S_BYTES:		return READ_ONCE(s->reasm.bytes);
+	case S_DATAGRAMS:	return READ_ONCE(s->datagrams);
+	case S_CONNS_ACTIVE:	return READ_ONCE(s->active);
+	case S_CONNS_OPENED:	return READ_ONCE(s->opened);
+	case S_CONNS_FINISHED:	return READ_ONCE(s->finished);
+	case S_CONNS_RESET:	return READ_ONCE(s->reset);
+	case S_CONNS_EXPIRED:	return READ_ONCE(s->expired);
+	case S_CONNS_EVICTED:	return READ_ONCE(s->evicted);
+	case S_CONNS_REFUSED:	return READ_ONCE(s->refused);
+	case S_DUP_BYTES:	return READ_ONCE(s->reasm.dup_bytes);
+	case S_GAP_BYTES:	return READ_ONCE(s->reasm.gap_bytes);
+	case S_OOO_SEGS:	return READ_ONCE(s->reasm.ooo_segs);
+	case S_OVERFLOWS:	return READ_ONCE(s->reasm.overflows);
+	}
+	return 0;
+}
+
+static int put_patterns(const struct flowos_pm *pm, struct sk_buff *msg)
+{
+	const struct match_state *ms = pm->priv;
+	struct nlattr *table, *row;
+	u32 p;
+
+	table = flowos_result_table_start(msg, "patterns");
+	if (!table)
+		return -EMSGSIZE;
+	for (p = 0; p < ms->ac.npatterns; p++) {
+		row = flowos_result_row_start(msg);
+		if (!row ||
+		    flowos_result_put_string(msg, "pattern", pm->strings->v[p]) ||
+		    flowos_result_put_u64(msg, "matches", ms->counts[p]))
+			goto cancel;
+		flowos_result_end(msg, row);
+	}
+	flowos_result_end(msg, table);
+	return 0;
+cancel:
+	flowos_result_cancel(msg, table);
+	return -EMSGSIZE;
+}
+
+/* The identity of a connection's row; sides as first seen. */
+struct conn_ident {
+	u64 id;
+	const __be32 (*addr)[4];
+	const __be16 *port;
+	u8 family;
+	u8 proto;
+};
+
+static int put_conn_row(struct sk_buff *msg, const struct flowos_pm *pm,
+			const struct conn_ident *ci, bool open, u32 pattern,
+			u32 count)
+{
+	struct nlattr *row = flowos_result_row_start(msg);
+
+	if (!row ||
+	    flowos_result_put_u64(msg, "id", ci->id) ||
+	    flowos_result_put_u64(msg, "proto", ci->proto) ||
+	    flowos_result_put_addr(msg, "src", ci->family, ci->addr[0]) ||
+	    flowos_result_put_u64(msg, "sport", ntohs(ci->port[0])) ||
+	    flowos_result_put_addr(msg, "dst", ci->family, ci->addr[1]) ||
+	    flowos_result_put_u64(msg, "dport", ntohs(ci->port[1])) ||
+	    flowos_result_put_string(msg, "state", open ? "open" : "ended") ||
+	    flowos_result_put_string(msg, "pattern", pm->strings->v[pattern]) ||
+	    flowos_result_put_u64(msg, "matches", count))
+		return -EMSGSIZE;
+	flowos_result_end(msg, row);
+	return 0;
+}
+
+static int put_ended(struct sk_buff *msg, const struct flowos_pm *pm,
+		     unsigned int *rows)
+{
+	const struct match_state *ms = pm->priv;
+	u64 i = ms->nended > MATCH_ENDED_ROWS ? ms->nended - MATCH_ENDED_ROWS : 0;
+
+	for (; i < ms->nended && *rows < MATCH_REPORT_ROWS; i++, (*rows)++) {
+		const struct match_ended *e = &ms->ended[i % MATCH_ENDED_ROWS];
+		struct conn_ident ci = {
+			e->id, e->addr, e->port, e->family, e->proto,
+		};
+
+		if (put_conn_row(msg, pm, &ci, false, e->pattern, e->count))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int put_open(struct sk_buff *msg, const struct flowos_pm *pm,
+		    unsigned int *rows)
+{
+	struct match_state *ms = pm->priv;
+	struct flowos_conn *c;
+	u32 p;
+
+	flowos_conns_for_each(&ms->conns, c) {
+		struct match_conn *mc = flowos_conn_priv(c);
+		struct conn_ident ci = {
+			c->id, c->addr, c->port, c->family, c->proto,
+		};
+
+		for (p = 0; p < ms->ac.npatterns; p++) {
+			if (!mc->counts[p])
+				continue;
+			if (*rows >= MATCH_REPORT_ROWS)
+				return 0;
+			if (put_conn_row(msg, pm, &ci, true, p, mc->counts[p]))
+				return -EMSGSIZE;
+			(*rows)++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Per-connection counts: the connections that ended (the last
+ * MATCH_ENDED_ROWS rows of them), then the open ones, at most
+ * MATCH_REPORT_ROWS rows in all.
+ */
+static int put_conns(const struct flowos_pm *pm, struct sk_buff *msg)
+{
+	unsigned int rows = 0;
+	struct nlattr *table;
+
+	table = flowos_result_table_start(msg, "connections");
+	if (!table)
+		return -EMSGSIZE;
+	if (put_ended(msg, pm, &rows) || put_open(msg, pm, &rows)) {
+		flowos_result_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	flowos_result_end(msg, table);
+	return 0;
+}
+
+static int match_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+{
+	struct match_state *ms = pm->priv;
+	int err;
+
+	mutex_lock(&ms->lock);
+	err = put_patterns(pm, msg);
+	if (!err)
+		err = put_conns(pm, msg);
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+static struct flowos_pm_ops match_ops = {
+	.name = "match",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_STREAM,
+	.mode = FLOWOS_PM_MODE_RO,
+	.params = match_params,
+	.n_params = ARRAY_SIZE(match_params),
+	.scalars = match_scalars,
+	.n_scalars = ARRAY_SIZE(match_scalars),
+	.init = match_init,
+	.fini = match_fini,
+	.process = match_process,
+	.tick = match_tick,
+	.read_scalar = match_read_scalar,
+	.fill_results = match_fill_results,
+};
+
+static int __init match_module_init(void)
+{
+	return flowos_register_pm(&match_ops);
+}
+
+static void __exit match_module_exit(void)
+{
+	flowos_unregister_pm(&match_ops);
+}
+
+module_init(match_module_init);
+module_exit(match_module_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("flowos PM: multi-pattern counts in reassembled payload");
+MODULE_ALIAS_FLOWOS_PM("match");

@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The match PM over the TCP payload stream, against tshark: a capture
+# made to exercise reassembly (patterns split across segments and across
+# the 2^32 wrap, a retransmission, an overlap, segments out of order, a
+# server side, RST, an open connection, UDP datagrams) is replayed into
+# B, and every count the PM reports must equal what tshark's own
+# reassembly of the same file gives: per pattern, per connection, bytes
+# scanned and duplicate bytes.  Then 200 patterns from a file, case
+# folding, and parameters that must be refused without changing a thing.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+MATCH_KO=$FLOWOS_BUILD/pms/match/flowos_pm_match.ko
+LIB=$FLOWOS_REPO/selftests/lib
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+PATTERNS=(secret "GET " hex:0d0a0d0a HTTP/1.1 aa wrap)
+
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rmmod flowos_pm_match 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() { "$FLOWCTL" -n "$B" "$@"; }
+
+# pm EXPR: a Python expression over the instance "m" of flow "all" (p).
+pm() {
+	fc -j stats all | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == "m"][0]
+print(eval(sys.argv[1]))' "$1"
+}
+
+# truth EXPR: a Python expression over tshark's numbers (t).
+truth() {
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+		"$1" "$TMP/truth.json"
+}
+
+# replay: send the capture from A and wait until "m" has seen all of it.
+replay() {
+	local sent
+
+	sent=$(tshark -r "$TMP/streams.pcap" 2>/dev/null | wc -l)
+	ip netns exec "$A" taskset -c 0 tcpreplay -q --topspeed -i va \
+		"$TMP/streams.pcap" >/dev/null 2>&1 || return 1
+	slowwait 20 bash -c "[ \"\$($FLOWCTL -n $B -j stats all | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"processed\"])')\" -ge $sent ]"
+}
+
+# attach_m ARGS...: a fresh flow "all" with the instance "m".
+attach_m() {
+	fc delete all 2>/dev/null
+	fc create all ip && fc attach all match name m "$@"
+}
+
+test_vs_tshark() {
+	local args=() p
+
+	for p in "${PATTERNS[@]}"; do args+=(pattern "$p"); done
+	attach_m "${args[@]}" && replay || return 1
+	expect_eq "tshark: the capture's patterns (sanity)" \
+		"$(truth 't["patterns"]["secret"]')" 10
+	expect_eq "per pattern: matches = tshark's reassembled streams" \
+		"$(pm 'sorted((r["pattern"], r["matches"]) for r in p["results"]["patterns"])')" \
+		"$(truth 'sorted(t["patterns"].items())')"
+	expect_eq "per connection: matches = tshark's, stream by stream" \
+		"$(pm 'sorted(("%d-%d" % (r["sport"], r["dport"]), r["pattern"], r["matches"]) for r in p["results"]["connections"] if r["proto"] == 6)')" \
+		"$(truth 'sorted((c, k, n) for c, d in t["conns"].items() for k, n in d.items())')"
+	expect_eq "bytes scanned = tshark's reassembled TCP + UDP payload" \
+		"$(pm 'p["results"]["bytes_scanned"]')" "$(truth 't["bytes"]')"
+	expect_eq "duplicate bytes = tshark's TCP payload - reassembled" \
+		"$(pm 'p["results"]["dup_bytes"]')" "$(truth 't["dup_bytes"]')"
+	expect_eq "no gap, no ring drop" \
+		"$(pm 'p["results"]["gap_bytes"]'),$(fc -j show all | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ring_drops"])')" \
+		"0,0"
+	expect_eq "connections: 2 finished, 1 reset, 1 TCP + 1 UDP open" \
+		"$(pm '[p["results"][k] for k in ("conns_finished", "conns_reset", "conns_active", "datagrams")]')" \
+		"[2, 1, 2, 4]"
+	expect_eq "the out-of-order segment was queued" \
+		"$(pm 'p["results"]["ooo_segments"] > 0')" True
+	expect_eq "ended and open connections are told apart" \
+		"$(pm 'sorted({(r["sport"], r["state"]) for r in p["results"]["connections"] if r["proto"] == 6})')" \
+		"[(40001, 'ended'), (40002, 'ended'), (40003, 'ended'), (40004, 'open')]"
+	expect_eq "-j: the pattern parameter is a list, in order" \
+		"$(pm 'p["params"]["pattern"]')" \
+		"$(python3 -c 'import sys; print(sys.argv[1:])' "${PATTERNS[@]}")"
+}
+
+# 200 patterns from a file: the 6 above and 194 found nowhere.
+test_many_patterns() {
+	printf '%s\n' "# patterns, one per line" "${PATTERNS[@]}" >"$TMP/pats"
+	seq -f 'absent-%g' 194 >>"$TMP/pats"
+	attach_m pattern @"$TMP/pats" && replay || return 1
+	expect_eq "200 patterns from a file: every count = tshark's" \
+		"$(pm 'sorted((r["pattern"], r["matches"]) for r in p["results"]["patterns"])')" \
+		"$(python3 - "$TMP/streams.pcap" "$TMP/pats" "$LIB" <<'PY'
+import json, subprocess, sys
+pats = [l.rstrip("\n") for l in open(sys.argv[2]) if l.strip() and l[0] != "#"]
+t = json.loads(subprocess.check_output(
+    ["python3", sys.argv[3] + "/pcap_matches.py", sys.argv[1], *pats]))
+print(sorted(t["patterns"].items()))
+PY
+)"
+}
+
+test_nocase() {
+	attach_m pattern SECRET pattern get nocase 1 && replay || return 1
+	expect_eq "nocase: SECRET and get count as tshark's secret and GET" \
+		"$(pm '[r["matches"] for r in p["results"]["patterns"]]')" \
+		"[$(truth 't["patterns"]["secret"]'), $(truth 't["patterns"]["GET "]')]"
+}
+
+# refused ARGS... -- MESSAGE: attach refused with MESSAGE, nothing changed.
+refused() {
+	local args=() err rc
+
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	err=$(fc attach all match name bad "${args[@]}" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$2" <<<"$err"; then
+		ktap_test_pass "refused: ${args[*]:0:4}"
+	else
+		ktap_print_msg "flowctl said ($rc): $err"
+		ktap_test_fail "refused: ${args[*]:0:4}"
+	fi
+}
+
+test_refused() {
+	fc create all ip 2>/dev/null
+	refused -- "given too few times"
+	refused pattern hex:4g -- "bad hex"
+	refused pattern hex:414 -- "bad hex"
+	refused pattern "$(printf 'x%.0s' $(seq 300))" -- "policy"
+	refused pattern a nocase 2 -- "out of range"
+	expect_eq "refused attaches left no instance" \
+		"$(fc -j stats all | python3 -c 'import json,sys; print([p["name"] for p in json.load(sys.stdin)["pms"]])')" \
+		"[]"
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 19
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
+python3 "$LIB/mkstreams.py" "$TMP/streams.pcap" \
+	"$(ip -n "$A" -br link show va | awk '{print $3}')" \
+	"$(ip -n "$B" -br link show vb | awk '{print $3}')" &&
+python3 "$LIB/pcap_matches.py" "$TMP/streams.pcap" "${PATTERNS[@]}" \
+	>"$TMP/truth.json" || ktap_exit_fail_msg "cannot make the capture"
+flowos_load && insmod "$MATCH_KO" || ktap_exit_fail_msg "cannot load flowos and match"
+
+test_vs_tshark
+test_many_patterns
+test_nocase
+fc delete all
+test_refused
+fc delete all
+ktest "unload: rmmod match once detached" rmmod flowos_pm_match
+ktap_finished

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""pcap_matches.py PCAP PATTERN...: what a pattern matcher over reassembled
+payload must find in PCAP, computed by tshark, as JSON:
+
+  {"patterns": {PATTERN: count}, "conns": {"SPORT-DPORT": {PATTERN: count}},
+   "bytes": payload bytes in order, "dup_bytes": TCP bytes seen again}
+
+TCP streams are reassembled by tshark ("follow,tcp,raw": sequence order,
+retransmissions and overlaps once); UDP payloads count one by one.
+Occurrences overlap ("aa" is twice in "aaa").  Patterns are as the match
+PM takes them: text, or hex:HEX.
+"""
+import json
+import subprocess
+import sys
+
+
+def tshark(*args):
+    return subprocess.run(["tshark", *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def decode(p):
+    if p.startswith("hex:"):
+        return bytes.fromhex(p[4:])
+    return (p[4:] if p.startswith("str:") else p).encode()
+
+
+def count(data, pat):
+    n, i = 0, data.find(pat)
+    while i >= 0:
+        n, i = n + 1, data.find(pat, i + 1)
+    return n
+
+
+def follow(pcap, stream):
+    """The two sides of a TCP stream: (ports, client bytes, server bytes)."""
+    sides, ports = [b"", b""], None
+    out = tshark("-r", pcap, "-q", "-z", "follow,tcp,raw,%d" % stream)
+    for line in out.splitlines():
+        if line.startswith("Node 0:"):
+            port0 = line.rsplit(":", 1)[1]
+        elif line.startswith("Node 1:"):
+            ports = "%s-%s" % (port0, line.rsplit(":", 1)[1])
+        elif line and all(c in "0123456789abcdef\t" for c in line) and \
+                line.strip():
+            side = 1 if line.startswith("\t") else 0
+            sides[side] += bytes.fromhex(line.strip())
+    return ports, sides
+
+
+def main():
+    pcap, pats = sys.argv[1], sys.argv[2:]
+    res = {"patterns": {p: 0 for p in pats}, "conns": {}, "bytes": 0,
+           "dup_bytes": 0}
+    streams = {int(s) for s in tshark("-r", pcap, "-Y", "tcp", "-T", "fields",
+                                      "-e", "tcp.stream").split()}
+    tcp_bytes = sum(int(n) for n in tshark("-r", pcap, "-Y", "tcp", "-T",
+                                           "fields", "-e", "tcp.len").split())
+    for s in sorted(streams):
+        ports, sides = follow(pcap, s)
+        conn = {}
+        for p in pats:
+            n = sum(count(d, decode(p)) for d in sides)
+            res["patterns"][p] += n
+            if n:
+                conn[p] = n
+        res["conns"][ports] = conn
+        res["bytes"] += len(sides[0]) + len(sides[1])
+    res["dup_bytes"] = tcp_bytes - res["bytes"]
+    for payload in tshark("-r", pcap, "-Y", "udp", "-T", "fields", "-e",
+                          "udp.payload").split():
+        data = bytes.fromhex(payload.replace(":", ""))
+        res["bytes"] += len(data)
+        for p in pats:
+            res["patterns"][p] += count(data, decode(p))
+    json.dump(res, sys.stdout, sort_keys=True)
+    print()
+
+
+if __name__ == "__main__":
+    main()
