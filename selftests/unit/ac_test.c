@@ -13,22 +13,10 @@
 #include "flowos_user.h"
 #include "ac.h"
 #include "kselftest_harness.h"
+#include "test_rand.h"
 
 #define MAX_PATTERNS	60
 #define TEXT_LEN	3000
-
-static u32 rnd_state;
-
-static u32 rnd(void)
-{
-	rnd_state = rnd_state * 1103515245 + 12345;
-	return rnd_state >> 8;
-}
-
-static u32 rnd_below(u32 n)
-{
-	return rnd() % n;
-}
 
 static const char alphabet[] = "abcAB\0\xff";
 

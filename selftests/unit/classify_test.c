@@ -12,22 +12,9 @@
 
 #include "flowos_user.h"
 #include "kselftest_harness.h"
+#include "test_rand.h"
 
 #define MAX_FLOWS 300
-
-/* Deterministic, so a failure can be replayed. */
-static u32 rnd_state;
-
-static u32 rnd(void)
-{
-	rnd_state = rnd_state * 1103515245 + 12345;
-	return rnd_state >> 8;
-}
-
-static u32 rnd_below(u32 n)
-{
-	return rnd() % n;
-}
 
 /* Addresses come from a small pool, so that prefixes overlap often. */
 static void rnd_addr(u8 family, __be32 *addr)

@@ -14,22 +14,10 @@
 #include "flowos_user.h"
 #include <flowos/reasm.h>
 #include "kselftest_harness.h"
+#include "test_rand.h"
 
 #define STREAM_MAX	6000
 #define SENDS_MAX	4000
-
-static u32 rnd_state;
-
-static u32 rnd(void)
-{
-	rnd_state = rnd_state * 1103515245 + 12345;
-	return rnd_state >> 8;
-}
-
-static u32 rnd_below(u32 n)
-{
-	return rnd() % n;
-}
 
 struct send {
 	u32 off;	/* offset in the stream */

@@ -181,7 +181,7 @@ static int on_attached(const struct nlmsghdr *nlh, void *data)
 }
 
 static const char attach_usage[] =
-	"attach FLOW TYPE [name NAME] [order N] [KEY VALUE|@FILE]...";
+	"attach FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]...";
 
 static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 {
@@ -703,7 +703,7 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 }
 
 const struct flowctl_cmd flowctl_pm_cmds[] = {
-	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [KEY VALUE]..." },
+	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]..." },
 	{ "detach", cmd_detach, "FLOW NAME" },
 	{ "pms", cmd_pms, "" },
 	{ "stats", cmd_stats, "[FLOW] [--watch SECONDS]" },
