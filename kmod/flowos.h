@@ -228,6 +228,7 @@ extern const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1];
 int flowos_nl_pm_type_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info);
+int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb);
 

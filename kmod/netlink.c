@@ -553,6 +553,7 @@ static const struct genl_ops flowos_nl_ops[] = {
 	      GENL_UNS_ADMIN_PERM),
 	PM_OP(FLOWOS_CMD_STATS_GET, flowos_nl_stats_get, flowos_nl_stats_dump,
 	      0),
+	PM_OP(FLOWOS_CMD_PM_SET, flowos_nl_pm_set, NULL, GENL_UNS_ADMIN_PERM),
 	{
 		.cmd = FLOWOS_CMD_NET_GET,
 		.doit = net_get_doit,

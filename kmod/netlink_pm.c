@@ -152,12 +152,46 @@ static int parse_duration(const char *s, u64 *ms)
 	return -EINVAL;
 }
 
+/* "2", "2.5", "0.125": in thousandths. */
+static int parse_decimal(const char *s, u64 *milli)
+{
+	size_t ilen = strspn(s, "0123456789"), flen = 0;
+	char num[24];
+	u64 n, frac = 0;
+
+	if (!ilen || ilen >= sizeof(num))
+		return -EINVAL;
+	if (s[ilen] == '.') {
+		flen = strspn(s + ilen + 1, "0123456789");
+		if (!flen || flen > 3 || s[ilen + 1 + flen])
+			return -EINVAL;
+		memcpy(num, s + ilen + 1, flen);
+		num[flen] = '\0';
+		if (kstrtou64(num, 10, &frac))
+			return -EINVAL;
+		while (flen++ < 3)
+			frac *= 10;
+	} else if (s[ilen]) {
+		return -EINVAL;
+	}
+	memcpy(num, s, ilen);
+	num[ilen] = '\0';
+	if (kstrtou64(num, 10, &n))
+		return -EINVAL;
+	if (check_mul_overflow(n, 1000ULL, milli) ||
+	    check_add_overflow(*milli, frac, milli))
+		return -ERANGE;
+	return 0;
+}
+
 static int parse_param(const struct flowos_pm_param *p, const char *s, u64 *v)
 {
 	int err;
 
 	if (p->type == FLOWOS_PARAM_DURATION)
 		err = parse_duration(s, v);
+	else if (p->type == FLOWOS_PARAM_DECIMAL)
+		err = parse_decimal(s, v);
 	else
 		err = kstrtou64(s, 10, v);
 	if (err)
@@ -199,10 +233,14 @@ static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,
 	return 0;
 }
 
-/* One KEY VALUE pair into @params (or @strings). */
+/*
+ * One KEY VALUE pair into @params (or @strings).  @live_only: for a
+ * running instance, where only live parameters may change.
+ */
 static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair,
 		      u64 *params, struct flowos_pm_strings **strings,
-		      unsigned long *seen, struct netlink_ext_ack *extack)
+		      unsigned long *seen, bool live_only,
+		      struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1];
 	const struct flowos_pm_param *p;
@@ -226,6 +264,11 @@ static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair
 		return -EINVAL;
 	}
 	p = &ops->params[idx];
+	if (live_only && !p->live) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "this parameter cannot change while the PM runs");
+		return -EINVAL;
+	}
 	value = nla_data(tb[FLOWOS_A_PARAM_VALUE]);
 	if (p->type != FLOWOS_PARAM_STRING && __test_and_set_bit(idx, seen)) {
 		NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
@@ -298,7 +341,7 @@ static int params_from_attrs(const struct flowos_pm_ops *ops,
 	if (attr) {
 		nla_for_each_nested(pair, attr, rem) {
 			err = take_param(ops, pair, params, strings, &seen,
-					 extack);
+					 false, extack);
 			if (err)
 				break;
 		}
@@ -325,6 +368,20 @@ static int put_pair(struct sk_buff *skb, const struct flowos_pm_param *p,
 	return 0;
 }
 
+/* 2500 as "2.5", 2000 as "2": as a user would write it. */
+static void format_decimal(char *buf, size_t size, u64 milli)
+{
+	unsigned int frac = milli % 1000, digits = 3;
+
+	if (!frac) {
+		snprintf(buf, size, "%llu", milli / 1000);
+		return;
+	}
+	for (; frac % 10 == 0; frac /= 10)
+		digits--;
+	snprintf(buf, size, "%llu.%0*u", milli / 1000, digits, frac);
+}
+
 static int put_param(struct sk_buff *skb, const struct flowos_pm_param *p,
 		     u64 v, const struct flowos_pm_strings *strings)
 {
@@ -337,7 +394,9 @@ static int put_param(struct sk_buff *skb, const struct flowos_pm_param *p,
 				return -EMSGSIZE;
 		return 0;
 	}
-	if (p->type == FLOWOS_PARAM_DURATION && v % MSEC_PER_SEC)
+	if (p->type == FLOWOS_PARAM_DECIMAL)
+		format_decimal(buf, sizeof(buf), v);
+	else if (p->type == FLOWOS_PARAM_DURATION && v % MSEC_PER_SEC)
 		snprintf(buf, sizeof(buf), "%llums", v);
 	else if (p->type == FLOWOS_PARAM_DURATION)
 		snprintf(buf, sizeof(buf), "%llus", v / MSEC_PER_SEC);
@@ -584,6 +643,73 @@ int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* The new values of live parameters; the instance's own for the rest. */
+static int live_params(const struct flowos_pm *pm, const struct nlattr *attr,
+		       u64 *params, struct netlink_ext_ack *extack)
+{
+	const struct nlattr *pair;
+	unsigned long seen = 0;
+	int rem, err;
+
+	memcpy(params, pm->params, sizeof(pm->params));
+	nla_for_each_nested(pair, attr, rem) {
+		err = take_param(pm->ops, pair, params, NULL, &seen, true,
+				 extack);
+		if (err)
+			return err;
+	}
+	if (!seen) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no parameter to change");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_locked(struct flowos_net *fn, struct genl_info *info)
+{
+	u64 params[FLOWOS_PM_MAX_PARAMS];
+	struct flowos_pm_inst *pi;
+	struct flowos_flow *flow;
+	struct flowos_pm *pm;
+	unsigned int i;
+	int err;
+
+	err = find_target(fn, info, true, &flow, &pi);
+	if (err)
+		return err;
+	pm = &pi->pm;
+	err = live_params(pm, info->attrs[FLOWOS_A_PM_PARAMS], params,
+			  info->extack);
+	if (err)
+		return err;
+	pm->errmsg = NULL;
+	err = pm->ops->set_params(pm, params);
+	if (err) {
+		/* A static string, set by the PM: see flowos_pm_attach(). */
+		info->extack->_msg = pm->errmsg ?: "the PM refused the values";
+		return err == -ENOMEM ? err : -EINVAL;
+	}
+	for (i = 0; i < pm->ops->n_params; i++)
+		WRITE_ONCE(pm->params[i], params[i]);
+	pm_event(fn, pi, FLOWOS_CMD_PM_SET);
+	return reply_pm(info, pi);
+}
+
+int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	int err;
+
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_PARAMS, "missing the parameters to change"))
+		return -EINVAL;
+	mutex_lock(&flowos_mutex);
+	err = set_locked(fn, info);
+	mutex_unlock(&flowos_mutex);
+	return err;
+}
+
 int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
@@ -672,7 +798,8 @@ static int put_param_spec(struct sk_buff *skb, const struct flowos_pm_param *p)
 			      FLOWOS_A_PARAM_SPEC_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PARAM_SPEC_DEFAULT, p->def,
 			      FLOWOS_A_PARAM_SPEC_PAD) ||
-	    (p->doc && nla_put_string(skb, FLOWOS_A_PARAM_SPEC_DOC, p->doc)))
+	    (p->doc && nla_put_string(skb, FLOWOS_A_PARAM_SPEC_DOC, p->doc)) ||
+	    (p->live && nla_put_flag(skb, FLOWOS_A_PARAM_SPEC_LIVE)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

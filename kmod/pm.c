@@ -43,7 +43,8 @@ static bool pm_params_valid(const struct flowos_pm_ops *ops)
 			strings++;
 		if (p->min > p->max ||
 		    (p->type == FLOWOS_PARAM_STRING &&
-		     p->max > FLOWOS_PM_MAX_STRINGS))
+		     (p->max > FLOWOS_PM_MAX_STRINGS || p->live)) ||
+		    (p->live && !ops->set_params))
 			return false;
 	}
 	return strings <= 1;

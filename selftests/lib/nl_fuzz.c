@@ -39,7 +39,7 @@
 #endif
 
 static const char *const names[] = {
-	"f0", "f1", "count", "test_check", "x", "", ".", "..",
+	"f0", "f1", "count", "test_check", "x", "stats", "", ".", "..",
 	"a-very-long-name-that-is-over-thirty-one-characters",
 };
 
@@ -233,17 +233,22 @@ static void put_random_attr(struct nlmsghdr *nlh, size_t room, int depth)
 /* A parameter pair that a PM type might accept, or might not. */
 static void put_params(struct nlmsghdr *nlh)
 {
-	static const char *const keys[] = { "window", "report", "max_subflows", "x" };
-	static const char *const values[] = { "1s", "0", "16", "99999999999", "", "5ms" };
+	static const char *const keys[] = {
+		"window", "report", "max_subflows", "x", "k", "last", "h",
+	};
+	static const char *const values[] = {
+		"1s", "0", "16", "99999999999", "", "5ms", "0.5", "2.", "1.2345",
+	};
 	struct nlattr *params = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAMS);
 	unsigned int i, n = rnd(4);
 
 	for (i = 0; i < n; i++) {
 		struct nlattr *p = mnl_attr_nest_start(nlh, FLOWOS_A_PM_PARAM);
 
-		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_KEY, keys[rnd(4)]);
+		mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_KEY, keys[rnd(ARRAY_SIZE(keys))]);
 		if (rnd(5))
-			mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_VALUE, values[rnd(6)]);
+			mnl_attr_put_strz(nlh, FLOWOS_A_PARAM_VALUE,
+					  values[rnd(ARRAY_SIZE(values))]);
 		mnl_attr_nest_end(nlh, p);
 	}
 	mnl_attr_nest_end(nlh, params);
@@ -253,11 +258,12 @@ static void build_request(struct nlmsghdr *nlh, unsigned int cmd)
 {
 	unsigned int i, n = rnd(8);
 
-	if (cmd >= FLOWOS_CMD_PM_ATTACH && cmd <= FLOWOS_CMD_STATS_GET && rnd(2)) {
+	if (((cmd >= FLOWOS_CMD_PM_ATTACH && cmd <= FLOWOS_CMD_STATS_GET) ||
+	     cmd == FLOWOS_CMD_PM_SET) && rnd(2)) {
 		/* Mostly well-formed PM requests: reach the deep paths. */
 		mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, names[rnd(3)]);
 		mnl_attr_put_strz(nlh, rnd(2) ? FLOWOS_A_PM_TYPE : FLOWOS_A_PM_NAME,
-				  names[2 + rnd(3)]);
+				  names[2 + rnd(4)]);
 		if (rnd(2))
 			mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, rnd(10));
 		if (rnd(2))

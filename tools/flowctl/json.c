@@ -78,3 +78,9 @@ void json_u64(struct json *j, const char *key, uint64_t val)
 	begin_value(j, key);
 	fprintf(j->out, "%llu", (unsigned long long)val);
 }
+
+void json_bool(struct json *j, const char *key, bool val)
+{
+	begin_value(j, key);
+	fputs(val ? "true" : "false", j->out);
+}

@@ -32,7 +32,7 @@ static const char *const mode_names[] = {
 
 static const char *const type_names[] = {
 	[FLOWOS_PARAM_U64] = "u64", [FLOWOS_PARAM_DURATION] = "duration",
-	[FLOWOS_PARAM_STRING] = "string",
+	[FLOWOS_PARAM_STRING] = "string", [FLOWOS_PARAM_DECIMAL] = "decimal",
 };
 
 /* The top-level attributes of a message, by type (ignoring newer ones). */
@@ -180,6 +180,24 @@ static int on_attached(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Send @pp's request; an error the kernel pins on a pair names its key. */
+static int run_with_params(struct flowctl_nl *nl, const struct pairs *pp,
+			   const char *what)
+{
+	int i;
+
+	if (!flowctl_nl_run(nl, pp->nlh, on_attached, NULL))
+		return 0;
+	for (i = 0; i < pp->n; i++)
+		if (nl->err_off >= pp->pos[i].start && nl->err_off < pp->pos[i].end) {
+			fprintf(stderr, "flowctl: %s: parameter '%s': %s\n", what,
+				pp->pos[i].key, nl->errmsg[0] ? nl->errmsg :
+				"invalid");
+			return FLOWCTL_EXIT_ERROR;
+		}
+	return flowctl_kernel_error(nl, what);
+}
+
 static const char attach_usage[] =
 	"attach FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]...";
 
@@ -208,16 +226,28 @@ static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 	}
 	if (put_params(&pp, argc - i, argv + i))
 		return FLOWCTL_EXIT_USAGE;
-	if (!flowctl_nl_run(nl, pp.nlh, on_attached, NULL))
-		return 0;
-	for (i = 0; i < pp.n; i++)
-		if (nl->err_off >= pp.pos[i].start && nl->err_off < pp.pos[i].end) {
-			fprintf(stderr, "flowctl: cannot attach: parameter '%s': %s\n",
-				pp.pos[i].key, nl->errmsg[0] ? nl->errmsg :
-				"invalid");
-			return FLOWCTL_EXIT_ERROR;
-		}
-	return flowctl_kernel_error(nl, "cannot attach");
+	return run_with_params(nl, &pp, "cannot attach");
+}
+
+static const char set_usage[] = "set FLOW NAME KEY VALUE [KEY VALUE]...";
+
+static int cmd_set(struct flowctl_nl *nl, int argc, char **argv)
+{
+	static struct pairs pp;
+	int i;
+
+	if (argc < 4)
+		return flowctl_usage_error("%s", set_usage);
+	for (i = 3; i < argc; i += 2)
+		if (argv[i][0] == '@')
+			return flowctl_usage_error("set takes no @FILE values");
+	pp.nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_SET, 0);
+	pp.room = sizeof(nl->req);
+	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
+	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_NAME, argv[1]);
+	if (put_params(&pp, argc - 2, argv + 2))
+		return FLOWCTL_EXIT_USAGE;
+	return run_with_params(nl, &pp, "cannot set");
 }
 
 static int cmd_detach(struct flowctl_nl *nl, int argc, char **argv)
@@ -236,6 +266,18 @@ static int cmd_detach(struct flowctl_nl *nl, int argc, char **argv)
 
 /* pms */
 
+/* A decimal parameter travels in thousandths: "2.5" is 2500. */
+static void print_spec_value(uint8_t type, uint64_t v)
+{
+	if (type == FLOWOS_PARAM_DECIMAL && v % 1000)
+		printf("%llu.%03llu", (unsigned long long)v / 1000,
+		       (unsigned long long)v % 1000);
+	else if (type == FLOWOS_PARAM_DECIMAL)
+		printf("%llu", (unsigned long long)v / 1000);
+	else
+		printf("%llu", (unsigned long long)v);
+}
+
 static void print_param_spec(const struct nlattr *nest, struct json *j)
 {
 	const struct nlattr *tb[FLOWOS_A_PARAM_SPEC_MAX + 1];
@@ -249,12 +291,13 @@ static void print_param_spec(const struct nlattr *nest, struct json *j)
 		json_open(j, NULL, '{');
 		json_str(j, "name", str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]));
 		json_str(j, "type", flowctl_enum_name(type_names,
-						      FLOWOS_PARAM_STRING, type));
+						      FLOWOS_PARAM_DECIMAL, type));
 		json_u64(j, "min", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]));
 		json_u64(j, "max", u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]));
 		json_u64(j, "default", u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]));
 		if (tb[FLOWOS_A_PARAM_SPEC_DOC])
 			json_str(j, "doc", str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]));
+		json_bool(j, "live", tb[FLOWOS_A_PARAM_SPEC_LIVE]);
 		json_close(j, '}');
 		return;
 	}
@@ -267,13 +310,14 @@ static void print_param_spec(const struct nlattr *nest, struct json *j)
 		       str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]) : "");
 		return;
 	}
-	printf("    %-14s %s %llu..%llu%s, default %llu  %s\n",
-	       str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]),
-	       flowctl_enum_name(type_names, FLOWOS_PARAM_STRING, type),
-	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]),
-	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]),
-	       type == FLOWOS_PARAM_DURATION ? " ms" : "",
-	       (unsigned long long)u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]),
+	printf("    %-14s %s ", str_of(tb[FLOWOS_A_PARAM_SPEC_NAME]),
+	       flowctl_enum_name(type_names, FLOWOS_PARAM_DECIMAL, type));
+	print_spec_value(type, u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MIN]));
+	printf("..");
+	print_spec_value(type, u64_of(tb[FLOWOS_A_PARAM_SPEC_RANGE_MAX]));
+	printf("%s, default ", type == FLOWOS_PARAM_DURATION ? " ms" : "");
+	print_spec_value(type, u64_of(tb[FLOWOS_A_PARAM_SPEC_DEFAULT]));
+	printf("%s  %s\n", tb[FLOWOS_A_PARAM_SPEC_LIVE] ? ", live" : "",
 	       tb[FLOWOS_A_PARAM_SPEC_DOC] ?
 	       str_of(tb[FLOWOS_A_PARAM_SPEC_DOC]) : "");
 }
@@ -512,7 +556,8 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 {
 	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
-	const char *event = gh->cmd == FLOWOS_CMD_PM_ATTACH ? "attach" : "detach";
+	const char *event = gh->cmd == FLOWOS_CMD_PM_ATTACH ? "attach" :
+			    gh->cmd == FLOWOS_CMD_PM_SET ? "set" : "detach";
 	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
 	struct json j;
 
@@ -705,6 +750,7 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 const struct flowctl_cmd flowctl_pm_cmds[] = {
 	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]..." },
 	{ "detach", cmd_detach, "FLOW NAME" },
+	{ "set", cmd_set, "FLOW NAME KEY VALUE [KEY VALUE]..." },
 	{ "pms", cmd_pms, "" },
 	{ "stats", cmd_stats, "[FLOW] [--watch SECONDS]" },
 	{ NULL },

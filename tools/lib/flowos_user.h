@@ -15,6 +15,7 @@
 #include "kshim.h"
 
 #define U32_MAX ((u32)~0U)
+#define U64_MAX ((u64)~0ULL)
 #define BIT(n) (1UL << (n))
 #define GFP_KERNEL 0
 #define min(a, b) ((a) < (b) ? (a) : (b))
@@ -49,6 +50,39 @@ static inline void kvfree(const void *p)
 static inline u32 roundup_pow_of_two(u32 n)
 {
 	return n <= 1 ? 1 : 1U << (32 - __builtin_clz(n - 1));
+}
+
+static inline u32 ilog2(u32 n)
+{
+	return 31 - __builtin_clz(n);
+}
+
+/* include/linux/math64.h: the divisions 32-bit kernels need spelled out. */
+static inline u64 div64_u64(u64 dividend, u64 divisor)
+{
+	return dividend / divisor;
+}
+
+static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
+{
+	*remainder = dividend % divisor;
+	return dividend / divisor;
+}
+
+/* lib/math/int_sqrt.c: the floor of the square root. */
+static inline u32 int_sqrt64(u64 x)
+{
+	u64 r = 0, bit;
+
+	for (bit = 1ULL << 62; bit; bit >>= 2) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+	}
+	return r;
 }
 
 /* Tests want runs they can repeat: the seed comes from rand(). */

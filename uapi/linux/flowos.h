@@ -94,6 +94,14 @@
  *   FLOWOS_A_PM_RESULTS: what the PM computed, as a nest of
  *   FLOWOS_A_VALUE nests (enum flowos_a_value), self-describing so that
  *   a tool shows the results of a PM type it has never heard of.
+ *
+ * FLOWOS_CMD_PM_SET - change parameters of a running instance.
+ *   FLOWOS_A_PM_FLOW, FLOWOS_A_PM_NAME (required) name it, and
+ *   FLOWOS_A_PM_PARAMS (required) holds the new KEY VALUE pairs, as for
+ *   FLOWOS_CMD_PM_ATTACH.  Only parameters whose spec has
+ *   FLOWOS_A_PARAM_SPEC_LIVE may be given.  The PM keeps what it has
+ *   collected.  All or nothing: a refused request changes no parameter.
+ *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
  */
 #ifndef _UAPI_LINUX_FLOWOS_H
 #define _UAPI_LINUX_FLOWOS_H
@@ -121,6 +129,7 @@ enum flowos_cmd {
 	FLOWOS_CMD_PM_DETACH,
 	FLOWOS_CMD_STATS_GET,
 	FLOWOS_CMD_NET_GET,
+	FLOWOS_CMD_PM_SET,
 
 	__FLOWOS_CMD_MAX,
 	FLOWOS_CMD_MAX = __FLOWOS_CMD_MAX - 1
@@ -233,6 +242,12 @@ enum flowos_param_type {
 	 * of a list, and replies carry every item in its own pair.
 	 */
 	FLOWOS_PARAM_STRING,
+	/*
+	 * A decimal number with at most three digits after the point,
+	 * "2.5"; the PM, and the spec's range and default, see it times
+	 * 1000 (2500).
+	 */
+	FLOWOS_PARAM_DECIMAL,
 };
 
 enum flowos_a_pm {
@@ -315,6 +330,7 @@ enum flowos_a_param_spec {
 	FLOWOS_A_PARAM_SPEC_RANGE_MAX,	/* u64 */
 	FLOWOS_A_PARAM_SPEC_DEFAULT,	/* u64 */
 	FLOWOS_A_PARAM_SPEC_DOC,	/* string */
+	FLOWOS_A_PARAM_SPEC_LIVE,	/* flag: FLOWOS_CMD_PM_SET may change it */
 
 	__FLOWOS_A_PARAM_SPEC_MAX,
 	FLOWOS_A_PARAM_SPEC_MAX = __FLOWOS_A_PARAM_SPEC_MAX - 1

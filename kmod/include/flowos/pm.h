@@ -107,6 +107,8 @@ static inline struct flowos_unit *flowos_window_next(const struct flowos_window 
  * FLOWOS_PARAM_STRING parameter (at most one per type), @min and @max
  * bound how many times it may be given; its values are in
  * flowos_pm.strings and its entry of flowos_pm.params is their number.
+ * A @live parameter may also be changed while the instance runs
+ * ("flowctl set"), through flowos_pm_ops.set_params; not a string one.
  */
 struct flowos_pm_param {
 	const char *name;
@@ -115,6 +117,7 @@ struct flowos_pm_param {
 	u64 max;
 	u64 def;
 	const char *doc;
+	bool live;
 };
 
 /* The values of a FLOWOS_PARAM_STRING parameter, in the order given. */
@@ -158,6 +161,12 @@ struct flowos_pm {
  *	with @process (read what @process writes with READ_ONCE)
  * @fill_results: optional; add table results to a netlink reply with
  *	the flowos_result_* helpers; may sleep, concurrent with @process
+ * @set_params: needed if a parameter is live; @params holds every
+ *	parameter, the new values of live ones already checked against
+ *	their ranges.  Apply them all, or none and return -EINVAL (with
+ *	@pm->errmsg saying why).  May sleep, concurrent with @process; on
+ *	success the core then stores @params in @pm->params, so a PM that
+ *	reads a live parameter outside this call reads it with READ_ONCE.
  */
 struct flowos_pm_ops {
 	const char *name;
@@ -176,6 +185,7 @@ struct flowos_pm_ops {
 	void (*tick)(struct flowos_pm *pm, u64 now);
 	u64 (*read_scalar)(const struct flowos_pm *pm, unsigned int i);
 	int (*fill_results)(const struct flowos_pm *pm, struct sk_buff *msg);
+	int (*set_params)(struct flowos_pm *pm, const u64 *params);
 
 	/* The core's: */
 	struct list_head list;
