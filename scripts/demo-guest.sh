@@ -66,11 +66,44 @@ slowwait 10 bash -c '[ "$(cat /sys/kernel/flowos/flows/local/pms/count/backlog)"
 run grep -r . /sys/kernel/flowos/flows/local/packets_in /sys/kernel/flowos/flows/local/pms/count/packets
 run flowctl delete local
 
+say "windowed statistics and pattern matching on the web flow"
+insmod "$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko"
+insmod "$FLOWOS_BUILD/pms/match/flowos_pm_match.ko"
+run flowctl -n server attach web stats window 2s history 5 last 10s k 3 h 20
+run flowctl -n server attach web match pattern "GET /" pattern "Host: demo"
+for i in 11 12 13; do ip -n client addr add 10.0.0.$i/24 dev va; done
+ip netns exec server python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.0.2", 80)); s.listen(64)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536): pass
+    c.close()' &
+web=$!
+slowwait 20 bash -c "ip netns exec server ss -Hltn 'sport = :80' | grep -q LISTEN"
+echo "HTTP requests: 12 from 10.0.0.11 (with 20 kB bodies), 6 from .12, 2 from .13"
+ip netns exec client python3 -c '
+import socket
+for host, n, body in (("10.0.0.11", 12, 20000), ("10.0.0.12", 6, 2000), ("10.0.0.13", 2, 0)):
+    for _ in range(n):
+        s = socket.create_connection(("10.0.0.2", 80), source_address=(host, 0))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n" + b"b" * body); s.close()'
+slowwait 10 bash -c "flowctl -n server -j stats web | grep -q '\"backlog\":0'"
+say "top talkers over the last 10 s, and the pattern counts"
+flowctl -n server stats web | sed -n '/pm stats/,/pm match/p' |
+	grep -A4 -E 'top_addrs:|heavy_addrs:|top_protocols:|size_mean|view_packets'
+flowctl -n server stats web | sed -n '/pm match/,$p' | grep -A3 'patterns:'
+say "k and h change while it runs; nothing collected is lost"
+run flowctl -n server set web stats k 1 h 50
+flowctl -n server stats web | grep -A2 -E "top_addrs:|heavy_addrs:"
+kill "$web"
+
 say "clean up: a PM in use cannot be unloaded; deleting its flows frees it"
 run rmmod flowos_pm_count || true
 run flowctl -n server delete web
 ip netns del client
 ip netns del server
-run rmmod flowos_pm_count
+run rmmod flowos_pm_count flowos_pm_stats flowos_pm_match
 run rmmod flowos
 echo "flowos unloaded; /sys/kernel/flowos is $(test -e /sys/kernel/flowos && echo still there || echo gone)"

@@ -18,7 +18,7 @@ COUNT=${FLOWOS_FUZZ_COUNT:-3000}
 cleanup() {
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
-	rmmod flowos_pm_count 2>/dev/null
+	rmmod flowos_pm_count flowos_pm_stats 2>/dev/null
 	flowos_unload
 }
 trap cleanup EXIT
@@ -28,9 +28,12 @@ fc() { "$FLOWCTL" -n "$B" "$@"; }
 require_root
 ktap_print_header
 ktap_set_plan 4
-veth_pair "$A" "$B" && flowos_load && insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko" ||
+veth_pair "$A" "$B" && flowos_load &&
+	insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko" &&
+	insmod "$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko" ||
 	ktap_exit_fail_msg "cannot set up"
-fc create f0 proto icmp && fc create f1 ip && fc attach f0 count ||
+fc create f0 proto icmp && fc create f1 ip && fc attach f0 count &&
+	fc attach f1 stats ||
 	ktap_exit_fail_msg "cannot create the flows"
 
 ip netns exec "$A" ping -q -i 0.02 -c 100000 10.0.0.2 >/dev/null 2>&1 &
@@ -45,5 +48,5 @@ ktest "fuzz: $COUNT messages (seed $SEED), no refused one changed anything" test
 ktest "fuzz: the fuzzer got this far" grep -q "$COUNT messages tried" "$out"
 ktest "fuzz: the namespace still works" bash -c "$FLOWCTL -n $B -j list >/dev/null"
 ip netns del "$B"
-ktest "fuzz: everything unloads afterwards" bash -c "rmmod flowos_pm_count && rmmod flowos"
+ktest "fuzz: everything unloads afterwards" bash -c "rmmod flowos_pm_count flowos_pm_stats && rmmod flowos"
 ktap_finished

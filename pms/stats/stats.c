@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats: a flow's traffic over time windows, and the six queries of a
+ * query-based monitor (seeds 003) over "the last T":
+ *
+ *	flowctl attach FLOW stats [window 1s] [history 30] [last 10s]
+ *		[k 10] [h 10] [x 2] [max_addrs 1024]
+ *	flowctl set FLOW stats last 5s k 3
+ *
+ * Windows are tumbling, "window" long, aligned to the attach; the last
+ * "history" of them are kept.  The view, "last", covers the current
+ * window and as many before it as make up T (rounded up to whole
+ * windows).  Over the view: packets, bytes, packet-size mean, stddev
+ * and histogram, bytes per IP protocol and per IP address (an address
+ * counts what it sends and what it receives), and for protocols and for
+ * addresses: the top k, those with more than h percent of the view's
+ * bytes, and those more than x standard deviations above the mean.
+ * k, h, x and last change at run time and keep what was collected.
+ * pms/stats/wstats.h gives the arithmetic, and the bound on addresses.
+ *
+ * A unit counts in the window of its timestamp (when the packet was
+ * seen), not of its processing, unless it is older than the history.
+ */
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <flowos/pm.h>
+#include "wstats.h"
+
+/* Rows of an address or protocol table at most. */
+#define STATS_ROWS_MAX	100
+
+enum { P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS };
+
+static const struct flowos_pm_param stats_params[] = {
+	[P_WINDOW] = { "window", FLOWOS_PARAM_DURATION, 100, 3600 * MSEC_PER_SEC,
+		       MSEC_PER_SEC, "length of a tumbling window" },
+	[P_HISTORY] = { "history", FLOWOS_PARAM_U64, 1, WSTATS_HISTORY_MAX, 30,
+			"windows kept" },
+	[P_LAST] = { "last", FLOWOS_PARAM_DURATION, 1,
+		     WSTATS_HISTORY_MAX * 3600ULL * MSEC_PER_SEC,
+		     10 * MSEC_PER_SEC,
+		     "the view T: at most history x window", true },
+	[P_K] = { "k", FLOWOS_PARAM_U64, 1, STATS_ROWS_MAX, 10,
+		  "top-k protocols and addresses", true },
+	[P_H] = { "h", FLOWOS_PARAM_DECIMAL, 0, 100 * 1000, 10 * 1000,
+		  "heavy hitters: more than h percent of the bytes", true },
+	[P_X] = { "x", FLOWOS_PARAM_DECIMAL, 0, 1000 * 1000, 2 * 1000,
+		  "outliers: more than x stddev above the mean", true },
+	[P_MAX_ADDRS] = { "max_addrs", FLOWOS_PARAM_U64, 16, WSTATS_ADDRS_MAX,
+			  1024, "addresses tracked, space-saving beyond" },
+};
+
+enum {
+	S_PACKETS, S_BYTES, S_WINDOWS, S_PPS, S_BPS, S_VIEW_PACKETS,
+	S_VIEW_BYTES, S_ADDRS, S_EVICTIONS, S_APPROXIMATE, S_LATE,
+};
+
+static const char *const stats_scalars[] = {
+	[S_PACKETS] = "packets",
+	[S_BYTES] = "bytes",
+	[S_WINDOWS] = "windows",
+	[S_PPS] = "pps",
+	[S_BPS] = "bps",
+	[S_VIEW_PACKETS] = "view_packets",
+	[S_VIEW_BYTES] = "view_bytes",
+	[S_ADDRS] = "addrs",
+	[S_EVICTIONS] = "addr_evictions",
+	[S_APPROXIMATE] = "approximate",
+	[S_LATE] = "late",
+};
+
+/*
+ * An instance.  The thread feeds @ws; netlink reads it and changes the
+ * view.  @lock orders them; the scalars are published with WRITE_ONCE
+ * for readers that take no lock (sysfs).
+ */
+struct stats_state {
+	struct mutex lock;		/* @ws, @k, @h, @x */
+	struct wstats ws;
+	u64 t0;				/* ktime of window 0 */
+	u64 k, h, x;			/* live parameters */
+	u64 scalars[ARRAY_SIZE(stats_scalars)];
+	size_t charged;
+};
+
+static u32 view_windows(const u64 *params)
+{
+	return DIV_ROUND_UP_ULL(params[P_LAST], params[P_WINDOW]);
+}
+
+static bool view_fits(struct flowos_pm *pm, const u64 *params)
+{
+	if (view_windows(params) <= params[P_HISTORY])
+		return true;
+	pm->errmsg = "last is longer than history x window";
+	return false;
+}
+
+static u64 rate(u64 n, u64 ns)
+{
+	return ns ? div64_u64(n * NSEC_PER_SEC, ns) : 0;
+}
+
+/* Make the scalars match @ss->ws.  Called with ss->lock held. */
+static void publish(struct stats_state *ss)
+{
+	const struct wstats *ws = &ss->ws;
+	const struct wstats_window *last = wstats_window(ws, 1);
+	u64 v[ARRAY_SIZE(stats_scalars)] = {
+		[S_PACKETS] = ws->packets,
+		[S_BYTES] = ws->bytes,
+		[S_WINDOWS] = ws->cur,
+		[S_PPS] = last ? rate(last->packets, ws->cfg.width) : 0,
+		[S_BPS] = last ? rate(last->bytes * 8, ws->cfg.width) : 0,
+		[S_VIEW_PACKETS] = ws->view.packets,
+		[S_VIEW_BYTES] = ws->view.bytes,
+		[S_ADDRS] = ws->used,
+		[S_EVICTIONS] = ws->evictions,
+		[S_APPROXIMATE] = wstats_approximate(ws),
+		[S_LATE] = ws->late,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		WRITE_ONCE(ss->scalars[i], v[i]);
+}
+
+static int stats_init(struct flowos_pm *pm)
+{
+	const u64 *p = pm->params;
+	struct wstats_config cfg = {
+		.width = p[P_WINDOW] * NSEC_PER_MSEC,
+		.history = p[P_HISTORY],
+		.view = view_windows(p),
+		.max_addrs = p[P_MAX_ADDRS],
+		.seed = get_random_u32(),
+	};
+	size_t charge = sizeof(struct stats_state) + wstats_size(&cfg);
+	struct stats_state *ss;
+	int err;
+
+	if (!view_fits(pm, p))
+		return -EINVAL;
+	if (!flowos_mem_charge(charge))
+		return -ENOSPC;
+	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	err = ss ? wstats_init(&ss->ws, &cfg) : -ENOMEM;
+	if (err) {
+		kfree(ss);
+		flowos_mem_uncharge(charge);
+		return err;
+	}
+	mutex_init(&ss->lock);
+	ss->charged = charge;
+	ss->t0 = ktime_get_ns();
+	ss->k = p[P_K];
+	ss->h = p[P_H];
+	ss->x = p[P_X];
+	pm->priv = ss;
+	return 0;
+}
+
+static void stats_fini(struct flowos_pm *pm)
+{
+	struct stats_state *ss = pm->priv;
+
+	wstats_free(&ss->ws);
+	mutex_destroy(&ss->lock);
+	flowos_mem_uncharge(ss->charged);
+	kfree(ss);
+}
+
+static u64 since_t0(const struct stats_state *ss, u64 t)
+{
+	return t > ss->t0 ? t - ss->t0 : 0;
+}
+
+static unsigned int stats_process(struct flowos_pm *pm,
+				  const struct flowos_window *win)
+{
+	struct stats_state *ss = pm->priv;
+	struct flowos_unit *u;
+	u64 seq;
+
+	mutex_lock(&ss->lock);
+	flowos_window_for_each(win, seq, u)
+		wstats_add(&ss->ws, since_t0(ss, u->tstamp), u->family,
+			   u->proto, u->saddr, u->daddr, u->len);
+	publish(ss);
+	mutex_unlock(&ss->lock);
+	return win->tail - win->head;
+}
+
+static void stats_tick(struct flowos_pm *pm, u64 now)
+{
+	struct stats_state *ss = pm->priv;
+	u64 cur = READ_ONCE(ss->scalars[S_WINDOWS]);
+
+	if (div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur)
+		return;
+	mutex_lock(&ss->lock);
+	wstats_advance(&ss->ws, since_t0(ss, now));
+	publish(ss);
+	mutex_unlock(&ss->lock);
+}
+
+static u64 stats_read_scalar(const struct flowos_pm *pm, unsigned int i)
+{
+	const struct stats_state *ss = pm->priv;
+
+	return READ_ONCE(ss->scalars[i]);
+}
+
+static int stats_set_params(struct flowos_pm *pm, const u64 *params)
+{
+	struct stats_state *ss = pm->priv;
+
+	if (!view_fits(pm, params))
+		return -EINVAL;
+	mutex_lock(&ss->lock);
+	if (view_windows(params) != ss->ws.cfg.view)
+		wstats_set_view(&ss->ws, view_windows(params));
+	ss->k = params[P_K];
+	ss->h = params[P_H];
+	ss->x = params[P_X];
+	publish(ss);
+	mutex_unlock(&ss->lock);
+	return 0;
+}
+
+/* Results: a snapshot taken under the lock, sent without it. */
+
+struct stats_snapshot {
+	u64 now;			/* ns since t0 */
+	u64 width;
+	u64 cur;
+	u32 history;
+	u32 view;
+	u64 k, h, x;
+	bool approximate;
+	struct wstats_window view_sums;
+	u64 size_mean, size_stddev;
+	struct wstats_window windows[WSTATS_HISTORY_MAX];
+	u32 nwindows;
+	struct wstats_item protos[WSTATS_PROTOS];
+	u32 nprotos;
+	struct wstats_item *addrs;	/* [max_addrs] */
+	u32 naddrs;
+};
+
+static void snapshot(struct stats_state *ss, struct stats_snapshot *s)
+{
+	const struct wstats *ws = &ss->ws;
+	const struct wstats_window *w;
+
+	mutex_lock(&ss->lock);
+	wstats_advance(&ss->ws, since_t0(ss, ktime_get_ns()));
+	s->now = since_t0(ss, ktime_get_ns());
+	s->width = ws->cfg.width;
+	s->cur = ws->cur;
+	s->history = ws->cfg.history;
+	s->view = ws->cfg.view;
+	s->k = ss->k;
+	s->h = ss->h;
+	s->x = ss->x;
+	s->approximate = wstats_approximate(ws);
+	s->view_sums = ws->view;
+	wstats_size_moments(ws, &s->size_mean, &s->size_stddev);
+	for (s->nwindows = 0; (w = wstats_window(ws, s->nwindows));
+	     s->nwindows++)
+		s->windows[s->nwindows] = *w;
+	s->nprotos = wstats_protos(ws, s->protos);
+	s->naddrs = wstats_addrs(ws, s->addrs);
+	publish(ss);
+	mutex_unlock(&ss->lock);
+}
+
+/* "12.34": hundredths of a percent, rounded down. */
+static int put_percent(struct sk_buff *msg, u64 bytes, u64 total)
+{
+	u64 bp = total ? div64_u64(bytes * 10000, total) : 0;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu.%02llu", bp / 100, bp % 100);
+	return flowos_result_put_string(msg, "percent", buf);
+}
+
+static int put_item(struct sk_buff *msg, const struct wstats_item *it,
+		    bool addr, u64 total)
+{
+	struct nlattr *row = flowos_result_row_start(msg);
+
+	if (!row ||
+	    (addr ? flowos_result_put_addr(msg, "addr", it->addr.family,
+					   it->addr.a) :
+		    flowos_result_put_u64(msg, "proto", it->proto)) ||
+	    flowos_result_put_u64(msg, "bytes", it->bytes) ||
+	    put_percent(msg, it->bytes, total))
+		return -EMSGSIZE;
+	flowos_result_end(msg, row);
+	return 0;
+}
+
+enum stats_query { Q_ALL, Q_TOP, Q_HEAVY, Q_OUTLIER };
+
+static bool selected(const struct stats_snapshot *s,
+		     const struct wstats_spread *spread,
+		     const struct wstats_item *it, u32 rank, enum stats_query q)
+{
+	switch (q) {
+	case Q_TOP:
+		return rank < s->k;
+	case Q_HEAVY:
+		return wstats_heavy(it->bytes, s->view_sums.bytes, s->h);
+	case Q_OUTLIER:
+		return wstats_outlier(spread, it->bytes, s->x);
+	default:
+		return true;
+	}
+}
+
+/*
+ * One query's table over @items (most bytes first), at most
+ * STATS_ROWS_MAX rows; "<name>_count" says how many qualify in all.
+ */
+static int put_query(struct sk_buff *msg, const struct stats_snapshot *s,
+		     const char *name, const struct wstats_item *items, u32 n,
+		     bool addr, enum stats_query q)
+{
+	struct wstats_spread spread;
+	struct nlattr *table;
+	char count_name[32];
+	u32 i, rows = 0;
+
+	wstats_spread(items, n, &spread);
+	table = flowos_result_table_start(msg, name);
+	if (!table)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		if (!selected(s, &spread, &items[i], i, q))
+			continue;
+		if (rows++ < STATS_ROWS_MAX &&
+		    put_item(msg, &items[i], addr, s->view_sums.bytes)) {
+			flowos_result_cancel(msg, table);
+			return -EMSGSIZE;
+		}
+	}
+	flowos_result_end(msg, table);
+	snprintf(count_name, sizeof(count_name), "%s_count", name);
+	return flowos_result_put_u64(msg, count_name, rows);
+}
+
+static int put_spread(struct sk_buff *msg, const char *what,
+		      const struct wstats_item *items, u32 n)
+{
+	struct wstats_spread spread;
+	char name[32];
+
+	wstats_spread(items, n, &spread);
+	snprintf(name, sizeof(name), "%s_mean", what);
+	if (flowos_result_put_u64(msg, name, spread.mean << spread.shift))
+		return -EMSGSIZE;
+	snprintf(name, sizeof(name), "%s_stddev", what);
+	return flowos_result_put_u64(msg, name, spread.stddev << spread.shift);
+}
+
+static int put_window_row(struct sk_buff *msg, const struct stats_snapshot *s,
+			  u32 age)
+{
+	const struct wstats_window *w = &s->windows[age];
+	u64 start = (s->cur - age) * s->width;
+	/* The current window's rates are over the time it has run. */
+	u64 span = age ? s->width : max_t(u64, s->now - start, NSEC_PER_MSEC);
+	struct nlattr *row = flowos_result_row_start(msg);
+
+	if (!row ||
+	    flowos_result_put_u64(msg, "start_ms", div_u64(start, NSEC_PER_MSEC)) ||
+	    flowos_result_put_u64(msg, "packets", w->packets) ||
+	    flowos_result_put_u64(msg, "bytes", w->bytes) ||
+	    flowos_result_put_u64(msg, "pps", rate(w->packets, span)) ||
+	    flowos_result_put_u64(msg, "bps", rate(w->bytes * 8, span)))
+		return -EMSGSIZE;
+	flowos_result_end(msg, row);
+	return 0;
+}
+
+static int put_windows(struct sk_buff *msg, const struct stats_snapshot *s)
+{
+	struct nlattr *table = flowos_result_table_start(msg, "history");
+	u32 age;
+
+	if (!table)
+		return -EMSGSIZE;
+	for (age = 0; age < s->nwindows; age++)
+		if (put_window_row(msg, s, age)) {
+			flowos_result_cancel(msg, table);
+			return -EMSGSIZE;
+		}
+	flowos_result_end(msg, table);
+	return 0;
+}
+
+static int put_sizes(struct sk_buff *msg, const struct stats_snapshot *s)
+{
+	static const u32 bounds[] = WSTATS_SIZE_BOUNDS;
+	struct nlattr *table = flowos_result_table_start(msg, "sizes");
+	u32 i, lo = 0;
+
+	if (!table)
+		return -EMSGSIZE;
+	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++) {
+		struct nlattr *row = flowos_result_row_start(msg);
+		char range[24];
+
+		if (i < ARRAY_SIZE(bounds))
+			snprintf(range, sizeof(range), "%u-%u", lo, bounds[i] - 1);
+		else
+			snprintf(range, sizeof(range), "%u-", lo);
+		if (!row || flowos_result_put_string(msg, "size", range) ||
+		    flowos_result_put_u64(msg, "packets",
+					  s->view_sums.sizes[i])) {
+			flowos_result_cancel(msg, table);
+			return -EMSGSIZE;
+		}
+		flowos_result_end(msg, row);
+		lo = i < ARRAY_SIZE(bounds) ? bounds[i] : lo;
+	}
+	flowos_result_end(msg, table);
+	return 0;
+}
+
+static int put_view(struct sk_buff *msg, const struct stats_snapshot *s)
+{
+	u64 first = s->cur + 1 > s->view ? s->cur + 1 - s->view : 0;
+	u64 span = s->now - first * s->width;
+
+	if (flowos_result_put_u64(msg, "view_ms", div_u64(span, NSEC_PER_MSEC)) ||
+	    flowos_result_put_u64(msg, "view_pps", rate(s->view_sums.packets, span)) ||
+	    flowos_result_put_u64(msg, "view_bps", rate(s->view_sums.bytes * 8, span)) ||
+	    flowos_result_put_u64(msg, "size_mean", s->size_mean) ||
+	    flowos_result_put_u64(msg, "size_stddev", s->size_stddev) ||
+	    put_spread(msg, "proto", s->protos, s->nprotos) ||
+	    put_spread(msg, "addr", s->addrs, s->naddrs))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_queries(struct sk_buff *msg, const struct stats_snapshot *s)
+{
+	if (put_query(msg, s, "protocols", s->protos, s->nprotos, false, Q_ALL) ||
+	    put_query(msg, s, "top_protocols", s->protos, s->nprotos, false, Q_TOP) ||
+	    put_query(msg, s, "heavy_protocols", s->protos, s->nprotos, false,
+		      Q_HEAVY) ||
+	    put_query(msg, s, "outlier_protocols", s->protos, s->nprotos, false,
+		      Q_OUTLIER) ||
+	    put_query(msg, s, "top_addrs", s->addrs, s->naddrs, true, Q_TOP) ||
+	    put_query(msg, s, "heavy_addrs", s->addrs, s->naddrs, true, Q_HEAVY) ||
+	    put_query(msg, s, "outlier_addrs", s->addrs, s->naddrs, true,
+		      Q_OUTLIER))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int stats_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+{
+	struct stats_state *ss = pm->priv;
+	struct stats_snapshot *s;
+	int err;
+
+	s = kvzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->addrs = kvmalloc_array(ss->ws.cfg.max_addrs, sizeof(*s->addrs),
+				  GFP_KERNEL);
+	if (!s->addrs) {
+		kvfree(s);
+		return -ENOMEM;
+	}
+	snapshot(ss, s);
+	err = put_view(msg, s) ?: put_windows(msg, s) ?: put_sizes(msg, s) ?:
+	      put_queries(msg, s);
+	kvfree(s->addrs);
+	kvfree(s);
+	return err;
+}
+
+static struct flowos_pm_ops stats_ops = {
+	.name = "stats",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_IP,
+	.mode = FLOWOS_PM_MODE_RO,
+	.params = stats_params,
+	.n_params = ARRAY_SIZE(stats_params),
+	.scalars = stats_scalars,
+	.n_scalars = ARRAY_SIZE(stats_scalars),
+	.init = stats_init,
+	.fini = stats_fini,
+	.process = stats_process,
+	.tick = stats_tick,
+	.read_scalar = stats_read_scalar,
+	.fill_results = stats_fill_results,
+	.set_params = stats_set_params,
+};
+
+static int __init stats_module_init(void)
+{
+	return flowos_register_pm(&stats_ops);
+}
+
+static void __exit stats_module_exit(void)
+{
+	flowos_unregister_pm(&stats_ops);
+}
+
+module_init(stats_module_init);
+module_exit(stats_module_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("flowos PM: windowed traffic statistics, top-k, heavy hitters");
+MODULE_ALIAS_FLOWOS_PM("stats");

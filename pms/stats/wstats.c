@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Windowed traffic statistics: see wstats.h for what is counted and the
+ * integer rules every figure follows.
+ *
+ * The view's sums (packets, bytes, per protocol, per address) are kept
+ * up to date as packets come, and corrected when a window leaves the
+ * view, so that a query reads them instead of adding windows up.  The
+ * address entries form a min-heap on their view bytes, which gives
+ * space-saving its least-counted entry in O(1) and costs O(log n) per
+ * packet; rotating the windows re-heapifies once, O(n) per window.
+ */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/math.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#else
+#include "flowos_user.h"
+#endif
+#include "wstats.h"
+
+static const u32 size_bounds[] = WSTATS_SIZE_BOUNDS;
+
+static u32 slot_of(const struct wstats *ws, u64 window)
+{
+	u32 rem;
+
+	div_u64_rem(window, ws->cfg.history, &rem);
+	return rem;
+}
+
+static u64 *addr_row(const struct wstats *ws, u32 entry)
+{
+	return &ws->addr_bytes[(size_t)entry * ws->cfg.history];
+}
+
+static u64 *proto_row(const struct wstats *ws, u32 slot)
+{
+	return &ws->proto_bytes[(size_t)slot * WSTATS_PROTOS];
+}
+
+static u32 hash_bits_for(u32 max_addrs)
+{
+	return ilog2(roundup_pow_of_two(max_addrs));
+}
+
+size_t wstats_size(const struct wstats_config *cfg)
+{
+	size_t h = cfg->history, n = cfg->max_addrs;
+
+	return h * sizeof(struct wstats_window) +
+	       h * WSTATS_PROTOS * sizeof(u64) +
+	       (sizeof(u32) << hash_bits_for(cfg->max_addrs)) +
+	       n * (sizeof(struct wstats_entry) + sizeof(u32) +
+		    h * sizeof(u64));
+}
+
+int wstats_init(struct wstats *ws, const struct wstats_config *cfg)
+{
+	size_t h = cfg->history, n = cfg->max_addrs;
+
+	if (!cfg->width || !h || h > WSTATS_HISTORY_MAX || !cfg->view ||
+	    cfg->view > h || !n || n > WSTATS_ADDRS_MAX)
+		return -EINVAL;
+	memset(ws, 0, sizeof(*ws));
+	ws->cfg = *cfg;
+	ws->hash_bits = hash_bits_for(cfg->max_addrs);
+	ws->win = kvcalloc(h, sizeof(*ws->win), GFP_KERNEL);
+	ws->proto_bytes = kvcalloc(h * WSTATS_PROTOS, sizeof(u64), GFP_KERNEL);
+	ws->buckets = kvcalloc(1U << ws->hash_bits, sizeof(u32), GFP_KERNEL);
+	ws->entries = kvcalloc(n, sizeof(*ws->entries), GFP_KERNEL);
+	ws->addr_bytes = kvcalloc(n * h, sizeof(u64), GFP_KERNEL);
+	ws->heap = kvcalloc(n, sizeof(u32), GFP_KERNEL);
+	if (!ws->win || !ws->proto_bytes || !ws->buckets || !ws->entries ||
+	    !ws->addr_bytes || !ws->heap) {
+		wstats_free(ws);
+		return -ENOMEM;
+	}
+	ws->size = wstats_size(cfg);
+	return 0;
+}
+
+void wstats_free(struct wstats *ws)
+{
+	kvfree(ws->win);
+	kvfree(ws->proto_bytes);
+	kvfree(ws->buckets);
+	kvfree(ws->entries);
+	kvfree(ws->addr_bytes);
+	kvfree(ws->heap);
+	memset(ws, 0, sizeof(*ws));
+}
+
+/* The min-heap of entries on their view bytes. */
+
+static void heap_swap(struct wstats *ws, u32 i, u32 j)
+{
+	u32 e = ws->heap[i];
+
+	ws->heap[i] = ws->heap[j];
+	ws->heap[j] = e;
+	ws->entries[ws->heap[i]].heap = i;
+	ws->entries[ws->heap[j]].heap = j;
+}
+
+static u64 heap_key(const struct wstats *ws, u32 i)
+{
+	return ws->entries[ws->heap[i]].view;
+}
+
+/* An entry's view bytes only grow between rotations: it sinks. */
+static void heap_sink(struct wstats *ws, u32 i)
+{
+	for (;;) {
+		u32 least = i, l = 2 * i + 1, r = l + 1;
+
+		if (l < ws->used && heap_key(ws, l) < heap_key(ws, least))
+			least = l;
+		if (r < ws->used && heap_key(ws, r) < heap_key(ws, least))
+			least = r;
+		if (least == i)
+			return;
+		heap_swap(ws, i, least);
+		i = least;
+	}
+}
+
+/* A newcomer, with no bytes in the view yet: it rises. */
+static void heap_rise(struct wstats *ws, u32 i)
+{
+	while (i && heap_key(ws, (i - 1) / 2) > heap_key(ws, i)) {
+		heap_swap(ws, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heapify(struct wstats *ws)
+{
+	u32 i;
+
+	for (i = ws->used / 2; i-- > 0;)
+		heap_sink(ws, i);
+}
+
+/* The address table. */
+
+static u32 *bucket(struct wstats *ws, const struct wstats_addr *addr)
+{
+	u32 h = jhash2((const u32 *)addr, sizeof(*addr) / sizeof(u32),
+		       ws->cfg.seed);
+
+	return &ws->buckets[h & ((1U << ws->hash_bits) - 1)];
+}
+
+static void unhash(struct wstats *ws, u32 e)
+{
+	u32 *link = bucket(ws, &ws->entries[e].addr);
+
+	while (*link != e + 1)
+		link = &ws->entries[*link - 1].next;
+	*link = ws->entries[e].next;
+}
+
+/*
+ * Space-saving: the least-counted entry makes room.  The newcomer keeps
+ * the old counts, so it is over-counted, never under-counted; every
+ * window they were in is marked lost.
+ */
+static u32 evict(struct wstats *ws)
+{
+	u32 e = ws->heap[0], s;
+	const u64 *row = addr_row(ws, e);
+
+	for (s = 0; s < ws->cfg.history; s++)
+		if (row[s])
+			ws->win[s].lost = true;
+	unhash(ws, e);
+	ws->evictions++;
+	return e;
+}
+
+static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
+{
+	u32 *head = bucket(ws, addr), e;
+
+	for (e = *head; e; e = ws->entries[e - 1].next)
+		if (!memcmp(&ws->entries[e - 1].addr, addr, sizeof(*addr)))
+			return e - 1;
+
+	if (ws->used < ws->cfg.max_addrs) {
+		e = ws->used++;
+		ws->heap[e] = e;
+		ws->entries[e].heap = e;
+		ws->entries[e].view = 0;
+		heap_rise(ws, e);
+	} else {
+		e = evict(ws);
+	}
+	ws->entries[e].addr = *addr;
+	ws->entries[e].next = *head;
+	*head = e + 1;
+	return e;
+}
+
+static void addr_add(struct wstats *ws, const struct wstats_addr *addr,
+		     u32 slot, bool in_view, u32 len)
+{
+	u32 e = addr_entry(ws, addr);
+
+	addr_row(ws, e)[slot] += len;
+	if (in_view) {
+		ws->entries[e].view += len;
+		heap_sink(ws, ws->entries[e].heap);
+	}
+}
+
+/* Windows. */
+
+static void window_sub(struct wstats_window *sum, const struct wstats_window *w)
+{
+	u32 i;
+
+	sum->packets -= w->packets;
+	sum->bytes -= w->bytes;
+	sum->sumsq -= w->sumsq;
+	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
+		sum->sizes[i] -= w->sizes[i];
+}
+
+/* Drop window cur - view + 1 from the view, and start window cur + 1. */
+static void rotate_one(struct wstats *ws)
+{
+	u32 h = ws->cfg.history, e, p;
+	u32 leaving = slot_of(ws, ws->cur + 1 + h - ws->cfg.view);
+	u32 next = slot_of(ws, ws->cur + 1);
+	u64 *protos = proto_row(ws, leaving);
+
+	window_sub(&ws->view, &ws->win[leaving]);
+	for (p = 0; p < WSTATS_PROTOS; p++)
+		ws->proto_view[p] -= protos[p];
+	for (e = 0; e < ws->used; e++) {
+		u64 *row = addr_row(ws, e);
+
+		ws->entries[e].view -= row[leaving];
+		row[next] = 0;
+	}
+	memset(&ws->win[next], 0, sizeof(ws->win[next]));
+	memset(proto_row(ws, next), 0, WSTATS_PROTOS * sizeof(u64));
+	ws->cur++;
+}
+
+/* Everything kept is older than the history: start afresh at @window. */
+static void restart(struct wstats *ws, u64 window)
+{
+	u32 h = ws->cfg.history, e;
+
+	memset(ws->win, 0, h * sizeof(*ws->win));
+	memset(ws->proto_bytes, 0, h * WSTATS_PROTOS * sizeof(u64));
+	memset(ws->proto_view, 0, sizeof(ws->proto_view));
+	memset(&ws->view, 0, sizeof(ws->view));
+	memset(ws->addr_bytes, 0, (size_t)ws->cfg.max_addrs * h * sizeof(u64));
+	for (e = 0; e < ws->used; e++)
+		ws->entries[e].view = 0;
+	ws->cur = window;
+}
+
+void wstats_advance(struct wstats *ws, u64 t)
+{
+	u64 window = div64_u64(t, ws->cfg.width);
+
+	if (window <= ws->cur)
+		return;
+	if (window - ws->cur >= ws->cfg.history) {
+		restart(ws, window);
+		return;
+	}
+	while (ws->cur < window)
+		rotate_one(ws);
+	heapify(ws);
+}
+
+static u32 size_bucket(u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(size_bounds); i++)
+		if (len < size_bounds[i])
+			break;
+	return i;
+}
+
+static void window_add(struct wstats_window *w, u32 len)
+{
+	w->packets++;
+	w->bytes += len;
+	w->sumsq += (u64)len * len;
+	w->sizes[size_bucket(len)]++;
+}
+
+static void make_addr(struct wstats_addr *addr, u8 family, const __be32 *a)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->family = family;
+	memcpy(addr->a, a, family == AF_INET ? 4 : 16);
+}
+
+void wstats_add(struct wstats *ws, u64 t, u8 family, u8 proto,
+		const __be32 *saddr, const __be32 *daddr, u32 len)
+{
+	u64 window = div64_u64(t, ws->cfg.width);
+	struct wstats_addr src, dst;
+	bool in_view;
+	u32 slot;
+
+	if (window > ws->cur)
+		wstats_advance(ws, t);
+	if (ws->cur - window >= ws->cfg.history) {
+		ws->late++;
+		window = ws->cur;
+	}
+	slot = slot_of(ws, window);
+	in_view = ws->cur - window < ws->cfg.view;
+
+	window_add(&ws->win[slot], len);
+	proto_row(ws, slot)[proto] += len;
+	if (in_view) {
+		window_add(&ws->view, len);
+		ws->proto_view[proto] += len;
+	}
+	/* An address "uses" the bytes it sends and receives, once. */
+	make_addr(&src, family, saddr);
+	make_addr(&dst, family, daddr);
+	addr_add(ws, &src, slot, in_view, len);
+	if (memcmp(&src, &dst, sizeof(src)))
+		addr_add(ws, &dst, slot, in_view, len);
+	ws->packets++;
+	ws->bytes += len;
+}
+
+void wstats_set_view(struct wstats *ws, u32 view)
+{
+	u32 age, e, p;
+
+	ws->cfg.view = view;
+	memset(&ws->view, 0, sizeof(ws->view));
+	memset(ws->proto_view, 0, sizeof(ws->proto_view));
+	for (e = 0; e < ws->used; e++)
+		ws->entries[e].view = 0;
+	for (age = 0; age < view && age <= ws->cur; age++) {
+		u32 s = slot_of(ws, ws->cur - age), i;
+		const struct wstats_window *w = &ws->win[s];
+		const u64 *protos = proto_row(ws, s);
+
+		ws->view.packets += w->packets;
+		ws->view.bytes += w->bytes;
+		ws->view.sumsq += w->sumsq;
+		for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
+			ws->view.sizes[i] += w->sizes[i];
+		for (p = 0; p < WSTATS_PROTOS; p++)
+			ws->proto_view[p] += protos[p];
+		for (e = 0; e < ws->used; e++)
+			ws->entries[e].view += addr_row(ws, e)[s];
+	}
+	heapify(ws);
+}
+
+const struct wstats_window *wstats_window(const struct wstats *ws, u32 age)
+{
+	if (age >= ws->cfg.history || age > ws->cur)
+		return NULL;
+	return &ws->win[slot_of(ws, ws->cur - age)];
+}
+
+bool wstats_approximate(const struct wstats *ws)
+{
+	const struct wstats_window *w;
+	u32 age;
+
+	for (age = 0; age < ws->cfg.view; age++) {
+		w = wstats_window(ws, age);
+		if (w && w->lost)
+			return true;
+	}
+	return false;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct wstats_item *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	return memcmp(x->addr.a, y->addr.a, sizeof(x->addr.a));
+}
+
+void wstats_sort(struct wstats_item *items, u32 n)
+{
+	sort(items, n, sizeof(*items), item_cmp, NULL);
+}
+
+u32 wstats_protos(const struct wstats *ws, struct wstats_item *out)
+{
+	u32 p, n = 0;
+
+	for (p = 0; p < WSTATS_PROTOS; p++) {
+		if (!ws->proto_view[p])
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].proto = p;
+		out[n++].bytes = ws->proto_view[p];
+	}
+	wstats_sort(out, n);
+	return n;
+}
+
+u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out)
+{
+	u32 e, n = 0;
+
+	for (e = 0; e < ws->used; e++) {
+		if (!ws->entries[e].view)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].addr = ws->entries[e].addr;
+		out[n++].bytes = ws->entries[e].view;
+	}
+	wstats_sort(out, n);
+	return n;
+}
+
+void wstats_size_moments(const struct wstats *ws, u64 *mean, u64 *stddev)
+{
+	u64 packets = ws->view.packets, q = 0, r = 0, e2;
+	const struct wstats_window *w;
+	u32 age;
+
+	*mean = 0;
+	*stddev = 0;
+	if (!packets)
+		return;
+	*mean = div64_u64(ws->view.bytes, packets);
+	/* sum(len^2) / packets, window by window: the sum may not fit. */
+	for (age = 0; age < ws->cfg.view; age++) {
+		w = wstats_window(ws, age);
+		if (!w)
+			break;
+		q += div64_u64(w->sumsq, packets);
+		r += w->sumsq - div64_u64(w->sumsq, packets) * packets;
+	}
+	e2 = q + div64_u64(r, packets);
+	*stddev = int_sqrt64(e2 - *mean * *mean);
+}
+
+void wstats_spread(const struct wstats_item *items, u32 n,
+		   struct wstats_spread *s)
+{
+	u64 top = 0, sum = 0, sumsq = 0, c;
+	u32 i;
+
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		top = max(top, items[i].bytes);
+	while ((c = top >> s->shift) && c > div64_u64(div64_u64(U64_MAX, n), c))
+		s->shift++;
+	for (i = 0; i < n; i++) {
+		c = items[i].bytes >> s->shift;
+		sum += c;
+		sumsq += c * c;
+	}
+	s->mean = div64_u64(sum, n);
+	s->stddev = int_sqrt64(div64_u64(sumsq, n) - s->mean * s->mean);
+}
+
+bool wstats_outlier(const struct wstats_spread *s, u64 bytes, u64 x_milli)
+{
+	return s->n &&
+	       bytes >> s->shift > s->mean + div64_u64(x_milli * s->stddev, 1000);
+}
+
+bool wstats_heavy(u64 bytes, u64 total, u64 h_milli)
+{
+	u32 shift = 0;
+
+	while (total >> shift > U64_MAX / 100000)
+		shift++;
+	return (bytes >> shift) * 100000 > h_milli * (total >> shift);
+}

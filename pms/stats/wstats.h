@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Windowed traffic statistics: tumbling windows of a fixed width with a
+ * history of the last few, and "the last T" as a sliding view over the
+ * newest of them.  Per window: packets, bytes, the sum of squared packet
+ * sizes and a size histogram; bytes per IP protocol; bytes per IP
+ * address in a bounded table.
+ *
+ * Every figure is an integer computed by the rules written here, so a
+ * reference implementation (selftests/unit/wstats_test.c, and the tests'
+ * tshark-based truth) can reproduce it exactly.
+ *
+ * The address table holds at most max_addrs addresses.  When it is full
+ * a new address takes the place of the one with the fewest bytes in the
+ * view and inherits its per-window counts (space-saving, Metwally et
+ * al., ICDT 2005): an address that carries more than 1/max_addrs of the
+ * view's bytes is never lost, and no address is under-counted.  Each
+ * window remembers whether an eviction took bytes from it; a view that
+ * covers such a window is approximate, and says so.
+ *
+ * Kernel-independent: it builds natively for selftests/unit/wstats_test.c.
+ * Not locked: the caller serializes every call on one instance.
+ */
+#ifndef _FLOWOS_WSTATS_H
+#define _FLOWOS_WSTATS_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif
+
+#define WSTATS_PROTOS		256
+#define WSTATS_HISTORY_MAX	256
+#define WSTATS_ADDRS_MAX	65536
+
+/* Packet sizes (IP length) up to these bounds, and one bucket above. */
+#define WSTATS_SIZE_BOUNDS	{ 64, 128, 256, 512, 1024, 1500 }
+#define WSTATS_SIZE_BUCKETS	7
+
+/* An IP address: an IPv4 address is in a[0], the rest zero. */
+struct wstats_addr {
+	__be32 a[4];
+	u32 family;		/* AF_INET or AF_INET6 */
+};
+
+struct wstats_window {
+	u64 packets;
+	u64 bytes;
+	u64 sumsq;		/* sum of len * len */
+	u64 sizes[WSTATS_SIZE_BUCKETS];
+	bool lost;		/* an eviction took bytes counted here */
+};
+
+struct wstats_entry {
+	struct wstats_addr addr;
+	u32 next;		/* hash chain: entry index + 1, 0 ends it */
+	u32 heap;		/* its place in wstats.heap */
+	u64 view;		/* bytes in the view */
+};
+
+struct wstats_config {
+	u64 width;		/* ns */
+	u32 history;		/* windows kept, 1..WSTATS_HISTORY_MAX */
+	u32 view;		/* windows in the view, 1..history */
+	u32 max_addrs;		/* 1..WSTATS_ADDRS_MAX */
+	u32 seed;		/* for the address hash */
+};
+
+/*
+ * Windows have absolute numbers: window i covers [i * width, (i + 1) *
+ * width) on the caller's clock, and lives in slot i % history.  The view
+ * is windows cur - view + 1 .. cur; those before window 0 are empty.
+ */
+struct wstats {
+	struct wstats_config cfg;
+	u64 cur;				/* the current window */
+	struct wstats_window *win;		/* [history] */
+	u64 *proto_bytes;			/* [history][WSTATS_PROTOS] */
+	u64 proto_view[WSTATS_PROTOS];
+	struct wstats_window view;		/* the view's sums; lost unused */
+	u32 hash_bits;
+	u32 *buckets;				/* entry index + 1, 0: empty */
+	struct wstats_entry *entries;		/* [max_addrs], used first */
+	u64 *addr_bytes;			/* [max_addrs][history] */
+	u32 *heap;				/* min-heap of entries on .view */
+	u32 used;
+	u64 evictions;
+	u64 late;		/* units older than the history: counted now */
+	u64 packets;		/* since the start */
+	u64 bytes;
+	size_t size;		/* bytes allocated, for the memory cap */
+};
+
+/* One protocol or address of a view, for the queries. */
+struct wstats_item {
+	u64 bytes;
+	struct wstats_addr addr;	/* an address */
+	u32 proto;			/* a protocol */
+};
+
+/*
+ * The spread of a set of byte counts b_1..b_n, on c_i = b_i >> shift,
+ * shift being the least that keeps n * max(c_i)^2 within 64 bits:
+ * mean = sum(c) / n, var = sum(c^2) / n - mean^2 (integer divisions),
+ * stddev = isqrt(var).  An outlier at X (in thousandths) has
+ * c_i > mean + X * stddev / 1000.
+ */
+struct wstats_spread {
+	u32 n;
+	u32 shift;
+	u64 mean;
+	u64 stddev;
+};
+
+size_t wstats_size(const struct wstats_config *cfg);
+int wstats_init(struct wstats *ws, const struct wstats_config *cfg);
+void wstats_free(struct wstats *ws);
+
+/* Make the window that holds @t current (t only grows, mostly). */
+void wstats_advance(struct wstats *ws, u64 t);
+/* Count a packet of @len IP bytes seen at @t. */
+void wstats_add(struct wstats *ws, u64 t, u8 family, u8 proto,
+		const __be32 *saddr, const __be32 *daddr, u32 len);
+/* Change the number of windows in the view (1..history). */
+void wstats_set_view(struct wstats *ws, u32 view);
+
+/* True when an eviction took bytes from a window of the view. */
+bool wstats_approximate(const struct wstats *ws);
+/* The view's windows, newest first; NULL before window 0. */
+const struct wstats_window *wstats_window(const struct wstats *ws, u32 age);
+
+/*
+ * The protocols, or addresses, with bytes in the view, most bytes first,
+ * ties by protocol number or by family then address bytes.  @out has
+ * room for WSTATS_PROTOS, or max_addrs, items.  Returns how many.
+ */
+u32 wstats_protos(const struct wstats *ws, struct wstats_item *out);
+u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out);
+void wstats_sort(struct wstats_item *items, u32 n);
+
+/* Mean and stddev of the sizes of the view's packets (0 if none). */
+void wstats_size_moments(const struct wstats *ws, u64 *mean, u64 *stddev);
+void wstats_spread(const struct wstats_item *items, u32 n,
+		   struct wstats_spread *s);
+bool wstats_outlier(const struct wstats_spread *s, u64 bytes, u64 x_milli);
+/*
+ * More than H percent of @total, H in thousandths of a percent:
+ * bytes * 100000 > H * total, both shifted right as far as it takes to
+ * keep the products within 64 bits.
+ */
+bool wstats_heavy(u64 bytes, u64 total, u64 h_milli);
+
+#endif /* _FLOWOS_WSTATS_H */

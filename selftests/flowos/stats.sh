@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The stats PM against tshark: a capture of skewed IPv4 and IPv6 traffic
+# over seven protocols (selftests/lib/mktraffic.py) is replayed into B,
+# and every figure of the view must equal what selftests/lib/pcap_stats.py
+# derives from tshark's reading of the same file: bytes per protocol and
+# per address, top-k, heavy hitters and outliers of both, and the
+# packet-size mean, stddev and histogram.  Then k, h, x and the view T
+# change at run time, idle and under traffic, and nothing collected is
+# lost; a small address table says it is approximate and still holds
+# the heavy hitters; refused changes change nothing.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+STATS_KO=$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko
+LIB=$FLOWOS_REPO/selftests/lib
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+PCAP=$TMP/traffic.pcap
+
+cleanup() {
+	[ -n "${MONITOR:-}" ] && kill "$MONITOR" 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rmmod flowos_pm_stats 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() { "$FLOWCTL" -n "$B" "$@"; }
+
+# pm NAME EXPR: a Python expression over the instance NAME of flow "all"
+# (p; its results r).
+pm() {
+	fc -j stats all | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
+r = p["results"]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# truth K H X EXPR: a Python expression over tshark's figures (t) for
+# the queries at K, H, X.  tshark is slow in a guest: once per K H X.
+truth() {
+	local json=$TMP/truth-$1-$2-$3.json
+
+	[ -s "$json" ] ||
+		python3 "$LIB/pcap_stats.py" "$PCAP" "$1" "$2" "$3" >"$json" ||
+		return 1
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+		"$4" "$json"
+}
+
+# Rows of a query table as (name, bytes) pairs, as the truth has them.
+PROTO_ROWS='[[x["proto"], x["bytes"]] for x in r[%s]]'
+ADDR_ROWS='[[x["addr"], x["bytes"]] for x in r[%s]]'
+
+# replay [TCPREPLAY_ARGS...]: send the capture from A, wait until every
+# instance on "all" has processed all of it.
+replay() {
+	local sent
+
+	sent=$(tshark -r "$PCAP" 2>/dev/null | wc -l)
+	ip netns exec "$A" taskset -c 0 tcpreplay -q "${@:---pps=3000}" -i va \
+		"$PCAP" >/dev/null 2>&1 || return 1
+	slowwait 30 bash -c "$FLOWCTL -n $B -j stats all | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
+}
+
+# queries_equal K H X: every query table of "s" = the truth at K, H, X.
+queries_equal() {
+	local k=$1 h=$2 x=$3 q what
+
+	for what in protocols addrs; do
+		for q in top heavy outlier; do
+			local rows=$PROTO_ROWS table=${q}_protocols
+
+			[ $what = addrs ] && rows=$ADDR_ROWS table=${q}_addrs
+			# shellcheck disable=SC2059
+			expect_eq "k $k h $h x $x: $table = tshark's" \
+				"$(pm s "$(printf "$rows" "'$table'")")" \
+				"$(truth "$k" "$h" "$x" "t['$what']['$q']")"
+		done
+	done
+}
+
+test_vs_tshark() {
+	fc create all && fc attach all stats name s window 2s history 120 \
+		last 240s k 3 h 10 x 1 &&
+	fc attach all stats name small max_addrs 16 window 2s history 120 \
+		last 240s && replay || return 1
+	expect_eq "packets and bytes = tshark's, all in the view" \
+		"$(pm s '[r["packets"], r["bytes"], r["view_packets"], r["view_bytes"]]')" \
+		"$(truth 3 10 1 '[t["packets"], t["bytes"]] * 2')"
+	expect_eq "no ring drop, no unit too late" \
+		"$(fc -j show all | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ring_drops"])'),$(pm s 'r["late"]')" \
+		"0,0"
+	expect_eq "bytes per protocol = tshark's" \
+		"$(pm s "$(printf "$PROTO_ROWS" "'protocols'")")" \
+		"$(truth 3 10 1 't["protocols"]["all"]')"
+	queries_equal 3 10 1
+	expect_eq "mean and stddev of protocols and of addresses = tshark's" \
+		"$(pm s '[r["proto_mean"], r["proto_stddev"], r["addr_mean"], r["addr_stddev"]]')" \
+		"$(truth 3 10 1 '[t["protocols"]["mean"], t["protocols"]["stddev"], t["addrs"]["mean"], t["addrs"]["stddev"]]')"
+	expect_eq "packet size mean, stddev and histogram = tshark's" \
+		"$(pm s '[r["size_mean"], r["size_stddev"], [x["packets"] for x in r["sizes"]]]')" \
+		"$(truth 3 10 1 '[t["size_mean"], t["size_stddev"], t["sizes"]]')"
+	expect_eq "addresses: all tracked, exact, not approximate" \
+		"$(pm s '[r["addrs"], r["addr_evictions"], r["approximate"]]')" \
+		"$(truth 3 10 1 '[len(t["addrs"]["all"]), 0, 0]')"
+	expect_eq "windows: their packets add up to the capture" \
+		"$(pm s 'sum(w["packets"] for w in r["history"])')" \
+		"$(truth 3 10 1 't["packets"]')"
+	expect_eq "16 addresses for 94: approximate, evictions counted" \
+		"$(pm small '[r["addrs"], r["approximate"], r["addr_evictions"] > 0]')" \
+		"[16, 1, True]"
+	expect_eq "16 addresses for 94: the four heavy hitters are on top" \
+		"$(pm small 'sorted(x["addr"] for x in r["top_addrs"][:4])')" \
+		"$(truth 3 10 1 'sorted(a for a, _ in t["addrs"]["heavy"])')"
+	expect_eq "16 addresses for 94: protocols still exact" \
+		"$(pm small "$(printf "$PROTO_ROWS" "'protocols'")")" \
+		"$(truth 3 10 1 't["protocols"]["all"]')"
+}
+
+test_set_idle() {
+	"$FLOWCTL" -n "$B" -j monitor >"$TMP/events" 2>"$TMP/monitor.err" &
+	MONITOR=$!
+	slowwait 20 grep -q listening "$TMP/monitor.err"
+	fc set all s k 5 h 5 x 0.5 >/dev/null || return 1
+	expect_eq "set: the new values show, 0.5 as written" \
+		"$(pm s '[p["params"][k] for k in ("k", "h", "x")]')" "['5', '5', '0.5']"
+	queries_equal 5 5 0.5
+	slowwait 10 grep -q '"event":"set"' "$TMP/events"
+	expect_eq "monitor: the change is announced" \
+		"$(python3 -c 'import json, sys; print([(e["event"], e["name"]) for e in map(json.loads, open(sys.argv[1])) if e["event"] == "set"])' "$TMP/events")" \
+		"[('set', 's')]"
+	kill "$MONITOR"
+	MONITOR=
+}
+
+# T shrinks to one window, past the traffic, then grows back over it.
+test_set_view() {
+	local end
+
+	end=$(pm s 'max(w["start_ms"] for w in r["history"] if w["packets"]) // 2000')
+	slowwait 10 bash -c "[ \$($FLOWCTL -n $B -j stats all | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"results\"][\"windows\"])') -ge $((end + 2)) ]"
+	fc set all s last 1s >/dev/null
+	expect_eq "last 1s, after the traffic: an empty view" \
+		"$(pm s '[r["view_packets"], r["top_addrs"], r["packets"] > 0]')" \
+		"[0, [], True]"
+	fc set all s last 240s >/dev/null
+	expect_eq "last 240s again: the windows kept come back into the view" \
+		"$(pm s '[r["view_packets"], r["view_bytes"]]')" \
+		"$(truth 5 5 0.5 '[t["packets"], t["bytes"]]')"
+}
+
+# Change k and T many times while the capture is replayed.
+test_set_under_traffic() {
+	local i
+
+	fc delete all && fc create all &&
+	fc attach all stats name s window 2s history 120 last 240s || return 1
+	replay --pps=400 &
+	for i in 1 2 3 4 5 6; do
+		fc set all s k $((i + 1)) last $((200 + i))s >/dev/null || break
+		sleep 0.3
+	done
+	fc set all s k 3 last 240s >/dev/null
+	wait $!
+	expect_eq "set under traffic: every packet counted, in the view" \
+		"$(pm s '[r["packets"], r["view_packets"], r["bytes"]]')" \
+		"$(truth 3 10 2 '[t["packets"], t["packets"], t["bytes"]]')"
+	expect_eq "set under traffic: top 3 addresses = tshark's" \
+		"$(pm s "$(printf "$ADDR_ROWS" "'top_addrs'")")" \
+		"$(truth 3 10 2 't["addrs"]["top"]')"
+}
+
+# refused_set ARGS... -- MESSAGE: "set" refused with MESSAGE.
+refused_set() {
+	local args=() err rc
+
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	err=$(fc set all "${args[@]}" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$2" <<<"$err"; then
+		ktap_test_pass "set refused: ${args[*]}"
+	else
+		ktap_print_msg "flowctl said ($rc): $err"
+		ktap_test_fail "set refused: ${args[*]}"
+	fi
+}
+
+test_refused() {
+	local before
+
+	before=$(pm s 'p["params"]')
+	refused_set s window 2s -- "cannot change while the PM runs"
+	refused_set s k 4 last 241s -- "last is longer than history x window"
+	refused_set s h 101 -- "out of range"
+	refused_set s x 1.2345 -- "not valid"
+	refused_set s nosuch 1 -- "no such parameter"
+	refused_set nosuch k 1 -- "no PM instance of this name"
+	expect_eq "refused sets changed no parameter" "$(pm s 'p["params"]')" \
+		"$before"
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 36
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
+# A's own IPv6 chatter (MLD) would be counted with the capture.
+ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
+python3 "$LIB/mktraffic.py" "$PCAP" \
+	"$(ip -n "$A" -br link show va | awk '{print $3}')" \
+	"$(ip -n "$B" -br link show vb | awk '{print $3}')" ||
+	ktap_exit_fail_msg "cannot make the capture"
+flowos_load && insmod "$STATS_KO" || ktap_exit_fail_msg "cannot load flowos and stats"
+
+test_vs_tshark
+test_set_idle
+test_set_view
+test_set_under_traffic
+test_refused
+fc delete all
+ktest "unload: rmmod stats once detached" rmmod flowos_pm_stats
+ktap_finished

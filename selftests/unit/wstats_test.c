@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the windowed statistics of the stats PM
+ * (pms/stats/wstats.c), built natively under AddressSanitizer and UBSan.
+ * The truth is brute force: every packet is kept with the window it was
+ * counted in, and each check adds up the packets of the view again.
+ * Times jump forward by whole windows and past the history, go back a
+ * little, and the view changes size, as "flowctl set ... last" does.
+ */
+#include <stdlib.h>
+
+#include "flowos_user.h"
+#include "wstats.h"
+#include "kselftest_harness.h"
+#include "test_rand.h"
+
+#define WIDTH		1000
+#define MAX_PACKETS	1500
+#define POOL		24
+
+struct ref_packet {
+	u64 window;		/* the window it was counted in */
+	struct wstats_addr src, dst;
+	u8 proto;
+	u32 len;
+};
+
+struct ref {
+	struct ref_packet p[MAX_PACKETS];
+	u32 n;
+	u64 cur;
+	bool started;
+};
+
+static struct wstats_addr pool[POOL];
+
+static void make_pool(void)
+{
+	u32 i;
+
+	for (i = 0; i < POOL; i++) {
+		memset(&pool[i], 0, sizeof(pool[i]));
+		pool[i].family = i % 3 ? AF_INET : AF_INET6;
+		pool[i].a[0] = htonl(0x0a000000 + i);
+		if (pool[i].family == AF_INET6)
+			pool[i].a[3] = htonl(i);
+	}
+}
+
+static void ref_advance(struct ref *r, u64 t)
+{
+	u64 w = t / WIDTH;
+
+	if (!r->started || w > r->cur)
+		r->cur = w;
+	r->started = true;
+}
+
+static void ref_add(struct ref *r, u32 history, u64 t, u8 proto, u32 s, u32 d,
+		    u32 len)
+{
+	struct ref_packet *p = &r->p[r->n++];
+
+	ref_advance(r, t);
+	p->window = t / WIDTH;
+	if (r->cur - p->window >= history)
+		p->window = r->cur;	/* too late: counted now */
+	p->src = pool[s];
+	p->dst = pool[d];
+	p->proto = proto;
+	p->len = len;
+}
+
+static bool in_view(const struct ref *r, const struct ref_packet *p, u32 view)
+{
+	return r->cur - p->window < view;
+}
+
+static u32 ref_addr_items(const struct ref *r, u32 view, struct wstats_item *out)
+{
+	u32 i, j, n = 0;
+
+	for (i = 0; i < POOL; i++) {
+		u64 bytes = 0;
+
+		for (j = 0; j < r->n; j++) {
+			const struct ref_packet *p = &r->p[j];
+
+			if (!in_view(r, p, view))
+				continue;
+			if (!memcmp(&p->src, &pool[i], sizeof(pool[i])) ||
+			    !memcmp(&p->dst, &pool[i], sizeof(pool[i])))
+				bytes += p->len;
+		}
+		if (!bytes)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].addr = pool[i];
+		out[n++].bytes = bytes;
+	}
+	wstats_sort(out, n);
+	return n;
+}
+
+static u32 ref_proto_items(const struct ref *r, u32 view, struct wstats_item *out)
+{
+	u64 bytes[WSTATS_PROTOS] = {};
+	u32 i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (in_view(r, &r->p[i], view))
+			bytes[r->p[i].proto] += r->p[i].len;
+	for (i = 0; i < WSTATS_PROTOS; i++) {
+		if (!bytes[i])
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].proto = i;
+		out[n++].bytes = bytes[i];
+	}
+	return n;	/* already in order only when bytes tie: sort */
+}
+
+static u32 isqrt128(__uint128_t x)
+{
+	u64 r = 0;
+	int b;
+
+	for (b = 31; b >= 0; b--) {
+		u64 t = r | 1ULL << b;
+
+		if ((__uint128_t)t * t <= x)
+			r = t;
+	}
+	return r;
+}
+
+/* Every figure of @ws against the packets of @r. */
+static void check(struct __test_metadata *_metadata, const struct wstats *ws,
+		  const struct ref *r, u32 seed, bool exact_addrs)
+{
+	static struct wstats_item got[POOL], want[POOL];
+	u32 view = ws->cfg.view, history = ws->cfg.history, age, i, n;
+	u64 packets = 0, bytes = 0, sumsq = 0, mean, stddev;
+
+	ASSERT_EQ(r->cur, ws->cur) TH_LOG("seed %u", seed);
+	for (age = 0; age < history && age <= r->cur; age++) {
+		const struct wstats_window *w = wstats_window(ws, age);
+		u64 wp = 0, wb = 0, sizes[WSTATS_SIZE_BUCKETS] = {};
+		static const u32 bounds[] = WSTATS_SIZE_BOUNDS;
+
+		ASSERT_NE(NULL, w);
+		for (i = 0; i < r->n; i++) {
+			const struct ref_packet *p = &r->p[i];
+			u32 b = 0;
+
+			if (p->window != r->cur - age)
+				continue;
+			wp++;
+			wb += p->len;
+			while (b < ARRAY_SIZE(bounds) && p->len >= bounds[b])
+				b++;
+			sizes[b]++;
+			if (age < view) {
+				packets++;
+				bytes += p->len;
+				sumsq += (u64)p->len * p->len;
+			}
+		}
+		ASSERT_EQ(wp, w->packets) TH_LOG("seed %u age %u", seed, age);
+		ASSERT_EQ(wb, w->bytes) TH_LOG("seed %u age %u", seed, age);
+		ASSERT_EQ(0, memcmp(sizes, w->sizes, sizeof(sizes)))
+			TH_LOG("seed %u age %u", seed, age);
+	}
+	ASSERT_EQ(packets, ws->view.packets) TH_LOG("seed %u", seed);
+	ASSERT_EQ(bytes, ws->view.bytes) TH_LOG("seed %u", seed);
+
+	wstats_size_moments(ws, &mean, &stddev);
+	if (packets) {
+		u64 m = bytes / packets;
+
+		ASSERT_EQ(m, mean) TH_LOG("seed %u", seed);
+		ASSERT_EQ(isqrt128(sumsq / packets - m * m), stddev)
+			TH_LOG("seed %u", seed);
+	}
+
+	n = ref_proto_items(r, view, want);
+	wstats_sort(want, n);
+	ASSERT_EQ(n, wstats_protos(ws, got)) TH_LOG("seed %u", seed);
+	ASSERT_EQ(0, memcmp(want, got, n * sizeof(*got))) TH_LOG("seed %u", seed);
+
+	/* The space-saving victim must be a least-counted entry. */
+	for (i = 0; i < ws->used; i++) {
+		ASSERT_EQ(i, ws->entries[ws->heap[i]].heap);
+		if (i)
+			ASSERT_LE(ws->entries[ws->heap[(i - 1) / 2]].view,
+				  ws->entries[ws->heap[i]].view)
+				TH_LOG("seed %u heap %u", seed, i);
+	}
+	if (!exact_addrs && wstats_approximate(ws))
+		return;
+	/* Not flagged approximate: every address exact, in order. */
+	n = ref_addr_items(r, view, want);
+	ASSERT_EQ(n, wstats_addrs(ws, got)) TH_LOG("seed %u", seed);
+	ASSERT_EQ(0, memcmp(want, got, n * sizeof(*got))) TH_LOG("seed %u", seed);
+}
+
+static u64 next_time(u64 t, u32 history)
+{
+	switch (rnd_below(16)) {
+	case 0:		/* idle for longer than the history */
+		return t + (u64)(history + rnd_below(3)) * WIDTH;
+	case 1:
+	case 2:		/* the next window or two */
+		return t + (1 + rnd_below(2)) * WIDTH;
+	case 3:		/* a little in the past */
+		return t > 3 * WIDTH ? t - rnd_below(3 * WIDTH) : t;
+	default:
+		return t + rnd_below(WIDTH / 4);
+	}
+}
+
+static u32 rnd_len(void)
+{
+	return rnd_below(4) ? 20 + rnd_below(1600) : 20 + rnd_below(65516);
+}
+
+static void run(struct __test_metadata *_metadata, u32 seed, u32 max_addrs,
+		u32 naddrs)
+{
+	static struct ref r;
+	struct wstats_config cfg = { .width = WIDTH, .seed = seed };
+	struct wstats ws;
+	u64 t = rnd_below(5) * WIDTH;
+	static const u8 protos[] = { 6, 17, 1, 58, 0, 255, 47 };
+
+	cfg.history = 1 + rnd_below(8);
+	cfg.view = 1 + rnd_below(cfg.history);
+	cfg.max_addrs = max_addrs;
+	ASSERT_EQ(0, wstats_init(&ws, &cfg));
+	ASSERT_GE(wstats_size(&cfg), ws.size);
+	memset(&r, 0, sizeof(r));
+	r.started = true;	/* wstats starts in window 0 */
+
+	while (r.n < MAX_PACKETS) {
+		u32 op = rnd_below(40);
+
+		t = next_time(t, cfg.history);
+		if (op == 0) {
+			wstats_set_view(&ws, 1 + rnd_below(cfg.history));
+		} else if (op == 1) {
+			wstats_advance(&ws, t);
+			ref_advance(&r, t);
+		} else {
+			u32 s = rnd_below(naddrs), d = rnd_below(naddrs);
+			u32 len = rnd_len();
+			u8 proto = protos[rnd_below(sizeof(protos))];
+
+			if (pool[s].family != pool[d].family)
+				d = s;
+			wstats_add(&ws, t, pool[s].family, proto, pool[s].a,
+				   pool[d].a, len);
+			ref_add(&r, cfg.history, t, proto, s, d, len);
+		}
+		if (op < 8)
+			check(_metadata, &ws, &r, seed, max_addrs >= naddrs);
+	}
+	check(_metadata, &ws, &r, seed, max_addrs >= naddrs);
+	EXPECT_EQ(r.n, ws.packets);
+	if (max_addrs >= naddrs)
+		EXPECT_EQ(0, ws.evictions);
+	wstats_free(&ws);
+}
+
+TEST(exact_when_the_table_holds_every_address)
+{
+	u32 seed;
+
+	make_pool();
+	for (seed = 1; seed <= 200; seed++) {
+		rnd_state = seed;
+		run(_metadata, seed, POOL, 1 + rnd_below(POOL));
+	}
+}
+
+TEST(exact_unless_flagged_when_the_table_is_small)
+{
+	u32 seed;
+
+	make_pool();
+	for (seed = 1; seed <= 200; seed++) {
+		rnd_state = seed;
+		run(_metadata, seed, 1 + rnd_below(8), 8 + rnd_below(POOL - 8));
+	}
+}
+
+/* Space-saving: an address with more than 1/m of the bytes stays. */
+TEST(a_heavy_address_survives_a_small_table)
+{
+	struct wstats_config cfg = { .width = WIDTH, .history = 1, .view = 1,
+				     .max_addrs = 4, .seed = 1 };
+	static struct wstats_item items[4];
+	struct wstats ws;
+	__be32 heavy[4] = { htonl(0xc0a80001) }, other[4] = {};
+	u32 i, n;
+
+	ASSERT_EQ(0, wstats_init(&ws, &cfg));
+	for (i = 0; i < 4000; i++) {
+		other[0] = htonl(0x0a000000 + i);
+		if (i % 2)
+			wstats_add(&ws, 10, AF_INET, 17, heavy, heavy, 100);
+		else
+			wstats_add(&ws, 10, AF_INET, 17, other, other, 100);
+	}
+	n = wstats_addrs(&ws, items);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(heavy[0], items[0].addr.a[0]);
+	EXPECT_EQ(2000 * 100, items[0].bytes);
+	EXPECT_TRUE(wstats_approximate(&ws));
+	/* 2000 other addresses, three places for them. */
+	EXPECT_EQ(2000 - 3, ws.evictions);
+	wstats_free(&ws);
+}
+
+/* The spread and share rules of wstats.h, with 128-bit arithmetic. */
+TEST(spread_and_share_follow_the_rules_on_huge_counts)
+{
+	static struct wstats_item items[64];
+	u32 seed;
+
+	for (seed = 1; seed <= 2000; seed++) {
+		struct wstats_spread s;
+		__uint128_t sum = 0, sumsq = 0;
+		u64 top = 0, mean, var, x = rnd_below(5000), total = 0;
+		u32 n, i, shift = 0;
+
+		rnd_state = seed;
+		n = 1 + rnd_below(64);
+		for (i = 0; i < n; i++) {
+			u32 bits = rnd_below(4) ? 20 : 1 + rnd_below(56);
+
+			items[i].bytes = ((u64)rnd() << 32 | rnd()) &
+					 ((1ULL << bits) - 1);
+			top = max(top, items[i].bytes);
+			total += items[i].bytes;
+		}
+		while ((__uint128_t)n * (top >> shift) * (top >> shift) >
+		       U64_MAX)
+			shift++;
+		for (i = 0; i < n; i++) {
+			sum += items[i].bytes >> shift;
+			sumsq += (__uint128_t)(items[i].bytes >> shift) *
+				 (items[i].bytes >> shift);
+		}
+		mean = sum / n;
+		var = sumsq / n - (__uint128_t)mean * mean;
+		wstats_spread(items, n, &s);
+		ASSERT_EQ(shift, s.shift) TH_LOG("seed %u", seed);
+		ASSERT_EQ(mean, s.mean) TH_LOG("seed %u", seed);
+		ASSERT_EQ(isqrt128(var), s.stddev) TH_LOG("seed %u", seed);
+		for (i = 0; i < n; i++) {
+			u64 h = rnd_below(100001);
+			u32 hs = 0;
+
+			ASSERT_EQ((items[i].bytes >> shift) > mean + x * s.stddev / 1000,
+				  wstats_outlier(&s, items[i].bytes, x));
+			while (total >> hs > U64_MAX / 100000)
+				hs++;
+			ASSERT_EQ((__uint128_t)(items[i].bytes >> hs) * 100000 >
+				  (__uint128_t)h * (total >> hs),
+				  wstats_heavy(items[i].bytes, total, h))
+				TH_LOG("seed %u", seed);
+		}
+	}
+}
+
+TEST(bad_configs_refused)
+{
+	struct wstats_config ok = { .width = WIDTH, .history = 4, .view = 4,
+				    .max_addrs = 16 }, c;
+	struct wstats ws;
+
+	c = ok;
+	c.width = 0;
+	EXPECT_EQ(-EINVAL, wstats_init(&ws, &c));
+	c = ok;
+	c.view = 5;
+	EXPECT_EQ(-EINVAL, wstats_init(&ws, &c));
+	c = ok;
+	c.history = WSTATS_HISTORY_MAX + 1;
+	EXPECT_EQ(-EINVAL, wstats_init(&ws, &c));
+	c = ok;
+	c.max_addrs = 0;
+	EXPECT_EQ(-EINVAL, wstats_init(&ws, &c));
+	ASSERT_EQ(0, wstats_init(&ws, &ok));
+	wstats_free(&ws);
+}
+
+TEST_HARNESS_MAIN
