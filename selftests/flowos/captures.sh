@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The stats and match PMs on real traffic: the captures shipped in
+# selftests/captures (an HTTP fetch, a telnet session typed a character
+# per segment, an IPv6 TLS connection; see the README there) are
+# replayed into B, and each figure must equal what tshark reads from the
+# same file: bytes per protocol and per address, top-k (with a tie),
+# heavy hitters, outliers and packet sizes; pattern counts in tshark's
+# reassembled streams, per connection, with a real retransmission.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+LIB=$FLOWOS_REPO/selftests/lib
+CAPTURES=$FLOWOS_REPO/selftests/captures
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+PCAP=$TMP/real.pcap
+PATTERNS=("GET " HTTP/1.1 hex:0d0a0d0a login fake Password ping)
+
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rmmod flowos_pm_stats flowos_pm_match 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() { "$FLOWCTL" -n "$B" "$@"; }
+
+# pm NAME EXPR: a Python expression over the instance NAME (p, its
+# results r) of flow "all".
+pm() {
+	fc -j stats all | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
+r = p["results"]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# stats_truth EXPR / match_truth EXPR: over tshark's figures (t).
+stats_truth() {
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+		"$1" "$TMP/stats.json"
+}
+
+match_truth() {
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+		"$1" "$TMP/match.json"
+}
+
+# The three captures in one file, addressed from va to vb.
+make_capture() {
+	mergecap -F pcap -a -w "$TMP/merged.pcap" "$CAPTURES"/http.pcap \
+		"$CAPTURES"/telnet-raw.pcap "$CAPTURES"/mss_ipv6.pcap &&
+	tcprewrite --enet-smac="$(ip -n "$A" -br link show va | awk '{print $3}')" \
+		--enet-dmac="$(ip -n "$B" -br link show vb | awk '{print $3}')" \
+		-i "$TMP/merged.pcap" -o "$PCAP" &&
+	python3 "$LIB/pcap_stats.py" "$PCAP" 3 10 1 >"$TMP/stats.json" &&
+	python3 "$LIB/pcap_matches.py" "$PCAP" "${PATTERNS[@]}" >"$TMP/match.json"
+}
+
+replay() {
+	local sent
+
+	sent=$(tshark -r "$PCAP" 2>/dev/null | wc -l)
+	ip netns exec "$A" taskset -c 0 tcpreplay -q --pps=300 -i va "$PCAP" \
+		>/dev/null 2>&1 || return 1
+	slowwait 30 bash -c "$FLOWCTL -n $B -j stats all | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
+}
+
+test_stats() {
+	local q
+
+	expect_eq "tshark: 337 packets, IPv4 and IPv6 (sanity)" \
+		"$(stats_truth '[t["packets"], len(t["addrs"]["all"])]')" "[337, 8]"
+	expect_eq "stats: packets, bytes = tshark's" \
+		"$(pm s '[r["packets"], r["bytes"], r["view_packets"]]')" \
+		"$(stats_truth '[t["packets"], t["bytes"], t["packets"]]')"
+	expect_eq "stats: bytes per protocol = tshark's" \
+		"$(pm s '[[x["proto"], x["bytes"]] for x in r["protocols"]]')" \
+		"$(stats_truth 't["protocols"]["all"]')"
+	for q in top heavy outlier; do
+		expect_eq "stats: ${q}_addrs = tshark's" \
+			"$(pm s "[[x['addr'], x['bytes']] for x in r['${q}_addrs']]")" \
+			"$(stats_truth "t['addrs']['$q']")"
+	done
+	expect_eq "stats: packet sizes = tshark's" \
+		"$(pm s '[r["size_mean"], r["size_stddev"], [x["packets"] for x in r["sizes"]]]')" \
+		"$(stats_truth '[t["size_mean"], t["size_stddev"], t["sizes"]]')"
+}
+
+test_match() {
+	expect_eq "match: per pattern = tshark's reassembled streams" \
+		"$(pm m 'sorted((x["pattern"], x["matches"]) for x in r["patterns"])')" \
+		"$(match_truth 'sorted(t["patterns"].items())')"
+	expect_eq "match: per connection = tshark's" \
+		"$(pm m 'sorted(("%d-%d" % (x["sport"], x["dport"]), x["pattern"], x["matches"]) for x in r["connections"] if x["proto"] == 6)')" \
+		"$(match_truth 'sorted((c, k, n) for c, d in t["conns"].items() for k, n in d.items())')"
+	expect_eq "match: bytes scanned and duplicates (a real retransmission)" \
+		"$(pm m '[r["bytes_scanned"], r["dup_bytes"]]')" \
+		"$(match_truth '[t["bytes"], t["dup_bytes"]]')"
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 11
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
+ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
+make_capture || ktap_exit_fail_msg "cannot prepare the captures"
+flowos_load && insmod "$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko" &&
+	insmod "$FLOWOS_BUILD/pms/match/flowos_pm_match.ko" ||
+	ktap_exit_fail_msg "cannot load flowos, stats and match"
+args=()
+for p in "${PATTERNS[@]}"; do args+=(pattern "$p"); done
+fc create all && fc attach all stats name s window 2s history 120 last 240s \
+	k 3 h 10 x 1 && fc attach all match name m "${args[@]}" && replay ||
+	ktap_exit_fail_msg "cannot replay the captures"
+
+test_stats
+test_match
+fc delete all
+ktest "unload: rmmod stats and match" rmmod flowos_pm_stats flowos_pm_match
+ktap_finished
