@@ -131,6 +131,7 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 	}
 
 	flow->id = fn->next_id;
+	flow->fn = fn;
 	list_add_tail(&flow->node, &fn->flows);
 	err = publish_classifier(fn, extack);
 	if (err) {

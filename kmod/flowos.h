@@ -111,6 +111,7 @@ struct flowos_flow {
 	struct flowos_flow_stats __percpu *stats;
 	struct flowos_stream __rcu *stream;	/* flowos_mutex to change */
 	struct flowos_flow_sysfs *sysfs;	/* initial namespace only */
+	struct flowos_net *fn;		/* its namespace, which outlives it */
 };
 
 /* IPv4 and IPv6, ingress and egress. */

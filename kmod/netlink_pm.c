@@ -34,6 +34,7 @@ const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1] = {
 	[FLOWOS_A_PM_PARAM] = { .type = NLA_REJECT },
 	[FLOWOS_A_PM_STATS] = { .type = NLA_REJECT },
 	[FLOWOS_A_PM_RESULTS] = { .type = NLA_REJECT },
+	[FLOWOS_A_PM_EVENT] = { .type = NLA_REJECT },
 };
 
 /* Results, for PMs (include/flowos/pm.h). */
@@ -125,6 +126,61 @@ void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest)
 	nla_nest_cancel(msg, nest);
 }
 EXPORT_SYMBOL_GPL(flowos_result_cancel);
+
+/* Events a PM announces */
+
+bool flowos_pm_has_listeners(const struct flowos_pm *pm)
+{
+	const struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
+
+	return flowos_nl_has_listeners(pi->flow->fn);
+}
+EXPORT_SYMBOL_GPL(flowos_pm_has_listeners);
+
+bool flowos_pm_event_start(struct flowos_pm *pm, struct flowos_pm_event *ev,
+			   const char *name)
+{
+	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
+
+	if (!flowos_pm_has_listeners(pm))
+		return false;
+	ev->msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!ev->msg)
+		return false;
+	ev->hdr = genlmsg_put(ev->msg, 0, 0, &flowos_nl_family, 0,
+			      FLOWOS_CMD_PM_EVENT);
+	if (!ev->hdr ||
+	    nla_put_string(ev->msg, FLOWOS_A_PM_FLOW, pi->flow->name) ||
+	    nla_put_string(ev->msg, FLOWOS_A_PM_NAME, pi->name) ||
+	    nla_put_string(ev->msg, FLOWOS_A_PM_TYPE, pm->ops->name) ||
+	    nla_put_string(ev->msg, FLOWOS_A_PM_EVENT, name))
+		goto cancel;
+	ev->values = nla_nest_start(ev->msg, FLOWOS_A_PM_RESULTS);
+	if (ev->values)
+		return true;
+cancel:
+	flowos_pm_event_cancel(ev);
+	return false;
+}
+EXPORT_SYMBOL_GPL(flowos_pm_event_start);
+
+void flowos_pm_event_send(struct flowos_pm *pm, struct flowos_pm_event *ev)
+{
+	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
+
+	nla_nest_end(ev->msg, ev->values);
+	genlmsg_end(ev->msg, ev->hdr);
+	flowos_nl_notify(pi->flow->fn, ev->msg);
+	ev->msg = NULL;
+}
+EXPORT_SYMBOL_GPL(flowos_pm_event_send);
+
+void flowos_pm_event_cancel(struct flowos_pm_event *ev)
+{
+	nlmsg_free(ev->msg);
+	ev->msg = NULL;
+}
+EXPORT_SYMBOL_GPL(flowos_pm_event_cancel);
 
 /* Parameters */
 

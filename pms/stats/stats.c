@@ -17,10 +17,13 @@
  * bytes, and those more than x standard deviations above the mean.
  * k, h, x and last change at run time and keep what was collected.
  * pms/stats/wstats.h gives the arithmetic, and the bound on addresses.
+ * As each window starts, protocols and addresses that went over h
+ * percent are announced as "heavy_hitter" events (flowctl monitor).
  *
  * A unit counts in the window of its timestamp (when the packet was
  * seen), not of its processing, unless it is older than the history.
  */
+#include <linux/bitmap.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -77,12 +80,18 @@ static const char *const stats_scalars[] = {
  * for readers that take no lock (sysfs).
  */
 struct stats_state {
-	struct mutex lock;		/* @ws, @k, @h, @x */
+	struct mutex lock;		/* all but @scalars */
 	struct wstats ws;
 	u64 t0;				/* ktime of window 0 */
 	u64 k, h, x;			/* live parameters */
 	u64 scalars[ARRAY_SIZE(stats_scalars)];
 	size_t charged;
+	/* Heavy hitters as last announced, at the start of window @checked. */
+	u64 checked;
+	DECLARE_BITMAP(heavy_protos, WSTATS_PROTOS);
+	struct wstats_addr *heavy_addrs;	/* [STATS_ROWS_MAX] */
+	u32 nheavy_addrs;
+	struct wstats_item *items;		/* [max_addrs], scratch */
 };
 
 static u32 view_windows(const u64 *params)
@@ -137,7 +146,9 @@ static int stats_init(struct flowos_pm *pm)
 		.max_addrs = p[P_MAX_ADDRS],
 		.seed = get_random_u32(),
 	};
-	size_t charge = sizeof(struct stats_state) + wstats_size(&cfg);
+	size_t charge = sizeof(struct stats_state) + wstats_size(&cfg) +
+			STATS_ROWS_MAX * sizeof(struct wstats_addr) +
+			cfg.max_addrs * sizeof(struct wstats_item);
 	struct stats_state *ss;
 	int err;
 
@@ -147,6 +158,18 @@ static int stats_init(struct flowos_pm *pm)
 		return -ENOSPC;
 	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
 	err = ss ? wstats_init(&ss->ws, &cfg) : -ENOMEM;
+	if (!err) {
+		ss->heavy_addrs = kvcalloc(STATS_ROWS_MAX,
+					   sizeof(*ss->heavy_addrs), GFP_KERNEL);
+		ss->items = kvcalloc(cfg.max_addrs, sizeof(*ss->items),
+				     GFP_KERNEL);
+		if (!ss->heavy_addrs || !ss->items) {
+			kvfree(ss->heavy_addrs);
+			kvfree(ss->items);
+			wstats_free(&ss->ws);
+			err = -ENOMEM;
+		}
+	}
 	if (err) {
 		kfree(ss);
 		flowos_mem_uncharge(charge);
@@ -167,6 +190,8 @@ static void stats_fini(struct flowos_pm *pm)
 	struct stats_state *ss = pm->priv;
 
 	wstats_free(&ss->ws);
+	kvfree(ss->heavy_addrs);
+	kvfree(ss->items);
 	mutex_destroy(&ss->lock);
 	flowos_mem_uncharge(ss->charged);
 	kfree(ss);
@@ -193,15 +218,106 @@ static unsigned int stats_process(struct flowos_pm *pm,
 	return win->tail - win->head;
 }
 
+/* "12.34": hundredths of a percent, rounded down. */
+static int put_percent(struct sk_buff *msg, u64 bytes, u64 total)
+{
+	u64 bp = total ? div64_u64(bytes * 10000, total) : 0;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu.%02llu", bp / 100, bp % 100);
+	return flowos_result_put_string(msg, "percent", buf);
+}
+
+/* "heavy_hitter": a protocol or an address, its bytes and share. */
+static void announce(struct flowos_pm *pm, const struct wstats_item *it,
+		     bool addr, u64 total)
+{
+	struct flowos_pm_event ev;
+
+	if (!flowos_pm_event_start(pm, &ev, "heavy_hitter"))
+		return;
+	if ((addr ? flowos_result_put_addr(ev.msg, "addr", it->addr.family,
+					   it->addr.a) :
+		    flowos_result_put_u64(ev.msg, "proto", it->proto)) ||
+	    flowos_result_put_u64(ev.msg, "bytes", it->bytes) ||
+	    put_percent(ev.msg, it->bytes, total))
+		flowos_pm_event_cancel(&ev);
+	else
+		flowos_pm_event_send(pm, &ev);
+}
+
+static bool was_heavy(const struct stats_state *ss,
+		      const struct wstats_addr *addr)
+{
+	u32 i;
+
+	for (i = 0; i < ss->nheavy_addrs; i++)
+		if (!memcmp(&ss->heavy_addrs[i], addr, sizeof(*addr)))
+			return true;
+	return false;
+}
+
+static void announce_protos(struct flowos_pm *pm, struct stats_state *ss)
+{
+	DECLARE_BITMAP(now, WSTATS_PROTOS);
+	u64 total = ss->ws.view.bytes;
+	u32 i, n = wstats_protos(&ss->ws, ss->items);
+
+	bitmap_zero(now, WSTATS_PROTOS);
+	/* Most bytes first: the heavy ones lead. */
+	for (i = 0; i < n && wstats_heavy(ss->items[i].bytes, total, ss->h); i++) {
+		__set_bit(ss->items[i].proto, now);
+		if (!test_bit(ss->items[i].proto, ss->heavy_protos))
+			announce(pm, &ss->items[i], false, total);
+	}
+	bitmap_copy(ss->heavy_protos, now, WSTATS_PROTOS);
+}
+
+static void announce_addrs(struct flowos_pm *pm, struct stats_state *ss)
+{
+	u64 total = ss->ws.view.bytes;
+	u32 i, n = wstats_addrs(&ss->ws, ss->items);
+
+	for (i = 0; i < n && i < STATS_ROWS_MAX &&
+	     wstats_heavy(ss->items[i].bytes, total, ss->h); i++)
+		if (!was_heavy(ss, &ss->items[i].addr))
+			announce(pm, &ss->items[i], true, total);
+	ss->nheavy_addrs = i;
+	for (i = 0; i < ss->nheavy_addrs; i++)
+		ss->heavy_addrs[i] = ss->items[i].addr;
+}
+
+/*
+ * Once a window, when it starts: announce the protocols and addresses
+ * over h percent of the view that were not at the last check.  With no
+ * listener, forget them all, so that a new one hears every current one.
+ * Called with ss->lock held.
+ */
+static void check_heavy(struct flowos_pm *pm, struct stats_state *ss)
+{
+	ss->checked = ss->ws.cur;
+	if (!flowos_pm_has_listeners(pm)) {
+		bitmap_zero(ss->heavy_protos, WSTATS_PROTOS);
+		ss->nheavy_addrs = 0;
+		return;
+	}
+	announce_protos(pm, ss);
+	announce_addrs(pm, ss);
+}
+
 static void stats_tick(struct flowos_pm *pm, u64 now)
 {
 	struct stats_state *ss = pm->priv;
 	u64 cur = READ_ONCE(ss->scalars[S_WINDOWS]);
 
-	if (div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur)
+	/* Only ->tick, in the thread, writes ss->checked: no lock to read it. */
+	if (div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur &&
+	    ss->checked == cur)
 		return;
 	mutex_lock(&ss->lock);
 	wstats_advance(&ss->ws, since_t0(ss, now));
+	if (ss->checked != ss->ws.cur)
+		check_heavy(pm, ss);
 	publish(ss);
 	mutex_unlock(&ss->lock);
 }
@@ -275,16 +391,6 @@ static void snapshot(struct stats_state *ss, struct stats_snapshot *s)
 	s->naddrs = wstats_addrs(ws, s->addrs);
 	publish(ss);
 	mutex_unlock(&ss->lock);
-}
-
-/* "12.34": hundredths of a percent, rounded down. */
-static int put_percent(struct sk_buff *msg, u64 bytes, u64 total)
-{
-	u64 bp = total ? div64_u64(bytes * 10000, total) : 0;
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu.%02llu", bp / 100, bp % 100);
-	return flowos_result_put_string(msg, "percent", buf);
 }
 
 static int put_item(struct sk_buff *msg, const struct wstats_item *it,

@@ -9,7 +9,8 @@
 # packet-size mean, stddev and histogram.  Then k, h, x and the view T
 # change at run time, idle and under traffic, and nothing collected is
 # lost; a small address table says it is approximate and still holds
-# the heavy hitters; refused changes change nothing.
+# the heavy hitters; new heavy hitters are announced to "flowctl
+# monitor", once each; refused changes change nothing.
 . "$FLOWOS_REPO/selftests/lib.sh"
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
@@ -69,6 +70,33 @@ replay() {
 	slowwait 30 bash -c "$FLOWCTL -n $B -j stats all | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
 }
 
+# heavy_events: what "flowctl monitor" heard "s" announce as heavy
+# hitters, protocols and addresses as strings, sorted.
+heavy_events() {
+	python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+print(sorted(str(e["values"].get("addr", e["values"].get("proto"))) for e in ev
+             if e["event"] == "heavy_hitter" and e["name"] == "s"))' "$TMP/events"
+}
+
+heavy_events_are() { [ "$(heavy_events)" = "$1" ]; }
+
+# heavy_truth K H X: the heavy protocols and addresses, as heavy_events.
+heavy_truth() {
+	truth "$1" "$2" "$3" 'sorted(str(n) for n, _ in t["addrs"]["heavy"] + t["protocols"]["heavy"])'
+}
+
+# expect_heavy_events DESCRIPTION H: the events equal the heavy hitters
+# at H, each announced once, once the windows turned.
+expect_heavy_events() {
+	local want
+
+	want=$(heavy_truth 3 "$2" 1)
+	slowwait 15 heavy_events_are "$want"
+	expect_eq "$1" "$(heavy_events)" "$want"
+}
+
 # queries_equal K H X: every query table of "s" = the truth at K, H, X.
 queries_equal() {
 	local k=$1 h=$2 x=$3 q what
@@ -87,10 +115,11 @@ queries_equal() {
 }
 
 test_vs_tshark() {
+	# h 100: no heavy hitter until the whole capture is in (see below).
 	fc create all && fc attach all stats name s window 2s history 120 \
-		last 240s k 3 h 10 x 1 &&
+		last 240s k 3 h 100 x 1 &&
 	fc attach all stats name small max_addrs 16 window 2s history 120 \
-		last 240s && replay || return 1
+		last 240s && replay && fc set all s h 10 >/dev/null || return 1
 	expect_eq "packets and bytes = tshark's, all in the view" \
 		"$(pm s '[r["packets"], r["bytes"], r["view_packets"], r["view_bytes"]]')" \
 		"$(truth 3 10 1 '[t["packets"], t["bytes"]] * 2')"
@@ -122,20 +151,19 @@ test_vs_tshark() {
 	expect_eq "16 addresses for 94: protocols still exact" \
 		"$(pm small "$(printf "$PROTO_ROWS" "'protocols'")")" \
 		"$(truth 3 10 1 't["protocols"]["all"]')"
+	expect_heavy_events "monitor: each heavy hitter at h 10 announced once" 10
 }
 
 test_set_idle() {
-	"$FLOWCTL" -n "$B" -j monitor >"$TMP/events" 2>"$TMP/monitor.err" &
-	MONITOR=$!
-	slowwait 20 grep -q listening "$TMP/monitor.err"
 	fc set all s k 5 h 5 x 0.5 >/dev/null || return 1
 	expect_eq "set: the new values show, 0.5 as written" \
 		"$(pm s '[p["params"][k] for k in ("k", "h", "x")]')" "['5', '5', '0.5']"
 	queries_equal 5 5 0.5
-	slowwait 10 grep -q '"event":"set"' "$TMP/events"
-	expect_eq "monitor: the change is announced" \
-		"$(python3 -c 'import json, sys; print([(e["event"], e["name"]) for e in map(json.loads, open(sys.argv[1])) if e["event"] == "set"])' "$TMP/events")" \
-		"[('set', 's')]"
+	slowwait 10 bash -c "[ \$(grep -c '\"event\":\"set\"' $TMP/events) -ge 2 ]"
+	expect_eq "monitor: both changes (h 10, then this one) are announced" \
+		"$(python3 -c 'import json, sys; print([(e["event"], e["name"], e["type"]) for e in map(json.loads, open(sys.argv[1])) if e["event"] == "set"])' "$TMP/events")" \
+		"[('set', 's', 'stats'), ('set', 's', 'stats')]"
+	expect_heavy_events "monitor: h 5 announces only the new heavy hitters" 5
 	kill "$MONITOR"
 	MONITOR=
 }
@@ -208,7 +236,7 @@ test_refused() {
 
 require_root
 ktap_print_header
-ktap_set_plan 36
+ktap_set_plan 38
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 # A's own IPv6 chatter (MLD) would be counted with the capture.
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
@@ -218,6 +246,10 @@ python3 "$LIB/mktraffic.py" "$PCAP" \
 	ktap_exit_fail_msg "cannot make the capture"
 flowos_load && insmod "$STATS_KO" || ktap_exit_fail_msg "cannot load flowos and stats"
 
+# Events from the start: the heavy hitters are announced as they come.
+"$FLOWCTL" -n "$B" -j monitor >"$TMP/events" 2>"$TMP/monitor.err" &
+MONITOR=$!
+slowwait 20 grep -q listening "$TMP/monitor.err"
 test_vs_tshark
 test_set_idle
 test_set_view

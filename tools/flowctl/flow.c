@@ -515,7 +515,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != ((struct flowctl_nl *)data)->family)
 		return MNL_CB_OK;
 	if (gh->cmd == FLOWOS_CMD_PM_ATTACH || gh->cmd == FLOWOS_CMD_PM_DETACH ||
-	    gh->cmd == FLOWOS_CMD_PM_SET) {
+	    gh->cmd == FLOWOS_CMD_PM_SET || gh->cmd == FLOWOS_CMD_PM_EVENT) {
 		flowctl_print_pm_event(nlh);
 		return MNL_CB_OK;
 	}

@@ -552,7 +552,40 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 	}
 }
 
-/* "attach pm NAME type TYPE order N flow FLOW", or one JSON object. */
+/* What a PM instance announced: its event's name and values. */
+static void print_pm_notice(const struct nlattr **tb)
+{
+	const struct nlattr *v;
+	struct json j;
+
+	if (flowctl_opts.json) {
+		json_init(&j, stdout, flowctl_opts.pretty);
+		json_open(&j, NULL, '{');
+		json_str(&j, "event", str_of(tb[FLOWOS_A_PM_EVENT]));
+		json_str(&j, "flow", str_of(tb[FLOWOS_A_PM_FLOW]));
+		json_str(&j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
+		json_str(&j, "type", str_of(tb[FLOWOS_A_PM_TYPE]));
+		json_open(&j, "values", '{');
+	} else {
+		printf("%s pm %s type %s flow %s:", str_of(tb[FLOWOS_A_PM_EVENT]),
+		       str_of(tb[FLOWOS_A_PM_NAME]), str_of(tb[FLOWOS_A_PM_TYPE]),
+		       str_of(tb[FLOWOS_A_PM_FLOW]));
+	}
+	if (tb[FLOWOS_A_PM_RESULTS])
+		mnl_attr_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS])
+			print_value(v, flowctl_opts.json ? &j : NULL, -1);
+	if (flowctl_opts.json) {
+		json_close(&j, '}');
+		json_close(&j, '}');
+	} else {
+		printf("\n");
+	}
+}
+
+/*
+ * "attach pm NAME type TYPE order N flow FLOW" (or set, detach), or
+ * what an instance announced; or one JSON object.
+ */
 void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 {
 	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
@@ -561,7 +594,15 @@ void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
 	struct json j;
 
-	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_ORDER])
+	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX))
+		return;
+	if (gh->cmd == FLOWOS_CMD_PM_EVENT) {
+		if (tb[FLOWOS_A_PM_EVENT])
+			print_pm_notice(tb);
+		fflush(stdout);
+		return;
+	}
+	if (!tb[FLOWOS_A_PM_ORDER])
 		return;
 	if (flowctl_opts.json) {
 		json_init(&j, stdout, flowctl_opts.pretty);

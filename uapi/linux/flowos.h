@@ -102,6 +102,11 @@
  *   FLOWOS_A_PARAM_SPEC_LIVE may be given.  The PM keeps what it has
  *   collected.  All or nothing: a refused request changes no parameter.
  *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
+ *
+ * FLOWOS_CMD_PM_EVENT - only on "events": something a PM instance
+ *   announces, such as the stats PM's "heavy_hitter".  FLOWOS_A_PM_FLOW,
+ *   _NAME and _TYPE say who, FLOWOS_A_PM_EVENT what, and
+ *   FLOWOS_A_PM_RESULTS holds its values as in FLOWOS_CMD_STATS_GET.
  */
 #ifndef _UAPI_LINUX_FLOWOS_H
 #define _UAPI_LINUX_FLOWOS_H
@@ -130,6 +135,7 @@ enum flowos_cmd {
 	FLOWOS_CMD_STATS_GET,
 	FLOWOS_CMD_NET_GET,
 	FLOWOS_CMD_PM_SET,
+	FLOWOS_CMD_PM_EVENT,
 
 	__FLOWOS_CMD_MAX,
 	FLOWOS_CMD_MAX = __FLOWOS_CMD_MAX - 1
@@ -261,6 +267,7 @@ enum flowos_a_pm {
 	FLOWOS_A_PM_PARAM,	/* nest: enum flowos_a_param */
 	FLOWOS_A_PM_STATS,	/* nest: enum flowos_a_pm_stats */
 	FLOWOS_A_PM_RESULTS,	/* nest of FLOWOS_A_VALUE */
+	FLOWOS_A_PM_EVENT,	/* string: what a FLOWOS_CMD_PM_EVENT says */
 
 	__FLOWOS_A_PM_MAX,
 	FLOWOS_A_PM_MAX = __FLOWOS_A_PM_MAX - 1

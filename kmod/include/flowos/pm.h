@@ -226,6 +226,36 @@ struct nlattr *flowos_result_row_start(struct sk_buff *msg);
 void flowos_result_end(struct sk_buff *msg, struct nlattr *nest);
 void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest);
 
+/*
+ * Events: an instance announces something to the "events" group of its
+ * flow's namespace (flowctl monitor), as FLOWOS_CMD_PM_EVENT naming the
+ * instance and the event, with values added by the flowos_result_*
+ * helpers to @ev->msg:
+ *
+ *	if (flowos_pm_event_start(pm, &ev, "heavy_hitter")) {
+ *		if (flowos_result_put_u64(ev.msg, "bytes", bytes))
+ *			flowos_pm_event_cancel(&ev);
+ *		else
+ *			flowos_pm_event_send(pm, &ev);
+ *	}
+ *
+ * Start returns false, having allocated nothing, when nobody listens or
+ * memory is short; flowos_pm_has_listeners() says beforehand whether an
+ * event would go anywhere, to skip the work of preparing it.  Only from the instance's own
+ * thread (->process, ->tick), where the flow is sure to exist; may sleep.
+ */
+struct flowos_pm_event {
+	struct sk_buff *msg;
+	void *hdr;
+	struct nlattr *values;
+};
+
+bool flowos_pm_has_listeners(const struct flowos_pm *pm);
+bool flowos_pm_event_start(struct flowos_pm *pm, struct flowos_pm_event *ev,
+			   const char *name);
+void flowos_pm_event_send(struct flowos_pm *pm, struct flowos_pm_event *ev);
+void flowos_pm_event_cancel(struct flowos_pm_event *ev);
+
 /* Declares the alias that lets "flowctl attach" load a PM on demand. */
 #define MODULE_ALIAS_FLOWOS_PM(name) MODULE_ALIAS("flowos-pm-" name)
 
