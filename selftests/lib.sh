@@ -166,6 +166,32 @@ pcap_ip_totals() {
 		awk '{ n++; s += $1 } END { print n + 0, s + 0 }'
 }
 
+# pm_eval NETNS FLOW NAME EXPR: print a Python expression over the PM
+# instance NAME of FLOW in NETNS as "flowctl -j stats" shows it: p is
+# the instance, r its results.
+pm_eval() {
+	ip netns exec "$1" "$FLOWOS_REPO/tools/flowctl/flowctl" -j stats "$2" |
+		python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
+r = p["results"]
+print(eval(sys.argv[2]))' "$3" "$4"
+}
+
+# replay_pcap NS_A NS_B FLOW PCAP [TCPREPLAY_OPTION...]: send PCAP from
+# va in NS_A (veth_pair's), from one CPU so that it stays in order
+# (--topspeed unless told), and wait until every PM instance on FLOW in
+# NS_B has processed as many units as PCAP has packets.
+replay_pcap() {
+	local a=$1 b=$2 flow=$3 pcap=$4 sent
+
+	shift 4
+	sent=$(tshark -r "$pcap" 2>/dev/null | wc -l)
+	ip netns exec "$a" taskset -c 0 tcpreplay -q "${@:---topspeed}" -i va \
+		"$pcap" >/dev/null 2>&1 || return 1
+	slowwait 30 bash -c "ip netns exec $b $FLOWOS_REPO/tools/flowctl/flowctl -j stats $flow | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
+}
+
 # flowos_unload: remove flowos if loaded; true when it is gone.
 flowos_unload() {
 	[ -d /sys/module/flowos ] || return 0

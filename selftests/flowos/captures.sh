@@ -32,13 +32,7 @@ fc() { "$FLOWCTL" -n "$B" "$@"; }
 
 # pm NAME EXPR: a Python expression over the instance NAME (p, its
 # results r) of flow "all".
-pm() {
-	fc -j stats all | python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
-r = p["results"]
-print(eval(sys.argv[2]))' "$1" "$2"
-}
+pm() { pm_eval "$B" all "$1" "$2"; }
 
 # stats_truth EXPR / match_truth EXPR: over tshark's figures (t).
 stats_truth() {
@@ -62,14 +56,7 @@ make_capture() {
 	python3 "$LIB/pcap_matches.py" "$PCAP" "${PATTERNS[@]}" >"$TMP/match.json"
 }
 
-replay() {
-	local sent
-
-	sent=$(tshark -r "$PCAP" 2>/dev/null | wc -l)
-	ip netns exec "$A" taskset -c 0 tcpreplay -q --pps=300 -i va "$PCAP" \
-		>/dev/null 2>&1 || return 1
-	slowwait 30 bash -c "$FLOWCTL -n $B -j stats all | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
-}
+replay() { replay_pcap "$A" "$B" all "$PCAP" --pps=300; }
 
 test_stats() {
 	local q

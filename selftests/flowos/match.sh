@@ -31,12 +31,7 @@ trap cleanup EXIT
 fc() { "$FLOWCTL" -n "$B" "$@"; }
 
 # pm EXPR: a Python expression over the instance "m" of flow "all" (p).
-pm() {
-	fc -j stats all | python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == "m"][0]
-print(eval(sys.argv[1]))' "$1"
-}
+pm() { pm_eval "$B" all m "$1"; }
 
 # truth EXPR: a Python expression over tshark's numbers (t).
 truth() {
@@ -45,14 +40,7 @@ truth() {
 }
 
 # replay: send the capture from A and wait until "m" has seen all of it.
-replay() {
-	local sent
-
-	sent=$(tshark -r "$TMP/streams.pcap" 2>/dev/null | wc -l)
-	ip netns exec "$A" taskset -c 0 tcpreplay -q --topspeed -i va \
-		"$TMP/streams.pcap" >/dev/null 2>&1 || return 1
-	slowwait 20 bash -c "[ \"\$($FLOWCTL -n $B -j stats all | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pms\"][0][\"processed\"])')\" -ge $sent ]"
-}
+replay() { replay_pcap "$A" "$B" all "$TMP/streams.pcap"; }
 
 # attach_m ARGS...: a fresh flow "all" with the instance "m".
 attach_m() {

@@ -35,13 +35,7 @@ fc() { "$FLOWCTL" -n "$B" "$@"; }
 
 # pm NAME EXPR: a Python expression over the instance NAME of flow "all"
 # (p; its results r).
-pm() {
-	fc -j stats all | python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
-r = p["results"]
-print(eval(sys.argv[2]))' "$1" "$2"
-}
+pm() { pm_eval "$B" all "$1" "$2"; }
 
 # truth K H X EXPR: a Python expression over tshark's figures (t) for
 # the queries at K, H, X.  tshark is slow in a guest: once per K H X.
@@ -59,16 +53,9 @@ truth() {
 PROTO_ROWS='[[x["proto"], x["bytes"]] for x in r[%s]]'
 ADDR_ROWS='[[x["addr"], x["bytes"]] for x in r[%s]]'
 
-# replay [TCPREPLAY_ARGS...]: send the capture from A, wait until every
-# instance on "all" has processed all of it.
-replay() {
-	local sent
-
-	sent=$(tshark -r "$PCAP" 2>/dev/null | wc -l)
-	ip netns exec "$A" taskset -c 0 tcpreplay -q "${@:---pps=3000}" -i va \
-		"$PCAP" >/dev/null 2>&1 || return 1
-	slowwait 30 bash -c "$FLOWCTL -n $B -j stats all | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
-}
+# replay [TCPREPLAY_OPTION...]: send the capture from A, wait until
+# every instance on "all" has processed all of it.
+replay() { replay_pcap "$A" "$B" all "$PCAP" "${@:---pps=3000}"; }
 
 # heavy_events: what "flowctl monitor" heard "s" announce as heavy
 # hitters, protocols and addresses as strings, sorted.
