@@ -166,6 +166,22 @@ pcap_ip_totals() {
 		awk '{ n++; s += $1 } END { print n + 0, s + 0 }'
 }
 
+# expect_refused DESCRIPTION MESSAGE COMMAND...: one KTAP result, a pass
+# if COMMAND fails and its output says MESSAGE.
+expect_refused() {
+	local desc=$1 msg=$2 err rc
+
+	shift 2
+	err=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$msg" <<<"$err"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_print_msg "said ($rc): $err"
+		ktap_test_fail "$desc"
+	fi
+}
+
 # pm_eval NETNS FLOW NAME EXPR: print a Python expression over the PM
 # instance NAME of FLOW in NETNS as "flowctl -j stats" shows it: p is
 # the instance, r its results.

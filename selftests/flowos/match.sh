@@ -107,17 +107,11 @@ test_nocase() {
 
 # refused ARGS... -- MESSAGE: attach refused with MESSAGE, nothing changed.
 refused() {
-	local args=() err rc
+	local args=()
 
 	while [ "$1" != -- ]; do args+=("$1"); shift; done
-	err=$(fc attach all match name bad "${args[@]}" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && grep -qF -- "$2" <<<"$err"; then
-		ktap_test_pass "refused: ${args[*]:0:4}"
-	else
-		ktap_print_msg "flowctl said ($rc): $err"
-		ktap_test_fail "refused: ${args[*]:0:4}"
-	fi
+	expect_refused "refused: ${args[*]:0:4}" "$2" \
+		fc attach all match name bad "${args[@]}"
 }
 
 test_refused() {

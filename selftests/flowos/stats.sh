@@ -194,17 +194,10 @@ test_set_under_traffic() {
 
 # refused_set ARGS... -- MESSAGE: "set" refused with MESSAGE.
 refused_set() {
-	local args=() err rc
+	local args=()
 
 	while [ "$1" != -- ]; do args+=("$1"); shift; done
-	err=$(fc set all "${args[@]}" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && grep -qF -- "$2" <<<"$err"; then
-		ktap_test_pass "set refused: ${args[*]}"
-	else
-		ktap_print_msg "flowctl said ($rc): $err"
-		ktap_test_fail "set refused: ${args[*]}"
-	fi
+	expect_refused "set refused: ${args[*]}" "$2" fc set all "${args[@]}"
 }
 
 test_refused() {
