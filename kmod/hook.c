@@ -15,8 +15,7 @@
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
 #include "flowos.h"
-#include "classify.h"
-#include "parse.h"
+#include "fastpath.h"
 
 static void count(struct flowos_flow *flow, int dir, u32 len)
 {
@@ -26,22 +25,6 @@ static void count(struct flowos_flow *flow, int dir, u32 len)
 	u64_stats_inc(&s->packets[dir]);
 	u64_stats_add(&s->bytes[dir], len);
 	u64_stats_update_end(&s->syncp);
-}
-
-static void pkt_to_key(const struct flowos_pkt *pkt, bool ingress,
-		       const struct nf_hook_state *state, struct flowos_key *key)
-{
-	const struct net_device *dev = ingress ? state->in : state->out;
-
-	memcpy(key->src, pkt->saddr, sizeof(key->src));
-	memcpy(key->dst, pkt->daddr, sizeof(key->dst));
-	key->ifindex = dev ? dev->ifindex : 0;
-	key->sport = pkt->sport;
-	key->dport = pkt->dport;
-	key->family = pkt->family;
-	key->proto = pkt->proto;
-	key->dir = ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT;
-	key->pad = 0;
 }
 
 /*
@@ -86,6 +69,7 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	const struct flowos_classifier *cls = rcu_dereference(fn->cls);
 	const struct flowos_pkt_buf buf = { .skb = skb };
 	bool ingress = state->hook == NF_INET_PRE_ROUTING;
+	const struct net_device *dev;
 	enum flowos_parse_result r;
 	struct flowos_flow *flow;
 	struct flowos_pkt pkt;
@@ -101,7 +85,9 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	}
 
-	pkt_to_key(&pkt, ingress, state, &key);
+	dev = ingress ? state->in : state->out;
+	flowos_pkt_key(&pkt, dev ? dev->ifindex : 0,
+		       ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT, &key);
 	flow = flowos_classify(cls, &key);
 	if (flow)
 		flow_take(flow, &pkt, ingress, skb);

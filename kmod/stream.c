@@ -20,10 +20,9 @@
 #include <linux/slab.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
-#include <net/tcp.h>
 
 #include "flowos.h"
-#include "parse.h"
+#include "fastpath.h"
 
 /* Queued units that make the hook wake the first threads. */
 #define FLOWOS_WAKE_BATCH	64
@@ -104,54 +103,6 @@ void flowos_stream_free_rcu(struct flowos_stream *st)
 	call_rcu(&st->rcu, stream_free);
 }
 
-static u8 unit_layers(const struct flowos_pkt *pkt)
-{
-	u8 layers = BIT(FLOWOS_LAYER_IP);
-
-	if (pkt->flags & FLOWOS_PKT_FRAGMENT)
-		return layers;
-	switch (pkt->proto) {
-	case IPPROTO_TCP:
-		layers |= BIT(FLOWOS_LAYER_TCP);
-		if (pkt->payload_len ||
-		    pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST))
-			layers |= BIT(FLOWOS_LAYER_STREAM);
-		break;
-	case IPPROTO_UDP:
-		layers |= BIT(FLOWOS_LAYER_UDP);
-		if (pkt->payload_len)
-			layers |= BIT(FLOWOS_LAYER_STREAM);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		layers |= BIT(FLOWOS_LAYER_ICMP);
-		break;
-	}
-	if (pkt->payload_len)
-		layers |= BIT(FLOWOS_LAYER_PAYLOAD);
-	return layers;
-}
-
-static void unit_fill(struct flowos_unit *u, const struct flowos_pkt *pkt,
-		      u8 dir)
-{
-	u->tstamp = ktime_get_ns();
-	memcpy(u->saddr, pkt->saddr, sizeof(u->saddr));
-	memcpy(u->daddr, pkt->daddr, sizeof(u->daddr));
-	u->sport = pkt->sport;
-	u->dport = pkt->dport;
-	u->family = pkt->family;
-	u->proto = pkt->proto;
-	u->tcp_flags = pkt->tcp_flags;
-	u->dir = dir;
-	u->layers = unit_layers(pkt);
-	u->mark = 0;
-	u->payload_off = pkt->payload_off;
-	u->len = pkt->len;
-	u->payload_len = pkt->payload_len;
-	u->tcp_seq = pkt->tcp_seq;
-}
-
 /* A unit the PMs will not see, for want of ring room or of memory. */
 static void count_drop(struct flowos_flow *flow, bool for_memory)
 {
@@ -205,8 +156,7 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 		return;
 	}
 	u = &r->units[tail & (st->qlen - 1)];
-	unit_fill(u, pkt, dir);
-	u->skb = NULL;
+	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
 		u->skb = unit_clone(flow, skb);
 		if (!u->skb)

@@ -37,6 +37,7 @@ typedef int64_t s64;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define U16_MAX ((u16)~0U)
 #define __aligned(x) __attribute__((__aligned__(x)))
+#define noinline __attribute__((__noinline__))
 /* Token for token as kselftest.h has it, which may come after. */
 #ifndef __printf
 #define __printf(a, b) __attribute__((format(printf, a, b)))
@@ -64,5 +65,10 @@ struct frag_hdr {
 
 #define IP6_OFFSET	0xFFF8
 #define IP6_MF		0x0001
+
+/* include/net/tcp.h: the flags byte of the TCP header */
+#define TCPHDR_FIN	0x01
+#define TCPHDR_SYN	0x02
+#define TCPHDR_RST	0x04
 
 #endif /* _FLOWOS_KSHIM_H */

@@ -22,40 +22,12 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 #include <linux/flowos.h>
+#include <flowos/unit.h>
 
 /* Most parameters one PM type may declare. */
 #define FLOWOS_PM_MAX_PARAMS	8
 /* Most values a FLOWOS_PARAM_STRING parameter may be given. */
 #define FLOWOS_PM_MAX_STRINGS	1024
-
-/*
- * struct flowos_unit - one packet of a flow, as PMs see it (a DataUnit).
- *
- * Written by the packet path, read by PMs; only a read-write PM may
- * change it, and then only @mark.  Addresses are in network order, an
- * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
- * @len counts IP-layer bytes.  @skb is a clone of the packet, set only
- * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
- * @payload_off is the offset of the payload from skb->data.
- */
-struct flowos_unit {
-	u64 tstamp;		/* ktime_get_ns() when the packet was seen */
-	__be32 saddr[4];
-	__be32 daddr[4];
-	__be16 sport;
-	__be16 dport;
-	u8 family;		/* AF_INET or AF_INET6 */
-	u8 proto;
-	u8 tcp_flags;
-	u8 dir;			/* FLOWOS_DIR_IN or FLOWOS_DIR_OUT */
-	u8 layers;		/* BIT(FLOWOS_LAYER_*) of every stream it is in */
-	u8 mark;		/* for read-write PMs */
-	u16 payload_off;
-	u32 len;
-	u32 payload_len;
-	u32 tcp_seq;
-	struct sk_buff *skb;
-};
 
 /*
  * struct flowos_window - the units [head, tail) of one per-CPU ring that
