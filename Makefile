@@ -9,6 +9,8 @@
 #   make demo            boot a VM, load flowos, show it working
 #   make lint            W=1, sparse and checkpatch --strict on the tree
 #   make bench           per-packet cost in a VM, next to no hook and nftables
+#   make bench-native    the packet path's parser and classifier natively:
+#                        ns and instructions (callgrind) per packet
 #   make stress          long hostile-input runs (the netlink fuzzer, random seed)
 #   make install         modules_install into /lib/modules/$(KVER)
 #   make clean
@@ -35,7 +37,8 @@ KSRC := $(REPO)/build/ksrc
 MOD_SOURCES := Kbuild kmod pms uapi
 TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
-.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench stress \
+.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench \
+	bench-native stress \
 	FORCE
 
 all: modules tools
@@ -98,6 +101,10 @@ demo:
 # Per-packet cost under qemu's instruction-counting clock (scripts/bench).
 bench: modules tools
 	scripts/bench --kernel $(KVER)
+
+# The same source natively: time and callgrind (scripts/bench-native).
+bench-native:
+	scripts/bench-native
 
 # Long versions of the hostile-input tests (scripts/stress).
 stress: modules tools ksrc

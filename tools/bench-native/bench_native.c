@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench-native: flowos's packet path built from the kernel's own source
+ * (kmod/parse.c, kmod/classify.c, kmod/fastpath.h) and run natively over
+ * a trace held in memory.  It measures what the VM cannot: time on a real
+ * CPU (Mpps per core, ns per packet) and, under callgrind, an exact count
+ * of instructions per packet for each stage of the path.
+ *
+ * Configurations, each a stage of what the hook does per packet:
+ *   parse      flowos_parse_l3() only
+ *   flows1     + the key, classification among 1 flow and the flow's
+ *              counters: the hook with no PM attached
+ *   unit1      + the unit written on the flow's ring: a PM attached
+ *   flows100   flows1 with 100 flows defined, the packets matching the
+ *   flows1000  last one added (the others match other UDP ports)
+ *
+ * What the kernel adds around this, and "make bench" measures in the VM:
+ * the netfilter hook call and the defragmentation hook before it,
+ * skb_header_pointer() instead of a flat buffer, local_bh_disable() and
+ * local_bh_enable(), per-CPU addressing, the clocksource behind
+ * ktime_get_ns(), and the PM thread's wake-ups.  Here the PM is assumed
+ * to keep up: a wake-up (every FLOWOS_WAKE_BATCH units) releases the
+ * ring.  The run fails if any packet is not classified as expected,
+ * since a benchmark that misclassifies measures nothing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "fastpath.h"
+
+/* As kmod/stream.c: queued units that make the hook wake the PM. */
+#define FLOWOS_WAKE_BATCH	64
+#define RING_LEN		4096
+/* Distinct frames in a synthetic trace, and the stride they lie at. */
+#define TRACE_FRAMES		65536
+#define FRAME_STRIDE		128
+#define HIT_PORT		9
+#define IFINDEX			2
+
+enum bench_stage { STAGE_PARSE, STAGE_CLASSIFY, STAGE_UNIT };
+
+struct config {
+	const char *name;
+	enum bench_stage stage;
+	unsigned int nflows;
+};
+
+static const struct config configs[] = {
+	{ "parse", STAGE_PARSE, 0 },
+	{ "flows1", STAGE_CLASSIFY, 1 },
+	{ "unit1", STAGE_UNIT, 1 },
+	{ "flows100", STAGE_CLASSIFY, 100 },
+	{ "flows1000", STAGE_CLASSIFY, 1000 },
+};
+
+/* A frame of the trace: its bytes, and where its IP header starts. */
+struct trace_pkt {
+	const u8 *data;
+	u32 len;
+	u16 l3_off;
+	__be16 proto;
+};
+
+struct trace {
+	struct trace_pkt *pkts;
+	u32 n;
+	u8 *frames;
+};
+
+/* What the kernel keeps per flow per CPU (struct flowos_flow_stats). */
+struct flow_stats {
+	u64 packets[2];
+	u64 bytes[2];
+};
+
+/* A flow's ring on one CPU, as struct flowos_ring. */
+struct ring {
+	u64 tail;
+	unsigned int since_wake;
+	u64 released;
+	u64 ring_drops;
+	u64 wakes;
+	struct flowos_unit units[RING_LEN];
+};
+
+struct bench {
+	struct flowos_classifier *cls;
+	struct flowos_flow *flows;
+	struct flow_stats *stats;	/* by flow id - 1 */
+	struct ring *ring;
+	u64 malformed;
+	u64 parsed;
+};
+
+/*
+ * ktime_get_ns() as the kernel computes it from the TSC clocksource:
+ * cycles since a base, scaled by mult >> shift.  The kernel adds a
+ * seqcount read and an indirect call to the clocksource.
+ */
+static struct {
+	u64 base_cycles;
+	u64 base_ns;
+	u32 mult;
+	u32 shift;
+} clk;
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void clock_calibrate(void)
+{
+	struct timespec pause = { .tv_nsec = 20000000 };
+	u64 c0 = __rdtsc(), t0 = now_ns(), c1, t1;
+
+	nanosleep(&pause, NULL);
+	c1 = __rdtsc();
+	t1 = now_ns();
+	clk.shift = 24;
+	clk.mult = (u32)(((t1 - t0) << clk.shift) / (c1 - c0 ? c1 - c0 : 1));
+	clk.base_cycles = c1;
+	clk.base_ns = t1;
+}
+
+static inline u64 ktime_get_ns(void)
+{
+	return clk.base_ns +
+	       (((__rdtsc() - clk.base_cycles) * clk.mult) >> clk.shift);
+}
+
+/* flowctl create fN proto udp dport P: what netlink makes of it. */
+static void flow_init(struct flowos_flow *flow, u32 id, u16 dport)
+{
+	memset(flow, 0, sizeof(*flow));
+	flow->id = id;
+	flow->match.proto = IPPROTO_UDP;
+	flow->match.dport_min = dport;
+	flow->match.dport_max = dport;
+	flow->match.dir = FLOWOS_DIR_IN;
+	flow->match.present = BIT(FLOWOS_A_FLOW_PROTO) |
+			      BIT(FLOWOS_A_FLOW_DPORT_MIN);
+}
+
+/* @n flows; the packets match the last one, as in scripts/bench-guest.sh. */
+static int bench_init(struct bench *b, const struct config *cfg,
+		      bool match_all)
+{
+	struct netlink_ext_ack extack = {};
+	struct list_head list;
+	unsigned int i;
+
+	memset(b, 0, sizeof(*b));
+	if (!cfg->nflows)
+		return 0;
+	b->flows = calloc(cfg->nflows, sizeof(*b->flows));
+	b->stats = calloc(cfg->nflows, sizeof(*b->stats));
+	b->ring = calloc(1, sizeof(*b->ring));
+	if (!b->flows || !b->stats || !b->ring)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&list);
+	for (i = 0; i < cfg->nflows; i++) {
+		bool hit = i == cfg->nflows - 1;
+
+		flow_init(&b->flows[i], i + 1, hit ? HIT_PORT : 20002 + i);
+		if (hit && match_all)
+			b->flows[i].match.present = 0;
+		list_add_tail(&b->flows[i].node, &list);
+	}
+	b->cls = flowos_classifier_build(&list, &extack);
+	if (!b->cls || IS_ERR(b->cls)) {
+		fprintf(stderr, "bench-native: classifier: %s\n",
+			extack._msg ? extack._msg : "failed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void bench_free(struct bench *b)
+{
+	flowos_classifier_free_rcu(b->cls);
+	free(b->flows);
+	free(b->stats);
+	free(b->ring);
+}
+
+static inline void count(struct flow_stats *s, u32 len)
+{
+	s->packets[0]++;
+	s->bytes[0] += len;
+}
+
+/* flowos_stream_enqueue() without the clone: header-only PMs. */
+static inline void enqueue(struct ring *r, const struct flowos_pkt *pkt)
+{
+	u64 tail = r->tail;
+
+	if (tail - r->released >= RING_LEN) {
+		r->ring_drops++;
+		return;
+	}
+	flowos_unit_fill(&r->units[tail & (RING_LEN - 1)], pkt, FLOWOS_DIR_IN,
+			 ktime_get_ns());
+	r->tail = tail + 1;
+	if (++r->since_wake >= FLOWOS_WAKE_BATCH) {
+		r->since_wake = 0;
+		r->wakes++;
+		r->released = r->tail;
+	}
+}
+
+/*
+ * The measured loop: @n packets of @t, cycling.  Not inlined, so that
+ * callgrind can count it alone (--toggle-collect=run_stage).
+ */
+static noinline void run_stage(struct bench *b, enum bench_stage stage,
+			       const struct trace *t, u64 n)
+{
+	u32 j = 0;
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		const struct trace_pkt *tp = &t->pkts[j];
+		const struct flowos_pkt_buf buf = { tp->data, tp->len };
+		struct flowos_flow *flow;
+		struct flowos_pkt pkt;
+		struct flowos_key key;
+
+		if (++j == t->n)
+			j = 0;
+		if (flowos_parse_l3(&buf, tp->l3_off, tp->proto, &pkt) !=
+		    FLOWOS_PARSE_OK) {
+			b->malformed++;
+			continue;
+		}
+		b->parsed++;
+		if (stage == STAGE_PARSE)
+			continue;
+		flowos_pkt_key(&pkt, IFINDEX, FLOWOS_DIR_IN, &key);
+		flow = flowos_classify(b->cls, &key);
+		if (!flow)
+			continue;
+		count(&b->stats[flow->id - 1], pkt.len);
+		if (stage == STAGE_UNIT)
+			enqueue(b->ring, &pkt);
+	}
+}
+
+/* The packets the hit flow must have counted: all of them that parsed. */
+static int bench_verify(const struct bench *b, const struct config *cfg,
+			u64 n)
+{
+	u64 hits;
+
+	if (b->malformed) {
+		fprintf(stderr, "bench-native: %s: %llu packets malformed\n",
+			cfg->name, (unsigned long long)b->malformed);
+		return -1;
+	}
+	if (!cfg->nflows)
+		return 0;
+	hits = b->stats[cfg->nflows - 1].packets[0];
+	if (hits != n) {
+		fprintf(stderr, "bench-native: %s: %llu of %llu packets hit the flow\n",
+			cfg->name, (unsigned long long)hits,
+			(unsigned long long)n);
+		return -1;
+	}
+	if (cfg->stage == STAGE_UNIT && b->ring->ring_drops) {
+		fprintf(stderr, "bench-native: %s: ring drops\n", cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* A 60-byte UDP frame to port 9, from one of 4096 5-tuples, as pktgen. */
+static void synth_frame(u8 *f, u32 i)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	u32 tuple = i % 4096;
+
+	memset(f, 0, 60);
+	eth->h_proto = htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(46);
+	ip->id = htons(i);
+	ip->ttl = 32;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = htonl(0x0a000100 | (tuple >> 4));
+	ip->daddr = htonl(0xc6120001);
+	udp->source = htons(1024 + (tuple & 15));
+	udp->dest = htons(HIT_PORT);
+	udp->len = htons(26);
+}
+
+static int trace_add(struct trace *t, u8 *frame, u32 len)
+{
+	const struct flowos_pkt_buf buf = { frame, len };
+	struct trace_pkt *tp = &t->pkts[t->n];
+	struct flowos_pkt pkt;
+
+	if (flowos_parse_eth(&buf, &pkt) != FLOWOS_PARSE_OK)
+		return 0;	/* not IP, or malformed: not for the hook */
+	tp->data = frame;
+	tp->len = len;
+	tp->l3_off = pkt.l3_off;
+	tp->proto = htons(pkt.family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	t->n++;
+	return 1;
+}
+
+static int trace_synth(struct trace *t)
+{
+	u32 i;
+
+	t->frames = calloc(TRACE_FRAMES, FRAME_STRIDE);
+	t->pkts = calloc(TRACE_FRAMES, sizeof(*t->pkts));
+	if (!t->frames || !t->pkts)
+		return -ENOMEM;
+	for (i = 0; i < TRACE_FRAMES; i++) {
+		synth_frame(t->frames + (size_t)i * FRAME_STRIDE, i);
+		trace_add(t, t->frames + (size_t)i * FRAME_STRIDE, 60);
+	}
+	return 0;
+}
+
+/* The frames of a classic pcap file (Ethernet), each in its own buffer. */
+static int trace_pcap(struct trace *t, const char *path)
+{
+	u32 ghdr[6], rec[4], cap = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (!f || fread(ghdr, sizeof(ghdr), 1, f) != 1 ||
+	    ghdr[0] != 0xa1b2c3d4 || ghdr[5] != 1 /* DLT_EN10MB */) {
+		fprintf(stderr, "bench-native: %s: not a little-endian Ethernet pcap\n",
+			path);
+		return -EINVAL;
+	}
+	while (fread(rec, sizeof(rec), 1, f) == 1) {
+		u8 *frame;
+
+		if (rec[2] > 65535)
+			break;
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			t->pkts = realloc(t->pkts, cap * sizeof(*t->pkts));
+			if (!t->pkts)
+				return -ENOMEM;
+		}
+		frame = malloc(rec[2] ? rec[2] : 1);
+		if (!frame || fread(frame, rec[2], 1, f) != 1) {
+			free(frame);
+			break;
+		}
+		if (!trace_add(t, frame, rec[2]))
+			free(frame);
+	}
+	fclose(f);
+	if (!t->n) {
+		fprintf(stderr, "bench-native: %s: no IP packets\n", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct config *config_by_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(configs); i++)
+		if (!strcmp(configs[i].name, name))
+			return &configs[i];
+	return NULL;
+}
+
+static int run_config(const struct config *cfg, const struct trace *t,
+		      bool match_all, u64 n, unsigned int round)
+{
+	struct bench b;
+	u64 t0, t1;
+	int err;
+
+	err = bench_init(&b, cfg, match_all);
+	if (!err) {
+		t0 = now_ns();
+		run_stage(&b, cfg->stage, t, n);
+		t1 = now_ns();
+		err = bench_verify(&b, cfg, n);
+	}
+	if (!err)
+		printf("%u,%s,%llu,%.2f,%.2f\n", round, cfg->name,
+		       (unsigned long long)n, (double)(t1 - t0) / n,
+		       n * 1e3 / (t1 - t0));
+	bench_free(&b);
+	return err;
+}
+
+static void bad_usage(void)
+{
+	fprintf(stderr,
+		"usage: bench-native [--packets N] [--rounds R] [--pcap FILE] [--config NAME]...\n"
+		"configs: parse flows1 unit1 flows100 flows1000 (all by default)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "packets", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct config *chosen[ARRAY_SIZE(configs)];
+	unsigned int nchosen = 0, rounds = 3, r, i;
+	const char *pcap = NULL;
+	struct trace t = {};
+	u64 n = 10000000;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			rounds = strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			pcap = optarg;
+			break;
+		case 'c':
+			if (nchosen == ARRAY_SIZE(chosen))
+				bad_usage();
+			chosen[nchosen] = config_by_name(optarg);
+			if (!chosen[nchosen++])
+				bad_usage();
+			break;
+		default:
+			bad_usage();
+		}
+	}
+	if (optind != argc || !n || !rounds)
+		bad_usage();
+	for (i = 0; !nchosen && i < ARRAY_SIZE(configs); i++)
+		chosen[i] = &configs[i];
+	if (!nchosen)
+		nchosen = ARRAY_SIZE(configs);
+
+	srand(1);
+	clock_calibrate();
+	if (pcap ? trace_pcap(&t, pcap) : trace_synth(&t))
+		return 1;
+	printf("round,config,packets,ns_per_pkt,mpps\n");
+	for (r = 1; r <= rounds; r++)
+		for (i = 0; i < nchosen; i++)
+			if (run_config(chosen[i], &t, pcap, n, r))
+				return 1;
+	return 0;
+}
