@@ -11,6 +11,10 @@
  * groups are sorted by their best rank, so a lookup stops as soon as no
  * later group can beat what it found.
  *
+ * A group hashes and compares only the words of the key that its mask
+ * touches (Open vSwitch's miniflows do the same): "proto udp dport 80"
+ * reads two words of eleven, which is most of the lookup's cost saved.
+ *
  * The classifier is immutable: every change of a namespace's flows
  * builds a new one under flowos_mutex and publishes it with RCU.  Flows
  * change rarely; packets must never wait for them.
@@ -34,7 +38,7 @@
 #define MAX_ENTRIES		65536
 
 struct cls_entry {
-	struct flowos_key key;		/* already masked */
+	u32 key[FLOWOS_KEY_WORDS];	/* the group's words, masked */
 	struct flowos_flow *flow;
 	u64 rank;
 	struct cls_entry *next;		/* hash chain */
@@ -45,6 +49,9 @@ struct cls_group {
 	u64 best_rank;
 	u32 nentries;
 	u32 hash_mask;			/* buckets - 1 */
+	u32 nwords;			/* words of the key the mask touches */
+	u8 word[FLOWOS_KEY_WORDS];	/* their indices in struct flowos_key */
+	u32 word_mask[FLOWOS_KEY_WORDS];	/* and their masks */
 	struct cls_entry **buckets;
 	struct cls_entry *entries;
 };
@@ -154,9 +161,39 @@ static void key_and(struct flowos_key *out, const struct flowos_key *key,
 		o[i] = k[i] & m[i];
 }
 
-static u32 key_hash(const struct flowos_key *key, u32 seed)
+/* The words of @key that @g's mask touches, masked, into @out. */
+static void group_key(const struct cls_group *g, const struct flowos_key *key,
+		      u32 *out)
 {
-	return jhash2((const u32 *)key, FLOWOS_KEY_WORDS, seed);
+	const u32 *k = (const u32 *)key;
+	u32 i;
+
+	for (i = 0; i < g->nwords; i++)
+		out[i] = k[g->word[i]] & g->word_mask[i];
+}
+
+static bool words_equal(const u32 *a, const u32 *b, u32 n)
+{
+	u32 diff = 0, i;
+
+	for (i = 0; i < n; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+/* Note which words of its mask @g must look at. */
+static void group_set_words(struct cls_group *g)
+{
+	const u32 *m = (const u32 *)&g->mask;
+	u32 i;
+
+	g->nwords = 0;
+	for (i = 0; i < FLOWOS_KEY_WORDS; i++) {
+		if (!m[i])
+			continue;
+		g->word[g->nwords] = i;
+		g->word_mask[g->nwords++] = m[i];
+	}
 }
 
 /* The group of @mask among the first @n of @groups, or a new one. */
@@ -169,6 +206,7 @@ static struct cls_group *group_of(struct cls_group *groups, u32 *n,
 		if (!memcmp(&groups[i].mask, mask, sizeof(*mask)))
 			return &groups[i];
 	groups[*n].mask = *mask;
+	group_set_words(&groups[*n]);
 	return &groups[(*n)++];
 }
 
@@ -219,11 +257,11 @@ static void build_entry(void *arg, struct flowos_flow *flow,
 		return;
 	}
 	e = &g->entries[g->nentries++];
-	e->key = *key;
+	group_key(g, key, e->key);
 	e->flow = flow;
 	e->rank = flow_rank(flow);
 	g->best_rank = max(g->best_rank, e->rank);
-	bucket = key_hash(key, ctx->seed) & g->hash_mask;
+	bucket = jhash2(e->key, g->nwords, ctx->seed) & g->hash_mask;
 	e->next = g->buckets[bucket];
 	g->buckets[bucket] = e;
 }
@@ -343,7 +381,7 @@ struct flowos_flow *flowos_classify(const struct flowos_classifier *cls,
 				    const struct flowos_key *key)
 {
 	const struct cls_entry *best = NULL;
-	struct flowos_key masked;
+	u32 masked[FLOWOS_KEY_WORDS];
 	u32 i;
 
 	if (!cls)
@@ -354,11 +392,12 @@ struct flowos_flow *flowos_classify(const struct flowos_classifier *cls,
 
 		if (best && g->best_rank <= best->rank)
 			break;
-		key_and(&masked, key, &g->mask);
-		e = g->buckets[key_hash(&masked, cls->seed) & g->hash_mask];
+		group_key(g, key, masked);
+		e = g->buckets[jhash2(masked, g->nwords, cls->seed) &
+			       g->hash_mask];
 		for (; e; e = e->next)
 			if ((!best || e->rank > best->rank) &&
-			    !memcmp(&e->key, &masked, sizeof(masked)))
+			    words_equal(e->key, masked, g->nwords))
 				best = e;
 	}
 	return best ? best->flow : NULL;
