@@ -11,7 +11,7 @@
 #   make bench           per-packet cost in a VM, next to no hook and nftables
 #   make bench-native    the packet path's parser and classifier natively:
 #                        ns and instructions (callgrind) per packet
-#   make stress          long hostile-input runs (the netlink fuzzer, random seed)
+#   make stress          long hostile-input runs (the fuzzers, random seed)
 #   make install         modules_install into /lib/modules/$(KVER)
 #   make clean
 #

@@ -14,6 +14,7 @@
 #include "flowos_user.h"
 #include <flowos/reasm.h>
 #include "kselftest_harness.h"
+#include "reasm_sink.h"
 #include "test_rand.h"
 
 #define STREAM_MAX	6000
@@ -23,63 +24,6 @@ struct send {
 	u32 off;	/* offset in the stream */
 	u32 len;
 };
-
-/* What the reassembler gave back, checked as it comes. */
-struct sink {
-	const u8 *stream;
-	struct flowos_reasm_stats stats;
-	u32 gap_seen;		/* gap_bytes at the last delivery */
-	u64 allocated;		/* bytes held in the queue now */
-	unsigned int errors;
-	unsigned int breaks;
-};
-
-static void sink_take(struct sink *k, const u8 *data, u32 len,
-		      unsigned int flags)
-{
-	u64 pos = k->stats.bytes + k->stats.gap_bytes;
-	bool gap = k->stats.gap_bytes != k->gap_seen;
-
-	if (!len || pos + len > STREAM_MAX ||
-	    memcmp(data, k->stream + pos, len))
-		k->errors++;
-	if (gap != !!(flags & FLOWOS_DATA_BREAK))
-		k->errors++;
-	k->breaks += gap;
-	k->gap_seen = k->stats.gap_bytes;
-}
-
-static void emit(void *ctx, const u8 *data, u32 len, unsigned int flags)
-{
-	sink_take(ctx, data, len, flags);
-}
-
-static void emit_src(void *ctx, const void *src, u32 off, u32 len,
-		     unsigned int flags)
-{
-	sink_take(ctx, (const u8 *)src + off, len, flags);
-}
-
-static void copy(const void *src, u32 off, u32 len, u8 *to)
-{
-	memcpy(to, (const u8 *)src + off, len);
-}
-
-static void *seg_alloc(void *ctx, size_t size)
-{
-	struct sink *k = ctx;
-
-	k->allocated += size;
-	return malloc(size);
-}
-
-static void seg_free(void *ctx, void *p, size_t size)
-{
-	struct sink *k = ctx;
-
-	k->allocated -= size;
-	free(p);
-}
 
 /* Cut [0, n) into segments, then add retransmissions and overlaps. */
 static unsigned int make_sends(struct send *s, u32 n)
@@ -134,18 +78,15 @@ static void run_stream(struct __test_metadata *_metadata,
 {
 	static u8 stream[STREAM_MAX];
 	static struct send sends[SENDS_MAX];
+	const struct flowos_reasm_env env = sink_env(k, r->ooo_limit);
 	struct flowos_reasm_half h = {};
-	struct flowos_reasm_env env = {
-		.ctx = k, .emit_src = emit_src, .emit = emit, .copy = copy,
-		.alloc = seg_alloc, .free = seg_free,
-		.ooo_limit = r->ooo_limit, .stats = &k->stats,
-	};
 	unsigned int cnt, i;
 
 	for (i = 0; i < r->n; i++)
 		stream[i] = rnd();
 	memset(k, 0, sizeof(*k));
 	k->stream = stream;
+	k->stream_len = STREAM_MAX;
 	cnt = make_sends(sends, r->n);
 	shuffle(sends, cnt, r->reach);
 
@@ -220,13 +161,9 @@ TEST(small_queue_counts_every_gap)
 TEST(retransmission_and_overlap_counted_as_dup)
 {
 	static const u8 s[] = "0123456789abcdef";
-	struct sink k = { .stream = s };
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 100);
 	struct flowos_reasm_half h = {};
-	struct flowos_reasm_env env = {
-		.ctx = &k, .emit_src = emit_src, .emit = emit, .copy = copy,
-		.alloc = seg_alloc, .free = seg_free,
-		.ooo_limit = 100, .stats = &k.stats,
-	};
 
 	flowos_reasm_segment(&h, &env, 999, 0x02, NULL, 0, 0);
 	flowos_reasm_segment(&h, &env, 1000, 0, s, 0, 8);
@@ -247,13 +184,9 @@ TEST(retransmission_and_overlap_counted_as_dup)
 TEST(no_queue_skips_straight_to_the_segment)
 {
 	static const u8 s[] = "abcdefgh";
-	struct sink k = { .stream = s };
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 0);
 	struct flowos_reasm_half h = {};
-	struct flowos_reasm_env env = {
-		.ctx = &k, .emit_src = emit_src, .emit = emit, .copy = copy,
-		.alloc = seg_alloc, .free = seg_free,
-		.ooo_limit = 0, .stats = &k.stats,
-	};
 
 	flowos_reasm_segment(&h, &env, 41, 0x02, NULL, 0, 0);
 	flowos_reasm_segment(&h, &env, 42, 0, s, 0, 2);
