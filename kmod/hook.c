@@ -27,23 +27,39 @@ static void count(struct flowos_flow *flow, int dir, u32 len)
 	u64_stats_update_end(&s->syncp);
 }
 
-/*
- * Count the packet and queue its unit for the flow's PMs.  Bottom halves
- * are off, so this CPU's counters and ring have one writer at a time even
- * when an egress hook in process context is interrupted by ingress.
- */
-static void flow_take(struct flowos_flow *flow, const struct flowos_pkt *pkt,
-		      bool ingress, struct sk_buff *skb)
+/* Count the packet and queue its unit for the flow's PMs. */
+static void flow_take_bh(struct flowos_flow *flow,
+			 const struct flowos_pkt *pkt, bool ingress,
+			 struct sk_buff *skb)
 {
 	struct flowos_stream *st;
 
-	local_bh_disable();
 	count(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt->len);
 	st = rcu_dereference(flow->stream);
 	if (st)
 		flowos_stream_enqueue(flow, st, pkt,
 				      ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT,
 				      skb);
+}
+
+/*
+ * This CPU's counters and ring must have one writer at a time, so bottom
+ * halves must be off: then an egress hook in process context cannot be
+ * interrupted by ingress on the same CPU.  They nearly always are off
+ * already (ingress runs in softirq, or under netif_receive_skb()'s
+ * callers, which turn them off), and the pair is skipped then: it is a
+ * fair share of the hook's cost.  Egress from process context, or a
+ * packet reinjected after an NFQUEUE verdict, takes it.
+ */
+static void flow_take(struct flowos_flow *flow, const struct flowos_pkt *pkt,
+		      bool ingress, struct sk_buff *skb)
+{
+	if (softirq_count()) {
+		flow_take_bh(flow, pkt, ingress, skb);
+		return;
+	}
+	local_bh_disable();
+	flow_take_bh(flow, pkt, ingress, skb);
 	local_bh_enable();
 }
 
