@@ -176,7 +176,9 @@ static struct count_subflow *subflow_get(struct count_state *cs,
 
 	hlist_for_each_entry(sf, head, hnode)
 		if (!memcmp(&sf->key, key, sizeof(*key))) {
-			list_move_tail(&sf->lru, &cs->lru);
+			/* Packets come in trains: often it is last already. */
+			if (!list_is_last(&sf->lru, &cs->lru))
+				list_move_tail(&sf->lru, &cs->lru);
 			return sf;
 		}
 
