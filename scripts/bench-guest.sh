@@ -7,18 +7,27 @@
 # clock, where a guest nanosecond is one instruction: pps in guest time
 # is an exact, repeatable proxy for instructions per packet.
 #
-#   bench-guest.sh BUILD_DIR PACKETS ROUNDS
+#   bench-guest.sh BUILD_DIR PACKETS ROUNDS [PROFILE]
 #
 # Prints one CSV line per run: round,config,packets,pps,drops (units the
 # PMs did not get).  Configurations run interleaved within each round.
-# The single vCPU that icount needs runs pktgen's thread to the end before
-# a PM thread gets to run, so the flow's rings (qlen 65536) must hold a
-# whole run: PACKETS stays below that, and a run with drops says so.
+# The single vCPU that icount needs runs pktgen's thread and the PM
+# threads in turn, so the flow's rings (qlen 65536) hold a whole run, in
+# case a PM gets the CPU late: PACKETS stays below that, and a run with
+# drops says so.
+#
+# PROFILE, a list of configurations, runs each once more under perf:
+# a cpu-clock sample every PERIOD guest ns, which icount makes every
+# PERIOD instructions.  It prints profile,CONFIG,SAMPLES,COMM,SYMBOL
+# lines: SAMPLES x PERIOD / PACKETS is what SYMBOL costs per packet in
+# task COMM (kpktgend_0 runs the receive path, hook included).
 set -u
 
 BUILD=${1:?usage: bench-guest.sh BUILD_DIR PACKETS ROUNDS}
 PACKETS=${2:-60000}
 ROUNDS=${3:-3}
+PROFILE=${4:-}
+PERIOD=10000
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FLOWCTL=$REPO/tools/flowctl/flowctl
 DEV=bench0
@@ -45,21 +54,64 @@ setup_pktgen() {
 	done
 }
 
+# profile_start CONFIG: start pktgen under perf and report at once, while
+# the modules of CONFIG are still loaded (perf resolves their symbols
+# through /proc/kallsyms).
+profile_start() {
+	local data=/tmp/perf-$1.data
+
+	perf record -q -a -e cpu-clock -c "$PERIOD" -o "$data" -- \
+		sh -c "echo start >/proc/net/pktgen/pgctrl" 2>/dev/null
+	perf report -i "$data" --stdio --sort comm,sym -n -t , \
+		--percent-limit 0 2>/dev/null |
+		sed -n "s/ *, */,/g
+			s/^ *[0-9.]*%,\([0-9]*\),\([^,]*\),\[.\] \(.*[^ ]\) *\$/profile,$1,\1,\2,\3/p" \
+		>"/tmp/perf-$1.csv"
+	rm -f "$data"
+}
+
 # run COUNT: send COUNT packets, print the pps pktgen measured.
 run() {
 	pg $DEV "count $1"
-	pg pgctrl start
+	if [ -n "${PROFILING:-}" ]; then
+		profile_start "$PROFILING"
+	else
+		pg pgctrl start
+	fi
 	sed -n 's/^ *\([0-9]*\)pps.*/\1/p' /proc/net/pktgen/$DEV
 }
 
+PMS="count stats match"
+
 load_flowos() {
-	insmod "$BUILD/kmod/flowos.ko" && insmod "$BUILD/pms/count/flowos_pm_count.ko"
+	local pm
+
+	insmod "$BUILD/kmod/flowos.ko" || return 1
+	for pm in $PMS; do
+		insmod "$BUILD/pms/$pm/flowos_pm_$pm.ko" || return 1
+	done
 }
 
-# Deleting the flows detaches the PMs; then both modules go.
+# Deleting the flows detaches the PMs; then the modules go.
 unload_flowos() {
+	local pm
+
 	"$FLOWCTL" delete hit
-	rmmod flowos_pm_count flowos
+	for pm in $PMS; do
+		rmmod "flowos_pm_$pm"
+	done
+	rmmod flowos
+}
+
+# flows_with_match N: one flow, the match PM with N patterns that never
+# occur, so that the automaton's cost is measured, not counting hits.
+flows_with_match() {
+	local args=(match) i
+
+	for i in $(seq 1 "$1"); do
+		args+=(pattern "$(printf 'absent-%04d' "$i")")
+	done
+	flows_with 1 "${args[@]}"
 }
 
 # Each config: set up, run, report, tear down.
@@ -83,22 +135,25 @@ NFT
 	nft delete table ip bench
 }
 
-# flows N [PM]: N flows, the packets matching the last one added.
+# flows N [PM [PARAM...]]: N flows, the packets matching the last one
+# added, PM attached to it.
 flows_with() {
-	local n=$1 pm=${2:-} i pps
+	local n=$1 i pps
 
 	load_flowos || return 1
 	for i in $(seq 2 "$n"); do
 		"$FLOWCTL" create "f$i" proto udp dport $((20000 + i)) || return 1
 	done
 	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 || return 1
-	[ -z "$pm" ] || "$FLOWCTL" attach hit "$pm" || return 1
+	shift
+	[ $# -eq 0 ] || "$FLOWCTL" attach hit "$@" || return 1
 	pps=$(run "$PACKETS")
 	echo "$pps $("$FLOWCTL" -j show hit | python3 -c 'import json,sys; s=json.load(sys.stdin)["stats"]; print(s["ring_drops"] + s["mem_drops"])')"
 	unload_flowos
 }
 
-CONFIGS="nohook nftables flowos flowos_count flowos_100 flowos_1000"
+CONFIGS="nohook nftables flowos flowos_count flowos_stats flowos_match10
+	 flowos_match100 flowos_100 flowos_1000"
 
 one() {
 	case $1 in
@@ -106,6 +161,9 @@ one() {
 	nftables) echo "$(cfg_nftables) 0" ;;
 	flowos) flows_with 1 ;;
 	flowos_count) flows_with 1 count ;;
+	flowos_stats) flows_with 1 stats ;;
+	flowos_match10) flows_with_match 10 ;;
+	flowos_match100) flows_with_match 100 ;;
 	flowos_100) flows_with 100 ;;
 	flowos_1000) flows_with 1000 ;;
 	esac
@@ -121,4 +179,11 @@ for round in $(seq 1 "$ROUNDS"); do
 		read -r pps drops <<<"$out"
 		echo "$round,$c,$PACKETS,${pps:-0},${drops:-0}"
 	done
+done
+
+# The profiles, by kernel symbol.
+echo "profile,period,$PERIOD"
+for c in $PROFILE; do
+	PROFILING=$c one "$c" >/dev/null
+	cat "/tmp/perf-$c.csv"
 done
