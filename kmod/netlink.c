@@ -541,19 +541,29 @@ static int net_get_doit(struct sk_buff *skb, struct genl_info *info)
 		.maxattr = FLOWOS_A_PM_MAX,				\
 	}
 
-/* Each command with the policy of its attribute space. */
+/*
+ * Each command with the policy of its attribute space.
+ *
+ * Who may change flows and PMs: CAP_NET_ADMIN in the initial user
+ * namespace (GENL_ADMIN_PERM), whatever the network namespace, and not
+ * the root of a user namespace that owns the network namespace.  Flows
+ * share the global memory cap, start kernel threads and may load PM
+ * modules: an unprivileged user who makes a user namespace must not be
+ * able to use those up for the host.  Anyone in a namespace may read its
+ * flows and statistics, as with the other counters of a namespace.
+ */
 static const struct genl_ops flowos_nl_ops[] = {
-	FLOW_OP(FLOWOS_CMD_FLOW_NEW, flow_new_doit, NULL, GENL_UNS_ADMIN_PERM),
-	FLOW_OP(FLOWOS_CMD_FLOW_DEL, flow_del_doit, NULL, GENL_UNS_ADMIN_PERM),
+	FLOW_OP(FLOWOS_CMD_FLOW_NEW, flow_new_doit, NULL, GENL_ADMIN_PERM),
+	FLOW_OP(FLOWOS_CMD_FLOW_DEL, flow_del_doit, NULL, GENL_ADMIN_PERM),
 	FLOW_OP(FLOWOS_CMD_FLOW_GET, flow_get_doit, flow_get_dumpit, 0),
 	PM_OP(FLOWOS_CMD_PM_TYPE_GET, NULL, flowos_nl_pm_type_dump, 0),
 	PM_OP(FLOWOS_CMD_PM_ATTACH, flowos_nl_pm_attach, NULL,
-	      GENL_UNS_ADMIN_PERM),
+	      GENL_ADMIN_PERM),
 	PM_OP(FLOWOS_CMD_PM_DETACH, flowos_nl_pm_detach, NULL,
-	      GENL_UNS_ADMIN_PERM),
+	      GENL_ADMIN_PERM),
 	PM_OP(FLOWOS_CMD_STATS_GET, flowos_nl_stats_get, flowos_nl_stats_dump,
 	      0),
-	PM_OP(FLOWOS_CMD_PM_SET, flowos_nl_pm_set, NULL, GENL_UNS_ADMIN_PERM),
+	PM_OP(FLOWOS_CMD_PM_SET, flowos_nl_pm_set, NULL, GENL_ADMIN_PERM),
 	{
 		.cmd = FLOWOS_CMD_NET_GET,
 		.doit = net_get_doit,

@@ -160,6 +160,24 @@ test_unprivileged() {
 	ktest "unprivileged: reading flows is allowed" bash -c \
 		"ip netns exec $B $nobody $FLOWOS_NL get guarded | grep -q '^name=guarded'"
 	nl_b del guarded
+	test_userns_root
+}
+
+# The root of a user namespace that owns a network namespace reads the
+# flows there but may not change them (kmod/netlink.c says why).
+test_userns_root() {
+	local nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	local in_userns="$nobody unshare --user --map-root-user --net"
+
+	if ! $in_userns true 2>/dev/null; then
+		ktap_test_skip "userns root: unprivileged user namespaces are off"
+		ktap_test_skip "userns root: may read its namespace's flows"
+		return
+	fi
+	ktest "userns root: creating a flow in its own netns is refused (EPERM)" \
+		bash -c "$in_userns $FLOWOS_NL new x 2>&1 | grep -q 'Operation not permitted'"
+	ktest "userns root: may read its namespace's flows (none)" \
+		bash -c "out=\$($in_userns $FLOWOS_NL dump) && [ -z \"\$out\" ]"
 }
 
 # bad_request "DESCRIPTION" "EXTACK TEXT" ARGS...: refused, saying why,
@@ -245,7 +263,7 @@ test_churn_under_traffic() {
 
 ktap_print_header
 require_root
-ktap_set_plan 48
+ktap_set_plan 50
 
 [ -x "$FLOWOS_NL" ] || ktap_exit_fail_msg "no $FLOWOS_NL (make -C selftests/lib)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"

@@ -5,9 +5,12 @@
  * This header is the protocol manual; kernel and tools share it.
  *
  * Every command works on the network namespace of the socket it arrives
- * on.  Commands that change state need CAP_NET_ADMIN in the user
- * namespace that owns that network namespace (as nftables and Open
- * vSwitch do); reads are open to everyone in the namespace.  Errors come
+ * on.  Commands that change state need CAP_NET_ADMIN in the initial
+ * user namespace (GENL_ADMIN_PERM), not only in the one that owns that
+ * network namespace: flows share one memory cap, start kernel threads
+ * and may load PM modules, which an unprivileged user who makes a user
+ * namespace must not be able to use up.  Reads are open to everyone in
+ * the namespace.  Errors come
  * with an extended ack message and, where one attribute is to blame,
  * that attribute's offset.  Unknown attributes are rejected (strict
  * validation).
