@@ -44,7 +44,8 @@ rc=$?
 kill "$pinger"
 wait "$pinger" 2>/dev/null
 while read -r line; do ktap_print_msg "$line"; done <"$out"
-ktest "fuzz: $COUNT messages (seed $SEED), no refused one changed anything" test "$rc" = 0
+ktest "fuzz: $COUNT messages (seed $SEED), each refusal said why and changed nothing" \
+	test "$rc" = 0
 ktest "fuzz: the fuzzer got this far" grep -q "$COUNT messages tried" "$out"
 ktest "fuzz: the namespace still works" bash -c "$FLOWCTL -n $B -j list >/dev/null"
 ip netns del "$B"

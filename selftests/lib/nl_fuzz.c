@@ -12,8 +12,15 @@
  * "no such flow" path.  After every request the state (every flow with
  * its definition, every PM instance with its parameters) is dumped; a
  * rejected request after which it differs is a violation.  Every tenth
- * dump is abandoned half way.  Prints a summary line and exits 1 on any
- * violation or if the family stops answering.
+ * dump is abandoned half way.
+ *
+ * A request that reaches flowos and is refused must carry an extended
+ * ack message: refused without one is a violation too.  The generic
+ * netlink core refuses some requests before flowos sees them (an
+ * unknown command, a dump of a command that has none or the reverse, a
+ * message cut inside its generic netlink header) and says nothing; those
+ * are counted apart.  Prints a summary line and exits 1 on any violation
+ * or if the family stops answering.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -52,7 +59,38 @@ struct sock {
 
 static u16 family;
 static unsigned long tried, accepted, rejected, with_extack, violations;
-static unsigned long silent[256];	/* rejections without extack, by errno */
+static unsigned long by_core;		/* refused before flowos saw them */
+static unsigned long silent[256];	/* flowos's, without extack, by errno */
+
+/* Whether the command has a doit and a dumpit (kmod/netlink.c's ops). */
+static bool has_handler(unsigned int cmd, bool dump)
+{
+	switch (cmd) {
+	case FLOWOS_CMD_FLOW_GET:
+	case FLOWOS_CMD_STATS_GET:
+		return true;
+	case FLOWOS_CMD_PM_TYPE_GET:
+		return dump;
+	case FLOWOS_CMD_FLOW_NEW:
+	case FLOWOS_CMD_FLOW_DEL:
+	case FLOWOS_CMD_NET_GET:
+	case FLOWOS_CMD_PM_ATTACH:
+	case FLOWOS_CMD_PM_DETACH:
+	case FLOWOS_CMD_PM_SET:
+		return !dump;
+	default:		/* FLOWOS_CMD_PM_EVENT is a notification */
+		return false;
+	}
+}
+
+/* A request the generic netlink core refuses without asking flowos. */
+static bool core_refuses(const struct nlmsghdr *nlh, unsigned int cmd)
+{
+	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+
+	return nlh->nlmsg_len < MNL_NLMSG_HDRLEN + GENL_HDRLEN ||
+	       !has_handler(cmd, dump);
+}
 
 static unsigned int rnd(unsigned int n)
 {
@@ -356,11 +394,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nl_fuzz: request %lu (cmd %u) got no answer\n", i, cmd);
 			return 1;
 		}
-		if (r.error) {
+		if (r.error && core_refuses(nlh, cmd)) {
+			rejected++;
+			by_core++;
+		} else if (r.error) {
 			rejected++;
 			with_extack += r.extack;
-			if (!r.extack && -r.error < 256)
-				silent[-r.error]++;
+			if (!r.extack) {
+				violations++;
+				silent[-r.error < 256 ? -r.error : 255]++;
+				fprintf(stderr, "nl_fuzz: request %lu (cmd %u) ",
+					i, cmd);
+				fprintf(stderr, "refused (%s) without a message\n",
+					strerror(-r.error));
+			}
 		} else {
 			accepted++;
 		}
@@ -385,11 +432,12 @@ int main(int argc, char **argv)
 	}
 	printf("nl_fuzz: %lu messages tried, %lu accepted, %lu rejected ",
 	       tried, accepted, rejected);
-	printf("(%lu with an extack message), %lu violations\n",
-	       with_extack, violations);
+	printf("(%lu by the genetlink core, %lu by flowos with a message), ",
+	       by_core, with_extack);
+	printf("%lu violations\n", violations);
 	for (i = 0; i < 256; i++)
 		if (silent[i])
-			printf("nl_fuzz: %lu rejected with %s and no message\n",
+			printf("nl_fuzz: flowos rejected %lu with %s and no message\n",
 			       silent[i], strerror(i));
 	sock_close(s);
 	return violations ? 1 : 0;
