@@ -54,6 +54,11 @@ dmesg_since_mark() {
 	dmesg | sed -n "/$FLOWOS_DMESG_MARK/,\$p" | tail -n +2
 }
 
+# slab_kb: the kernel's unreclaimable slab memory now, in kB.
+slab_kb() {
+	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+}
+
 # The selftests' own netlink client (selftests/lib/flowos_nl.c).
 FLOWOS_NL=$FLOWOS_REPO/build/selftests/flowos_nl
 

@@ -320,10 +320,11 @@ test_ring_drops() {
 # Payload PMs are handed packet clones; the global memory cap
 # (mem_limit_kb) holds clones and attaches back, and says so.
 test_payload_and_cap() {
-	local sent base held limit drops mem refused
+	local sent base held limit drops mem refused slab_before slab_during
 	local p=/sys/module/flowos/parameters/mem_limit_kb m=/sys/kernel/flowos
 
 	base=$(cat $m/memory_used)
+	slab_before=$(slab_kb)
 	fc create pay proto udp dport 6003 && fc attach pay test_payload delay_us 0 || return 1
 	sent=$(udp_send "$A" 10.0.0.2 6003 10 100)
 	slowwait 10 settled pay test_payload
@@ -339,6 +340,7 @@ test_payload_and_cap() {
 	limit=$(cat $p)
 	echo $((held / 1024 + 8)) >$p
 	sent=$(udp_send "$A" 10.0.0.2 6003 100 100)
+	slab_during=$(slab_kb)
 	slowwait 30 settled pay slow
 	drops=$(js "$B" pay "d['stats']['ring_drops']")
 	mem=$(js "$B" pay "d['stats']['mem_drops']")
@@ -359,6 +361,8 @@ test_payload_and_cap() {
 	fc delete pay
 	slowwait 10 bash -c "[ \$(cat $m/memory_used) = $base ]"
 	expect_eq "cap: what was charged is all given back" "$(cat $m/memory_used)" "$base"
+	ktap_print_msg "unreclaimable slab: $slab_before kB before the floods," \
+		"$slab_during kB during, $(slab_kb) kB after"
 }
 
 test_pinned() {
