@@ -7,6 +7,8 @@
 #   make check           unit tests, lint, then the selftests in a VM on
 #                        every supported kernel; installs its dependencies
 #   make demo            boot a VM, load flowos, show it working
+#   make check-debug     the selftests on a KASAN, lockdep and kmemleak kernel
+#                        built once from Debian's linux-source (slow)
 #   make lint            W=1, sparse and checkpatch --strict on the tree
 #   make bench           per-packet cost in a VM, next to no hook and nftables
 #   make bench-native    the packet path's parser and classifier natively:
@@ -37,7 +39,7 @@ KSRC := $(REPO)/build/ksrc
 MOD_SOURCES := Kbuild kmod pms uapi
 TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
-.PHONY: all modules tools check demo demo-run lint install clean ksrc test-modules bench \
+.PHONY: all modules tools check check-debug demo demo-run lint install clean ksrc test-modules bench \
 	bench-native stress \
 	FORCE
 
@@ -93,6 +95,12 @@ check:
 	scripts/deps.sh
 	$(MAKE) ksrc
 	scripts/check
+
+# The kernel it builds is cached in ~/.cache/flowos (scripts/debug-kernel).
+check-debug:
+	scripts/deps.sh
+	$(MAKE) ksrc
+	scripts/check-debug
 
 demo:
 	scripts/deps.sh
