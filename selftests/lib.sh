@@ -199,6 +199,13 @@ r = p["results"]
 print(eval(sys.argv[2]))' "$3" "$4"
 }
 
+# truth_eval EXPR FILE: a Python expression over the JSON in FILE (t),
+# the truth a test computed from a capture with tshark.
+truth_eval() {
+	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+		"$1" "$2"
+}
+
 # replay_pcap NS_A NS_B FLOW PCAP [TCPREPLAY_OPTION...]: send PCAP from
 # va in NS_A (veth_pair's), from one CPU so that it stays in order
 # (--topspeed unless told), and wait until every PM instance on FLOW in

@@ -36,13 +36,11 @@ pm() { pm_eval "$B" all "$1" "$2"; }
 
 # stats_truth EXPR / match_truth EXPR: over tshark's figures (t).
 stats_truth() {
-	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
-		"$1" "$TMP/stats.json"
+	truth_eval "$1" "$TMP/stats.json"
 }
 
 match_truth() {
-	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
-		"$1" "$TMP/match.json"
+	truth_eval "$1" "$TMP/match.json"
 }
 
 # The three captures in one file, addressed from va to vb.

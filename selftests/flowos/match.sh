@@ -35,8 +35,7 @@ pm() { pm_eval "$B" all m "$1"; }
 
 # truth EXPR: a Python expression over tshark's numbers (t).
 truth() {
-	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
-		"$1" "$TMP/truth.json"
+	truth_eval "$1" "$TMP/truth.json"
 }
 
 # replay: send the capture from A and wait until "m" has seen all of it.

@@ -45,8 +45,7 @@ truth() {
 	[ -s "$json" ] ||
 		python3 "$LIB/pcap_stats.py" "$PCAP" "$1" "$2" "$3" >"$json" ||
 		return 1
-	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
-		"$4" "$json"
+	truth_eval "$4" "$json"
 }
 
 # Rows of a query table as (name, bytes) pairs, as the truth has them.
