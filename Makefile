@@ -13,7 +13,7 @@
 #   make bench           per-packet cost in a VM, next to no hook and nftables
 #   make bench-native    the packet path's parser and classifier natively:
 #                        ns and instructions (callgrind) per packet
-#   make stress          long hostile-input runs (the fuzzers, random seed)
+#   make stress          long hostile-input and unload runs, debug kernel
 #   make install         modules_install into /lib/modules/$(KVER)
 #   make clean
 #
@@ -114,10 +114,12 @@ bench: modules tools
 bench-native:
 	scripts/bench-native
 
-# Long versions of the hostile-input tests (scripts/stress).
-stress: modules tools ksrc
-	$(MAKE) -C selftests/lib
-	scripts/stress --kernel $(KVER)
+# Long versions of the hostile-input and unload tests (scripts/stress),
+# on the debug kernel that check-debug uses.
+stress:
+	scripts/deps.sh
+	$(MAKE) ksrc
+	scripts/stress
 
 demo-run: modules tools ksrc
 	scripts/vm --kernel $(KVER) -- $(REPO)/scripts/demo-guest.sh $(BUILD)
