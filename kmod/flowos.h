@@ -84,6 +84,22 @@ struct flowos_stream {
 	struct flowos_ring *rings[];	/* nr_cpu_ids */
 };
 
+struct flowos_pm_inst;
+
+/*
+ * struct flowos_worker - one thread of an instance.  Worker w of n works
+ * on the rings of the CPUs c with c % n == w, so each head[c] of the
+ * instance has one writer.  Its own cache line: the counters are
+ * written for every window.
+ */
+struct flowos_worker {
+	struct flowos_pm_inst *pi;
+	struct task_struct *task;	/* a reference is held until freed */
+	unsigned int idx;
+	u64 processed;			/* written by the thread only */
+	u64 wakeups;			/* written by the thread only */
+} ____cacheline_aligned;
+
 /* An attached PM instance: what its PM sees, and the core's side. */
 struct flowos_pm_inst {
 	struct flowos_pm pm;
@@ -91,13 +107,20 @@ struct flowos_pm_inst {
 	struct rcu_head rcu;
 	struct flowos_flow *flow;
 	struct flowos_stream *st;
-	struct task_struct *task;	/* a reference is held until freed */
+	struct flowos_worker *workers;	/* pm.workers of them */
 	struct pm_sysfs *sysfs;		/* initial namespace only */
 	char name[FLOWOS_NAME_MAX];
 	u8 order;
-	u64 processed;			/* written by the thread only */
-	u64 wakeups;			/* written by the thread only */
 	u64 head[];			/* per CPU: next unit to work on */
+};
+
+/* What an attach asks for, besides the flow and the type. */
+struct flowos_pm_conf {
+	const char *name;
+	u8 order;
+	u8 workers;
+	u64 params[FLOWOS_PM_MAX_PARAMS];
+	struct flowos_pm_strings *strings;	/* or NULL */
 };
 
 struct flowos_flow {
@@ -178,13 +201,13 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 void flowos_stream_release(struct flowos_stream *st, unsigned int cpu);
 u64 flowos_stream_limit(const struct flowos_stream *st,
 			const struct flowos_pm_inst *pi, unsigned int cpu);
-void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi);
+/* All the workers, not those of one CPU's ring. */
+#define FLOWOS_ALL_CPUS	(-1)
+void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu);
 
 /* pm.c */
 int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
-		     const char *name, u8 order, const u64 *params,
-		     struct flowos_pm_strings *strings,
-		     struct netlink_ext_ack *extack);
+		     struct flowos_pm_conf *conf, struct netlink_ext_ack *extack);
 void flowos_pm_strings_free(struct flowos_pm_strings *strings);
 void flowos_pm_detach(struct flowos_pm_inst *pi);
 void flowos_pm_detach_all(struct flowos_flow *flow);
@@ -194,6 +217,10 @@ void flowos_pm_type_load(const char *name);
 const struct flowos_pm_ops *flowos_pm_type_find(const char *name);
 extern struct list_head flowos_pm_types;
 u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
+u64 flowos_pm_processed(const struct flowos_pm_inst *pi);
+u64 flowos_pm_wakeups(const struct flowos_pm_inst *pi);
+void flowos_pm_wake(const struct flowos_pm_inst *pi, int cpu);
+unsigned int flowos_pm_type_workers(const struct flowos_pm_ops *ops);
 
 /* hook.c */
 int flowos_hook_register(struct flowos_net *fn);

@@ -35,6 +35,7 @@ const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1] = {
 	[FLOWOS_A_PM_STATS] = { .type = NLA_REJECT },
 	[FLOWOS_A_PM_RESULTS] = { .type = NLA_REJECT },
 	[FLOWOS_A_PM_EVENT] = { .type = NLA_REJECT },
+	[FLOWOS_A_PM_WORKERS] = NLA_POLICY_RANGE(NLA_U8, 1, FLOWOS_PM_WORKERS_MAX),
 };
 
 /* Results, for PMs (include/flowos/pm.h). */
@@ -485,11 +486,11 @@ static int put_pm_stats(struct sk_buff *skb, const struct flowos_pm_inst *pi)
 
 	if (!nest ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_PROCESSED,
-			      READ_ONCE(pi->processed), FLOWOS_A_PM_STATS_PAD) ||
+			      flowos_pm_processed(pi), FLOWOS_A_PM_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_BACKLOG,
 			      flowos_pm_backlog(pi), FLOWOS_A_PM_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_WAKEUPS,
-			      READ_ONCE(pi->wakeups), FLOWOS_A_PM_STATS_PAD))
+			      flowos_pm_wakeups(pi), FLOWOS_A_PM_STATS_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -529,7 +530,8 @@ static int fill_pm(struct sk_buff *skb, const struct flowos_pm_inst *pi,
 	if (nla_put_string(skb, FLOWOS_A_PM_FLOW, pi->flow->name) ||
 	    nla_put_string(skb, FLOWOS_A_PM_NAME, pi->name) ||
 	    nla_put_string(skb, FLOWOS_A_PM_TYPE, pi->pm.ops->name) ||
-	    nla_put_u8(skb, FLOWOS_A_PM_ORDER, pi->order))
+	    nla_put_u8(skb, FLOWOS_A_PM_ORDER, pi->order) ||
+	    nla_put_u8(skb, FLOWOS_A_PM_WORKERS, pi->pm.workers))
 		goto cancel;
 	if (cmd != FLOWOS_CMD_PM_DETACH &&
 	    (put_params(skb, pi) || put_pm_stats(skb, pi) ||
@@ -620,12 +622,34 @@ static const struct flowos_pm_ops *get_type(struct genl_info *info)
 	return ops;
 }
 
+/* Whether the type, and this machine, can run @workers threads. */
+static int check_workers(const struct flowos_pm_ops *ops, struct nlattr *attr,
+			 unsigned int workers, struct netlink_ext_ack *extack)
+{
+	if (workers > flowos_pm_type_workers(ops)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "more workers than this PM type allows");
+		return -EINVAL;
+	}
+	if (workers > num_possible_cpus()) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "more workers than this machine has CPUs");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 			 const char *name)
 {
 	struct nlattr **tb = info->attrs;
-	u64 params[FLOWOS_PM_MAX_PARAMS] = {};
-	struct flowos_pm_strings *strings;
+	struct flowos_pm_conf conf = {
+		.name = name,
+		.order = tb[FLOWOS_A_PM_ORDER] ?
+			 nla_get_u8(tb[FLOWOS_A_PM_ORDER]) : 0,
+		.workers = tb[FLOWOS_A_PM_WORKERS] ?
+			   nla_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1,
+	};
 	const struct flowos_pm_ops *ops;
 	struct flowos_pm_inst *pi;
 	struct flowos_flow *flow;
@@ -637,13 +661,13 @@ static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 	ops = get_type(info);
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
-	err = params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS], params, &strings,
-				info->extack);
+	err = check_workers(ops, tb[FLOWOS_A_PM_WORKERS], conf.workers,
+			    info->extack);
 	if (!err)
-		err = flowos_pm_attach(flow, ops, name,
-				       tb[FLOWOS_A_PM_ORDER] ?
-				       nla_get_u8(tb[FLOWOS_A_PM_ORDER]) : 0,
-				       params, strings, info->extack);
+		err = params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS], conf.params,
+					&conf.strings, info->extack);
+	if (!err)
+		err = flowos_pm_attach(flow, ops, &conf, info->extack);
 	if (err) {
 		module_put(ops->owner);
 		return err;
@@ -875,7 +899,8 @@ static int fill_type(struct sk_buff *skb, const struct flowos_pm_ops *ops,
 		return -EMSGSIZE;
 	if (nla_put_string(skb, FLOWOS_A_TYPE_NAME, ops->name) ||
 	    nla_put_u8(skb, FLOWOS_A_TYPE_LAYER, ops->layer) ||
-	    nla_put_u8(skb, FLOWOS_A_TYPE_MODE, ops->mode))
+	    nla_put_u8(skb, FLOWOS_A_TYPE_MODE, ops->mode) ||
+	    nla_put_u8(skb, FLOWOS_A_TYPE_WORKERS, flowos_pm_type_workers(ops)))
 		goto cancel;
 	params = nla_nest_start(skb, FLOWOS_A_TYPE_PARAMS);
 	if (!params)

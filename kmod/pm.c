@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Processing modules: the registry of PM types, and instances, each a
- * kernel thread that hands its PM windows of a flow's stream.
+ * Processing modules: the registry of PM types, and instances, each one
+ * or more kernel threads ("workers") that hand their PM windows of a
+ * flow's stream.  Worker w of n works on the per-CPU rings of the CPUs
+ * c with c % n == w: a ring has one worker, and a worker's rings, its
+ * shard of the PM's state and its counters are its own.
  *
  * Lifetimes: attaching takes a reference on the PM's module, so a PM in
- * use cannot be unloaded; detaching stops the thread before the
+ * use cannot be unloaded; detaching stops the threads before the
  * instance leaves the stream, so no unit is freed under a running
  * ->process.  Instances are freed after an RCU grace period, since the
  * packet path walks them to wake their threads.
@@ -54,6 +57,7 @@ static bool pm_ops_valid(const struct flowos_pm_ops *ops)
 {
 	return pm_params_valid(ops) && ops->name && flowos_valid_name(ops->name) &&
 	       strlen(ops->name) < FLOWOS_NAME_MAX &&
+	       ops->max_workers <= FLOWOS_PM_WORKERS_MAX &&
 	       ops->layer >= FLOWOS_LAYER_IP && ops->layer <= FLOWOS_LAYER_MAX &&
 	       (ops->mode == FLOWOS_PM_MODE_RO || ops->mode == FLOWOS_PM_MODE_RW) &&
 	       (!ops->n_scalars || ops->read_scalar) && ops->process;
@@ -130,6 +134,57 @@ struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,
 	return NULL;
 }
 
+/* The most workers an instance of @ops may run. */
+unsigned int flowos_pm_type_workers(const struct flowos_pm_ops *ops)
+{
+	return max(ops->max_workers, 1U);
+}
+
+/*
+ * The first CPU from @cpu on whose ring worker @w works (c % workers ==
+ * w->idx), or nr_cpu_ids.  @cpu is in @w's class or nr_cpu_ids or more.
+ */
+static unsigned int worker_cpu(const struct flowos_worker *w, unsigned int cpu)
+{
+	for (; cpu < nr_cpu_ids; cpu += w->pi->pm.workers)
+		if (cpu_possible(cpu))
+			return cpu;
+	return nr_cpu_ids;
+}
+
+u64 flowos_pm_processed(const struct flowos_pm_inst *pi)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < pi->pm.workers; i++)
+		sum += READ_ONCE(pi->workers[i].processed);
+	return sum;
+}
+
+u64 flowos_pm_wakeups(const struct flowos_pm_inst *pi)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < pi->pm.workers; i++)
+		sum += READ_ONCE(pi->workers[i].wakeups);
+	return sum;
+}
+
+/* Wake the worker of @cpu's ring, or every worker (FLOWOS_ALL_CPUS). */
+void flowos_pm_wake(const struct flowos_pm_inst *pi, int cpu)
+{
+	unsigned int i;
+
+	if (cpu != FLOWOS_ALL_CPUS) {
+		wake_up_process(pi->workers[cpu % pi->pm.workers].task);
+		return;
+	}
+	for (i = 0; i < pi->pm.workers; i++)
+		wake_up_process(pi->workers[i].task);
+}
+
 u64 flowos_pm_backlog(const struct flowos_pm_inst *pi)
 {
 	u64 backlog = 0;
@@ -145,11 +200,12 @@ u64 flowos_pm_backlog(const struct flowos_pm_inst *pi)
 }
 
 /*
- * Hand @pi the window of @cpu's ring it may work on, if not empty.
- * Returns the units it released.
+ * Hand worker @w the window of @cpu's ring it may work on, if not
+ * empty.  Returns the units it released.
  */
-static unsigned int run_window(struct flowos_pm_inst *pi, unsigned int cpu)
+static unsigned int run_window(struct flowos_worker *w, unsigned int cpu)
 {
+	struct flowos_pm_inst *pi = w->pi;
 	struct flowos_stream *st = pi->st;
 	struct flowos_ring *r = st->rings[cpu];
 	struct flowos_window win = {
@@ -157,6 +213,7 @@ static unsigned int run_window(struct flowos_pm_inst *pi, unsigned int cpu)
 		.mask = st->qlen - 1,
 		.layer = pi->pm.ops->layer,
 		.cpu = cpu,
+		.worker = w->idx,
 		.head = pi->head[cpu],
 	};
 	unsigned int done;
@@ -178,34 +235,39 @@ static unsigned int run_window(struct flowos_pm_inst *pi, unsigned int cpu)
 		return 0;
 	/* Pairs with the acquire load in flowos_stream_limit(). */
 	smp_store_release(&pi->head[cpu], win.head + done);
-	WRITE_ONCE(pi->processed, pi->processed + done);
+	WRITE_ONCE(w->processed, w->processed + done);
 	flowos_stream_release(st, cpu);
 	return done;
 }
 
-/* One pass over every ring; true if it got anything done. */
-static bool run_once(struct flowos_pm_inst *pi)
+/*
+ * One pass over the worker's rings; true if it got anything done.  The
+ * next orders' workers may have been waiting for these units, whichever
+ * CPUs' rings they work on.
+ */
+static bool run_once(struct flowos_worker *w)
 {
-	unsigned int done = 0;
-	int cpu;
+	unsigned int n = w->pi->pm.workers, done = 0, cpu;
 
-	for_each_possible_cpu(cpu)
-		done += run_window(pi, cpu);
+	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
+		done += run_window(w, cpu);
 	if (done) {
 		rcu_read_lock();
-		flowos_stream_wake(pi->st, pi->order + 1, FLOWOS_PM_ORDER_MAX);
+		flowos_stream_wake(w->pi->st, w->pi->order + 1,
+				   FLOWOS_PM_ORDER_MAX, FLOWOS_ALL_CPUS);
 		rcu_read_unlock();
 	}
 	return done;
 }
 
-static bool has_work(struct flowos_pm_inst *pi)
+static bool has_work(struct flowos_worker *w)
 {
+	struct flowos_pm_inst *pi = w->pi;
+	unsigned int n = pi->pm.workers, cpu;
 	bool work = false;
-	int cpu;
 
 	rcu_read_lock();
-	for_each_possible_cpu(cpu)
+	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
 		if (flowos_stream_limit(pi->st, pi, cpu) > pi->head[cpu]) {
 			work = true;
 			break;
@@ -215,22 +277,22 @@ static bool has_work(struct flowos_pm_inst *pi)
 }
 
 /*
- * The instance's thread: work while there is work (polling keeps a busy
+ * A worker's thread: work while there is work (polling keeps a busy
  * flow free of wake-ups), else sleep until the hook wakes it after a
  * batch of units, or for at most FLOWOS_TICK_MS.
  */
 static int pm_thread(void *arg)
 {
-	struct flowos_pm_inst *pi = arg;
-	const struct flowos_pm_ops *ops = pi->pm.ops;
+	struct flowos_worker *w = arg;
+	struct flowos_pm *pm = &w->pi->pm;
 	u64 next_tick = ktime_get_ns() + FLOWOS_TICK_MS * NSEC_PER_MSEC;
 
 	while (!kthread_should_stop()) {
-		bool busy = run_once(pi);
+		bool busy = run_once(w);
 		u64 now = ktime_get_ns();
 
-		if (ops->tick && now >= next_tick) {
-			ops->tick(&pi->pm, now);
+		if (pm->ops->tick && now >= next_tick) {
+			pm->ops->tick(pm, w->idx, now);
 			next_tick = now + FLOWOS_TICK_MS * NSEC_PER_MSEC;
 		}
 		if (busy) {
@@ -238,10 +300,10 @@ static int pm_thread(void *arg)
 			continue;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop() && !has_work(pi))
+		if (!kthread_should_stop() && !has_work(w))
 			schedule_timeout(msecs_to_jiffies(FLOWOS_TICK_MS));
 		__set_current_state(TASK_RUNNING);
-		WRITE_ONCE(pi->wakeups, pi->wakeups + 1);
+		WRITE_ONCE(w->wakeups, w->wakeups + 1);
 	}
 	return 0;
 }
@@ -309,14 +371,29 @@ void flowos_pm_strings_free(struct flowos_pm_strings *strings)
 static void pm_free(struct flowos_pm_inst *pi)
 {
 	flowos_pm_strings_free((struct flowos_pm_strings *)pi->pm.strings);
+	kfree(pi->workers);
 	kfree(pi);
 }
 
+static void pm_stop_threads(struct flowos_pm_inst *pi)
+{
+	unsigned int i;
+
+	for (i = 0; i < pi->pm.workers; i++)
+		kthread_stop(pi->workers[i].task);
+}
+
+/*
+ * The hook may wake a thread until a grace period after its instance
+ * left the stream: the task structs are kept until then.
+ */
 static void pm_free_rcu(struct rcu_head *head)
 {
 	struct flowos_pm_inst *pi = container_of(head, struct flowos_pm_inst, rcu);
+	unsigned int i;
 
-	put_task_struct(pi->task);
+	for (i = 0; i < pi->pm.workers; i++)
+		put_task_struct(pi->workers[i].task);
 	pm_free(pi);
 }
 
@@ -347,37 +424,67 @@ static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
 	flowos_stream_free_rcu(st);
 }
 
+/* An instance of @conf; it owns @conf->strings on success. */
 static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 				       struct flowos_stream *st,
 				       const struct flowos_pm_ops *ops,
-				       const char *name, u8 order,
-				       const u64 *params,
-				       struct flowos_pm_strings *strings)
+				       const struct flowos_pm_conf *conf)
 {
 	struct flowos_pm_inst *pi;
+	unsigned int i;
 
 	pi = kzalloc(struct_size(pi, head, nr_cpu_ids), GFP_KERNEL);
 	if (!pi)
 		return NULL;
+	pi->workers = kcalloc(conf->workers, sizeof(*pi->workers), GFP_KERNEL);
+	if (!pi->workers) {
+		kfree(pi);
+		return NULL;
+	}
+	for (i = 0; i < conf->workers; i++) {
+		pi->workers[i].pi = pi;
+		pi->workers[i].idx = i;
+	}
 	pi->pm.ops = ops;
-	memcpy(pi->pm.params, params, sizeof(pi->pm.params));
-	pi->pm.strings = strings;
+	pi->pm.workers = conf->workers;
+	memcpy(pi->pm.params, conf->params, sizeof(pi->pm.params));
+	pi->pm.strings = conf->strings;
 	pi->flow = flow;
 	pi->st = st;
-	pi->order = order;
-	strscpy(pi->name, name, sizeof(pi->name));
+	pi->order = conf->order;
+	strscpy(pi->name, conf->name, sizeof(pi->name));
 	return pi;
 }
 
-/* Start the thread and put @pi on the stream.  flowos_mutex held. */
+/* "flowos/NAME", or "flowos/NAME/W" when the instance has several. */
+static struct task_struct *worker_create(struct flowos_worker *w)
+{
+	struct flowos_pm_inst *pi = w->pi;
+
+	if (pi->pm.workers == 1)
+		return kthread_create(pm_thread, w, "flowos/%s", pi->name);
+	return kthread_create(pm_thread, w, "flowos/%s/%u", pi->name, w->idx);
+}
+
+/* Start the threads and put @pi on the stream.  flowos_mutex held. */
 static int pm_start(struct flowos_pm_inst *pi)
 {
 	struct flowos_stream *st = pi->st;
+	unsigned int i;
 
-	pi->task = kthread_create(pm_thread, pi, "flowos/%s", pi->name);
-	if (IS_ERR(pi->task))
-		return PTR_ERR(pi->task);
-	get_task_struct(pi->task);
+	for (i = 0; i < pi->pm.workers; i++) {
+		struct task_struct *task = worker_create(&pi->workers[i]);
+
+		if (IS_ERR(task)) {
+			/* None has run: the stream has never seen them. */
+			while (i--) {
+				kthread_stop(pi->workers[i].task);
+				put_task_struct(pi->workers[i].task);
+			}
+			return PTR_ERR(task);
+		}
+		pi->workers[i].task = get_task_struct(task);
+	}
 
 	spin_lock(&st->lock);
 	pm_set_heads(pi);
@@ -385,7 +492,7 @@ static int pm_start(struct flowos_pm_inst *pi)
 	stream_update(st);
 	spin_unlock(&st->lock);
 
-	wake_up_process(pi->task);
+	flowos_pm_wake(pi, FLOWOS_ALL_CPUS);
 	return 0;
 }
 
@@ -407,19 +514,16 @@ static void pm_init_error(const struct flowos_pm *pm,
  * @flow: the flow
  * @ops: the type; the caller holds a reference on its module, which the
  *	instance keeps on success
- * @name: the instance's name, valid and unique in @flow
- * @order: its pipeline order
- * @params: its parameters, checked against @ops->params
- * @strings: the values of its string parameter or NULL; the instance
- *	owns them on success, and they are freed on failure
+ * @conf: its name (valid and unique in @flow), pipeline order, workers
+ *	(checked against @ops), parameters (checked against @ops->params)
+ *	and the values of its string parameter or NULL, which the instance
+ *	owns on success, and which are freed on failure
  * @extack: where to say why it failed
  *
  * Called with flowos_mutex held.
  */
 int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
-		     const char *name, u8 order, const u64 *params,
-		     struct flowos_pm_strings *strings,
-		     struct netlink_ext_ack *extack)
+		     struct flowos_pm_conf *conf, struct netlink_ext_ack *extack)
 {
 	struct flowos_stream *st;
 	struct flowos_pm_inst *pi;
@@ -427,14 +531,14 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 
 	st = flow_stream(flow, extack);
 	if (IS_ERR(st)) {
-		flowos_pm_strings_free(strings);
+		flowos_pm_strings_free(conf->strings);
 		return PTR_ERR(st);
 	}
-	err = check_order(st, ops, name, order, extack);
+	err = check_order(st, ops, conf->name, conf->order, extack);
 	if (err)
 		goto put_strings;
 	err = -ENOMEM;
-	pi = pm_alloc(flow, st, ops, name, order, params, strings);
+	pi = pm_alloc(flow, st, ops, conf);
 	if (!pi)
 		goto put_strings;
 	err = ops->init ? ops->init(&pi->pm) : 0;
@@ -459,7 +563,7 @@ free:
 	pm_free(pi);
 	goto put_stream;
 put_strings:
-	flowos_pm_strings_free(strings);
+	flowos_pm_strings_free(conf->strings);
 put_stream:
 	flow_stream_put(flow, st);
 	return err;
@@ -479,7 +583,7 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 	int cpu;
 
 	flowos_sysfs_del_pm(pi);
-	kthread_stop(pi->task);
+	pm_stop_threads(pi);
 
 	spin_lock(&st->lock);
 	list_del_rcu(&pi->node);
@@ -489,7 +593,8 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 	/* Its units may be all that held the others back. */
 	for_each_possible_cpu(cpu)
 		flowos_stream_release(st, cpu);
-	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX);
+	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX,
+			   FLOWOS_ALL_CPUS);
 
 	if (ops->fini)
 		ops->fini(&pi->pm);

@@ -146,7 +146,8 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
 			   struct sk_buff *skb)
 {
-	struct flowos_ring *r = st->rings[smp_processor_id()];
+	int cpu = smp_processor_id();
+	struct flowos_ring *r = st->rings[cpu];
 	u64 tail = r->tail;
 	struct flowos_unit *u;
 
@@ -170,22 +171,23 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 		r->since_wake = 0;
 		u8 first = READ_ONCE(st->first_order);
 
-		flowos_stream_wake(st, first, first);
+		flowos_stream_wake(st, first, first, cpu);
 	}
 }
 
 /*
- * Wake the threads of the instances at orders @lo..@hi.  Under RCU or
+ * Wake the threads of the instances at orders @lo..@hi that work on
+ * @cpu's ring, or all of them (FLOWOS_ALL_CPUS).  Under RCU or
  * flowos_mutex.
  */
-void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi)
+void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu)
 {
 	struct flowos_pm_inst *pi;
 
 	list_for_each_entry_rcu(pi, &st->pms, node,
 				lockdep_is_held(&flowos_mutex))
 		if (pi->order >= lo && pi->order <= hi)
-			wake_up_process(pi->task);
+			flowos_pm_wake(pi, cpu);
 }
 
 /*

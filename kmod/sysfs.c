@@ -14,7 +14,7 @@
  *				its definition ("any" where it matches all)
  *	packets_in bytes_in packets_out bytes_out ring_drops mem_drops
  *				its counters
- *	pms/NAME/{type,order,backlog,processed,wakeups,RESULT...}
+ *	pms/NAME/{type,order,workers,backlog,processed,wakeups,RESULT...}
  *				each attached instance and its scalar results
  *
  * Other namespaces' flows are not here: sysfs belongs to the initial
@@ -350,7 +350,9 @@ void flowos_sysfs_del_flow(struct flowos_flow *flow)
 
 /* PM instances: the core's files, then one per scalar result. */
 
-enum pm_file { PF_TYPE, PF_ORDER, PF_BACKLOG, PF_PROCESSED, PF_WAKEUPS };
+enum pm_file {
+	PF_TYPE, PF_ORDER, PF_WORKERS, PF_BACKLOG, PF_PROCESSED, PF_WAKEUPS
+};
 
 static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 {
@@ -359,12 +361,14 @@ static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 		return sysfs_emit(buf, "%s\n", pi->pm.ops->name);
 	case PF_ORDER:
 		return sysfs_emit(buf, "%u\n", pi->order);
+	case PF_WORKERS:
+		return sysfs_emit(buf, "%u\n", pi->pm.workers);
 	case PF_BACKLOG:
 		return sysfs_emit(buf, "%llu\n", flowos_pm_backlog(pi));
 	case PF_PROCESSED:
-		return sysfs_emit(buf, "%llu\n", READ_ONCE(pi->processed));
+		return sysfs_emit(buf, "%llu\n", flowos_pm_processed(pi));
 	default:
-		return sysfs_emit(buf, "%llu\n", READ_ONCE(pi->wakeups));
+		return sysfs_emit(buf, "%llu\n", flowos_pm_wakeups(pi));
 	}
 }
 
@@ -383,12 +387,14 @@ static ssize_t pm_attr_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 PM_ATTR(type, PF_TYPE);
 PM_ATTR(order, PF_ORDER);
+PM_ATTR(workers, PF_WORKERS);
 PM_ATTR(backlog, PF_BACKLOG);
 PM_ATTR(processed, PF_PROCESSED);
 PM_ATTR(wakeups, PF_WAKEUPS);
 
 static struct attribute *pm_attrs[] = {
 	&pm_attr_type.attr.attr, &pm_attr_order.attr.attr,
+	&pm_attr_workers.attr.attr,
 	&pm_attr_backlog.attr.attr, &pm_attr_processed.attr.attr,
 	&pm_attr_wakeups.attr.attr,
 	NULL,

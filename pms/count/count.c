@@ -3,7 +3,8 @@
  * count: packets and bytes of a flow, in total and per time window, and
  * per 5-tuple sub-flow in a bounded table.
  *
- *	flowctl attach FLOW count [window 10s] [max_subflows 4096] [report 16]
+ *	flowctl attach FLOW count [workers N] [window 10s] [max_subflows 4096]
+ *			    [report 16]
  *
  * The sub-flow table holds at most max_subflows entries, preallocated at
  * attach so that processing never allocates; when it is full, the least
@@ -12,10 +13,18 @@
  * instance's clock (->tick): a unit counts in the window open when it is
  * processed, which is within a few tens of milliseconds of its arrival.
  * The results show the "report" largest sub-flows by bytes (top_subflows).
+ *
+ * With N workers the state is in N shards, one per worker, each with a
+ * table of its own (so max_subflows each) and no lock or counter shared
+ * with the others; reading merges them.  The windows of all shards
+ * start together and have one length, so they close together, each
+ * within a tick.  A 5-tuple seen on the CPUs of two workers is in both
+ * tables: "subflows" counts it twice, top_subflows adds its rows up.
  */
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -75,77 +84,102 @@ struct count_row {
 };
 
 /*
- * An instance.  The thread writes everything; readers (netlink, sysfs)
- * read the scalars with READ_ONCE and the table under @lock.
+ * One worker's share of an instance: the units of its CPUs' rings.  Its
+ * thread writes everything; readers (netlink, sysfs) read the scalars
+ * with READ_ONCE and the table under @lock.
  */
-struct count_state {
+struct count_shard {
 	spinlock_t lock;		/* the table: @buckets, @lru, @free */
 	struct hlist_head *buckets;
-	unsigned int hash_bits;
 	struct list_head lru;
 	struct list_head free;
 	struct count_subflow *pool;
-	u32 seed;
 	u64 scalars[ARRAY_SIZE(count_scalars)];
-	size_t charged;			/* against the memory cap */
 	u64 window_end;			/* ns */
 	u64 window_packets;
 	u64 window_bytes;
+} ____cacheline_aligned;
+
+/* An instance: what its shards share, which only ->init writes. */
+struct count_state {
+	unsigned int hash_bits;
+	u32 seed;
+	size_t charged;			/* against the memory cap */
+	u64 window_origin;		/* ns: windows start at origin + k * len */
+	unsigned int n_shards;
+	struct count_shard shards[];
 };
 
-static void add_scalar(struct count_state *cs, unsigned int i, u64 n)
+static void add_scalar(struct count_shard *sh, unsigned int i, u64 n)
 {
-	WRITE_ONCE(cs->scalars[i], cs->scalars[i] + n);
+	WRITE_ONCE(sh->scalars[i], sh->scalars[i] + n);
+}
+
+static int shard_init(struct count_shard *sh, unsigned int n,
+		      unsigned int hash_bits)
+{
+	unsigned int i;
+
+	sh->buckets = kvcalloc(1U << hash_bits, sizeof(*sh->buckets), GFP_KERNEL);
+	sh->pool = kvcalloc(n, sizeof(*sh->pool), GFP_KERNEL);
+	if (!sh->buckets || !sh->pool)
+		return -ENOMEM;
+	spin_lock_init(&sh->lock);
+	INIT_LIST_HEAD(&sh->lru);
+	INIT_LIST_HEAD(&sh->free);
+	for (i = 0; i < n; i++)
+		list_add_tail(&sh->pool[i].lru, &sh->free);
+	return 0;
+}
+
+static void count_free(struct count_state *cs)
+{
+	unsigned int i;
+
+	for (i = 0; i < cs->n_shards; i++) {
+		kvfree(cs->shards[i].buckets);
+		kvfree(cs->shards[i].pool);
+	}
+	flowos_mem_uncharge(cs->charged);
+	kfree(cs);
 }
 
 static int count_init(struct flowos_pm *pm)
 {
 	unsigned int i, n = pm->params[P_MAX_SUBFLOWS];
 	unsigned int hash_bits = ilog2(roundup_pow_of_two(n));
-	size_t charge = sizeof(struct count_state) +
-			n * sizeof(struct count_subflow) +
-			(sizeof(struct hlist_head) << hash_bits);
+	u64 window = pm->params[P_WINDOW] * NSEC_PER_MSEC;
+	size_t charge = struct_size_t(struct count_state, shards, pm->workers) +
+			pm->workers * (n * sizeof(struct count_subflow) +
+				       (sizeof(struct hlist_head) << hash_bits));
 	struct count_state *cs;
 
 	if (!flowos_mem_charge(charge))
 		return -ENOSPC;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
-	if (!cs)
-		goto uncharge;
-	cs->charged = charge;
-	cs->hash_bits = hash_bits;
-	cs->buckets = kvcalloc(1U << cs->hash_bits, sizeof(*cs->buckets),
-			       GFP_KERNEL);
-	cs->pool = kvcalloc(n, sizeof(*cs->pool), GFP_KERNEL);
-	if (!cs->buckets || !cs->pool) {
-		kvfree(cs->buckets);
-		kvfree(cs->pool);
-		kfree(cs);
-		goto uncharge;
+	cs = kzalloc(struct_size(cs, shards, pm->workers), GFP_KERNEL);
+	if (!cs) {
+		flowos_mem_uncharge(charge);
+		return -ENOMEM;
 	}
-	spin_lock_init(&cs->lock);
-	INIT_LIST_HEAD(&cs->lru);
-	INIT_LIST_HEAD(&cs->free);
-	for (i = 0; i < n; i++)
-		list_add_tail(&cs->pool[i].lru, &cs->free);
+	cs->charged = charge;
+	cs->n_shards = pm->workers;
+	cs->hash_bits = hash_bits;
 	cs->seed = get_random_u32();
-	cs->window_end = ktime_get_ns() + pm->params[P_WINDOW] * NSEC_PER_MSEC;
+	cs->window_origin = ktime_get_ns();
+	for (i = 0; i < cs->n_shards; i++) {
+		if (shard_init(&cs->shards[i], n, hash_bits)) {
+			count_free(cs);
+			return -ENOMEM;
+		}
+		cs->shards[i].window_end = cs->window_origin + window;
+	}
 	pm->priv = cs;
 	return 0;
-
-uncharge:
-	flowos_mem_uncharge(charge);
-	return -ENOMEM;
 }
 
 static void count_fini(struct flowos_pm *pm)
 {
-	struct count_state *cs = pm->priv;
-
-	flowos_mem_uncharge(cs->charged);
-	kvfree(cs->buckets);
-	kvfree(cs->pool);
-	kfree(cs);
+	count_free(pm->priv);
 }
 
 static void unit_key(const struct flowos_unit *u, struct count_key *key)
@@ -159,42 +193,44 @@ static void unit_key(const struct flowos_unit *u, struct count_key *key)
 	key->pad = 0;
 }
 
-static struct hlist_head *bucket(struct count_state *cs,
+static struct hlist_head *bucket(const struct count_state *cs,
+				 struct count_shard *sh,
 				 const struct count_key *key)
 {
 	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), cs->seed);
 
-	return &cs->buckets[hash_32(h, cs->hash_bits)];
+	return &sh->buckets[hash_32(h, cs->hash_bits)];
 }
 
-/* The sub-flow of @key, made (evicting the stalest) if new.  cs->lock. */
-static struct count_subflow *subflow_get(struct count_state *cs,
+/* The sub-flow of @key, made (evicting the stalest) if new.  sh->lock. */
+static struct count_subflow *subflow_get(const struct count_state *cs,
+					 struct count_shard *sh,
 					 const struct count_key *key)
 {
-	struct hlist_head *head = bucket(cs, key);
+	struct hlist_head *head = bucket(cs, sh, key);
 	struct count_subflow *sf;
 
 	hlist_for_each_entry(sf, head, hnode)
 		if (!memcmp(&sf->key, key, sizeof(*key))) {
 			/* Packets come in trains: often it is last already. */
-			if (!list_is_last(&sf->lru, &cs->lru))
-				list_move_tail(&sf->lru, &cs->lru);
+			if (!list_is_last(&sf->lru, &sh->lru))
+				list_move_tail(&sf->lru, &sh->lru);
 			return sf;
 		}
 
-	sf = list_first_entry_or_null(&cs->free, struct count_subflow, lru);
+	sf = list_first_entry_or_null(&sh->free, struct count_subflow, lru);
 	if (sf) {
-		add_scalar(cs, S_SUBFLOWS, 1);
+		add_scalar(sh, S_SUBFLOWS, 1);
 	} else {
-		sf = list_first_entry(&cs->lru, struct count_subflow, lru);
+		sf = list_first_entry(&sh->lru, struct count_subflow, lru);
 		hlist_del(&sf->hnode);
-		add_scalar(cs, S_EVICTIONS, 1);
+		add_scalar(sh, S_EVICTIONS, 1);
 	}
 	sf->key = *key;
 	sf->packets = 0;
 	sf->bytes = 0;
 	hlist_add_head(&sf->hnode, head);
-	list_move_tail(&sf->lru, &cs->lru);
+	list_move_tail(&sf->lru, &sh->lru);
 	return sf;
 }
 
@@ -202,53 +238,68 @@ static unsigned int count_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
 {
 	struct count_state *cs = pm->priv;
+	struct count_shard *sh = &cs->shards[win->worker];
 	u64 seq, packets = 0, bytes = 0;
 	struct flowos_unit *u;
 	struct count_key key;
 
-	spin_lock(&cs->lock);
+	spin_lock(&sh->lock);
 	flowos_window_for_each(win, seq, u) {
 		struct count_subflow *sf;
 
 		unit_key(u, &key);
-		sf = subflow_get(cs, &key);
+		sf = subflow_get(cs, sh, &key);
 		sf->packets++;
 		sf->bytes += u->len;
 		packets++;
 		bytes += u->len;
 	}
-	spin_unlock(&cs->lock);
+	spin_unlock(&sh->lock);
 
-	add_scalar(cs, S_PACKETS, packets);
-	add_scalar(cs, S_BYTES, bytes);
-	cs->window_packets += packets;
-	cs->window_bytes += bytes;
+	add_scalar(sh, S_PACKETS, packets);
+	add_scalar(sh, S_BYTES, bytes);
+	sh->window_packets += packets;
+	sh->window_bytes += bytes;
 	return win->tail - win->head;
 }
 
-/* Close the windows that ended by @now; an idle one closes empty. */
-static void count_tick(struct flowos_pm *pm, u64 now)
+/*
+ * Close the worker's windows that ended by @now; an idle one closes
+ * empty.  Windows start at whole multiples of their length from the
+ * origin, whatever a thread slept through, so that the shards agree.
+ */
+static void count_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 {
 	struct count_state *cs = pm->priv;
+	struct count_shard *sh = &cs->shards[worker];
 	u64 len = pm->params[P_WINDOW] * NSEC_PER_MSEC;
 
-	if (now < cs->window_end)
+	if (now < sh->window_end)
 		return;
-	WRITE_ONCE(cs->scalars[S_LAST_WINDOW_PACKETS], cs->window_packets);
-	WRITE_ONCE(cs->scalars[S_LAST_WINDOW_BYTES], cs->window_bytes);
-	cs->window_packets = 0;
-	cs->window_bytes = 0;
-	add_scalar(cs, S_WINDOWS, 1);
-	cs->window_end += len;
-	if (cs->window_end <= now)	/* slept through whole windows */
-		cs->window_end = now + len;
+	WRITE_ONCE(sh->scalars[S_LAST_WINDOW_PACKETS], sh->window_packets);
+	WRITE_ONCE(sh->scalars[S_LAST_WINDOW_BYTES], sh->window_bytes);
+	sh->window_packets = 0;
+	sh->window_bytes = 0;
+	add_scalar(sh, S_WINDOWS, 1);
+	sh->window_end += len;
+	if (sh->window_end <= now)	/* slept through whole windows */
+		sh->window_end = cs->window_origin +
+			(div64_u64(now - cs->window_origin, len) + 1) * len;
 }
 
+/* Sums over the shards, but for the windows: they close together. */
 static u64 count_read_scalar(const struct flowos_pm *pm, unsigned int i)
 {
 	const struct count_state *cs = pm->priv;
+	u64 v = 0;
+	unsigned int s;
 
-	return READ_ONCE(cs->scalars[i]);
+	for (s = 0; s < cs->n_shards; s++) {
+		u64 sv = READ_ONCE(cs->shards[s].scalars[i]);
+
+		v = i == S_WINDOWS ? max(v, sv) : v + sv;
+	}
+	return v;
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -277,15 +328,22 @@ static int put_row(struct sk_buff *msg, const struct count_row *r)
 	return 0;
 }
 
-/* A snapshot of the table, largest first.  Returns the rows copied. */
-static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
-			     unsigned int max)
+static int row_key_cmp(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Copy a shard's table (at most @max rows) to @rows; returns how many. */
+static unsigned int snapshot_shard(struct count_shard *sh,
+				   struct count_row *rows, unsigned int max)
 {
 	struct count_subflow *sf;
 	unsigned int n = 0;
 
-	spin_lock(&cs->lock);
-	list_for_each_entry(sf, &cs->lru, lru) {
+	spin_lock(&sh->lock);
+	list_for_each_entry(sf, &sh->lru, lru) {
 		if (n == max)
 			break;
 		rows[n].key = sf->key;
@@ -293,7 +351,40 @@ static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
 		rows[n].bytes = sf->bytes;
 		n++;
 	}
-	spin_unlock(&cs->lock);
+	spin_unlock(&sh->lock);
+	return n;
+}
+
+/* Add up the rows of equal keys, which sit together once sorted by key. */
+static unsigned int merge_rows(struct count_row *rows, unsigned int n)
+{
+	unsigned int i, out = 0;
+
+	sort(rows, n, sizeof(*rows), row_key_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		if (out && !row_key_cmp(&rows[out - 1], &rows[i])) {
+			rows[out - 1].packets += rows[i].packets;
+			rows[out - 1].bytes += rows[i].bytes;
+		} else {
+			rows[out++] = rows[i];
+		}
+	}
+	return out;
+}
+
+/*
+ * A snapshot of every shard's table, one row per sub-flow, largest
+ * first.  Returns the rows; @rows holds @max for each shard.
+ */
+static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
+			     unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < cs->n_shards; i++)
+		n += snapshot_shard(&cs->shards[i], rows + n, max);
+	if (cs->n_shards > 1)
+		n = merge_rows(rows, n);
 	sort(rows, n, sizeof(*rows), row_cmp, NULL);
 	return n;
 }
@@ -302,15 +393,15 @@ static int count_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
 {
 	struct count_state *cs = pm->priv;
 	unsigned int i, n, report = pm->params[P_REPORT];
+	unsigned int max = pm->params[P_MAX_SUBFLOWS];
 	struct count_row *rows;
 	struct nlattr *table;
 	int err = 0;
 
-	rows = kvmalloc_array(pm->params[P_MAX_SUBFLOWS], sizeof(*rows),
-			      GFP_KERNEL);
+	rows = kvmalloc_array(max * cs->n_shards, sizeof(*rows), GFP_KERNEL);
 	if (!rows)
 		return -ENOMEM;
-	n = min(snapshot(cs, rows, pm->params[P_MAX_SUBFLOWS]), report);
+	n = min(snapshot(cs, rows, max), report);
 
 	table = flowos_result_table_start(msg, "top_subflows");
 	if (!table) {
@@ -337,6 +428,7 @@ static struct flowos_pm_ops count_ops = {
 	.n_params = ARRAY_SIZE(count_params),
 	.scalars = count_scalars,
 	.n_scalars = ARRAY_SIZE(count_scalars),
+	.max_workers = FLOWOS_PM_WORKERS_MAX,
 	.init = count_init,
 	.fini = count_fini,
 	.process = count_process,

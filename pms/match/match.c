@@ -287,7 +287,7 @@ static unsigned int match_process(struct flowos_pm *pm,
 	return done;
 }
 
-static void match_tick(struct flowos_pm *pm, u64 now)
+static void match_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 {
 	struct match_state *ms = pm->priv;
 

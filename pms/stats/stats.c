@@ -305,7 +305,7 @@ static void check_heavy(struct flowos_pm *pm, struct stats_state *ss)
 	announce_addrs(pm, ss);
 }
 
-static void stats_tick(struct flowos_pm *pm, u64 now)
+static void stats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 {
 	struct stats_state *ss = pm->priv;
 	u64 cur = READ_ONCE(ss->scalars[S_WINDOWS]);

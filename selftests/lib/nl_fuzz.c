@@ -304,6 +304,9 @@ static void build_request(struct nlmsghdr *nlh, unsigned int cmd)
 				  names[2 + rnd(4)]);
 		if (rnd(2))
 			mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, rnd(10));
+		if (!rnd(4))	/* 0 and 65 are out of range */
+			mnl_attr_put_u8(nlh, FLOWOS_A_PM_WORKERS,
+					rnd(2) ? rnd(4) : 65);
 		if (rnd(2))
 			put_params(nlh);
 	} else if (cmd == FLOWOS_CMD_FLOW_NEW && rnd(2)) {

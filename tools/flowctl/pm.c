@@ -199,12 +199,12 @@ static int run_with_params(struct flowctl_nl *nl, const struct pairs *pp,
 }
 
 static const char attach_usage[] =
-	"attach FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]...";
+	"attach FLOW TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]...";
 
 static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 {
 	static struct pairs pp;
-	unsigned long order;
+	unsigned long n;
 	int i;
 
 	if (argc < 2)
@@ -217,9 +217,14 @@ static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 		if (!strcmp(argv[i], "name")) {
 			mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_NAME, argv[i + 1]);
 		} else if (!strcmp(argv[i], "order")) {
-			if (flowctl_parse_ulong(argv[i + 1], 255, &order))
+			if (flowctl_parse_ulong(argv[i + 1], 255, &n))
 				return flowctl_usage_error("bad order '%s'", argv[i + 1]);
-			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_ORDER, order);
+			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_ORDER, n);
+		} else if (!strcmp(argv[i], "workers")) {
+			if (flowctl_parse_ulong(argv[i + 1], 255, &n) || !n)
+				return flowctl_usage_error("bad number of workers '%s'",
+							   argv[i + 1]);
+			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_WORKERS, n);
 		} else {
 			break;
 		}
@@ -330,13 +335,15 @@ static int on_type(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[FLOWOS_A_TYPE_MAX + 1], *p;
 	struct json *j = ((struct pms_ctx *)data)->j;
-	uint8_t layer, mode;
+	uint8_t layer, mode, workers;
 
 	if (parse_msg(nlh, tb, FLOWOS_A_TYPE_MAX) || !tb[FLOWOS_A_TYPE_NAME] ||
 	    !tb[FLOWOS_A_TYPE_LAYER] || !tb[FLOWOS_A_TYPE_MODE])
 		return MNL_CB_ERROR;
 	layer = mnl_attr_get_u8(tb[FLOWOS_A_TYPE_LAYER]);
 	mode = mnl_attr_get_u8(tb[FLOWOS_A_TYPE_MODE]);
+	workers = tb[FLOWOS_A_TYPE_WORKERS] ?
+		  mnl_attr_get_u8(tb[FLOWOS_A_TYPE_WORKERS]) : 1;
 	if (j) {
 		json_open(j, NULL, '{');
 		json_str(j, "name", str_of(tb[FLOWOS_A_TYPE_NAME]));
@@ -344,11 +351,14 @@ static int on_type(const struct nlmsghdr *nlh, void *data)
 						       FLOWOS_LAYER_MAX, layer));
 		json_str(j, "mode", flowctl_enum_name(mode_names,
 						      FLOWOS_PM_MODE_RW, mode));
+		json_u64(j, "max_workers", workers);
 		json_open(j, "params", '[');
 	} else {
-		printf("%s layer %s mode %s\n", str_of(tb[FLOWOS_A_TYPE_NAME]),
+		printf("%s layer %s mode %s max_workers %u\n",
+		       str_of(tb[FLOWOS_A_TYPE_NAME]),
 		       flowctl_enum_name(layer_names, FLOWOS_LAYER_MAX, layer),
-		       flowctl_enum_name(mode_names, FLOWOS_PM_MODE_RW, mode));
+		       flowctl_enum_name(mode_names, FLOWOS_PM_MODE_RW, mode),
+		       workers);
 	}
 	if (tb[FLOWOS_A_TYPE_PARAMS])
 		mnl_attr_for_each_nested(p, tb[FLOWOS_A_TYPE_PARAMS])
@@ -511,10 +521,12 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 {
 	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1], *st[FLOWOS_A_PM_STATS_MAX + 1];
 	const struct nlattr *v;
+	unsigned int workers;
 
 	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
 	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER])
 		return;
+	workers = tb[FLOWOS_A_PM_WORKERS] ? mnl_attr_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1;
 	if (tb[FLOWOS_A_PM_STATS])
 		parse_nest(tb[FLOWOS_A_PM_STATS], st, FLOWOS_A_PM_STATS_MAX);
 	else
@@ -525,10 +537,11 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 		json_str(j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
 		json_str(j, "type", str_of(tb[FLOWOS_A_PM_TYPE]));
 		json_u64(j, "order", mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]));
+		json_u64(j, "workers", workers);
 	} else {
-		printf("  pm %s type %s order %u", str_of(tb[FLOWOS_A_PM_NAME]),
-		       str_of(tb[FLOWOS_A_PM_TYPE]),
-		       mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]));
+		printf("  pm %s type %s order %u workers %u",
+		       str_of(tb[FLOWOS_A_PM_NAME]), str_of(tb[FLOWOS_A_PM_TYPE]),
+		       mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]), workers);
 	}
 	if (tb[FLOWOS_A_PM_PARAMS])
 		print_params(tb[FLOWOS_A_PM_PARAMS], j);

@@ -65,7 +65,8 @@
  *   the attaches the cap refused (FLOWOS_A_NET_MEM_*).
  *
  * FLOWOS_CMD_PM_TYPE_GET - dump: the PM types loaded, one message each:
- *   FLOWOS_A_TYPE_NAME, _LAYER, _MODE and FLOWOS_A_TYPE_PARAMS, a nest of
+ *   FLOWOS_A_TYPE_NAME, _LAYER, _MODE, _WORKERS (the most workers an
+ *   instance may run) and FLOWOS_A_TYPE_PARAMS, a nest of
  *   FLOWOS_A_TYPE_PARAM nests (enum flowos_a_param_spec).
  *
  * FLOWOS_CMD_PM_ATTACH - start an instance.
@@ -79,6 +80,10 @@
  *		sees a unit only once every instance at lower orders has
  *		released it.  Read-only instances at one order run in
  *		parallel; a read-write one must have its order to itself.
+ *   FLOWOS_A_PM_WORKERS	u8, 1..FLOWOS_PM_WORKERS_MAX: how many threads
+ *		the instance runs (1 if absent), each on the per-CPU rings
+ *		of the CPUs c with c % workers == its index.  At most the
+ *		type's FLOWOS_A_TYPE_WORKERS and the number of possible CPUs.
  *   FLOWOS_A_PM_PARAMS	a nest of FLOWOS_A_PM_PARAM nests, each with
  *		FLOWOS_A_PARAM_KEY and FLOWOS_A_PARAM_VALUE (strings), checked
  *		against the type's schema; absent ones take their default.
@@ -92,8 +97,8 @@
  * FLOWOS_CMD_STATS_GET - do: the instance FLOWOS_A_PM_NAME of the flow
  *   FLOWOS_A_PM_FLOW; dump: every instance of the namespace, or of the
  *   flow FLOWOS_A_PM_FLOW when given, in attach order.  Each message has
- *   FLOWOS_A_PM_FLOW, _NAME, _TYPE, _ORDER, _PARAMS (every parameter, as
- *   a string), FLOWOS_A_PM_STATS (enum flowos_a_pm_stats) and
+ *   FLOWOS_A_PM_FLOW, _NAME, _TYPE, _ORDER, _WORKERS, _PARAMS (every
+ *   parameter, as a string), FLOWOS_A_PM_STATS (enum flowos_a_pm_stats) and
  *   FLOWOS_A_PM_RESULTS: what the PM computed, as a nest of
  *   FLOWOS_A_VALUE nests (enum flowos_a_value), self-describing so that
  *   a tool shows the results of a PM type it has never heard of.
@@ -218,6 +223,8 @@ enum flowos_a_malformed {
 
 /* Highest pipeline order of a PM instance. */
 #define FLOWOS_PM_ORDER_MAX	7
+/* Most threads ("workers") of one PM instance. */
+#define FLOWOS_PM_WORKERS_MAX	64
 
 /* The streams of a flow; a unit is in every stream its packet has. */
 enum flowos_layer {
@@ -271,6 +278,7 @@ enum flowos_a_pm {
 	FLOWOS_A_PM_STATS,	/* nest: enum flowos_a_pm_stats */
 	FLOWOS_A_PM_RESULTS,	/* nest of FLOWOS_A_VALUE */
 	FLOWOS_A_PM_EVENT,	/* string: what a FLOWOS_CMD_PM_EVENT says */
+	FLOWOS_A_PM_WORKERS,	/* u8 */
 
 	__FLOWOS_A_PM_MAX,
 	FLOWOS_A_PM_MAX = __FLOWOS_A_PM_MAX - 1
@@ -326,6 +334,7 @@ enum flowos_a_type {
 	FLOWOS_A_TYPE_MODE,	/* u8, enum flowos_pm_mode */
 	FLOWOS_A_TYPE_PARAMS,	/* nest of FLOWOS_A_TYPE_PARAM */
 	FLOWOS_A_TYPE_PARAM,	/* nest: enum flowos_a_param_spec */
+	FLOWOS_A_TYPE_WORKERS,	/* u8 */
 
 	__FLOWOS_A_TYPE_MAX,
 	FLOWOS_A_TYPE_MAX = __FLOWOS_A_TYPE_MAX - 1

@@ -10,7 +10,10 @@
  * from its head, it is done with; those are released, and the next call
  * starts after them.  The core owns everything else: sleeping, waking,
  * pipeline order, freeing units, stopping, and the module reference that
- * keeps a PM in use from being unloaded.
+ * keeps a PM in use from being unloaded.  A PM type that keeps its state
+ * in shards may let an instance run several threads ("workers",
+ * ops->max_workers): worker w of n works on the rings of the CPUs c with
+ * c % n == w, with shard w.
  *
  * Documentation/pm-guide.md walks through a complete PM (pms/count).
  */
@@ -38,6 +41,7 @@ struct flowos_window {
 	u32 mask;			/* ring length - 1 */
 	u8 layer;			/* the instance's layer */
 	unsigned int cpu;		/* whose ring */
+	unsigned int worker;		/* which worker's: 0..pm->workers - 1 */
 	u64 head;
 	u64 tail;
 };
@@ -103,12 +107,15 @@ struct flowos_pm_strings {
  * @priv is the PM's own; @params holds the values of ops->params, in
  * the same order, already checked against their ranges; @strings, those
  * of the type's string parameter (NULL if none was given), owned by the
- * core and valid until after ->fini.  A failing ->init may point
- * @errmsg at a static string saying why; the user sees it.
+ * core and valid until after ->fini.  @workers is how many threads
+ * the instance runs (at most ops->max_workers), fixed before ->init.  A
+ * failing ->init may point @errmsg at a static string saying why; the
+ * user sees it.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;
 	void *priv;
+	unsigned int workers;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
 	const struct flowos_pm_strings *strings;
 	const char *errmsg;
@@ -123,12 +130,17 @@ struct flowos_pm {
  * @params: the parameter schema, @n_params entries
  * @scalars: names of the PM's scalar results, @n_scalars entries; each
  *	is shown in sysfs and in netlink results
+ * @max_workers: most threads an instance may run (0 means 1).  With more
+ *	than one, ->process and ->tick run concurrently in each worker's
+ *	thread, each on its own shard of the state (win->worker, @worker),
+ *	and ->read_scalar and ->fill_results merge the shards.
  * @init: set up @pm->priv; may sleep
- * @fini: free what @init made; the thread has stopped
+ * @fini: free what @init made; the threads have stopped
  * @process: work on @win and return how many units from its head are
- *	done (at most tail - head); runs in the instance's thread
- * @tick: optional; called from the instance's thread with the time
- *	(ktime_get_ns) at least every FLOWOS_TICK_MS, for time windows
+ *	done (at most tail - head); runs in the thread of win->worker
+ * @tick: optional; called from each worker's thread with its index and
+ *	the time (ktime_get_ns) at least every FLOWOS_TICK_MS, for time
+ *	windows
  * @read_scalar: the current value of scalar @i; any context, concurrent
  *	with @process (read what @process writes with READ_ONCE)
  * @fill_results: optional; add table results to a netlink reply with
@@ -149,12 +161,13 @@ struct flowos_pm_ops {
 	unsigned int n_params;
 	const char *const *scalars;
 	unsigned int n_scalars;
+	unsigned int max_workers;
 
 	int (*init)(struct flowos_pm *pm);
 	void (*fini)(struct flowos_pm *pm);
 	unsigned int (*process)(struct flowos_pm *pm,
 				const struct flowos_window *win);
-	void (*tick)(struct flowos_pm *pm, u64 now);
+	void (*tick)(struct flowos_pm *pm, unsigned int worker, u64 now);
 	u64 (*read_scalar)(const struct flowos_pm *pm, unsigned int i);
 	int (*fill_results)(const struct flowos_pm *pm, struct sk_buff *msg);
 	int (*set_params)(struct flowos_pm *pm, const u64 *params);
