@@ -217,8 +217,8 @@ void flowos_pm_type_load(const char *name);
 const struct flowos_pm_ops *flowos_pm_type_find(const char *name);
 extern struct list_head flowos_pm_types;
 u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
-u64 flowos_pm_processed(const struct flowos_pm_inst *pi);
-u64 flowos_pm_wakeups(const struct flowos_pm_inst *pi);
+void flowos_pm_read_counts(const struct flowos_pm_inst *pi, u64 *processed,
+			   u64 *wakeups);
 void flowos_pm_wake(const struct flowos_pm_inst *pi, int cpu);
 unsigned int flowos_pm_type_workers(const struct flowos_pm_ops *ops);
 

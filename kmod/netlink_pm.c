@@ -483,14 +483,16 @@ static int put_params(struct sk_buff *skb, const struct flowos_pm_inst *pi)
 static int put_pm_stats(struct sk_buff *skb, const struct flowos_pm_inst *pi)
 {
 	struct nlattr *nest = nla_nest_start(skb, FLOWOS_A_PM_STATS);
+	u64 processed, wakeups;
 
+	flowos_pm_read_counts(pi, &processed, &wakeups);
 	if (!nest ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_PROCESSED,
-			      flowos_pm_processed(pi), FLOWOS_A_PM_STATS_PAD) ||
+			      processed, FLOWOS_A_PM_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_BACKLOG,
 			      flowos_pm_backlog(pi), FLOWOS_A_PM_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, FLOWOS_A_PM_STATS_WAKEUPS,
-			      flowos_pm_wakeups(pi), FLOWOS_A_PM_STATS_PAD))
+			      wakeups, FLOWOS_A_PM_STATS_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -152,24 +152,18 @@ static unsigned int worker_cpu(const struct flowos_worker *w, unsigned int cpu)
 	return nr_cpu_ids;
 }
 
-u64 flowos_pm_processed(const struct flowos_pm_inst *pi)
+/* The instance's counters: its workers' summed.  Any context. */
+void flowos_pm_read_counts(const struct flowos_pm_inst *pi, u64 *processed,
+			   u64 *wakeups)
 {
-	u64 sum = 0;
 	unsigned int i;
 
-	for (i = 0; i < pi->pm.workers; i++)
-		sum += READ_ONCE(pi->workers[i].processed);
-	return sum;
-}
-
-u64 flowos_pm_wakeups(const struct flowos_pm_inst *pi)
-{
-	u64 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < pi->pm.workers; i++)
-		sum += READ_ONCE(pi->workers[i].wakeups);
-	return sum;
+	*processed = 0;
+	*wakeups = 0;
+	for (i = 0; i < pi->pm.workers; i++) {
+		*processed += READ_ONCE(pi->workers[i].processed);
+		*wakeups += READ_ONCE(pi->workers[i].wakeups);
+	}
 }
 
 /* Wake the worker of @cpu's ring, or every worker (FLOWOS_ALL_CPUS). */

@@ -356,6 +356,9 @@ enum pm_file {
 
 static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 {
+	u64 processed, wakeups;
+
+	flowos_pm_read_counts(pi, &processed, &wakeups);
 	switch (file) {
 	case PF_TYPE:
 		return sysfs_emit(buf, "%s\n", pi->pm.ops->name);
@@ -366,9 +369,9 @@ static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 	case PF_BACKLOG:
 		return sysfs_emit(buf, "%llu\n", flowos_pm_backlog(pi));
 	case PF_PROCESSED:
-		return sysfs_emit(buf, "%llu\n", flowos_pm_processed(pi));
+		return sysfs_emit(buf, "%llu\n", processed);
 	default:
-		return sysfs_emit(buf, "%llu\n", flowos_pm_wakeups(pi));
+		return sysfs_emit(buf, "%llu\n", wakeups);
 	}
 }
 

@@ -8,6 +8,7 @@
 # is an exact, repeatable proxy for instructions per packet.
 #
 #   bench-guest.sh BUILD_DIR PACKETS ROUNDS [PROFILE]
+#   bench-guest.sh BUILD_DIR PACKETS ROUNDS smp
 #
 # Prints one CSV line per run: round,config,packets,pps,drops (units the
 # PMs did not get).  Configurations run interleaved within each round.
@@ -21,6 +22,12 @@
 # PERIOD instructions.  It prints profile,CONFIG,SAMPLES,COMM,SYMBOL
 # lines: SAMPLES x PERIOD / PACKETS is what SYMBOL costs per packet in
 # task COMM (kpktgend_0 runs the receive path, hook included).
+#
+# "smp" runs the scaling configurations instead, on a guest with two
+# vCPUs and the ordinary clock (icount needs one vCPU): one or both
+# CPUs receiving, PACKETS each, with the count PM run by 1 or 2
+# workers.  A run lasts until the PMs have been through every unit, so
+# pps there is what the receive path and the PM sustain together.
 set -u
 
 BUILD=${1:?usage: bench-guest.sh BUILD_DIR PACKETS ROUNDS}
@@ -32,25 +39,28 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FLOWCTL=$REPO/tools/flowctl/flowctl
 DEV=bench0
 
-pg() { echo "$2" >"/proc/net/pktgen/$1"; }
+# shellcheck source=scripts/pktgen-lib.sh
+. "$REPO/scripts/pktgen-lib.sh"
 
+# pktgen's name for DEV on the thread of CPU $1: "DEV", then "DEV@N".
+cpu_dev() { if [ "$1" -eq 0 ]; then echo "$DEV"; else echo "$DEV@$1"; fi; }
+
+# setup_pktgen [CPUS]: pktgen's threads on CPUs 0..CPUS-1 (1) each send
+# from DEV ("DEV@N" on CPU N but the first).
 setup_pktgen() {
-	local mac c
+	local cpus=${1:-1} mac cpu dev
 
 	modprobe pktgen && modprobe nf_defrag_ipv4 && modprobe nf_defrag_ipv6 || return 1
-	ip link add $DEV type dummy && ip link set $DEV up || return 1
+	[ -e /sys/class/net/$DEV ] ||
+		{ ip link add $DEV type dummy && ip link set $DEV up; } || return 1
 	mac=$(cat /sys/class/net/$DEV/address)
-	pg kpktgend_0 "rem_device_all"
-	pg kpktgend_0 "add_device $DEV"
-	# 256 sources x 16 source ports: 4096 distinct 5-tuples.  The
-	# destination is not local and forwarding is off: the stack drops
-	# each packet after PRE_ROUTING and routing, sending nothing back.
-	for c in "pkt_size 60" "clone_skb 0" "xmit_mode netif_receive" \
-		"dst_mac $mac" "dst_min 10.2.0.1" "dst_max 10.2.0.1" \
-		"src_min 10.3.0.0" "src_max 10.3.0.255" "flag IPSRC_RND" \
-		"udp_src_min 1000" "udp_src_max 1015" "flag UDPSRC_RND" \
-		"udp_dst_min 9" "udp_dst_max 9"; do
-		pg $DEV "$c" || return 1
+	for cpu in $(seq 0 $(($(nproc) - 1))); do
+		pg "kpktgend_$cpu" "rem_device_all" || return 1
+		[ "$cpu" -lt "$cpus" ] || continue
+		dev=$(cpu_dev "$cpu")
+		# 256 sources x 16 source ports: 4096 distinct 5-tuples.
+		pg "kpktgend_$cpu" "add_device $dev" &&
+			pktgen_udp "$dev" "$mac" 60 256 16 || return 1
 	done
 }
 
@@ -168,6 +178,62 @@ one() {
 	flowos_1000) flows_with 1000 ;;
 	esac
 }
+
+# The smp configurations: smp_run CPUS [WORKERS] sends PACKETS from each
+# of CPUS CPUs, to no flow or (WORKERS given) to a flow with the count PM
+# run by WORKERS workers, and prints "pps drops": every packet sent over
+# the time from start until the PM has been through the last unit.
+smp_run() {
+	local cpus=$1 workers=${2:-} t0 t1 cpu backlog drops=0
+	local sysfs=/sys/kernel/flowos/flows/hit/pms/count/backlog
+
+	setup_pktgen "$cpus" || return 1
+	if [ -n "$workers" ]; then
+		load_flowos && "$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
+			"$FLOWCTL" attach hit count workers "$workers" || return 1
+	fi
+	for cpu in $(seq 0 $((cpus - 1))); do
+		pg "$(cpu_dev "$cpu")" "count $PACKETS"
+	done
+	t0=$(date +%s%N)
+	pg pgctrl start
+	if [ -n "$workers" ]; then
+		while read -r backlog <"$sysfs" && [ "$backlog" != 0 ]; do
+			sleep 0.01
+		done
+	fi
+	t1=$(date +%s%N)
+	if [ -n "$workers" ]; then
+		drops=$("$FLOWCTL" -j show hit | python3 -c 'import json,sys; s=json.load(sys.stdin)["stats"]; print(s["ring_drops"] + s["mem_drops"])')
+		unload_flowos
+	fi
+	echo "$((cpus * PACKETS * 1000000000 / (t1 - t0))) $drops"
+}
+
+SMP_CONFIGS="cpu1_nohook cpu2_nohook cpu1_count_w1 cpu2_count_w1 cpu2_count_w2"
+
+smp_one() {
+	case $1 in
+	cpu1_nohook) smp_run 1 ;;
+	cpu2_nohook) smp_run 2 ;;
+	cpu1_count_w1) smp_run 1 1 ;;
+	cpu2_count_w1) smp_run 2 1 ;;
+	cpu2_count_w2) smp_run 2 2 ;;
+	esac
+}
+
+if [ "$PROFILE" = smp ]; then
+	[ "$(nproc)" -ge 2 ] || { echo "bench: smp needs 2 CPUs" >&2; exit 1; }
+	smp_run 2 >/dev/null	# warm up
+	echo "round,config,packets,pps,drops"
+	for round in $(seq 1 "$ROUNDS"); do
+		for c in $SMP_CONFIGS; do
+			read -r pps drops <<<"$(smp_one "$c")"
+			echo "$round,$c,$PACKETS,${pps:-0},${drops:-0}"
+		done
+	done
+	exit 0
+fi
 
 setup_pktgen || { echo "bench: cannot set up pktgen" >&2; exit 1; }
 run 10000 >/dev/null	# warm up caches and the slab

@@ -31,7 +31,8 @@ DEV=flowos-pg0
 PGCTRL=/proc/net/pktgen/pgctrl
 traffic=""
 
-pg() { echo "$2" >"/proc/net/pktgen/$1"; }
+# shellcheck source=scripts/pktgen-lib.sh
+. "$FLOWOS_REPO/scripts/pktgen-lib.sh"
 
 cleanup() {
 	traffic_stop
@@ -43,22 +44,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Random sources and ports towards a destination that is not local, with
-# forwarding off: each packet dies after PRE_ROUTING and routing.
+# 256 sources x 64 ports, towards a destination that is not local.
 pktgen_setup() {
-	local mac c
+	local mac
 
 	modprobe pktgen && ip link add "$DEV" type dummy &&
 		ip link set "$DEV" up || return 1
 	mac=$(cat "/sys/class/net/$DEV/address")
-	pg kpktgend_0 rem_device_all && pg kpktgend_0 "add_device $DEV" || return 1
-	for c in "pkt_size 80" "clone_skb 0" "xmit_mode netif_receive" \
-		"dst_mac $mac" "dst_min 10.2.0.1" "dst_max 10.2.0.1" \
-		"src_min 10.3.0.0" "src_max 10.3.0.255" "flag IPSRC_RND" \
-		"udp_src_min 1000" "udp_src_max 1063" "flag UDPSRC_RND" \
-		"udp_dst_min 9" "udp_dst_max 9"; do
-		pg "$DEV" "$c" || return 1
-	done
+	pg kpktgend_0 rem_device_all && pg kpktgend_0 "add_device $DEV" &&
+		pktgen_udp "$DEV" "$mac" 80 256 64
 }
 
 # Packets pktgen has sent since its last start.

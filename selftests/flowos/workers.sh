@@ -18,7 +18,8 @@ DEV=flowos-pg1
 PER_CPU=20000
 TMP=$(mktemp -d)
 
-pg() { echo "$2" >"/proc/net/pktgen/$1"; }
+# shellcheck source=scripts/pktgen-lib.sh
+. "$FLOWOS_REPO/scripts/pktgen-lib.sh"
 
 cleanup() {
 	local t
@@ -43,22 +44,16 @@ possible_cpus() {
 # One pktgen device per CPU ("DEV@N" is pktgen's name for the same
 # device on another thread), 64 distinct 5-tuples.
 pktgen_setup() {
-	local mac c cpu dev
+	local mac cpu dev
 
 	modprobe pktgen && ip link add "$DEV" type dummy &&
 		ip link set "$DEV" up || return 1
 	mac=$(cat "/sys/class/net/$DEV/address")
 	for cpu in 0 1; do
 		dev=$DEV@$cpu
-		pg "kpktgend_$cpu" rem_device_all && pg "kpktgend_$cpu" "add_device $dev" ||
+		pg "kpktgend_$cpu" rem_device_all && pg "kpktgend_$cpu" "add_device $dev" &&
+			pktgen_udp "$dev" "$mac" 80 16 4 && pg "$dev" "count $PER_CPU" ||
 			return 1
-		for c in "pkt_size 80" "clone_skb 0" "xmit_mode netif_receive" \
-			"dst_mac $mac" "dst_min 10.2.0.1" "dst_max 10.2.0.1" \
-			"src_min 10.3.0.0" "src_max 10.3.0.15" "flag IPSRC_RND" \
-			"udp_src_min 1000" "udp_src_max 1003" "flag UDPSRC_RND" \
-			"udp_dst_min 9" "udp_dst_max 9" "count $PER_CPU"; do
-			pg "$dev" "$c" || return 1
-		done
 	done
 }
 

@@ -13,6 +13,9 @@
  *   unit1      + the unit written on the flow's ring: a PM attached
  *   flows100   flows1 with 100 flows defined, the packets matching the
  *   flows1000  last one added (the others match other UDP ports)
+ *   shapes4    flows1 with 4 or 8 flows whose matches differ in shape
+ *   shapes8    (which fields, which prefix lengths), so that each is a
+ *              group of its own that every packet is looked up in
  *
  * What the kernel adds around this, and "make bench" measures in the VM:
  * the netfilter hook call and the defragmentation hook before it,
@@ -45,6 +48,7 @@ struct config {
 	const char *name;
 	enum bench_stage stage;
 	unsigned int nflows;
+	bool shapes;		/* each flow a shape of its own */
 };
 
 static const struct config configs[] = {
@@ -53,6 +57,8 @@ static const struct config configs[] = {
 	{ "unit1", STAGE_UNIT, 1 },
 	{ "flows100", STAGE_CLASSIFY, 100 },
 	{ "flows1000", STAGE_CLASSIFY, 1000 },
+	{ "shapes4", STAGE_CLASSIFY, 4, true },
+	{ "shapes8", STAGE_CLASSIFY, 8, true },
 };
 
 /* A frame of the trace: its bytes, and where its IP header starts. */
@@ -147,6 +153,69 @@ static void flow_init(struct flowos_flow *flow, u32 id, u16 dport)
 			      BIT(FLOWOS_A_FLOW_DPORT_MIN);
 }
 
+static void match_prefix(struct flowos_match *m, bool dest, u32 addr,
+			 u8 len)
+{
+	m->family = AF_INET;
+	m->present |= BIT(FLOWOS_A_FLOW_FAMILY);
+	if (dest) {
+		m->dst[0] = htonl(addr);
+		m->dst_len = len;
+		m->present |= BIT(FLOWOS_A_FLOW_DST);
+	} else {
+		m->src[0] = htonl(addr);
+		m->src_len = len;
+		m->present |= BIT(FLOWOS_A_FLOW_SRC);
+	}
+}
+
+/*
+ * A flow of shape @shape (1..7), none of which the trace matches: each
+ * masks other fields, or the same ones with other prefix lengths, than
+ * the others and than the hit flow (proto, dport, dir).
+ */
+static void flow_shape(struct flowos_flow *flow, u32 id, unsigned int shape)
+{
+	struct flowos_match *m = &flow->match;
+
+	memset(flow, 0, sizeof(*flow));
+	flow->id = id;
+	m->dir = FLOWOS_DIR_IN;
+	switch (shape) {
+	case 1:		/* src 10.99.0.0/16 */
+		match_prefix(m, false, 0x0a630000, 16);
+		break;
+	case 2:		/* dst 192.0.2.0/24 */
+		match_prefix(m, true, 0xc0000200, 24);
+		break;
+	case 3:		/* proto tcp sport 22 */
+		m->proto = IPPROTO_TCP;
+		m->sport_min = m->sport_max = 22;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_SPORT_MIN);
+		break;
+	case 4:		/* src 10.98.0.0/16 dst 192.0.3.0/24 */
+		match_prefix(m, false, 0x0a620000, 16);
+		match_prefix(m, true, 0xc0000300, 24);
+		break;
+	case 5:		/* proto udp sport 5353 dport 53 */
+		m->proto = IPPROTO_UDP;
+		m->sport_min = m->sport_max = 5353;
+		m->dport_min = m->dport_max = 53;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_SPORT_MIN) |
+			     BIT(FLOWOS_A_FLOW_DPORT_MIN);
+		break;
+	case 6:		/* dev with ifindex 99 */
+		m->ifindex = 99;
+		m->present = BIT(FLOWOS_A_FLOW_IFINDEX);
+		break;
+	default:	/* dst 203.0.113.0/24 proto udp */
+		match_prefix(m, true, 0xcb007100, 24);
+		m->proto = IPPROTO_UDP;
+		m->present |= BIT(FLOWOS_A_FLOW_PROTO);
+		break;
+	}
+}
+
 /* @n flows; the packets match the last one, as in scripts/bench-guest.sh. */
 static int bench_init(struct bench *b, const struct config *cfg,
 		      bool match_all)
@@ -167,7 +236,10 @@ static int bench_init(struct bench *b, const struct config *cfg,
 	for (i = 0; i < cfg->nflows; i++) {
 		bool hit = i == cfg->nflows - 1;
 
-		flow_init(&b->flows[i], i + 1, hit ? HIT_PORT : 20002 + i);
+		if (cfg->shapes && !hit)
+			flow_shape(&b->flows[i], i + 1, i + 1);
+		else
+			flow_init(&b->flows[i], i + 1, hit ? HIT_PORT : 20002 + i);
 		if (hit && match_all)
 			b->flows[i].match.present = 0;
 		list_add_tail(&b->flows[i].node, &list);
@@ -407,7 +479,7 @@ static void bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: bench-native [--packets N] [--rounds R] [--pcap FILE] [--config NAME]...\n"
-		"configs: parse flows1 unit1 flows100 flows1000 (all by default)\n");
+		"configs: parse flows1 unit1 flows100 flows1000 shapes4 shapes8 (all by default)\n");
 	exit(2);
 }
 
