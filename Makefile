@@ -109,7 +109,7 @@ demo:
 # Per-packet cost under qemu's instruction-counting clock (scripts/bench).
 bench: modules tools
 	scripts/bench --kernel $(KVER)
-	scripts/bench --kernel $(KVER) --smp
+	scripts/bench --kernel $(KVER) --smp --rounds 9
 
 # The same source natively: time and callgrind (scripts/bench-native).
 bench-native:
