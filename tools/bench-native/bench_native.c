@@ -190,7 +190,8 @@ static void flow_shape(struct flowos_flow *flow, u32 id, unsigned int shape)
 		break;
 	case 3:		/* proto tcp sport 22 */
 		m->proto = IPPROTO_TCP;
-		m->sport_min = m->sport_max = 22;
+		m->sport_min = 22;
+		m->sport_max = 22;
 		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_SPORT_MIN);
 		break;
 	case 4:		/* src 10.98.0.0/16 dst 192.0.3.0/24 */
@@ -199,8 +200,10 @@ static void flow_shape(struct flowos_flow *flow, u32 id, unsigned int shape)
 		break;
 	case 5:		/* proto udp sport 5353 dport 53 */
 		m->proto = IPPROTO_UDP;
-		m->sport_min = m->sport_max = 5353;
-		m->dport_min = m->dport_max = 53;
+		m->sport_min = 5353;
+		m->sport_max = 5353;
+		m->dport_min = 53;
+		m->dport_max = 53;
 		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_SPORT_MIN) |
 			     BIT(FLOWOS_A_FLOW_DPORT_MIN);
 		break;
