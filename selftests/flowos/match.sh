@@ -51,7 +51,9 @@ test_vs_tshark() {
 	local args=() p
 
 	for p in "${PATTERNS[@]}"; do args+=(pattern "$p"); done
-	attach_m "${args[@]}" && replay || return 1
+	# A busy or debug kernel may take a minute over the replay: the
+	# open connection must not reach the default idle timeout.
+	attach_m idle 1h "${args[@]}" && replay || return 1
 	expect_eq "tshark: the capture's patterns (sanity)" \
 		"$(truth 't["patterns"]["secret"]')" 10
 	expect_eq "per pattern: matches = tshark's reassembled streams" \
