@@ -100,6 +100,18 @@ slowwait() {
 	done
 }
 
+# udp_send NS DST PORT COUNT SIZE [TEXT]: send COUNT datagrams of SIZE
+# bytes (TEXT over and over, "x" unless told), print how many went.
+udp_send() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" "${6:-x}" <<'PY'
+import socket, sys
+dst, port, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+data = (sys.argv[5].encode() * size)[:size]
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+print(sum(s.sendto(data, (dst, port)) == size for _ in range(count)))
+PY
+}
+
 # veth_pair NS_A NS_B: two new namespaces joined by veth, va in A with
 # 10.0.0.1/24 and fd00::1/64, vb in B with 10.0.0.2 and fd00::2, and
 # static neighbours, so that no ARP or NDP traffic needs accounting for.

@@ -29,16 +29,6 @@ trap cleanup EXIT
 nl_a() { ip netns exec "$A" "$FLOWOS_NL" "$@"; }
 nl_b() { ip netns exec "$B" "$FLOWOS_NL" "$@"; }
 
-# udp_send NS DST PORT COUNT SIZE: send datagrams, print how many went.
-udp_send() {
-	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'EOF'
-import socket, sys
-dst, port, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
-print(sum(s.sendto(b"x" * size, (dst, port)) == size for _ in range(count)))
-EOF
-}
-
 # ping_replies NS ARGS...: ping, print the number of replies received.
 ping_replies() {
 	local ns=$1

@@ -54,15 +54,6 @@ row() {
 	js "$B" "$1" "[r for p in d['pms'] if p['name'] == '$2' for r in p['results']['top_subflows'] if str(r['${3%%=*}']) == '${3#*=}'][0]['$4']"
 }
 
-udp_send() {
-	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'PY'
-import socket, sys
-dst, port, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
-print(sum(s.sendto(b"x" * size, (dst, port)) == size for _ in range(count)))
-PY
-}
-
 # flood NS DST PORT SECONDS: send 64-byte datagrams for a while, then
 # print how many went.
 flood() {

@@ -24,7 +24,7 @@ expect() {
 }
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 10
 
 expect "all passing" "2 passed, 0 failed" 0 \
 	'TAP version 13' '1..2' 'ok 1 a' 'ok 2 b'
@@ -39,6 +39,11 @@ expect "results missing from the plan are failures" "1 passed, 2 failed" 1 \
 expect "a bail-out is a failure" "1 passed, 1 failed" 1 \
 	'TAP version 13' '1..1' 'ok 1 a' 'Bail out! no kselftest framework'
 expect "no results at all is a failure" "0 passed, 0 failed" 1 ''
+expect "a document that skips all is one skip" "1 passed, 0 failed, 1 skipped" 0 \
+	'TAP version 13' '1..0 # SKIP dkms is not installed' \
+	'TAP version 13' '1..1' 'ok 1 a'
+expect "a plan of 1..0 without SKIP is no result" "0 passed, 0 failed" 1 \
+	'TAP version 13' '1..0'
 expect "concatenated documents add up" "2 passed, 1 failed" 1 \
 	'TAP version 13' '1..2' 'ok 1 a' 'ok 2 b' \
 	'TAP version 13' '1..1' 'not ok 1 c'
