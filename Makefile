@@ -15,6 +15,8 @@
 #                        ns and instructions (callgrind) per packet
 #   make stress          long hostile-input and unload runs, debug kernel
 #   make install         modules_install into /lib/modules/$(KVER)
+#   make dkms-install    register with DKMS, build and install for $(KVER)
+#   make dkms-remove     unregister from DKMS, remove what it installed
 #   make clean
 #
 # Module objects go to build/$(KVER)/, a tree of symlinks to the sources,
@@ -40,7 +42,7 @@ MOD_SOURCES := Kbuild kmod pms uapi
 TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
 .PHONY: all modules tools check check-debug demo demo-run lint install clean ksrc test-modules bench \
-	bench-native stress \
+	bench-native stress dkms-install dkms-remove \
 	FORCE
 
 all: modules tools
@@ -132,6 +134,14 @@ install: modules
 	$(MAKE) -C $(KDIR) M=$(BUILD) modules_install
 	depmod -a $(KVER)
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d install || exit 1; done
+
+# DKMS (dkms.conf): the module sources as /usr/src/flowos-VERSION, built
+# and installed for KVER now and for every kernel installed later.
+dkms-install: check-kdir
+	scripts/dkms install $(KVER)
+
+dkms-remove:
+	scripts/dkms remove
 
 clean:
 	rm -rf build

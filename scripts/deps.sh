@@ -16,7 +16,7 @@ BASE_PKGS=(
 	libmnl-dev libnl-3-dev libnl-genl-3-dev
 	iproute2 iputils-ping nftables tcpreplay tshark tcpdump
 	procps util-linux python3 python3-yaml python3-jsonschema sparse clang llvm
-	libclang-rt-dev valgrind linux-perf
+	libclang-rt-dev valgrind linux-perf dkms
 	flex bison bc libelf-dev libssl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.12
 )
