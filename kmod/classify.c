@@ -59,6 +59,7 @@ struct cls_group {
 struct flowos_classifier {
 	struct rcu_head rcu;
 	u32 seed;
+	u32 dirs;	/* BIT(FLOWOS_DIR_IN), _OUT: what some flow matches */
 	u32 ngroups;
 	struct cls_group groups[];
 };
@@ -73,6 +74,14 @@ struct port_prefix {
 static u64 flow_rank(const struct flowos_flow *flow)
 {
 	return (u64)flow->priority << 32 | (U32_MAX - flow->id);
+}
+
+/* The directions @flow takes packets from, as BIT(FLOWOS_DIR_*). */
+static u32 flow_dirs(const struct flowos_flow *flow)
+{
+	if (flow->match.dir == FLOWOS_DIR_BOTH)
+		return BIT(FLOWOS_DIR_IN) | BIT(FLOWOS_DIR_OUT);
+	return BIT(flow->match.dir);
 }
 
 /* Split [lo, hi] into the aligned power-of-two blocks that cover it. */
@@ -353,8 +362,10 @@ struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 	}
 
 	ctx.fill = true;
-	list_for_each_entry(flow, flows, node)
+	list_for_each_entry(flow, flows, node) {
 		expand_flow(flow, build_entry, &ctx);
+		cls->dirs |= flow_dirs(flow);
+	}
 	sort(cls->groups, cls->ngroups, sizeof(cls->groups[0]), group_cmp, NULL);
 	return cls;
 }
@@ -368,6 +379,19 @@ void flowos_classifier_free_rcu(struct flowos_classifier *cls)
 {
 	if (cls)
 		call_rcu(&cls->rcu, classifier_free_rcu);
+}
+
+/**
+ * flowos_classify_sees - whether some flow of @cls takes packets going @dir
+ * @cls: the namespace's classifier (may be NULL)
+ * @dir: FLOWOS_DIR_IN or FLOWOS_DIR_OUT
+ *
+ * The hook asks before it parses: with only ingress flows (the default),
+ * every packet sent would otherwise be parsed and classified for nothing.
+ */
+bool flowos_classify_sees(const struct flowos_classifier *cls, u8 dir)
+{
+	return cls && (cls->dirs & BIT(dir));
 }
 
 /**

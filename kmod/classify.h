@@ -56,6 +56,7 @@ struct flowos_key {
 struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 						  struct netlink_ext_ack *extack);
 void flowos_classifier_free_rcu(struct flowos_classifier *cls);
+bool flowos_classify_sees(const struct flowos_classifier *cls, u8 dir);
 struct flowos_flow *flowos_classify(const struct flowos_classifier *cls,
 				    const struct flowos_key *key);
 

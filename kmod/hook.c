@@ -85,6 +85,7 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	const struct flowos_classifier *cls = rcu_dereference(fn->cls);
 	const struct flowos_pkt_buf buf = { .skb = skb };
 	bool ingress = state->hook == NF_INET_PRE_ROUTING;
+	u8 dir = ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT;
 	const struct net_device *dev;
 	enum flowos_parse_result r;
 	struct flowos_flow *flow;
@@ -92,7 +93,8 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	struct flowos_key key;
 	__be16 proto;
 
-	if (!cls)
+	/* No flow could take it: not even parsed, nor counted as malformed. */
+	if (!flowos_classify_sees(cls, dir))
 		return NF_ACCEPT;
 	proto = state->pf == NFPROTO_IPV4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	r = flowos_parse_l3(&buf, skb_network_offset(skb), proto, &pkt);
@@ -102,8 +104,7 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	}
 
 	dev = ingress ? state->in : state->out;
-	flowos_pkt_key(&pkt, dev ? dev->ifindex : 0,
-		       ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT, &key);
+	flowos_pkt_key(&pkt, dev ? dev->ifindex : 0, dir, &key);
 	flow = flowos_classify(cls, &key);
 	if (flow)
 		flow_take(flow, &pkt, ingress, skb);

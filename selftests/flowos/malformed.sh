@@ -34,9 +34,14 @@ malformed() {
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["malformed"][sys.argv[1]])' "$2"
 }
 
+# malformed_is NS REASON N: that counter is N.
+malformed_is() {
+	[ "$(malformed "$1" "$2")" = "$3" ]
+}
+
 require_root
 ktap_print_header
-ktap_set_plan 11
+ktap_set_plan 14
 veth_pair "$A" "$B" && flowos_load || ktap_exit_fail_msg "cannot set up"
 mac_b=$(ip -n "$B" -br link show vb | awk '{print $3}')
 
@@ -68,6 +73,21 @@ expect_eq "malformed: other namespaces count nothing" "$(malformed "$A" bad_udp_
 expect_eq "malformed: the libnl client reads the same" \
 	"$(ip netns exec "$B" "$FLOWOS_NL" net | grep -o 'bad_tcp_doff=[0-9]* bad_udp_len=[0-9]*')" \
 	"bad_tcp_doff=$doff bad_udp_len=$ulen"
+
+# Sent from A's own stack, the packets pass A's egress hook.  A
+# namespace whose flows all take ingress (the default) does not even
+# parse what it sends; one with an egress flow counts it.
+"$FLOWCTL" -n "$A" create ain proto udp || ktap_exit_fail_msg "cannot create a flow in A"
+ip netns exec "$A" python3 "$INJECT" --local udp_bad_len 3 >/dev/null
+slowwait 10 malformed_is "$B" bad_udp_len $((ulen + 3))
+expect_eq "egress: the receiver counts the 3 sent from A's stack" \
+	"$(malformed "$B" bad_udp_len)" $((ulen + 3))
+expect_eq "egress: A, with only an ingress flow, does not parse them" \
+	"$(malformed "$A" bad_udp_len)" 0
+"$FLOWCTL" -n "$A" create aout proto udp dir out || ktap_exit_fail_msg "cannot create a flow in A"
+ip netns exec "$A" python3 "$INJECT" --local udp_bad_len 2 >/dev/null
+expect_eq "egress: with an egress flow, A counts the 2 it sends" \
+	"$(malformed "$A" bad_udp_len)" 2
 
 # The initial namespace's counters are in sysfs too.
 ip link set lo up

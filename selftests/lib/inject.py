@@ -2,11 +2,17 @@
 """Send hand-made IP packets, well-formed or not, out of a device.
 
     python3 inject.py DEV DST_MAC KIND COUNT
+    python3 inject.py --local KIND COUNT
 
 KIND is one of the names below; each builds one packet that the kernel's
 IP layer accepts (valid IP header and checksum) but whose transport or
 extension headers are broken in one known way, or a well-formed UDP
-datagram ("udp_ok") for the control.  Prints how many frames were sent.
+datagram ("udp_ok") for the control.  Prints how many were sent.
+
+The first form sends frames out of DEV with a packet socket, so the
+receiving side's hooks see them and the sender's do not.  --local sends
+an IPv4 KIND through the local stack with a raw IP socket, so the
+sender's egress (POST_ROUTING) hook sees it too.
 """
 import socket
 import struct
@@ -66,7 +72,18 @@ KINDS = {
 }
 
 
+def send_local(kind, count):
+    ethertype, packet = KINDS[kind]()
+    if ethertype != 0x0800:
+        sys.exit("--local sends IPv4 kinds only")
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    print(sum(s.sendto(packet, (DST4, 0)) == len(packet) for _ in range(count)))
+
+
 def main():
+    if sys.argv[1] == "--local":
+        send_local(sys.argv[2], int(sys.argv[3]))
+        return
     dev, mac, kind, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     ethertype, packet = KINDS[kind]()
     frame = (bytes.fromhex(mac.replace(":", "")) + b"\x02\0\0\0\0\x01" +

@@ -59,8 +59,10 @@
  *
  * FLOWOS_CMD_NET_GET - do: the namespace itself: FLOWOS_A_NET_FLOWS and
  *   FLOWOS_A_NET_MALFORMED, a nest of enum flowos_a_malformed (u64 each):
- *   packets the hooks could not parse, by reason, counted while the
- *   namespace has flows.  Such packets match no flow and pass untouched.
+ *   packets the hooks could not parse, by reason, counted in the
+ *   directions the namespace's flows take: with only ingress flows (the
+ *   default), packets sent are not parsed at all.  Such packets match
+ *   no flow and pass untouched.
  *   Also the memory flowos holds for PMs in all namespaces, its cap and
  *   the attaches the cap refused (FLOWOS_A_NET_MEM_*).
  *
