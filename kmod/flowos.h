@@ -249,9 +249,39 @@ extern struct genl_family flowos_nl_family;
 bool flowos_nl_has_listeners(struct flowos_net *fn);
 void flowos_nl_notify(struct flowos_net *fn, struct sk_buff *skb);
 
-/* netlink_pm.c */
+/* results.c: results of any size, sent in parts (see there) */
 struct genl_info;
 struct netlink_callback;
+struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi);
+void flowos_results_free(struct flowos_results *res);
+int flowos_results_error(const struct flowos_results *res);
+unsigned int flowos_results_depth(const struct flowos_results *res);
+int flowos_results_nest_start(struct flowos_results *res, u16 type);
+int flowos_results_container_start(struct flowos_results *res, u16 type,
+				   const char *head_name);
+void flowos_results_end(struct flowos_results *res);
+int flowos_results_put(struct flowos_results *res, u16 type, u32 len,
+		       const void *data);
+int flowos_results_put_u64(struct flowos_results *res, u16 type, u64 value);
+int flowos_results_put_header(const struct flowos_results *res,
+			      struct sk_buff *skb);
+int flowos_results_send(struct flowos_results *res, struct sk_buff *skb);
+int flowos_results_dump_part(struct flowos_results *res, struct sk_buff *skb,
+			     struct netlink_callback *cb);
+u32 flowos_results_pending(const struct flowos_results *res);
+
+/* pm_params.c */
+extern const struct nla_policy flowos_param_policy[FLOWOS_A_PARAM_MAX + 1];
+int flowos_params_from_attrs(const struct flowos_pm_ops *ops,
+			     const struct nlattr *attr, u64 *params,
+			     struct flowos_pm_strings **strings,
+			     struct netlink_ext_ack *extack);
+int flowos_params_live(const struct flowos_pm *pm, const struct nlattr *attr,
+		       u64 *params, struct netlink_ext_ack *extack);
+int flowos_params_put(struct flowos_results *res,
+		      const struct flowos_pm_inst *pi);
+
+/* netlink_pm.c */
 extern const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1];
 int flowos_nl_pm_type_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info);
@@ -259,6 +289,7 @@ int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int flowos_nl_stats_dump_done(struct netlink_callback *cb);
 
 /* sysfs.c */
 int flowos_sysfs_init(void);

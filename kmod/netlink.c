@@ -561,8 +561,14 @@ static const struct genl_ops flowos_nl_ops[] = {
 	      GENL_ADMIN_PERM),
 	PM_OP(FLOWOS_CMD_PM_DETACH, flowos_nl_pm_detach, NULL,
 	      GENL_ADMIN_PERM),
-	PM_OP(FLOWOS_CMD_STATS_GET, flowos_nl_stats_get, flowos_nl_stats_dump,
-	      0),
+	{
+		.cmd = FLOWOS_CMD_STATS_GET,
+		.doit = flowos_nl_stats_get,
+		.dumpit = flowos_nl_stats_dump,
+		.done = flowos_nl_stats_dump_done,
+		.policy = flowos_pm_policy,
+		.maxattr = FLOWOS_A_PM_MAX,
+	},
 	PM_OP(FLOWOS_CMD_PM_SET, flowos_nl_pm_set, NULL, GENL_ADMIN_PERM),
 	{
 		.cmd = FLOWOS_CMD_NET_GET,

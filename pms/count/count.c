@@ -12,7 +12,9 @@
  * are exact whatever the table does.  Windows are closed by the
  * instance's clock (->tick): a unit counts in the window open when it is
  * processed, which is within a few tens of milliseconds of its arrival.
- * The results show the "report" largest sub-flows by bytes (top_subflows).
+ * The results show the "report" largest sub-flows by bytes (top_subflows),
+ * or with "report 0" every sub-flow the tables hold, in as many
+ * messages as that takes.
  *
  * With N workers the state is in N shards, one per worker, each with a
  * table of its own (so max_subflows each) and no lock or counter shared
@@ -38,8 +40,8 @@ static const struct flowos_pm_param count_params[] = {
 		       10 * MSEC_PER_SEC, "length of a time window" },
 	[P_MAX_SUBFLOWS] = { "max_subflows", FLOWOS_PARAM_U64, 16, 65536, 4096,
 			     "most 5-tuple sub-flows kept" },
-	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 256, 16,
-		       "sub-flows shown in the results, largest first" },
+	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 65536, 16,
+		       "sub-flows shown in the results, largest first; 0: all" },
 };
 
 enum {
@@ -311,21 +313,17 @@ static int row_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static int put_row(struct sk_buff *msg, const struct count_row *r)
+static int put_row(struct flowos_results *res, const struct count_row *r)
 {
-	struct nlattr *row = flowos_result_row_start(msg);
-
-	if (!row ||
-	    flowos_result_put_addr(msg, "src", r->key.family, r->key.saddr) ||
-	    flowos_result_put_addr(msg, "dst", r->key.family, r->key.daddr) ||
-	    flowos_result_put_u64(msg, "proto", r->key.proto) ||
-	    flowos_result_put_u64(msg, "sport", ntohs(r->key.sport)) ||
-	    flowos_result_put_u64(msg, "dport", ntohs(r->key.dport)) ||
-	    flowos_result_put_u64(msg, "packets", r->packets) ||
-	    flowos_result_put_u64(msg, "bytes", r->bytes))
-		return -EMSGSIZE;
-	flowos_result_end(msg, row);
-	return 0;
+	flowos_result_row_start(res);
+	flowos_result_put_addr(res, "src", r->key.family, r->key.saddr);
+	flowos_result_put_addr(res, "dst", r->key.family, r->key.daddr);
+	flowos_result_put_u64(res, "proto", r->key.proto);
+	flowos_result_put_u64(res, "sport", ntohs(r->key.sport));
+	flowos_result_put_u64(res, "dport", ntohs(r->key.dport));
+	flowos_result_put_u64(res, "packets", r->packets);
+	flowos_result_put_u64(res, "bytes", r->bytes);
+	return flowos_result_end(res);
 }
 
 static int row_key_cmp(const void *a, const void *b)
@@ -389,34 +387,39 @@ static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
 	return n;
 }
 
-static int count_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+/*
+ * The largest sub-flows, "report" of them or (report 0) every one.  The
+ * copy that merges and sorts the shards' tables is charged against the
+ * memory cap, as it may be large: 56 bytes a row, max_subflows rows a
+ * shard.
+ */
+static int count_fill_results(const struct flowos_pm *pm,
+			      struct flowos_results *res)
 {
 	struct count_state *cs = pm->priv;
 	unsigned int i, n, report = pm->params[P_REPORT];
 	unsigned int max = pm->params[P_MAX_SUBFLOWS];
+	size_t bytes = array_size(max * cs->n_shards, sizeof(struct count_row));
 	struct count_row *rows;
-	struct nlattr *table;
-	int err = 0;
 
-	rows = kvmalloc_array(max * cs->n_shards, sizeof(*rows), GFP_KERNEL);
-	if (!rows)
+	if (!flowos_mem_charge(bytes))
+		return -ENOSPC;
+	rows = kvmalloc(bytes, GFP_KERNEL);
+	if (!rows) {
+		flowos_mem_uncharge(bytes);
 		return -ENOMEM;
-	n = min(snapshot(cs, rows, max), report);
-
-	table = flowos_result_table_start(msg, "top_subflows");
-	if (!table) {
-		err = -EMSGSIZE;
-		goto out;
 	}
-	for (i = 0; i < n && !err; i++)
-		err = put_row(msg, &rows[i]);
-	if (err)
-		flowos_result_cancel(msg, table);
-	else
-		flowos_result_end(msg, table);
-out:
+	n = snapshot(cs, rows, max);
+	if (report)
+		n = min(n, report);
+
+	flowos_result_table_start(res, "top_subflows");
+	for (i = 0; i < n; i++)
+		if (put_row(res, &rows[i]))
+			break;
 	kvfree(rows);
-	return err;
+	flowos_mem_uncharge(bytes);
+	return flowos_result_end(res);
 }
 
 static struct flowos_pm_ops count_ops = {

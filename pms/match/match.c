@@ -70,13 +70,13 @@ static const char *const match_scalars[] = {
 
 /* Rows of ended connections kept for the results. */
 #define MATCH_ENDED_ROWS	256
-/* Rows of the connections table in one reply. */
-#define MATCH_REPORT_ROWS	512
+/* Most rows of the connections table in the results. */
+#define MATCH_REPORT_ROWS	4096
 
 /* A connection, as the PM keeps it: its scan states and counts. */
 struct match_conn {
 	u32 state[FLOWOS_NSIDES];	/* automaton state of each side */
-	u32 counts[];			/* per pattern */
+	u64 counts[];			/* per pattern */
 };
 
 /* One pattern's count in a connection that ended. */
@@ -87,7 +87,7 @@ struct match_ended {
 	u8 family;
 	u8 proto;
 	u32 pattern;
-	u32 count;
+	u64 count;
 };
 
 /*
@@ -320,28 +320,19 @@ static u64 match_read_scalar(const struct flowos_pm *pm, unsigned int i)
 	return 0;
 }
 
-static int put_patterns(const struct flowos_pm *pm, struct sk_buff *msg)
+static int put_patterns(const struct flowos_pm *pm, struct flowos_results *res)
 {
 	const struct match_state *ms = pm->priv;
-	struct nlattr *table, *row;
 	u32 p;
 
-	table = flowos_result_table_start(msg, "patterns");
-	if (!table)
-		return -EMSGSIZE;
+	flowos_result_table_start(res, "patterns");
 	for (p = 0; p < ms->ac.npatterns; p++) {
-		row = flowos_result_row_start(msg);
-		if (!row ||
-		    flowos_result_put_string(msg, "pattern", pm->strings->v[p]) ||
-		    flowos_result_put_u64(msg, "matches", ms->counts[p]))
-			goto cancel;
-		flowos_result_end(msg, row);
+		flowos_result_row_start(res);
+		flowos_result_put_string(res, "pattern", pm->strings->v[p]);
+		flowos_result_put_u64(res, "matches", ms->counts[p]);
+		flowos_result_end(res);
 	}
-	flowos_result_end(msg, table);
-	return 0;
-cancel:
-	flowos_result_cancel(msg, table);
-	return -EMSGSIZE;
+	return flowos_result_end(res);
 }
 
 /* The identity of a connection's row; sides as first seen. */
@@ -353,28 +344,24 @@ struct conn_ident {
 	u8 proto;
 };
 
-static int put_conn_row(struct sk_buff *msg, const struct flowos_pm *pm,
+static int put_conn_row(struct flowos_results *res, const struct flowos_pm *pm,
 			const struct conn_ident *ci, bool open, u32 pattern,
-			u32 count)
+			u64 count)
 {
-	struct nlattr *row = flowos_result_row_start(msg);
-
-	if (!row ||
-	    flowos_result_put_u64(msg, "id", ci->id) ||
-	    flowos_result_put_u64(msg, "proto", ci->proto) ||
-	    flowos_result_put_addr(msg, "src", ci->family, ci->addr[0]) ||
-	    flowos_result_put_u64(msg, "sport", ntohs(ci->port[0])) ||
-	    flowos_result_put_addr(msg, "dst", ci->family, ci->addr[1]) ||
-	    flowos_result_put_u64(msg, "dport", ntohs(ci->port[1])) ||
-	    flowos_result_put_string(msg, "state", open ? "open" : "ended") ||
-	    flowos_result_put_string(msg, "pattern", pm->strings->v[pattern]) ||
-	    flowos_result_put_u64(msg, "matches", count))
-		return -EMSGSIZE;
-	flowos_result_end(msg, row);
-	return 0;
+	flowos_result_row_start(res);
+	flowos_result_put_u64(res, "id", ci->id);
+	flowos_result_put_u64(res, "proto", ci->proto);
+	flowos_result_put_addr(res, "src", ci->family, ci->addr[0]);
+	flowos_result_put_u64(res, "sport", ntohs(ci->port[0]));
+	flowos_result_put_addr(res, "dst", ci->family, ci->addr[1]);
+	flowos_result_put_u64(res, "dport", ntohs(ci->port[1]));
+	flowos_result_put_string(res, "state", open ? "open" : "ended");
+	flowos_result_put_string(res, "pattern", pm->strings->v[pattern]);
+	flowos_result_put_u64(res, "matches", count);
+	return flowos_result_end(res);
 }
 
-static int put_ended(struct sk_buff *msg, const struct flowos_pm *pm,
+static int put_ended(struct flowos_results *res, const struct flowos_pm *pm,
 		     unsigned int *rows)
 {
 	const struct match_state *ms = pm->priv;
@@ -386,13 +373,13 @@ static int put_ended(struct sk_buff *msg, const struct flowos_pm *pm,
 			e->id, e->addr, e->port, e->family, e->proto,
 		};
 
-		if (put_conn_row(msg, pm, &ci, false, e->pattern, e->count))
-			return -EMSGSIZE;
+		if (put_conn_row(res, pm, &ci, false, e->pattern, e->count))
+			return -ENOMEM;
 	}
 	return 0;
 }
 
-static int put_open(struct sk_buff *msg, const struct flowos_pm *pm,
+static int put_open(struct flowos_results *res, const struct flowos_pm *pm,
 		    unsigned int *rows)
 {
 	struct match_state *ms = pm->priv;
@@ -410,8 +397,8 @@ static int put_open(struct sk_buff *msg, const struct flowos_pm *pm,
 				continue;
 			if (*rows >= MATCH_REPORT_ROWS)
 				return 0;
-			if (put_conn_row(msg, pm, &ci, true, p, mc->counts[p]))
-				return -EMSGSIZE;
+			if (put_conn_row(res, pm, &ci, true, p, mc->counts[p]))
+				return -ENOMEM;
 			(*rows)++;
 		}
 	}
@@ -423,31 +410,25 @@ static int put_open(struct sk_buff *msg, const struct flowos_pm *pm,
  * MATCH_ENDED_ROWS rows of them), then the open ones, at most
  * MATCH_REPORT_ROWS rows in all.
  */
-static int put_conns(const struct flowos_pm *pm, struct sk_buff *msg)
+static int put_conns(const struct flowos_pm *pm, struct flowos_results *res)
 {
 	unsigned int rows = 0;
-	struct nlattr *table;
 
-	table = flowos_result_table_start(msg, "connections");
-	if (!table)
-		return -EMSGSIZE;
-	if (put_ended(msg, pm, &rows) || put_open(msg, pm, &rows)) {
-		flowos_result_cancel(msg, table);
-		return -EMSGSIZE;
-	}
-	flowos_result_end(msg, table);
-	return 0;
+	flowos_result_table_start(res, "connections");
+	/* On an error, stop: the core sees it, sticky in @res. */
+	if (!put_ended(res, pm, &rows))
+		put_open(res, pm, &rows);
+	return flowos_result_end(res);
 }
 
-static int match_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+static int match_fill_results(const struct flowos_pm *pm,
+			      struct flowos_results *res)
 {
 	struct match_state *ms = pm->priv;
 	int err;
 
 	mutex_lock(&ms->lock);
-	err = put_patterns(pm, msg);
-	if (!err)
-		err = put_conns(pm, msg);
+	err = put_patterns(pm, res) ?: put_conns(pm, res);
 	mutex_unlock(&ms->lock);
 	return err;
 }

@@ -109,7 +109,7 @@ static bool view_fits(struct flowos_pm *pm, const u64 *params)
 
 static u64 rate(u64 n, u64 ns)
 {
-	return ns ? div64_u64(n * NSEC_PER_SEC, ns) : 0;
+	return wstats_rate(n, ns);
 }
 
 /* Make the scalars match @ss->ws.  Called with ss->lock held. */
@@ -219,13 +219,13 @@ static unsigned int stats_process(struct flowos_pm *pm,
 }
 
 /* "12.34": hundredths of a percent, rounded down. */
-static int put_percent(struct sk_buff *msg, u64 bytes, u64 total)
+static int put_percent(struct flowos_results *res, u64 bytes, u64 total)
 {
-	u64 bp = total ? div64_u64(bytes * 10000, total) : 0;
+	u64 bp = wstats_basis_points(bytes, total);
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%llu.%02llu", bp / 100, bp % 100);
-	return flowos_result_put_string(msg, "percent", buf);
+	return flowos_result_put_string(res, "percent", buf);
 }
 
 /* "heavy_hitter": a protocol or an address, its bytes and share. */
@@ -236,11 +236,11 @@ static void announce(struct flowos_pm *pm, const struct wstats_item *it,
 
 	if (!flowos_pm_event_start(pm, &ev, "heavy_hitter"))
 		return;
-	if ((addr ? flowos_result_put_addr(ev.msg, "addr", it->addr.family,
+	if ((addr ? flowos_result_put_addr(ev.res, "addr", it->addr.family,
 					   it->addr.a) :
-		    flowos_result_put_u64(ev.msg, "proto", it->proto)) ||
-	    flowos_result_put_u64(ev.msg, "bytes", it->bytes) ||
-	    put_percent(ev.msg, it->bytes, total))
+		    flowos_result_put_u64(ev.res, "proto", it->proto)) ||
+	    flowos_result_put_u64(ev.res, "bytes", it->bytes) ||
+	    put_percent(ev.res, it->bytes, total))
 		flowos_pm_event_cancel(&ev);
 	else
 		flowos_pm_event_send(pm, &ev);
@@ -393,20 +393,17 @@ static void snapshot(struct stats_state *ss, struct stats_snapshot *s)
 	mutex_unlock(&ss->lock);
 }
 
-static int put_item(struct sk_buff *msg, const struct wstats_item *it,
+static int put_item(struct flowos_results *res, const struct wstats_item *it,
 		    bool addr, u64 total)
 {
-	struct nlattr *row = flowos_result_row_start(msg);
-
-	if (!row ||
-	    (addr ? flowos_result_put_addr(msg, "addr", it->addr.family,
-					   it->addr.a) :
-		    flowos_result_put_u64(msg, "proto", it->proto)) ||
-	    flowos_result_put_u64(msg, "bytes", it->bytes) ||
-	    put_percent(msg, it->bytes, total))
-		return -EMSGSIZE;
-	flowos_result_end(msg, row);
-	return 0;
+	flowos_result_row_start(res);
+	if (addr)
+		flowos_result_put_addr(res, "addr", it->addr.family, it->addr.a);
+	else
+		flowos_result_put_u64(res, "proto", it->proto);
+	flowos_result_put_u64(res, "bytes", it->bytes);
+	put_percent(res, it->bytes, total);
+	return flowos_result_end(res);
 }
 
 enum stats_query { Q_ALL, Q_TOP, Q_HEAVY, Q_OUTLIER };
@@ -431,34 +428,29 @@ static bool selected(const struct stats_snapshot *s,
  * One query's table over @items (most bytes first), at most
  * STATS_ROWS_MAX rows; "<name>_count" says how many qualify in all.
  */
-static int put_query(struct sk_buff *msg, const struct stats_snapshot *s,
+static int put_query(struct flowos_results *res, const struct stats_snapshot *s,
 		     const char *name, const struct wstats_item *items, u32 n,
 		     bool addr, enum stats_query q)
 {
 	struct wstats_spread spread;
-	struct nlattr *table;
 	char count_name[32];
 	u32 i, rows = 0;
 
 	wstats_spread(items, n, &spread);
-	table = flowos_result_table_start(msg, name);
-	if (!table)
-		return -EMSGSIZE;
+	flowos_result_table_start(res, name);
 	for (i = 0; i < n; i++) {
 		if (!selected(s, &spread, &items[i], i, q))
 			continue;
 		if (rows++ < STATS_ROWS_MAX &&
-		    put_item(msg, &items[i], addr, s->view_sums.bytes)) {
-			flowos_result_cancel(msg, table);
-			return -EMSGSIZE;
-		}
+		    put_item(res, &items[i], addr, s->view_sums.bytes))
+			break;
 	}
-	flowos_result_end(msg, table);
+	flowos_result_end(res);
 	snprintf(count_name, sizeof(count_name), "%s_count", name);
-	return flowos_result_put_u64(msg, count_name, rows);
+	return flowos_result_put_u64(res, count_name, rows);
 }
 
-static int put_spread(struct sk_buff *msg, const char *what,
+static int put_spread(struct flowos_results *res, const char *what,
 		      const struct wstats_item *items, u32 n)
 {
 	struct wstats_spread spread;
@@ -466,110 +458,94 @@ static int put_spread(struct sk_buff *msg, const char *what,
 
 	wstats_spread(items, n, &spread);
 	snprintf(name, sizeof(name), "%s_mean", what);
-	if (flowos_result_put_u64(msg, name, spread.mean << spread.shift))
-		return -EMSGSIZE;
+	flowos_result_put_u64(res, name, spread.mean << spread.shift);
 	snprintf(name, sizeof(name), "%s_stddev", what);
-	return flowos_result_put_u64(msg, name, spread.stddev << spread.shift);
+	return flowos_result_put_u64(res, name, spread.stddev << spread.shift);
 }
 
-static int put_window_row(struct sk_buff *msg, const struct stats_snapshot *s,
-			  u32 age)
+static int put_window_row(struct flowos_results *res,
+			  const struct stats_snapshot *s, u32 age)
 {
 	const struct wstats_window *w = &s->windows[age];
 	u64 start = (s->cur - age) * s->width;
 	/* The current window's rates are over the time it has run. */
 	u64 span = age ? s->width : max_t(u64, s->now - start, NSEC_PER_MSEC);
-	struct nlattr *row = flowos_result_row_start(msg);
 
-	if (!row ||
-	    flowos_result_put_u64(msg, "start_ms", div_u64(start, NSEC_PER_MSEC)) ||
-	    flowos_result_put_u64(msg, "packets", w->packets) ||
-	    flowos_result_put_u64(msg, "bytes", w->bytes) ||
-	    flowos_result_put_u64(msg, "pps", rate(w->packets, span)) ||
-	    flowos_result_put_u64(msg, "bps", rate(w->bytes * 8, span)))
-		return -EMSGSIZE;
-	flowos_result_end(msg, row);
-	return 0;
+	flowos_result_row_start(res);
+	flowos_result_put_u64(res, "start_ms", div_u64(start, NSEC_PER_MSEC));
+	flowos_result_put_u64(res, "packets", w->packets);
+	flowos_result_put_u64(res, "bytes", w->bytes);
+	flowos_result_put_u64(res, "pps", rate(w->packets, span));
+	flowos_result_put_u64(res, "bps", rate(w->bytes * 8, span));
+	return flowos_result_end(res);
 }
 
-static int put_windows(struct sk_buff *msg, const struct stats_snapshot *s)
+static int put_windows(struct flowos_results *res,
+		       const struct stats_snapshot *s)
 {
-	struct nlattr *table = flowos_result_table_start(msg, "history");
 	u32 age;
 
-	if (!table)
-		return -EMSGSIZE;
+	flowos_result_table_start(res, "history");
 	for (age = 0; age < s->nwindows; age++)
-		if (put_window_row(msg, s, age)) {
-			flowos_result_cancel(msg, table);
-			return -EMSGSIZE;
-		}
-	flowos_result_end(msg, table);
-	return 0;
+		if (put_window_row(res, s, age))
+			break;
+	return flowos_result_end(res);
 }
 
-static int put_sizes(struct sk_buff *msg, const struct stats_snapshot *s)
+static int put_sizes(struct flowos_results *res, const struct stats_snapshot *s)
 {
 	static const u32 bounds[] = WSTATS_SIZE_BOUNDS;
-	struct nlattr *table = flowos_result_table_start(msg, "sizes");
 	u32 i, lo = 0;
 
-	if (!table)
-		return -EMSGSIZE;
+	flowos_result_table_start(res, "sizes");
 	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++) {
-		struct nlattr *row = flowos_result_row_start(msg);
 		char range[24];
 
 		if (i < ARRAY_SIZE(bounds))
 			snprintf(range, sizeof(range), "%u-%u", lo, bounds[i] - 1);
 		else
 			snprintf(range, sizeof(range), "%u-", lo);
-		if (!row || flowos_result_put_string(msg, "size", range) ||
-		    flowos_result_put_u64(msg, "packets",
-					  s->view_sums.sizes[i])) {
-			flowos_result_cancel(msg, table);
-			return -EMSGSIZE;
-		}
-		flowos_result_end(msg, row);
+		flowos_result_row_start(res);
+		flowos_result_put_string(res, "size", range);
+		flowos_result_put_u64(res, "packets", s->view_sums.sizes[i]);
+		if (flowos_result_end(res))
+			break;
 		lo = i < ARRAY_SIZE(bounds) ? bounds[i] : lo;
 	}
-	flowos_result_end(msg, table);
-	return 0;
+	return flowos_result_end(res);
 }
 
-static int put_view(struct sk_buff *msg, const struct stats_snapshot *s)
+static int put_view(struct flowos_results *res, const struct stats_snapshot *s)
 {
 	u64 first = s->cur + 1 > s->view ? s->cur + 1 - s->view : 0;
 	u64 span = s->now - first * s->width;
 
-	if (flowos_result_put_u64(msg, "view_ms", div_u64(span, NSEC_PER_MSEC)) ||
-	    flowos_result_put_u64(msg, "view_pps", rate(s->view_sums.packets, span)) ||
-	    flowos_result_put_u64(msg, "view_bps", rate(s->view_sums.bytes * 8, span)) ||
-	    flowos_result_put_u64(msg, "size_mean", s->size_mean) ||
-	    flowos_result_put_u64(msg, "size_stddev", s->size_stddev) ||
-	    put_spread(msg, "proto", s->protos, s->nprotos) ||
-	    put_spread(msg, "addr", s->addrs, s->naddrs))
-		return -EMSGSIZE;
-	return 0;
+	flowos_result_put_u64(res, "view_ms", div_u64(span, NSEC_PER_MSEC));
+	flowos_result_put_u64(res, "view_pps", rate(s->view_sums.packets, span));
+	flowos_result_put_u64(res, "view_bps", rate(s->view_sums.bytes * 8, span));
+	flowos_result_put_u64(res, "size_mean", s->size_mean);
+	flowos_result_put_u64(res, "size_stddev", s->size_stddev);
+	put_spread(res, "proto", s->protos, s->nprotos);
+	return put_spread(res, "addr", s->addrs, s->naddrs);
 }
 
-static int put_queries(struct sk_buff *msg, const struct stats_snapshot *s)
+static int put_queries(struct flowos_results *res,
+		       const struct stats_snapshot *s)
 {
-	if (put_query(msg, s, "protocols", s->protos, s->nprotos, false, Q_ALL) ||
-	    put_query(msg, s, "top_protocols", s->protos, s->nprotos, false, Q_TOP) ||
-	    put_query(msg, s, "heavy_protocols", s->protos, s->nprotos, false,
-		      Q_HEAVY) ||
-	    put_query(msg, s, "outlier_protocols", s->protos, s->nprotos, false,
-		      Q_OUTLIER) ||
-	    put_query(msg, s, "top_addrs", s->addrs, s->naddrs, true, Q_TOP) ||
-	    put_query(msg, s, "heavy_addrs", s->addrs, s->naddrs, true, Q_HEAVY) ||
-	    put_query(msg, s, "outlier_addrs", s->addrs, s->naddrs, true,
-		      Q_OUTLIER))
-		return -EMSGSIZE;
-	return 0;
+	put_query(res, s, "protocols", s->protos, s->nprotos, false, Q_ALL);
+	put_query(res, s, "top_protocols", s->protos, s->nprotos, false, Q_TOP);
+	put_query(res, s, "heavy_protocols", s->protos, s->nprotos, false,
+		  Q_HEAVY);
+	put_query(res, s, "outlier_protocols", s->protos, s->nprotos, false,
+		  Q_OUTLIER);
+	put_query(res, s, "top_addrs", s->addrs, s->naddrs, true, Q_TOP);
+	put_query(res, s, "heavy_addrs", s->addrs, s->naddrs, true, Q_HEAVY);
+	return put_query(res, s, "outlier_addrs", s->addrs, s->naddrs, true,
+			 Q_OUTLIER);
 }
 
-static int stats_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
+static int stats_fill_results(const struct flowos_pm *pm,
+			      struct flowos_results *res)
 {
 	struct stats_state *ss = pm->priv;
 	struct stats_snapshot *s;
@@ -585,8 +561,8 @@ static int stats_fill_results(const struct flowos_pm *pm, struct sk_buff *msg)
 		return -ENOMEM;
 	}
 	snapshot(ss, s);
-	err = put_view(msg, s) ?: put_windows(msg, s) ?: put_sizes(msg, s) ?:
-	      put_queries(msg, s);
+	err = put_view(res, s) ?: put_windows(res, s) ?: put_sizes(res, s) ?:
+	      put_queries(res, s);
 	kvfree(s->addrs);
 	kvfree(s);
 	return err;

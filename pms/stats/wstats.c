@@ -498,3 +498,14 @@ bool wstats_heavy(u64 bytes, u64 total, u64 h_milli)
 		shift++;
 	return (bytes >> shift) * 100000 > h_milli * (total >> shift);
 }
+
+/* With a 128-bit product: n * 10^9 wraps for n over 1.8e10. */
+u64 wstats_rate(u64 n, u64 ns)
+{
+	return ns ? mul_u64_u64_div_u64(n, NSEC_PER_SEC, ns) : 0;
+}
+
+u64 wstats_basis_points(u64 part, u64 total)
+{
+	return total ? mul_u64_u64_div_u64(part, 10000, total) : 0;
+}

@@ -148,5 +148,9 @@ bool wstats_outlier(const struct wstats_spread *s, u64 bytes, u64 x_milli);
  * keep the products within 64 bits.
  */
 bool wstats_heavy(u64 bytes, u64 total, u64 h_milli);
+/* @n per second over @ns nanoseconds, rounded down; 0 over no time. */
+u64 wstats_rate(u64 n, u64 ns);
+/* @part of @total in hundredths of a percent, rounded down. */
+u64 wstats_basis_points(u64 part, u64 total);
 
 #endif /* _FLOWOS_WSTATS_H */

@@ -13,16 +13,19 @@
  *   flowos_nl monitor COUNT SECONDS
  *   flowos_nl attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]
  *   flowos_nl detach FLOW NAME
- *   flowos_nl stats FLOW NAME
+ *   flowos_nl stats FLOW [NAME]
  *   flowos_nl net
  *
  * Prints one "key=value ..." line per flow in a reply; for a PM
  * instance, its identity, core counters and scalar results on one line,
- * then one "row TABLE col=value ..." line per table row.  monitor joins the
+ * then one "row TABLE col=value ..." line per table row.  stats dumps
+ * the instances of FLOW (or only NAME), each in as many messages as the
+ * kernel sends, and checks the parts come in order.  monitor joins the
  * "events" group, says "ready" on stderr, prints COUNT events, each line
  * starting with "event=new" or "event=del", and fails if they do not
  * come within SECONDS.  On a kernel
- * error prints "error: STRERROR: EXTACK-MESSAGE" and exits 1.
+ * error, also one that ends a dump, prints "error: STRERROR:
+ * EXTACK-MESSAGE" and exits 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,7 +58,8 @@ static void bad_usage(void)
 	      "       flowos_nl dump\n"
 	      "       flowos_nl monitor COUNT SECONDS\n"
 	      "       flowos_nl attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]\n"
-	      "       flowos_nl detach|stats FLOW NAME\n"
+	      "       flowos_nl detach FLOW NAME\n"
+	      "       flowos_nl stats FLOW [NAME]\n"
 	      "       flowos_nl net\n", stderr);
 	exit(2);
 }
@@ -185,36 +189,138 @@ static void print_tables(struct nlattr *results)
 	}
 }
 
-static int on_pm_reply(struct nl_msg *msg, void *arg)
+/*
+ * The messages of a stats reply, kept until it is whole: an instance
+ * may come in several parts, its scalars in any of them.
+ */
+static struct nl_msg **parts;
+static int nparts;
+
+static int on_pm_part(struct nl_msg *msg, void *arg)
+{
+	struct nl_msg **grown = realloc(parts, (nparts + 1) * sizeof(*parts));
+
+	if (!grown) {
+		kernel_err = -ENOMEM;
+		return NL_STOP;
+	}
+	parts = grown;
+	nlmsg_get(msg);
+	parts[nparts++] = msg;
+	return NL_OK;
+}
+
+static int part_of(struct nlattr **tb)
+{
+	return tb[FLOWOS_A_PM_PART] ? (int)nla_get_u32(tb[FLOWOS_A_PM_PART]) : 0;
+}
+
+/* Parts @first.. of one instance: how many, or -1 if out of order. */
+static int instance_parts(int first)
+{
+	struct nlattr *tb0[FLOWOS_A_PM_MAX + 1], *tb[FLOWOS_A_PM_MAX + 1];
+	int n;
+
+	genlmsg_parse(nlmsg_hdr(parts[first]), 0, tb0, FLOWOS_A_PM_MAX, NULL);
+	if (part_of(tb0))
+		return -1;
+	for (n = 1; first + n < nparts; n++) {
+		if (genlmsg_parse(nlmsg_hdr(parts[first + n]), 0, tb,
+				  FLOWOS_A_PM_MAX, NULL) || !part_of(tb))
+			break;
+		if (part_of(tb) != n || !tb[FLOWOS_A_PM_NAME] ||
+		    strcmp(nla_get_string(tb[FLOWOS_A_PM_NAME]),
+			   nla_get_string(tb0[FLOWOS_A_PM_NAME])))
+			return -1;
+	}
+	return n;
+}
+
+static int print_instance(int first, int n)
 {
 	struct nlattr *tb[FLOWOS_A_PM_MAX + 1], *st[FLOWOS_A_PM_STATS_MAX + 1];
 	struct nlattr *v;
-	int rem;
+	int i, rem;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, FLOWOS_A_PM_MAX, NULL) ||
+	if (genlmsg_parse(nlmsg_hdr(parts[first]), 0, tb, FLOWOS_A_PM_MAX, NULL) ||
 	    !tb[FLOWOS_A_PM_FLOW] || !tb[FLOWOS_A_PM_NAME] ||
 	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER]) {
 		fprintf(stderr, "flowos_nl: malformed reply\n");
-		return NL_STOP;
+		return -1;
 	}
-	printf("flow=%s name=%s type=%s order=%u",
+	printf("flow=%s name=%s type=%s order=%u parts=%d",
 	       nla_get_string(tb[FLOWOS_A_PM_FLOW]),
 	       nla_get_string(tb[FLOWOS_A_PM_NAME]),
 	       nla_get_string(tb[FLOWOS_A_PM_TYPE]),
-	       nla_get_u8(tb[FLOWOS_A_PM_ORDER]));
+	       nla_get_u8(tb[FLOWOS_A_PM_ORDER]), n);
 	if (tb[FLOWOS_A_PM_STATS] &&
 	    !nla_parse_nested(st, FLOWOS_A_PM_STATS_MAX, tb[FLOWOS_A_PM_STATS], NULL) &&
 	    st[FLOWOS_A_PM_STATS_PROCESSED] && st[FLOWOS_A_PM_STATS_BACKLOG])
 		printf(" processed=%llu backlog=%llu",
 		       (unsigned long long)nla_get_u64(st[FLOWOS_A_PM_STATS_PROCESSED]),
 		       (unsigned long long)nla_get_u64(st[FLOWOS_A_PM_STATS_BACKLOG]));
-	if (tb[FLOWOS_A_PM_RESULTS])
-		nla_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS], rem)
-			print_value(v);
+	for (i = first; i < first + n; i++)
+		if (!genlmsg_parse(nlmsg_hdr(parts[i]), 0, tb, FLOWOS_A_PM_MAX, NULL) &&
+		    tb[FLOWOS_A_PM_RESULTS])
+			nla_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS], rem)
+				print_value(v);
 	printf("\n");
-	if (tb[FLOWOS_A_PM_RESULTS])
-		print_tables(tb[FLOWOS_A_PM_RESULTS]);
-	return NL_OK;
+	for (i = first; i < first + n; i++)
+		if (!genlmsg_parse(nlmsg_hdr(parts[i]), 0, tb, FLOWOS_A_PM_MAX, NULL) &&
+		    tb[FLOWOS_A_PM_RESULTS])
+			print_tables(tb[FLOWOS_A_PM_RESULTS]);
+	return 0;
+}
+
+/* Every instance collected, once the reply is whole. */
+static int print_parts(void)
+{
+	int i, n, err = 0;
+
+	for (i = 0; i < nparts && !err; i += n) {
+		n = instance_parts(i);
+		if (n < 0) {
+			fprintf(stderr, "flowos_nl: parts of an instance out of order\n");
+			err = 1;
+			break;
+		}
+		err = print_instance(i, n) ? 1 : 0;
+	}
+	for (i = 0; i < nparts; i++)
+		nlmsg_free(parts[i]);
+	return err;
+}
+
+/* An attach reply, one message. */
+static int on_pm_reply(struct nl_msg *msg, void *arg)
+{
+	on_pm_part(msg, arg);
+	return print_parts() ? NL_STOP : NL_OK;
+}
+
+/*
+ * The end of a dump, which may carry the error that stopped it (an int,
+ * then the extended ack's attributes).
+ */
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *a;
+	int rem, err;
+
+	if (nlmsg_datalen(nlh) < (int)sizeof(err))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (!err)
+		return NL_STOP;
+	kernel_err = err;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		nla_for_each_attr(a, (struct nlattr *)((char *)nlmsg_data(nlh) + sizeof(err)),
+				  nlmsg_datalen(nlh) - sizeof(err), rem)
+			if (nla_type(a) == NLMSGERR_ATTR_MSG)
+				snprintf(extack_msg, sizeof(extack_msg), "%s",
+					 (char *)nla_data(a));
+	return NL_STOP;
 }
 
 static int on_net_reply(struct nl_msg *msg, void *arg)
@@ -418,8 +524,8 @@ int main(int argc, char **argv)
 		cmd = FLOWOS_CMD_PM_ATTACH;
 	else if (!strcmp(argv[1], "detach") && argc == 4)
 		cmd = FLOWOS_CMD_PM_DETACH;
-	else if (!strcmp(argv[1], "stats") && argc == 4)
-		cmd = FLOWOS_CMD_STATS_GET;
+	else if (!strcmp(argv[1], "stats") && (argc == 3 || argc == 4))
+		cmd = FLOWOS_CMD_STATS_GET, flags |= NLM_F_DUMP;
 	else if (!strcmp(argv[1], "net") && argc == 2)
 		cmd = FLOWOS_CMD_NET_GET;
 	else
@@ -430,6 +536,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowos_nl: cannot open a generic netlink socket\n");
 		return 1;
 	}
+	/* A dump's messages are up to 32 KiB: size the buffer to each. */
+	nl_socket_enable_msg_peek(sk);
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
 		   sizeof(one));
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
@@ -450,9 +558,11 @@ int main(int argc, char **argv)
 		nla_put_string(msg, FLOWOS_A_PM_FLOW, argv[2]);
 		if (cmd == FLOWOS_CMD_PM_ATTACH)
 			put_attach(msg, argc - 3, argv + 3);
-		else
+		else if (argc > 3)
 			nla_put_string(msg, FLOWOS_A_PM_NAME, argv[3]);
-		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_pm_reply, NULL);
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM,
+				    cmd == FLOWOS_CMD_STATS_GET ? on_pm_part : on_pm_reply,
+				    NULL);
 	} else if (cmd == FLOWOS_CMD_NET_GET) {
 		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_net_reply, NULL);
 	} else {
@@ -464,13 +574,21 @@ int main(int argc, char **argv)
 	}
 
 	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, NULL);
+	nl_socket_modify_cb(sk, NL_CB_FINISH, NL_CB_CUSTOM, on_done, NULL);
 	err = nl_send_auto(sk, msg);
 	nlmsg_free(msg);
 	if (err < 0) {
 		fprintf(stderr, "flowos_nl: send: %s\n", nl_geterror(err));
 		return 1;
 	}
-	nl_recvmsgs_default(sk);
+	err = nl_recvmsgs_default(sk);
+	if (err < 0 && !kernel_err) {
+		fprintf(stderr, "flowos_nl: receive: %s\n", nl_geterror(err));
+		return 1;
+	}
+	/* What came before an error that stopped a dump, then the error. */
+	if (cmd == FLOWOS_CMD_STATS_GET && print_parts() && !kernel_err)
+		return 1;
 	if (kernel_err) {
 		fflush(stdout);
 		fprintf(stderr, "error: %s%s%s\n", strerror(-kernel_err),

@@ -373,6 +373,40 @@ TEST(spread_and_share_follow_the_rules_on_huge_counts)
 	}
 }
 
+/*
+ * Rates past the point where n * 10^9 wraps (n > 1.8e10): the expected
+ * values are worked out by hand from the definition, bits per second
+ * = bits / seconds, rounded down.
+ */
+TEST(rates_do_not_wrap)
+{
+	const u64 hour = 3600 * NSEC_PER_SEC, minute = 60 * NSEC_PER_SEC;
+
+	/* 1 TB in an hour: 8e12 / 3600 = 2222222222.2 bit/s. */
+	EXPECT_EQ(2222222222ULL, wstats_rate(8000000000000ULL, hour));
+	/* 2.5 GB in a minute: 2e10 bits / 60 = 333333333.3 bit/s. */
+	EXPECT_EQ(333333333ULL, wstats_rate(20000000000ULL, minute));
+	/* 10 Gbit/s for one second, 1e10 bits, over 1 s. */
+	EXPECT_EQ(10000000000ULL, wstats_rate(10000000000ULL, NSEC_PER_SEC));
+	/* Just past the old wrap: 18446744074 bits in 1 s. */
+	EXPECT_EQ(18446744074ULL, wstats_rate(18446744074ULL, NSEC_PER_SEC));
+	/* The largest count, over a long time: U64_MAX / 1e9 s. */
+	EXPECT_EQ(1000000000ULL, wstats_rate(U64_MAX, U64_MAX));
+	EXPECT_EQ(0, wstats_rate(12345, 0));
+	/* 3 packets in 1.5 s: 2 per second. */
+	EXPECT_EQ(2, wstats_rate(3, 1500000000ULL));
+}
+
+TEST(percent_does_not_wrap)
+{
+	/* 1/3 of the bytes: 33.33 percent. */
+	EXPECT_EQ(3333, wstats_basis_points(1, 3));
+	/* 2^62 of 2^63 bytes: 50 percent, where bytes * 10000 wraps. */
+	EXPECT_EQ(5000, wstats_basis_points(1ULL << 62, 1ULL << 63));
+	EXPECT_EQ(10000, wstats_basis_points(U64_MAX, U64_MAX));
+	EXPECT_EQ(0, wstats_basis_points(5, 0));
+}
+
 TEST(bad_configs_refused)
 {
 	struct wstats_config ok = { .width = WIDTH, .history = 4, .view = 4,

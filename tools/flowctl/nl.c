@@ -74,9 +74,30 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
+/*
+ * The end of a dump.  It may carry an error (an int, then the extended
+ * ack's attributes): the kernel stopped the dump, and what came before
+ * is not all there is.
+ */
 static int on_done(const struct nlmsghdr *nlh, void *data)
 {
-	return MNL_CB_STOP;
+	struct flowctl_nl *nl = ((struct run_ctx *)data)->nl;
+	const struct nlattr *attr;
+	const char *msg = NULL;
+	int err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
+		return MNL_CB_STOP;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (!err)
+		return MNL_CB_STOP;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_for_each(attr, nlh, sizeof(err))
+			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
+				msg = mnl_attr_get_str(attr);
+	set_error(nl, err < 0 ? -err : err, msg);
+	return MNL_CB_ERROR;
 }
 
 /* Not const: mnl_cb_run2() takes a plain mnl_cb_t array. */

@@ -18,7 +18,7 @@ struct flowctl_nl {
 	char errmsg[256];	/* the kernel's extended ack, if any */
 	uint32_t err_off;	/* where the attribute to blame is, or 0 */
 	char req[65536];	/* the request being built */
-	char buf[262144];	/* a reply of PM results takes up to 192 KiB */
+	char buf[262144];	/* a message is at most 32 KiB; room for several */
 };
 
 int flowctl_nl_open(struct flowctl_nl *nl, const char *family,

@@ -167,7 +167,7 @@ static int put_params(struct pairs *pp, int argc, char **argv)
 	return err;
 }
 
-static void print_instance(const struct nlmsghdr *nlh, struct json *j);
+static void print_reply(const struct nlmsghdr *nlh, struct json *j);
 
 static int on_attached(const struct nlmsghdr *nlh, void *data)
 {
@@ -175,7 +175,7 @@ static int on_attached(const struct nlmsghdr *nlh, void *data)
 		struct json j;
 
 		json_init(&j, stdout, flowctl_opts.pretty);
-		print_instance(nlh, &j);
+		print_reply(nlh, &j);
 	}
 	return MNL_CB_OK;
 }
@@ -480,35 +480,63 @@ static bool pair_is_list(const struct nlattr **tb)
 }
 
 /*
+ * An instance as the kernel sends it: one message ("part") or several,
+ * each carrying on the parameters and results where the previous one
+ * stopped (uapi: FLOWOS_CMD_STATS_GET).  Copies: the receive buffer is
+ * reused.
+ */
+struct instance {
+	struct nlmsghdr **part;
+	unsigned int n;
+	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];	/* of part 0 */
+};
+
+/* The @attr nest of part @i of @in, or NULL. */
+static const struct nlattr *part_nest(const struct instance *in,
+				      unsigned int i, int attr)
+{
+	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
+
+	if (parse_msg(in->part[i], tb, FLOWOS_A_PM_MAX))
+		return NULL;
+	return tb[attr];
+}
+
+/*
  * Parameters: KEY VALUE pairs; in JSON an object, where a string
  * parameter (a list, one pair per item) is an array of its items.
  */
-static void print_params(const struct nlattr *params, struct json *j)
+static void print_params(const struct instance *in, struct json *j)
 {
-	const struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1], *p;
-	const char *list = NULL;
+	const struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1], *nest, *p;
+	const char *list = NULL, *key;
+	unsigned int i;
 
 	if (j)
 		json_open(j, "params", '{');
-	mnl_attr_for_each_nested(p, params) {
-		const char *key;
-
-		if (parse_nest(p, tb, FLOWOS_A_PARAM_MAX))
+	for (i = 0; i < in->n; i++) {
+		nest = part_nest(in, i, FLOWOS_A_PM_PARAMS);
+		if (!nest)
 			continue;
-		key = str_of(tb[FLOWOS_A_PARAM_KEY]);
-		if (!j) {
-			printf(" %s %s", key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
-			continue;
+		mnl_attr_for_each_nested(p, nest) {
+			if (parse_nest(p, tb, FLOWOS_A_PARAM_MAX) ||
+			    !tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE])
+				continue;
+			key = str_of(tb[FLOWOS_A_PARAM_KEY]);
+			if (!j) {
+				printf(" %s %s", key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
+				continue;
+			}
+			if (list && strcmp(list, key)) {
+				json_close(j, ']');
+				list = NULL;
+			}
+			if (pair_is_list(tb) && !list) {
+				json_open(j, key, '[');
+				list = key;
+			}
+			json_str(j, list ? NULL : key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
 		}
-		if (list && strcmp(list, key)) {
-			json_close(j, ']');
-			list = NULL;
-		}
-		if (pair_is_list(tb) && !list) {
-			json_open(j, key, '[');
-			list = key;
-		}
-		json_str(j, list ? NULL : key, str_of(tb[FLOWOS_A_PARAM_VALUE]));
 	}
 	if (list)
 		json_close(j, ']');
@@ -516,16 +544,67 @@ static void print_params(const struct nlattr *params, struct json *j)
 		json_close(j, '}');
 }
 
-/* One instance: a JSON object in @j, or text. */
-static void print_instance(const struct nlmsghdr *nlh, struct json *j)
+/* The name of a table value, or NULL if @v is not a table. */
+static const char *table_name(const struct nlattr *v)
 {
-	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1], *st[FLOWOS_A_PM_STATS_MAX + 1];
-	const struct nlattr *v;
+	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
+
+	if (parse_nest(v, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_TABLE] ||
+	    !tb[FLOWOS_A_VALUE_NAME])
+		return NULL;
+	return str_of(tb[FLOWOS_A_VALUE_NAME]);
+}
+
+/*
+ * The results of every part: a table that a part ends with and the
+ * next one begins with (the same name) is one table, its rows in order.
+ */
+static void print_results(const struct instance *in, struct json *j)
+{
+	const struct nlattr *nest, *v;
+	const char *open = NULL, *name;
+	unsigned int i;
+	bool first;
+
+	for (i = 0; i < in->n; i++) {
+		nest = part_nest(in, i, FLOWOS_A_PM_RESULTS);
+		if (!nest)
+			continue;
+		first = true;
+		mnl_attr_for_each_nested(v, nest) {
+			name = table_name(v);
+			if (first && i && open && name && !strcmp(open, name)) {
+				print_rows(v, j, 6);
+				first = false;
+				continue;
+			}
+			first = false;
+			if (open && j)
+				json_close(j, ']');
+			open = NULL;
+			if (!name) {
+				print_value(v, j, 4);
+				continue;
+			}
+			if (j)
+				json_open(j, name, '[');
+			else
+				printf("    %s:\n", name);
+			print_rows(v, j, 6);
+			open = name;
+		}
+	}
+	if (open && j)
+		json_close(j, ']');
+}
+
+/* One instance: a JSON object in @j, or text. */
+static void print_instance(const struct instance *in, struct json *j)
+{
+	const struct nlattr **tb = (const struct nlattr **)in->tb;
+	const struct nlattr *st[FLOWOS_A_PM_STATS_MAX + 1];
 	unsigned int workers;
 
-	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
-	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER])
-		return;
 	workers = tb[FLOWOS_A_PM_WORKERS] ? mnl_attr_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1;
 	if (tb[FLOWOS_A_PM_STATS])
 		parse_nest(tb[FLOWOS_A_PM_STATS], st, FLOWOS_A_PM_STATS_MAX);
@@ -543,8 +622,7 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 		       str_of(tb[FLOWOS_A_PM_NAME]), str_of(tb[FLOWOS_A_PM_TYPE]),
 		       mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]), workers);
 	}
-	if (tb[FLOWOS_A_PM_PARAMS])
-		print_params(tb[FLOWOS_A_PM_PARAMS], j);
+	print_params(in, j);
 	if (j) {
 		json_u64(j, "processed", u64_of(st[FLOWOS_A_PM_STATS_PROCESSED]));
 		json_u64(j, "backlog", u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]));
@@ -556,13 +634,88 @@ static void print_instance(const struct nlmsghdr *nlh, struct json *j)
 		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]),
 		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_WAKEUPS]));
 	}
-	if (tb[FLOWOS_A_PM_RESULTS])
-		mnl_attr_for_each_nested(v, tb[FLOWOS_A_PM_RESULTS])
-			print_value(v, j, 4);
+	print_results(in, j);
 	if (j) {
 		json_close(j, '}');
 		json_close(j, '}');
 	}
+}
+
+/* A reply of one message: an attach or a set. */
+static void print_reply(const struct nlmsghdr *nlh, struct json *j)
+{
+	struct nlmsghdr *part = (struct nlmsghdr *)nlh;
+	struct instance in = { .part = &part, .n = 1 };
+
+	if (parse_msg(nlh, in.tb, FLOWOS_A_PM_MAX) || !in.tb[FLOWOS_A_PM_NAME] ||
+	    !in.tb[FLOWOS_A_PM_TYPE] || !in.tb[FLOWOS_A_PM_ORDER])
+		return;
+	print_instance(&in, j);
+}
+
+static void instance_clear(struct instance *in)
+{
+	while (in->n)
+		free(in->part[--in->n]);
+	free(in->part);
+	in->part = NULL;
+}
+
+/* What a stats dump collects: the instance in progress, printed whole. */
+struct stats_ctx {
+	struct instance in;
+	struct json *j;
+};
+
+static void instance_flush(struct stats_ctx *sc)
+{
+	if (sc->in.n)
+		print_instance(&sc->in, sc->j);
+	instance_clear(&sc->in);
+}
+
+static uint32_t part_of(const struct nlattr **tb)
+{
+	return tb[FLOWOS_A_PM_PART] ? mnl_attr_get_u32(tb[FLOWOS_A_PM_PART]) : 0;
+}
+
+/*
+ * A part: the first of an instance prints the one before; a later one
+ * must carry on the instance in progress, or the reply is not whole.
+ */
+static int on_instance(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
+	struct stats_ctx *sc = data;
+	struct instance *in = &sc->in;
+	struct nlmsghdr **grown, *copy;
+	uint32_t part;
+
+	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
+	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER] ||
+	    !tb[FLOWOS_A_PM_FLOW])
+		return MNL_CB_OK;
+	part = part_of(tb);
+	if (!part) {
+		instance_flush(sc);
+	} else if (part != in->n ||
+		   strcmp(str_of(tb[FLOWOS_A_PM_NAME]), str_of(in->tb[FLOWOS_A_PM_NAME])) ||
+		   strcmp(str_of(tb[FLOWOS_A_PM_FLOW]), str_of(in->tb[FLOWOS_A_PM_FLOW]))) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	grown = realloc(in->part, (in->n + 1) * sizeof(*grown));
+	if (!grown)
+		return MNL_CB_ERROR;
+	in->part = grown;
+	copy = malloc(nlh->nlmsg_len);
+	if (!copy)
+		return MNL_CB_ERROR;
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	in->part[in->n++] = copy;
+	if (!part)
+		parse_msg(copy, in->tb, FLOWOS_A_PM_MAX);
+	return MNL_CB_OK;
 }
 
 /* What a PM instance announced: its event's name and values. */
@@ -635,12 +788,6 @@ void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 	fflush(stdout);
 }
 
-static int on_instance(const struct nlmsghdr *nlh, void *data)
-{
-	print_instance(nlh, data);
-	return MNL_CB_OK;
-}
-
 /* A flow reply, copied: the reply buffer is reused by the next request. */
 struct flow_copy {
 	struct flow_view v;
@@ -662,6 +809,7 @@ static int on_flow_copy(const struct nlmsghdr *nlh, void *data)
 /* Stats of one flow: its counters, then each instance. */
 static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 {
+	struct stats_ctx sc = { .j = j };
 	struct flow_copy fc = {};
 	struct nlmsghdr *nlh;
 	int err;
@@ -685,7 +833,11 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 
 	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, flow);
-	err = flowctl_nl_run(nl, nlh, on_instance, j);
+	err = flowctl_nl_run(nl, nlh, on_instance, &sc);
+	/* An instance cut short by an error is not shown. */
+	if (!err)
+		instance_flush(&sc);
+	instance_clear(&sc.in);
 	if (j) {
 		json_close(j, ']');
 		json_close(j, '}');

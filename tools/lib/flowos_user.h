@@ -16,6 +16,7 @@
 
 #define U32_MAX ((u32)~0U)
 #define U64_MAX ((u64)~0ULL)
+#define NSEC_PER_SEC 1000000000ULL
 #define BIT(n) (1UL << (n))
 #define GFP_KERNEL 0
 #define min(a, b) ((a) < (b) ? (a) : (b))
@@ -61,6 +62,12 @@ static inline u32 ilog2(u32 n)
 static inline u64 div64_u64(u64 dividend, u64 divisor)
 {
 	return dividend / divisor;
+}
+
+/* a * b / c with a 128-bit product, as lib/math/div64.c computes it. */
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
+{
+	return (u64)((unsigned __int128)a * b / c);
 }
 
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)

@@ -91,19 +91,35 @@
  *		against the type's schema; absent ones take their default.
  *		A key may be given once, except one of FLOWOS_PARAM_STRING.
  *   The instance sees the units that arrive after it is attached.
- *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
+ *   Replies, and is announced on "events", with FLOWOS_A_PM_FLOW, _NAME,
+ *   _TYPE, _ORDER and _WORKERS: read the rest with FLOWOS_CMD_STATS_GET.
  *
  * FLOWOS_CMD_PM_DETACH - stop and free the instance FLOWOS_A_PM_NAME of
  *   the flow FLOWOS_A_PM_FLOW; announced on "events".
  *
- * FLOWOS_CMD_STATS_GET - do: the instance FLOWOS_A_PM_NAME of the flow
- *   FLOWOS_A_PM_FLOW; dump: every instance of the namespace, or of the
- *   flow FLOWOS_A_PM_FLOW when given, in attach order.  Each message has
- *   FLOWOS_A_PM_FLOW, _NAME, _TYPE, _ORDER, _WORKERS, _PARAMS (every
- *   parameter, as a string), FLOWOS_A_PM_STATS (enum flowos_a_pm_stats) and
- *   FLOWOS_A_PM_RESULTS: what the PM computed, as a nest of
- *   FLOWOS_A_VALUE nests (enum flowos_a_value), self-describing so that
- *   a tool shows the results of a PM type it has never heard of.
+ * FLOWOS_CMD_STATS_GET - dump: every instance of the namespace, of the
+ *   flow FLOWOS_A_PM_FLOW when given, or only its instance
+ *   FLOWOS_A_PM_NAME when that is given too, in attach order.  An
+ *   instance is FLOWOS_A_PM_FLOW, _NAME, _TYPE, _ORDER, _WORKERS,
+ *   _PARAMS (every parameter, as a string), FLOWOS_A_PM_STATS (enum
+ *   flowos_a_pm_stats) and FLOWOS_A_PM_RESULTS: what the PM computed, as
+ *   a nest of FLOWOS_A_VALUE nests (enum flowos_a_value), self-describing
+ *   so that a tool shows the results of a PM type it has never heard of.
+ *   The results of one instance are of any size: they are taken once,
+ *   when the dump reaches the instance, and sent in as many messages as
+ *   they need ("parts").  Each part has FLOWOS_A_PM_FLOW, _NAME, _TYPE,
+ *   _ORDER, _WORKERS and FLOWOS_A_PM_PART, 0 for the first, then 1, 2...
+ *   Part 0 starts the body; a later part carries on where the previous
+ *   one stopped: a FLOWOS_A_PM_PARAMS or FLOWOS_A_PM_RESULTS nest that
+ *   continues holds the next pairs or values, and a table that
+ *   continues is a FLOWOS_A_VALUE nest with the same FLOWOS_A_VALUE_NAME
+ *   and FLOWOS_A_VALUE_TABLE, holding the next rows.  A part is cut
+ *   only between pairs, values and rows, never inside one.  Taking the
+ *   results needs memory under the global cap (mem_limit_kb): ENOSPC
+ *   if there is not enough.
+ *   do: the instance FLOWOS_A_PM_NAME of the flow FLOWOS_A_PM_FLOW, as
+ *   one message: EMSGSIZE (with a message saying to dump it) if its body
+ *   is larger than one message can be.
  *
  * FLOWOS_CMD_PM_SET - change parameters of a running instance.
  *   FLOWOS_A_PM_FLOW, FLOWOS_A_PM_NAME (required) name it, and
@@ -111,7 +127,7 @@
  *   FLOWOS_CMD_PM_ATTACH.  Only parameters whose spec has
  *   FLOWOS_A_PARAM_SPEC_LIVE may be given.  The PM keeps what it has
  *   collected.  All or nothing: a refused request changes no parameter.
- *   Replies as FLOWOS_CMD_STATS_GET does, announced on "events".
+ *   Replies, and is announced, as FLOWOS_CMD_PM_ATTACH.
  *
  * FLOWOS_CMD_PM_EVENT - only on "events": something a PM instance
  *   announces, such as the stats PM's "heavy_hitter".  FLOWOS_A_PM_FLOW,
@@ -132,6 +148,9 @@ enum flowos_dir {
 	FLOWOS_DIR_IN = 1,	/* PRE_ROUTING: packets received */
 	FLOWOS_DIR_OUT,		/* POST_ROUTING: packets sent or forwarded */
 	FLOWOS_DIR_BOTH,
+
+	__FLOWOS_DIR_MAX,
+	FLOWOS_DIR_MAX = __FLOWOS_DIR_MAX - 1
 };
 
 enum flowos_cmd {
@@ -249,6 +268,9 @@ enum flowos_layer {
 enum flowos_pm_mode {
 	FLOWOS_PM_MODE_RO = 1,	/* reads units */
 	FLOWOS_PM_MODE_RW,	/* may also change them */
+
+	__FLOWOS_PM_MODE_MAX,
+	FLOWOS_PM_MODE_MAX = __FLOWOS_PM_MODE_MAX - 1
 };
 
 enum flowos_param_type {
@@ -266,6 +288,9 @@ enum flowos_param_type {
 	 * 1000 (2500).
 	 */
 	FLOWOS_PARAM_DECIMAL,
+
+	__FLOWOS_PARAM_MAX,
+	FLOWOS_PARAM_MAX = __FLOWOS_PARAM_MAX - 1
 };
 
 enum flowos_a_pm {
@@ -281,6 +306,7 @@ enum flowos_a_pm {
 	FLOWOS_A_PM_RESULTS,	/* nest of FLOWOS_A_VALUE */
 	FLOWOS_A_PM_EVENT,	/* string: what a FLOWOS_CMD_PM_EVENT says */
 	FLOWOS_A_PM_WORKERS,	/* u8 */
+	FLOWOS_A_PM_PART,	/* u32: which message of the instance's reply */
 
 	__FLOWOS_A_PM_MAX,
 	FLOWOS_A_PM_MAX = __FLOWOS_A_PM_MAX - 1

@@ -121,6 +121,8 @@ struct flowos_pm {
 	const char *errmsg;
 };
 
+struct flowos_results;
+
 /**
  * struct flowos_pm_ops - a PM type
  * @name: what users attach, and the module alias "flowos-pm-<name>"
@@ -143,8 +145,9 @@ struct flowos_pm {
  *	windows
  * @read_scalar: the current value of scalar @i; any context, concurrent
  *	with @process (read what @process writes with READ_ONCE)
- * @fill_results: optional; add table results to a netlink reply with
- *	the flowos_result_* helpers; may sleep, concurrent with @process
+ * @fill_results: optional; add results (tables of any size) with the
+ *	flowos_result_* helpers, after the scalars; may sleep, concurrent
+ *	with @process.  Called once per read, whatever the results' size.
  * @set_params: needed if a parameter is live; @params holds every
  *	parameter, the new values of live ones already checked against
  *	their ranges.  Apply them all, or none and return -EINVAL (with
@@ -169,7 +172,8 @@ struct flowos_pm_ops {
 				const struct flowos_window *win);
 	void (*tick)(struct flowos_pm *pm, unsigned int worker, u64 now);
 	u64 (*read_scalar)(const struct flowos_pm *pm, unsigned int i);
-	int (*fill_results)(const struct flowos_pm *pm, struct sk_buff *msg);
+	int (*fill_results)(const struct flowos_pm *pm,
+			    struct flowos_results *res);
 	int (*set_params)(struct flowos_pm *pm, const u64 *params);
 
 	/* The core's: */
@@ -192,33 +196,46 @@ int flowos_register_pm(struct flowos_pm_ops *ops);
 void flowos_unregister_pm(struct flowos_pm_ops *ops);
 
 /*
- * Results in netlink replies (uapi: enum flowos_a_value).  Each returns
- * 0 or -EMSGSIZE; a table is a nest of rows, each row a nest of values:
+ * Results (uapi: enum flowos_a_value), for ->fill_results and events.
+ * The core takes them once into a buffer of its own, which grows as
+ * needed (charged against the memory cap, at most 32 MiB), and sends it
+ * in as many messages as it takes: a PM writes every row it has, never
+ * minding message sizes.  A table is a run of rows, each row a list of
+ * values:
  *
- *	tbl = flowos_result_table_start(msg, "subflows");
- *	row = flowos_result_row_start(msg);
- *	flowos_result_put_u64(msg, "packets", n);
- *	flowos_result_end(msg, row);
- *	flowos_result_end(msg, tbl);
+ *	flowos_result_put_u64(res, "evictions", n);
+ *	flowos_result_table_start(res, "subflows");
+ *	for each sub-flow {
+ *		flowos_result_row_start(res);
+ *		flowos_result_put_u64(res, "packets", sf->packets);
+ *		flowos_result_end(res);		(the row)
+ *	}
+ *	return flowos_result_end(res);		(the table)
+ *
+ * Errors (-ENOSPC at the memory cap, -ENOMEM, -EFBIG past 32 MiB,
+ * -EMSGSIZE for a row over 64 KiB) are sticky: once one happens, every
+ * later call does nothing and returns it, so a PM may check only the
+ * last; the core checks too.  A row's values must be given whole.
  */
-int flowos_result_put_u64(struct sk_buff *msg, const char *name, u64 value);
-int flowos_result_put_string(struct sk_buff *msg, const char *name,
+int flowos_result_put_u64(struct flowos_results *res, const char *name,
+			  u64 value);
+int flowos_result_put_string(struct flowos_results *res, const char *name,
 			     const char *value);
-int flowos_result_put_addr(struct sk_buff *msg, const char *name, u8 family,
-			   const __be32 *addr);
-struct nlattr *flowos_result_table_start(struct sk_buff *msg, const char *name);
-struct nlattr *flowos_result_row_start(struct sk_buff *msg);
-void flowos_result_end(struct sk_buff *msg, struct nlattr *nest);
-void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest);
+int flowos_result_put_addr(struct flowos_results *res, const char *name,
+			   u8 family, const __be32 *addr);
+int flowos_result_table_start(struct flowos_results *res, const char *name);
+int flowos_result_row_start(struct flowos_results *res);
+/* Close the innermost open table or row; returns the sticky error. */
+int flowos_result_end(struct flowos_results *res);
 
 /*
  * Events: an instance announces something to the "events" group of its
  * flow's namespace (flowctl monitor), as FLOWOS_CMD_PM_EVENT naming the
  * instance and the event, with values added by the flowos_result_*
- * helpers to @ev->msg:
+ * helpers to @ev->res:
  *
  *	if (flowos_pm_event_start(pm, &ev, "heavy_hitter")) {
- *		if (flowos_result_put_u64(ev.msg, "bytes", bytes))
+ *		if (flowos_result_put_u64(ev.res, "bytes", bytes))
  *			flowos_pm_event_cancel(&ev);
  *		else
  *			flowos_pm_event_send(pm, &ev);
@@ -226,13 +243,14 @@ void flowos_result_cancel(struct sk_buff *msg, struct nlattr *nest);
  *
  * Start returns false, having allocated nothing, when nobody listens or
  * memory is short; flowos_pm_has_listeners() says beforehand whether an
- * event would go anywhere, to skip the work of preparing it.  Only from the instance's own
- * thread (->process, ->tick), where the flow is sure to exist; may sleep.
+ * event would go anywhere, to skip the work of preparing it.  An event
+ * is one message: one over 32 KiB is dropped (and logged).  Only from
+ * the instance's own thread (->process, ->tick), where the flow is sure
+ * to exist; may sleep.
  */
 struct flowos_pm_event {
-	struct sk_buff *msg;
-	void *hdr;
-	struct nlattr *values;
+	struct flowos_results *res;
+	char name[32];
 };
 
 bool flowos_pm_has_listeners(const struct flowos_pm *pm);

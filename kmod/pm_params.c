@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PM parameters: "KEY VALUE" pairs of an attach or set request, checked
+ * against the PM type's schema (include/flowos/pm.h) and turned into
+ * values, and back into pairs for replies, as a user would write them.
+ */
+#include <linux/kernel.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <net/netlink.h>
+
+#include "flowos.h"
+
+const struct nla_policy flowos_param_policy[FLOWOS_A_PARAM_MAX + 1] = {
+	[FLOWOS_A_PARAM_KEY] = { .type = NLA_NUL_STRING,
+				 .len = FLOWOS_NAME_MAX - 1 },
+	[FLOWOS_A_PARAM_VALUE] = { .type = NLA_NUL_STRING, .len = 255 },
+	[FLOWOS_A_PARAM_TYPE] = { .type = NLA_REJECT },
+};
+
+/* "10s", "250ms", "2m", "1h"; a bare number is seconds.  In ms. */
+static int parse_duration(const char *s, u64 *ms)
+{
+	static const struct { const char *suffix; u64 ms; } units[] = {
+		{ "ms", 1 }, { "s", MSEC_PER_SEC }, { "", MSEC_PER_SEC },
+		{ "m", 60 * MSEC_PER_SEC }, { "h", 3600 * MSEC_PER_SEC },
+	};
+	char num[24];
+	size_t len = strspn(s, "0123456789");
+	unsigned int i;
+	u64 n;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (kstrtou64(num, 10, &n))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(s + len, units[i].suffix))
+			return check_mul_overflow(n, units[i].ms, ms) ? -ERANGE : 0;
+	return -EINVAL;
+}
+
+/* "2", "2.5", "0.125": in thousandths. */
+static int parse_decimal(const char *s, u64 *milli)
+{
+	size_t ilen = strspn(s, "0123456789"), flen = 0;
+	char num[24];
+	u64 n, frac = 0;
+
+	if (!ilen || ilen >= sizeof(num))
+		return -EINVAL;
+	if (s[ilen] == '.') {
+		flen = strspn(s + ilen + 1, "0123456789");
+		if (!flen || flen > 3 || s[ilen + 1 + flen])
+			return -EINVAL;
+		memcpy(num, s + ilen + 1, flen);
+		num[flen] = '\0';
+		if (kstrtou64(num, 10, &frac))
+			return -EINVAL;
+		while (flen++ < 3)
+			frac *= 10;
+	} else if (s[ilen]) {
+		return -EINVAL;
+	}
+	memcpy(num, s, ilen);
+	num[ilen] = '\0';
+	if (kstrtou64(num, 10, &n))
+		return -EINVAL;
+	if (check_mul_overflow(n, 1000ULL, milli) ||
+	    check_add_overflow(*milli, frac, milli))
+		return -ERANGE;
+	return 0;
+}
+
+static int parse_param(const struct flowos_pm_param *p, const char *s, u64 *v)
+{
+	int err;
+
+	if (p->type == FLOWOS_PARAM_DURATION)
+		err = parse_duration(s, v);
+	else if (p->type == FLOWOS_PARAM_DECIMAL)
+		err = parse_decimal(s, v);
+	else
+		err = kstrtou64(s, 10, v);
+	if (err)
+		return err;
+	return *v < p->min || *v > p->max ? -ERANGE : 0;
+}
+
+static int param_index(const struct flowos_pm_ops *ops, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < ops->n_params; i++)
+		if (!strcmp(ops->params[i].name, key))
+			return i;
+	return -1;
+}
+
+/* Add @value to the list of @ops's string parameter. */
+static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,
+		      const char *value, struct flowos_pm_strings **strings)
+{
+	struct flowos_pm_strings *l = *strings;
+	u64 max = ops->params[idx].max;
+
+	if (!*value)
+		return -EINVAL;
+	if (!l) {
+		l = kzalloc(struct_size(l, v, max), GFP_KERNEL);
+		if (!l)
+			return -ENOMEM;
+		*strings = l;
+	}
+	if (l->n >= max)
+		return -ERANGE;
+	l->v[l->n] = kstrdup(value, GFP_KERNEL);
+	if (!l->v[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/*
+ * One KEY VALUE pair into @params (or @strings).  @live_only: for a
+ * running instance, where only live parameters may change.
+ */
+static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair,
+		      u64 *params, struct flowos_pm_strings **strings,
+		      unsigned long *seen, bool live_only,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1];
+	const struct flowos_pm_param *p;
+	const char *value;
+	int idx, err;
+
+	/* Validated by the policy already. */
+	err = nla_parse_nested(tb, FLOWOS_A_PARAM_MAX, pair, flowos_param_policy,
+			       extack);
+	if (err)
+		return err;
+	if (!tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE]) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "a parameter needs a key and a value");
+		return -EINVAL;
+	}
+	idx = param_index(ops, nla_data(tb[FLOWOS_A_PARAM_KEY]));
+	if (idx < 0) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "no such parameter for this PM type");
+		return -EINVAL;
+	}
+	p = &ops->params[idx];
+	if (live_only && !p->live) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "this parameter cannot change while the PM runs");
+		return -EINVAL;
+	}
+	value = nla_data(tb[FLOWOS_A_PARAM_VALUE]);
+	if (p->type != FLOWOS_PARAM_STRING && __test_and_set_bit(idx, seen)) {
+		NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
+		return -EINVAL;
+	}
+	if (p->type == FLOWOS_PARAM_STRING) {
+		err = add_string(ops, idx, value, strings);
+		if (!err)
+			params[idx] = (*strings)->n;
+	} else {
+		err = parse_param(p, value, &params[idx]);
+	}
+	if (err == -ENOMEM)
+		return err;
+	if (err == -ERANGE && p->type == FLOWOS_PARAM_STRING) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "given more times than the PM takes");
+		return -EINVAL;
+	}
+	if (err == -ERANGE) {
+		NL_SET_ERR_MSG_ATTR(extack, pair, "value out of range");
+		return -EINVAL;
+	}
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(extack, pair,
+				    "value not valid for the parameter's type");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A string parameter given fewer times than its minimum. */
+static int check_string_counts(const struct flowos_pm_ops *ops,
+			       const u64 *params, const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	for (i = 0; i < ops->n_params; i++) {
+		const struct flowos_pm_param *p = &ops->params[i];
+
+		if (p->type == FLOWOS_PARAM_STRING && params[i] < p->min) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "a parameter this PM needs is missing or given too few times");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The values of @ops's parameters from the KEY VALUE pairs of @attr,
+ * defaults for the rest; those of its string parameter in *@strings.
+ * Errors point at the pair to blame.
+ */
+int flowos_params_from_attrs(const struct flowos_pm_ops *ops,
+			     const struct nlattr *attr, u64 *params,
+			     struct flowos_pm_strings **strings,
+			     struct netlink_ext_ack *extack)
+{
+	unsigned long seen = 0;
+	const struct nlattr *pair;
+	unsigned int i;
+	int rem, err = 0;
+
+	*strings = NULL;
+	for (i = 0; i < ops->n_params; i++)
+		params[i] = ops->params[i].type == FLOWOS_PARAM_STRING ?
+			    0 : ops->params[i].def;
+	if (attr) {
+		nla_for_each_nested(pair, attr, rem) {
+			err = take_param(ops, pair, params, strings, &seen,
+					 false, extack);
+			if (err)
+				break;
+		}
+	}
+	if (!err)
+		err = check_string_counts(ops, params, attr, extack);
+	if (err) {
+		flowos_pm_strings_free(*strings);
+		*strings = NULL;
+	}
+	return err;
+}
+
+/* One KEY VALUE pair of a reply, a leaf of @res. */
+static int put_pair(struct flowos_results *res, const struct flowos_pm_param *p,
+		    const char *value)
+{
+	u8 type = p->type;
+
+	if (flowos_results_nest_start(res, FLOWOS_A_PM_PARAM) ||
+	    flowos_results_put(res, FLOWOS_A_PARAM_KEY, strlen(p->name) + 1,
+			       p->name) ||
+	    flowos_results_put(res, FLOWOS_A_PARAM_VALUE, strlen(value) + 1,
+			       value) ||
+	    flowos_results_put(res, FLOWOS_A_PARAM_TYPE, sizeof(type), &type))
+		return flowos_results_error(res);
+	flowos_results_end(res);
+	return flowos_results_error(res);
+}
+
+/* 2500 as "2.5", 2000 as "2": as a user would write it. */
+static void format_decimal(char *buf, size_t size, u64 milli)
+{
+	unsigned int frac = milli % 1000, digits = 3;
+
+	if (!frac) {
+		snprintf(buf, size, "%llu", milli / 1000);
+		return;
+	}
+	for (; frac % 10 == 0; frac /= 10)
+		digits--;
+	snprintf(buf, size, "%llu.%0*u", milli / 1000, digits, frac);
+}
+
+static int put_param(struct flowos_results *res,
+		     const struct flowos_pm_param *p, u64 v,
+		     const struct flowos_pm_strings *strings)
+{
+	unsigned int i;
+	char buf[24];
+
+	if (p->type == FLOWOS_PARAM_STRING) {
+		for (i = 0; strings && i < strings->n; i++)
+			if (put_pair(res, p, strings->v[i]))
+				return flowos_results_error(res);
+		return 0;
+	}
+	if (p->type == FLOWOS_PARAM_DECIMAL)
+		format_decimal(buf, sizeof(buf), v);
+	else if (p->type == FLOWOS_PARAM_DURATION && v % MSEC_PER_SEC)
+		snprintf(buf, sizeof(buf), "%llums", v);
+	else if (p->type == FLOWOS_PARAM_DURATION)
+		snprintf(buf, sizeof(buf), "%llus", v / MSEC_PER_SEC);
+	else
+		snprintf(buf, sizeof(buf), "%llu", v);
+	return put_pair(res, p, buf);
+}
+
+/* The new values of live parameters; the instance's own for the rest. */
+int flowos_params_live(const struct flowos_pm *pm, const struct nlattr *attr,
+		       u64 *params, struct netlink_ext_ack *extack)
+{
+	const struct nlattr *pair;
+	unsigned long seen = 0;
+	int rem, err;
+
+	memcpy(params, pm->params, sizeof(pm->params));
+	nla_for_each_nested(pair, attr, rem) {
+		err = take_param(pm->ops, pair, params, NULL, &seen, true,
+				 extack);
+		if (err)
+			return err;
+	}
+	if (!seen) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no parameter to change");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Every parameter of @pi, a pair each: a container, as a list of 1024
+ * patterns may take several messages.
+ */
+int flowos_params_put(struct flowos_results *res,
+		      const struct flowos_pm_inst *pi)
+{
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+	unsigned int i;
+
+	if (flowos_results_container_start(res, FLOWOS_A_PM_PARAMS, NULL))
+		return flowos_results_error(res);
+	for (i = 0; i < ops->n_params; i++)
+		if (put_param(res, &ops->params[i], pi->pm.params[i],
+			      pi->pm.strings))
+			return flowos_results_error(res);
+	flowos_results_end(res);
+	return flowos_results_error(res);
+}
