@@ -25,4 +25,16 @@
 #define flowos_dump_attrs(cb) (genl_info_dump(cb)->attrs)
 #endif
 
+/*
+ * 6.2 ("netlink: add support for formatted extack messages"): before
+ * it, an extack message is a fixed string and cannot name the culprit.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define flowos_err_msg_fmt(extack, fixed, fmt, args...)	\
+	NL_SET_ERR_MSG_MOD(extack, fixed)
+#else
+#define flowos_err_msg_fmt(extack, fixed, fmt, args...)	\
+	NL_SET_ERR_MSG_FMT_MOD(extack, fmt, ##args)
+#endif
+
 #endif /* _FLOWOS_COMPAT_H */

@@ -109,6 +109,12 @@ struct flowos_pm_inst {
 	struct flowos_stream *st;
 	struct flowos_worker *workers;	/* pm.workers of them */
 	struct pm_sysfs *sysfs;		/* initial namespace only */
+	/*
+	 * Readers of its results (netlink_pm.c) that hold it without
+	 * flowos_mutex: taken under the mutex while it is attached, and
+	 * waited for by detach before ->fini.
+	 */
+	atomic_t readers;
 	char name[FLOWOS_NAME_MAX];
 	u8 order;
 	u64 head[];			/* per CPU: next unit to work on */
@@ -210,6 +216,8 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 		     struct flowos_pm_conf *conf, struct netlink_ext_ack *extack);
 void flowos_pm_strings_free(struct flowos_pm_strings *strings);
 void flowos_pm_detach(struct flowos_pm_inst *pi);
+void flowos_pm_reader_get(struct flowos_pm_inst *pi);
+void flowos_pm_reader_put(struct flowos_pm_inst *pi);
 void flowos_pm_detach_all(struct flowos_flow *flow);
 struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,
 				      const char *name);

@@ -82,8 +82,10 @@ static int put_results(struct flowos_results *res,
 
 /*
  * What @pi reports, taken now and held until sent: the core's counts
- * of it, its parameters and its results.  Called with flowos_mutex
- * held, which keeps the instance.
+ * of it, its parameters and its results.  The caller keeps @pi, with
+ * flowos_mutex or as a reader (flowos_pm_reader_get()); a PM's fill may
+ * take long on a large table, so reads do it as readers, and neither
+ * configuration nor other readers wait for it.
  */
 static struct flowos_results *take_results(const struct flowos_pm_inst *pi,
 					   struct netlink_ext_ack *extack)
@@ -100,7 +102,7 @@ static struct flowos_results *take_results(const struct flowos_pm_inst *pi,
 	flowos_results_free(res);
 	if (err == -ENOSPC)
 		NL_SET_ERR_MSG_MOD(extack,
-				   "memory cap reached taking the results (module parameter mem_limit_kb)");
+				   "memory for reads in progress is at its cap (module parameter results_limit_kb)");
 	else if (err == -EFBIG)
 		NL_SET_ERR_MSG_MOD(extack, "the results are larger than 32 MiB");
 	return ERR_PTR(err);
@@ -171,7 +173,7 @@ static int reply_pm(struct genl_info *info, const struct flowos_pm_inst *pi)
 
 /*
  * The flow and, if @want_pm, the instance a request names, or an error
- * saying which is missing.  Called with flowos_mutex held.
+ * saying which is missing.
  */
 static int find_target(struct flowos_net *fn, struct genl_info *info,
 		       bool want_pm, struct flowos_flow **flow,
@@ -179,6 +181,7 @@ static int find_target(struct flowos_net *fn, struct genl_info *info,
 {
 	struct nlattr **tb = info->attrs;
 
+	lockdep_assert_held(&flowos_mutex);
 	*flow = flowos_flow_find(fn, nla_data(tb[FLOWOS_A_PM_FLOW]));
 	if (!*flow) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_PM_FLOW],
@@ -196,12 +199,14 @@ static int find_target(struct flowos_net *fn, struct genl_info *info,
 	return 0;
 }
 
-/* The type, pinned, or an error.  Called with flowos_mutex held. */
+/* The type, pinned, or an error. */
 static const struct flowos_pm_ops *get_type(struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[FLOWOS_A_PM_TYPE];
-	const struct flowos_pm_ops *ops = flowos_pm_type_find(nla_data(attr));
+	const struct flowos_pm_ops *ops;
 
+	lockdep_assert_held(&flowos_mutex);
+	ops = flowos_pm_type_find(nla_data(attr));
 	if (!ops || !try_module_get(ops->owner)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "no PM type of this name is loaded or loadable");
@@ -277,6 +282,12 @@ int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info)
 	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
 	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_TYPE, "missing the PM type"))
 		return -EINVAL;
+	/* The type becomes a module alias to load: a name, never a path. */
+	if (!flowos_valid_name(nla_data(tb[FLOWOS_A_PM_TYPE]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_PM_TYPE],
+				    "a PM type is letters, digits, '_', '.' and '-', not . or ..");
+		return -EINVAL;
+	}
 	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
 	if (!flowos_valid_name(nla_data(name_attr))) {
 		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
@@ -357,19 +368,41 @@ int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-/* The one instance a "do" names, if its body fits in one message. */
-static int stats_get_locked(struct flowos_net *fn, struct genl_info *info)
+/*
+ * The instance a request names, held as a reader (the caller puts
+ * it), or an error.
+ */
+static struct flowos_pm_inst *find_reader(struct flowos_net *fn,
+					  struct genl_info *info)
 {
-	struct flowos_results *res;
 	struct flowos_pm_inst *pi;
 	struct flowos_flow *flow;
-	struct sk_buff *skb;
 	int err;
 
+	mutex_lock(&flowos_mutex);
 	err = find_target(fn, info, true, &flow, &pi);
-	if (err)
-		return err;
+	if (!err)
+		flowos_pm_reader_get(pi);
+	mutex_unlock(&flowos_mutex);
+	return err ? ERR_PTR(err) : pi;
+}
+
+/* The one instance a "do" names, if its body fits in one message. */
+int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
+	struct flowos_results *res;
+	struct flowos_pm_inst *pi;
+	struct sk_buff *msg;
+
+	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
+	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name"))
+		return -EINVAL;
+	pi = find_reader(fn, info);
+	if (IS_ERR(pi))
+		return PTR_ERR(pi);
 	res = take_results(pi, info->extack);
+	flowos_pm_reader_put(pi);
 	if (IS_ERR(res))
 		return PTR_ERR(res);
 	if (flowos_results_pending(res) > ONE_MSG_BODY_MAX) {
@@ -378,26 +411,12 @@ static int stats_get_locked(struct flowos_net *fn, struct genl_info *info)
 		flowos_results_free(res);
 		return -EMSGSIZE;
 	}
-	skb = res_msg(res, info->snd_portid, info->snd_seq,
+	msg = res_msg(res, info->snd_portid, info->snd_seq,
 		      FLOWOS_CMD_STATS_GET);
 	flowos_results_free(res);
-	if (!skb)
+	if (!msg)
 		return -ENOMEM;
-	return genlmsg_reply(skb, info);
-}
-
-int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
-{
-	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
-	int err;
-
-	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
-	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name"))
-		return -EINVAL;
-	mutex_lock(&flowos_mutex);
-	err = stats_get_locked(fn, info);
-	mutex_unlock(&flowos_mutex);
-	return err;
+	return genlmsg_reply(msg, info);
 }
 
 /*
@@ -417,9 +436,69 @@ static struct stats_dump *stats_dump_of(struct netlink_callback *cb)
 	return (struct stats_dump *)cb->ctx;
 }
 
-/* The next parts of the instance in progress; 0 once it is all sent. */
-static int dump_instance_parts(struct sk_buff *skb, struct netlink_callback *cb,
-			       struct stats_dump *sd)
+/* The sd->sent-th instance of @flow on, the first @only_pm may name. */
+static struct flowos_pm_inst *next_in_flow(const struct flowos_flow *flow,
+					   const char *only_pm,
+					   struct stats_dump *sd)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+	struct flowos_pm_inst *pi;
+	unsigned int i = 0;
+
+	if (!st)
+		return NULL;
+	list_for_each_entry(pi, &st->pms, node) {
+		if (i++ < sd->sent)
+			continue;
+		if (!only_pm || !strcmp(pi->name, only_pm))
+			return pi;
+		sd->sent++;
+	}
+	return NULL;
+}
+
+/*
+ * The next instance to dump, by flow in id order, then attach order,
+ * held as a reader; NULL when there is none.
+ */
+static struct flowos_pm_inst *next_instance(struct flowos_net *fn,
+					    struct netlink_callback *cb,
+					    struct stats_dump *sd)
+{
+	struct nlattr **attrs = flowos_dump_attrs(cb);
+	struct nlattr *only = attrs[FLOWOS_A_PM_FLOW];
+	const char *only_pm = attrs[FLOWOS_A_PM_NAME] ?
+			      nla_data(attrs[FLOWOS_A_PM_NAME]) : NULL;
+	struct flowos_pm_inst *pi = NULL;
+	struct flowos_flow *flow;
+
+	mutex_lock(&flowos_mutex);
+	cb->seq = fn->gen;
+	list_for_each_entry(flow, &fn->flows, node) {
+		if (flow->id < sd->flow_id ||
+		    (only && strcmp(flow->name, nla_data(only))))
+			continue;
+		if (flow->id != sd->flow_id) {
+			sd->flow_id = flow->id;
+			sd->sent = 0;
+		}
+		pi = next_in_flow(flow, only_pm, sd);
+		if (pi) {
+			flowos_pm_reader_get(pi);
+			break;
+		}
+	}
+	mutex_unlock(&flowos_mutex);
+	return pi;
+}
+
+/*
+ * The next part of the instance in progress, and the instance counted
+ * as sent once it is whole; -EMSGSIZE when @skb is full.
+ */
+static int dump_instance_part(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct stats_dump *sd)
 {
 	int err = flowos_results_dump_part(sd->res, skb, cb);
 
@@ -431,74 +510,33 @@ static int dump_instance_parts(struct sk_buff *skb, struct netlink_callback *cb,
 	return 0;
 }
 
-/* Instances of one flow from the sd->sent-th on; -EMSGSIZE when full. */
-static int dump_flow_pms(struct sk_buff *skb, struct netlink_callback *cb,
-			 const struct flowos_flow *flow, const char *only_pm,
-			 struct stats_dump *sd)
-{
-	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
-				lockdep_is_held(&flowos_mutex));
-	struct flowos_pm_inst *pi;
-	unsigned int i = 0;
-	int err;
-
-	if (!st)
-		return 0;
-	list_for_each_entry(pi, &st->pms, node) {
-		if (i++ < sd->sent)
-			continue;
-		if (only_pm && strcmp(pi->name, only_pm)) {
-			sd->sent++;
-			continue;
-		}
-		sd->res = take_results(pi, cb->extack);
-		if (IS_ERR(sd->res)) {
-			err = PTR_ERR(sd->res);
-			sd->res = NULL;
-			return err;
-		}
-		err = dump_instance_parts(skb, cb, sd);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 /*
  * Every instance, by flow in id order, then attach order; each in as
- * many messages as its results need (results.c).
+ * many messages as its results need (results.c).  The results of an
+ * instance are taken without flowos_mutex (take_results()).
  */
 int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct flowos_net *fn = flowos_pernet(sock_net(skb->sk));
-	struct nlattr **attrs = flowos_dump_attrs(cb);
-	struct nlattr *only = attrs[FLOWOS_A_PM_FLOW];
 	struct stats_dump *sd = stats_dump_of(cb);
-	struct flowos_flow *flow;
+	struct flowos_pm_inst *pi;
 	int err = 0;
 
-	if (sd->res)
-		err = dump_instance_parts(skb, cb, sd);
-	if (err)
-		goto out;
-	mutex_lock(&flowos_mutex);
-	cb->seq = fn->gen;
-	list_for_each_entry(flow, &fn->flows, node) {
-		if (flow->id < sd->flow_id ||
-		    (only && strcmp(flow->name, nla_data(only))))
-			continue;
-		if (flow->id != sd->flow_id) {
-			sd->flow_id = flow->id;
-			sd->sent = 0;
+	while (!err) {
+		if (!sd->res) {
+			pi = next_instance(fn, cb, sd);
+			if (!pi)
+				break;
+			sd->res = take_results(pi, cb->extack);
+			flowos_pm_reader_put(pi);
+			if (IS_ERR(sd->res)) {
+				err = PTR_ERR(sd->res);
+				sd->res = NULL;
+				break;
+			}
 		}
-		err = dump_flow_pms(skb, cb, flow,
-				    attrs[FLOWOS_A_PM_NAME] ?
-				    nla_data(attrs[FLOWOS_A_PM_NAME]) : NULL, sd);
-		if (err)
-			break;
+		err = dump_instance_part(skb, cb, sd);
 	}
-	mutex_unlock(&flowos_mutex);
-out:
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	if (err == -EMSGSIZE)

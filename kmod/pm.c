@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "flowos.h"
 
@@ -44,6 +45,9 @@ static bool pm_params_valid(const struct flowos_pm_ops *ops)
 
 		if (p->type == FLOWOS_PARAM_STRING)
 			strings++;
+		if (!p->name || !strcmp(p->name, "name") ||
+		    !strcmp(p->name, "order") || !strcmp(p->name, "workers"))
+			return false;
 		if (p->min > p->max ||
 		    (p->type == FLOWOS_PARAM_STRING &&
 		     (p->max > FLOWOS_PM_MAX_STRINGS || p->live)) ||
@@ -590,11 +594,30 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX,
 			   FLOWOS_ALL_CPUS);
 
+	/* No new reader can find it now: wait for those reading it. */
+	wait_var_event(&pi->readers, !atomic_read(&pi->readers));
 	if (ops->fini)
 		ops->fini(&pi->pm);
 	call_rcu(&pi->rcu, pm_free_rcu);
 	module_put(ops->owner);
 	flow_stream_put(pi->flow, st);
+}
+
+/*
+ * A reader of @pi's results, which may then drop flowos_mutex: @pi
+ * stays, and its PM's state too, until flowos_pm_reader_put().  Called
+ * with flowos_mutex held, @pi attached.
+ */
+void flowos_pm_reader_get(struct flowos_pm_inst *pi)
+{
+	lockdep_assert_held(&flowos_mutex);
+	atomic_inc(&pi->readers);
+}
+
+void flowos_pm_reader_put(struct flowos_pm_inst *pi)
+{
+	if (atomic_dec_and_test(&pi->readers))
+		wake_up_var(&pi->readers);
 }
 
 /* Detach every instance of @flow.  Called with flowos_mutex held. */

@@ -134,7 +134,7 @@ static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair
 {
 	struct nlattr *tb[FLOWOS_A_PARAM_MAX + 1];
 	const struct flowos_pm_param *p;
-	const char *value;
+	const char *value, *why;
 	int idx, err;
 
 	/* Validated by the policy already. */
@@ -162,6 +162,15 @@ static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair
 	value = nla_data(tb[FLOWOS_A_PARAM_VALUE]);
 	if (p->type != FLOWOS_PARAM_STRING && __test_and_set_bit(idx, seen)) {
 		NL_SET_ERR_MSG_ATTR(extack, pair, "given twice");
+		return -EINVAL;
+	}
+	why = p->type == FLOWOS_PARAM_STRING && *value && p->check ?
+	      p->check(value) : NULL;
+	if (why) {
+		/* A static string of the PM's, pinned now: as pm->errmsg. */
+		if (extack)
+			extack->_msg = why;
+		NL_SET_BAD_ATTR(extack, pair);
 		return -EINVAL;
 	}
 	if (p->type == FLOWOS_PARAM_STRING) {
@@ -201,8 +210,11 @@ static int check_string_counts(const struct flowos_pm_ops *ops,
 		const struct flowos_pm_param *p = &ops->params[i];
 
 		if (p->type == FLOWOS_PARAM_STRING && params[i] < p->min) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "a parameter this PM needs is missing or given too few times");
+			NL_SET_BAD_ATTR(extack, attr);
+			flowos_err_msg_fmt(extack,
+					   "a parameter this PM needs is missing or given too few times",
+					   "parameter '%s' is missing or given too few times (at least %llu)",
+					   p->name, p->min);
 			return -EINVAL;
 		}
 	}

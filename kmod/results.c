@@ -18,9 +18,12 @@
  * leaves; the next one opens again every container still open at the
  * cut, with its head, and goes on with the next leaf.
  *
- * The buffer grows as the PM fills it, up to FLOWOS_RESULTS_MAX, and is
- * charged against the global memory cap: an unprivileged reader cannot
- * make the kernel hold more than the cap allows.
+ * The buffer grows as the PM fills it, up to FLOWOS_RESULTS_MAX.  It
+ * and the scratch memory a PM sorts in (flowos_result_scratch()) are
+ * charged to a budget of their own, results_limit_kb for all reads in
+ * progress: an unprivileged reader cannot make the kernel hold more, and
+ * reads still work when PMs have used up mem_limit_kb (which is when an
+ * operator most wants to read them).
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -30,12 +33,39 @@
 
 #include "flowos.h"
 
+static unsigned long results_limit_kb = 64 * 1024;
+module_param(results_limit_kb, ulong, 0644);
+MODULE_PARM_DESC(results_limit_kb,
+		 "Most memory (KiB) held by reads of PM results in progress (default 64 MiB)");
+
+static atomic_long_t results_used = ATOMIC_LONG_INIT(0);
+
+/* Room for @bytes more under results_limit_kb, or false. */
+static bool results_charge(size_t bytes)
+{
+	long limit = READ_ONCE(results_limit_kb) * 1024;
+	long used = atomic_long_read(&results_used);
+
+	do {
+		if (bytes > LONG_MAX - used || used + (long)bytes > limit)
+			return false;
+	} while (!atomic_long_try_cmpxchg(&results_used, &used, used + bytes));
+	return true;
+}
+
+static void results_uncharge(size_t bytes)
+{
+	atomic_long_sub(bytes, &results_used);
+}
+
 /* Record types of a results buffer that are not attributes. */
 #define RES_OPEN	0x3ff0	/* u32 the container's type, then its head */
 #define RES_CLOSE	0x3ff1
 
 /* The largest results of one instance: 2^16 rows of ~200 bytes, twice. */
 #define FLOWOS_RESULTS_MAX	(SZ_32M)
+/* Scratch allocations of one read (flowos_result_scratch()). */
+#define RES_SCRATCH	2
 
 /*
  * How deep containers and nests go: results, table, row, value.  One
@@ -58,6 +88,8 @@ struct flowos_results {
 	unsigned int pdepth;	/* containers open at @pos */
 	u32 popen[RES_DEPTH];	/* their records */
 	u32 part;		/* the next message's FLOWOS_A_PM_PART */
+	void *scratch[RES_SCRATCH];	/* the PM's, freed with the results */
+	size_t scratch_size[RES_SCRATCH];
 	/* Whose results they are, for each message: */
 	char flow[FLOWOS_NAME_MAX];
 	char name[FLOWOS_NAME_MAX];
@@ -80,14 +112,50 @@ struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi)
 	return res;
 }
 
+static int res_fail(struct flowos_results *res, int err)
+{
+	if (!res->err)
+		res->err = err;
+	return res->err;
+}
+
 void flowos_results_free(struct flowos_results *res)
 {
+	unsigned int i;
+
 	if (!res)
 		return;
+	for (i = 0; i < RES_SCRATCH; i++) {
+		kvfree(res->scratch[i]);
+		results_uncharge(res->scratch_size[i]);
+	}
 	kvfree(res->buf);
-	flowos_mem_uncharge(res->size);
+	results_uncharge(res->size);
 	kfree(res);
 }
+
+void *flowos_result_scratch(struct flowos_results *res, size_t bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < RES_SCRATCH && res->scratch[i]; i++)
+		;
+	if (res->err || WARN_ON_ONCE(i == RES_SCRATCH))
+		return NULL;
+	if (!results_charge(bytes)) {
+		res_fail(res, -ENOSPC);
+		return NULL;
+	}
+	res->scratch[i] = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!res->scratch[i]) {
+		results_uncharge(bytes);
+		res_fail(res, -ENOMEM);
+		return NULL;
+	}
+	res->scratch_size[i] = bytes;
+	return res->scratch[i];
+}
+EXPORT_SYMBOL_GPL(flowos_result_scratch);
 
 int flowos_results_error(const struct flowos_results *res)
 {
@@ -98,13 +166,6 @@ int flowos_results_error(const struct flowos_results *res)
 unsigned int flowos_results_depth(const struct flowos_results *res)
 {
 	return res->depth;
-}
-
-static int res_fail(struct flowos_results *res, int err)
-{
-	if (!res->err)
-		res->err = err;
-	return res->err;
 }
 
 /* Room for @bytes more; the buffer may move. */
@@ -121,11 +182,11 @@ static int res_grow(struct flowos_results *res, u32 bytes)
 	if (need <= res->size)
 		return 0;
 	size = clamp_t(u32, roundup_pow_of_two(need), SZ_4K, FLOWOS_RESULTS_MAX);
-	if (!flowos_mem_charge(size - res->size))
+	if (!results_charge(size - res->size))
 		return res_fail(res, -ENOSPC);
 	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!buf) {
-		flowos_mem_uncharge(size - res->size);
+		results_uncharge(size - res->size);
 		return res_fail(res, -ENOMEM);
 	}
 	memcpy(buf, res->buf, res->len);

@@ -195,9 +195,9 @@ static void unit_key(const struct flowos_unit *u, struct count_key *key)
 	key->pad = 0;
 }
 
-static struct hlist_head *bucket(const struct count_state *cs,
-				 struct count_shard *sh,
-				 const struct count_key *key)
+static struct hlist_head *subflow_bucket(const struct count_state *cs,
+					 struct count_shard *sh,
+					 const struct count_key *key)
 {
 	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), cs->seed);
 
@@ -209,7 +209,7 @@ static struct count_subflow *subflow_get(const struct count_state *cs,
 					 struct count_shard *sh,
 					 const struct count_key *key)
 {
-	struct hlist_head *head = bucket(cs, sh, key);
+	struct hlist_head *head = subflow_bucket(cs, sh, key);
 	struct count_subflow *sf;
 
 	hlist_for_each_entry(sf, head, hnode)
@@ -374,8 +374,8 @@ static unsigned int merge_rows(struct count_row *rows, unsigned int n)
  * A snapshot of every shard's table, one row per sub-flow, largest
  * first.  Returns the rows; @rows holds @max for each shard.
  */
-static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
-			     unsigned int max)
+static unsigned int merged_rows(struct count_state *cs, struct count_row *rows,
+				unsigned int max)
 {
 	unsigned int i, n = 0;
 
@@ -388,10 +388,9 @@ static unsigned int snapshot(struct count_state *cs, struct count_row *rows,
 }
 
 /*
- * The largest sub-flows, "report" of them or (report 0) every one.  The
- * copy that merges and sorts the shards' tables is charged against the
- * memory cap, as it may be large: 56 bytes a row, max_subflows rows a
- * shard.
+ * The largest sub-flows, "report" of them or (report 0) every one, from
+ * a copy of the shards' tables merged and sorted in scratch memory of
+ * the read (56 bytes a row, max_subflows rows a shard).
  */
 static int count_fill_results(const struct flowos_pm *pm,
 			      struct flowos_results *res)
@@ -399,17 +398,13 @@ static int count_fill_results(const struct flowos_pm *pm,
 	struct count_state *cs = pm->priv;
 	unsigned int i, n, report = pm->params[P_REPORT];
 	unsigned int max = pm->params[P_MAX_SUBFLOWS];
-	size_t bytes = array_size(max * cs->n_shards, sizeof(struct count_row));
 	struct count_row *rows;
 
-	if (!flowos_mem_charge(bytes))
-		return -ENOSPC;
-	rows = kvmalloc(bytes, GFP_KERNEL);
-	if (!rows) {
-		flowos_mem_uncharge(bytes);
+	rows = flowos_result_scratch(res, array_size(max * cs->n_shards,
+						     sizeof(*rows)));
+	if (!rows)
 		return -ENOMEM;
-	}
-	n = snapshot(cs, rows, max);
+	n = merged_rows(cs, rows, max);
 	if (report)
 		n = min(n, report);
 
@@ -417,8 +412,6 @@ static int count_fill_results(const struct flowos_pm *pm,
 	for (i = 0; i < n; i++)
 		if (put_row(res, &rows[i]))
 			break;
-	kvfree(rows);
-	flowos_mem_uncharge(bytes);
 	return flowos_result_end(res);
 }
 

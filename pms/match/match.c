@@ -31,9 +31,12 @@
 
 enum { P_PATTERN, P_NOCASE, P_MAX_CONNS, P_OOO_KB, P_IDLE };
 
+static const char *check_pattern(const char *value);
+
 static const struct flowos_pm_param match_params[] = {
 	[P_PATTERN] = { "pattern", FLOWOS_PARAM_STRING, 1, FLOWOS_PM_MAX_STRINGS,
-			0, "bytes to count; hex:HEX for binary" },
+			0, "bytes to count; hex:HEX for binary",
+			.check = check_pattern },
 	[P_NOCASE] = { "nocase", FLOWOS_PARAM_U64, 0, 1, 0,
 		       "1: ASCII letters match either case" },
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
@@ -177,6 +180,21 @@ static int decode_pattern(const char *s, u8 *buf)
 		return -EINVAL;
 	memcpy(buf, s, len);
 	return len;
+}
+
+/* Whether @value is a pattern: as the user sees it said, if not. */
+static const char *check_pattern(const char *value)
+{
+	u8 buf[FLOWOS_AC_PATTERN_MAX];
+
+	if (!strncmp(value, "hex:", 4) &&
+	    strlen(value + 4) > 2 * FLOWOS_AC_PATTERN_MAX)
+		return "a pattern is at most 255 bytes";
+	if (decode_pattern(value, buf) >= 0)
+		return NULL;
+	if (!strncmp(value, "hex:", 4))
+		return "not a pattern: bad hex (hex: wants pairs of hex digits)";
+	return "not a pattern: empty";
 }
 
 static int build_automaton(struct flowos_pm *pm, struct match_state *ms)

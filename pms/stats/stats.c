@@ -366,7 +366,7 @@ struct stats_snapshot {
 	u32 naddrs;
 };
 
-static void snapshot(struct stats_state *ss, struct stats_snapshot *s)
+static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 {
 	const struct wstats *ws = &ss->ws;
 	const struct wstats_window *w;
@@ -549,23 +549,19 @@ static int stats_fill_results(const struct flowos_pm *pm,
 {
 	struct stats_state *ss = pm->priv;
 	struct stats_snapshot *s;
-	int err;
 
-	s = kvzalloc(sizeof(*s), GFP_KERNEL);
+	/* Scratch of the read, freed with it: charged to results_limit_kb. */
+	s = flowos_result_scratch(res, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->addrs = kvmalloc_array(ss->ws.cfg.max_addrs, sizeof(*s->addrs),
-				  GFP_KERNEL);
-	if (!s->addrs) {
-		kvfree(s);
+	memset(s, 0, sizeof(*s));
+	s->addrs = flowos_result_scratch(res, array_size(ss->ws.cfg.max_addrs,
+							 sizeof(*s->addrs)));
+	if (!s->addrs)
 		return -ENOMEM;
-	}
-	snapshot(ss, s);
-	err = put_view(res, s) ?: put_windows(res, s) ?: put_sizes(res, s) ?:
-	      put_queries(res, s);
-	kvfree(s->addrs);
-	kvfree(s);
-	return err;
+	snapshot_view(ss, s);
+	return put_view(res, s) ?: put_windows(res, s) ?: put_sizes(res, s) ?:
+	       put_queries(res, s);
 }
 
 static struct flowos_pm_ops stats_ops = {

@@ -150,7 +150,7 @@ static void heapify(struct wstats *ws)
 
 /* The address table. */
 
-static u32 *bucket(struct wstats *ws, const struct wstats_addr *addr)
+static u32 *addr_bucket(struct wstats *ws, const struct wstats_addr *addr)
 {
 	u32 h = jhash2((const u32 *)addr, sizeof(*addr) / sizeof(u32),
 		       ws->cfg.seed);
@@ -160,7 +160,7 @@ static u32 *bucket(struct wstats *ws, const struct wstats_addr *addr)
 
 static void unhash(struct wstats *ws, u32 e)
 {
-	u32 *link = bucket(ws, &ws->entries[e].addr);
+	u32 *link = addr_bucket(ws, &ws->entries[e].addr);
 
 	while (*link != e + 1)
 		link = &ws->entries[*link - 1].next;
@@ -187,7 +187,7 @@ static u32 evict(struct wstats *ws)
 
 static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
 {
-	u32 *head = bucket(ws, addr), e;
+	u32 *head = addr_bucket(ws, addr), e;
 
 	for (e = *head; e; e = ws->entries[e - 1].next)
 		if (!memcmp(&ws->entries[e - 1].addr, addr, sizeof(*addr)))

@@ -122,6 +122,22 @@ test_refused() {
 	refused pattern hex:414 -- "bad hex"
 	refused pattern "$(printf 'x%.0s' $(seq 300))" -- "policy"
 	refused pattern a nocase 2 -- "out of range"
+	refused pattern GET pattern hex:4g pattern POST -- \
+		"parameter 'pattern': not a pattern: bad hex (hex: wants pairs of hex digits) (value 'hex:4g')"
+	if [ "$(uname -r | cut -d. -f1-2)" = 6.1 ]; then
+		refused nocase 1 -- "given too few times"
+	else
+		refused nocase 1 -- "parameter 'pattern' is missing or given too few times (at least 1)"
+	fi
+	expect_refused "refused: a PM type that is a path, before any module is asked for" \
+		"a PM type is letters, digits" \
+		ip netns exec "$B" "$FLOWOS_NL" attach all ../../tmp/x name fine
+	ktest "name and order may follow the parameters" \
+		fc attach all match pattern GET nocase 1 name late order 2
+	expect_eq "and are the instance's" \
+		"$(fc -j stats all | python3 -c 'import json,sys; print([(p["name"], p["order"]) for p in json.load(sys.stdin)["pms"]])')" \
+		"[('late', 2)]"
+	fc detach all late
 	expect_eq "refused attaches left no instance" \
 		"$(fc -j stats all | python3 -c 'import json,sys; print([p["name"] for p in json.load(sys.stdin)["pms"]])')" \
 		"[]"
@@ -129,7 +145,7 @@ test_refused() {
 
 require_root
 ktap_print_header
-ktap_set_plan 19
+ktap_set_plan 24
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 python3 "$LIB/mkstreams.py" "$TMP/streams.pcap" \
 	"$(ip -n "$A" -br link show va | awk '{print $3}')" \

@@ -86,6 +86,7 @@ static const char *str_of(const struct nlattr *attr)
 /* Where each KEY VALUE pair sits in the request, to name the bad one. */
 struct param_pos {
 	const char *key;
+	const char *value;
 	uint32_t start, end;
 };
 
@@ -112,6 +113,7 @@ static int put_pair(struct pairs *pp, const char *key, const char *value)
 		return flowctl_usage_error("parameters too large for one request");
 	mnl_attr_nest_end(pp->nlh, p);
 	pp->pos[pp->n].key = key;
+	pp->pos[pp->n].value = value;
 	pp->pos[pp->n].start = (char *)p - (char *)pp->nlh;
 	pp->pos[pp->n].end = pp->pos[pp->n].start + p->nla_len;
 	pp->n++;
@@ -180,32 +182,79 @@ static int on_attached(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send @pp's request; an error the kernel pins on a pair names its key. */
+/* How many pairs of @pp have @key: a list parameter has several. */
+static int key_count(const struct pairs *pp, const char *key)
+{
+	int i, n = 0;
+
+	for (i = 0; i < pp->n; i++)
+		n += !strcmp(pp->pos[i].key, key);
+	return n;
+}
+
+/*
+ * Send @pp's request.  An error the kernel pins on a pair names its key,
+ * and its value where the key was given more than once (which of 1024
+ * patterns is bad).
+ */
 static int run_with_params(struct flowctl_nl *nl, const struct pairs *pp,
 			   const char *what)
 {
+	const struct param_pos *pos;
 	int i;
 
 	if (!flowctl_nl_run(nl, pp->nlh, on_attached, NULL))
 		return 0;
-	for (i = 0; i < pp->n; i++)
-		if (nl->err_off >= pp->pos[i].start && nl->err_off < pp->pos[i].end) {
-			fprintf(stderr, "flowctl: %s: parameter '%s': %s\n", what,
-				pp->pos[i].key, nl->errmsg[0] ? nl->errmsg :
-				"invalid");
-			return FLOWCTL_EXIT_ERROR;
-		}
+	for (i = 0; i < pp->n; i++) {
+		pos = &pp->pos[i];
+		if (nl->err_off < pos->start || nl->err_off >= pos->end)
+			continue;
+		fprintf(stderr, "flowctl: %s: parameter '%s': %s", what,
+			pos->key, nl->errmsg[0] ? nl->errmsg : "invalid");
+		if (key_count(pp, pos->key) > 1)
+			fprintf(stderr, " (value '%s')", pos->value);
+		fputc('\n', stderr);
+		return FLOWCTL_EXIT_ERROR;
+	}
 	return flowctl_kernel_error(nl, what);
 }
 
 static const char attach_usage[] =
 	"attach FLOW TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]...";
 
+/*
+ * "name", "order" and "workers" are the core's, not the PM's: taken
+ * wherever they stand among the PM's KEY VALUE pairs (no PM parameter
+ * may have those names).  Returns 1 if @key is one, 0 if not, or a
+ * usage error.
+ */
+static int put_core_pair(struct nlmsghdr *nlh, const char *key,
+			 const char *value)
+{
+	unsigned long n;
+
+	if (!strcmp(key, "name")) {
+		mnl_attr_put_strz(nlh, FLOWOS_A_PM_NAME, value);
+	} else if (!strcmp(key, "order")) {
+		if (flowctl_parse_ulong(value, 255, &n))
+			return -flowctl_usage_error("bad order '%s'", value);
+		mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, n);
+	} else if (!strcmp(key, "workers")) {
+		if (flowctl_parse_ulong(value, 255, &n) || !n)
+			return -flowctl_usage_error("bad number of workers '%s'",
+						    value);
+		mnl_attr_put_u8(nlh, FLOWOS_A_PM_WORKERS, n);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 {
 	static struct pairs pp;
-	unsigned long n;
-	int i;
+	char **pm_args;
+	int i, n = 0, ret;
 
 	if (argc < 2)
 		return flowctl_usage_error("%s", attach_usage);
@@ -213,23 +262,24 @@ static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 	pp.room = sizeof(nl->req);
 	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
 	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_TYPE, argv[1]);
-	for (i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "name")) {
-			mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_NAME, argv[i + 1]);
-		} else if (!strcmp(argv[i], "order")) {
-			if (flowctl_parse_ulong(argv[i + 1], 255, &n))
-				return flowctl_usage_error("bad order '%s'", argv[i + 1]);
-			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_ORDER, n);
-		} else if (!strcmp(argv[i], "workers")) {
-			if (flowctl_parse_ulong(argv[i + 1], 255, &n) || !n)
-				return flowctl_usage_error("bad number of workers '%s'",
-							   argv[i + 1]);
-			mnl_attr_put_u8(pp.nlh, FLOWOS_A_PM_WORKERS, n);
-		} else {
-			break;
+	pm_args = calloc(argc, sizeof(*pm_args));
+	if (!pm_args)
+		return FLOWCTL_EXIT_ERROR;
+	for (i = 2; i < argc; i += 2) {
+		ret = i + 1 < argc ? put_core_pair(pp.nlh, argv[i], argv[i + 1]) : 0;
+		if (ret < 0) {
+			free(pm_args);
+			return -ret;
 		}
+		if (ret)
+			continue;
+		pm_args[n++] = argv[i];
+		if (i + 1 < argc)
+			pm_args[n++] = argv[i + 1];
 	}
-	if (put_params(&pp, argc - i, argv + i))
+	ret = put_params(&pp, n, pm_args);
+	free(pm_args);
+	if (ret)
 		return FLOWCTL_EXIT_USAGE;
 	return run_with_params(nl, &pp, "cannot attach");
 }
@@ -954,7 +1004,7 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 }
 
 const struct flowctl_cmd flowctl_pm_cmds[] = {
-	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [KEY VALUE|KEY @FILE]..." },
+	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]..." },
 	{ "detach", cmd_detach, "FLOW NAME" },
 	{ "set", cmd_set, "FLOW NAME KEY VALUE [KEY VALUE]..." },
 	{ "pms", cmd_pms, "" },

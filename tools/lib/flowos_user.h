@@ -67,7 +67,7 @@ static inline u64 div64_u64(u64 dividend, u64 divisor)
 /* a * b / c with a 128-bit product, as lib/math/div64.c computes it. */
 static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
 {
-	return (u64)((unsigned __int128)a * b / c);
+	return (u64)((__uint128_t)a * b / c);
 }
 
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)

@@ -85,6 +85,10 @@ static inline struct flowos_unit *flowos_window_next(const struct flowos_window 
  * flowos_pm.strings and its entry of flowos_pm.params is their number.
  * A @live parameter may also be changed while the instance runs
  * ("flowctl set"), through flowos_pm_ops.set_params; not a string one.
+ * A string parameter's @check, if any, vets each value as it is given:
+ * NULL if good, else a static string saying what is wrong, which the
+ * user sees with the value (one bad pattern among a thousand is named).
+ * "name", "order" and "workers" are the core's: no parameter has them.
  */
 struct flowos_pm_param {
 	const char *name;
@@ -94,6 +98,7 @@ struct flowos_pm_param {
 	u64 def;
 	const char *doc;
 	bool live;
+	const char *(*check)(const char *value);
 };
 
 /* The values of a FLOWOS_PARAM_STRING parameter, in the order given. */
@@ -198,7 +203,7 @@ void flowos_unregister_pm(struct flowos_pm_ops *ops);
 /*
  * Results (uapi: enum flowos_a_value), for ->fill_results and events.
  * The core takes them once into a buffer of its own, which grows as
- * needed (charged against the memory cap, at most 32 MiB), and sends it
+ * needed (at most 32 MiB, under results_limit_kb), and sends it
  * in as many messages as it takes: a PM writes every row it has, never
  * minding message sizes.  A table is a run of rows, each row a list of
  * values:
@@ -212,7 +217,8 @@ void flowos_unregister_pm(struct flowos_pm_ops *ops);
  *	}
  *	return flowos_result_end(res);		(the table)
  *
- * Errors (-ENOSPC at the memory cap, -ENOMEM, -EFBIG past 32 MiB,
+ * Errors (-ENOSPC at the cap of reads, results_limit_kb; -ENOMEM;
+ * -EFBIG past 32 MiB;
  * -EMSGSIZE for a row over 64 KiB) are sticky: once one happens, every
  * later call does nothing and returns it, so a PM may check only the
  * last; the core checks too.  A row's values must be given whole.
@@ -227,6 +233,13 @@ int flowos_result_table_start(struct flowos_results *res, const char *name);
 int flowos_result_row_start(struct flowos_results *res);
 /* Close the innermost open table or row; returns the sticky error. */
 int flowos_result_end(struct flowos_results *res);
+/*
+ * Memory to prepare the results in (a copy of a table to sort), charged
+ * to the budget of reads in progress (results_limit_kb), not to
+ * mem_limit_kb, and freed with the results; at most two per read.  NULL,
+ * with the sticky error set, if refused.
+ */
+void *flowos_result_scratch(struct flowos_results *res, size_t bytes);
 
 /*
  * Events: an instance announces something to the "events" group of its

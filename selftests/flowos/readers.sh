@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reading results takes no lock that configuration needs: while a read
+# of an instance is held inside its PM for seconds (the test PM
+# test_slowread sleeps in ->fill_results), flows are created and
+# deleted in another namespace and PMs attached in the reader's own, each
+# finishing while the read is still inside.  A detach of the instance
+# being read waits for the read, which comes back whole.  Unprivileged
+# users may read (results.sh shows reads bounded by results_limit_kb).
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+SLOW_KO=$FLOWOS_BUILD/testpm/flowos_pm_slowread.ko
+READING=/sys/module/flowos_pm_slowread/parameters/reading
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+C=flowos-c-$$-$RANDOM
+TMP=$(mktemp -d)
+
+cleanup() {
+	wait
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	rmmod flowos_pm_slowread flowos_pm_count 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() { ip netns exec "$B" "$FLOWCTL" "$@"; }
+fc_c() { ip netns exec "$C" "$FLOWCTL" "$@"; }
+
+reading_is() { [ "$(cat "$READING")" = "$1" ]; }
+
+# start_read SECONDS OUT: a read of flow r held that long inside the PM,
+# in the background; returns once it is inside.
+start_read() {
+	fc set r slow read_ms "$(($1 * 1000))" >/dev/null &&
+		{ fc -j stats r >"$2" 2>"$2.err" & } &&
+		slowwait 20 reading_is 1
+}
+
+# still_reading COMMAND...: COMMAND succeeds, and the read is still
+# inside the PM when it has: it did not wait for the read.
+still_reading() {
+	"$@" >/dev/null && reading_is 1
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 9
+veth_pair "$A" "$B" && ip netns add "$C" && flowos_load &&
+	insmod "$SLOW_KO" && insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko" ||
+	ktap_exit_fail_msg "cannot set up"
+fc create r proto udp && fc attach r test_slowread name slow read_ms 0 ||
+	ktap_exit_fail_msg "cannot attach the test PM"
+expect_eq "udp traffic" "$(udp_send "$A" 10.0.0.2 9 5 10)" 5
+slowwait 20 bash -c "[ \"\$(ip netns exec $B $FLOWCTL -j stats r | grep -o '\"seen\":[0-9]*')\" = '\"seen\":5' ]"
+
+start_read 8 "$TMP/read1" || ktap_exit_fail_msg "the read never reached the PM"
+ktest "while a read is inside a PM: a flow is created in another namespace" \
+	still_reading fc_c create x proto tcp
+ktest "and attached to" still_reading fc_c attach x count
+ktest "and deleted" still_reading fc_c delete x
+ktest "and the reader's own namespace attaches another PM" \
+	still_reading fc attach r count name other
+wait
+expect_eq "the read came back whole" \
+	"$(python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["pms"]; print([(x["name"], x["results"].get("after_sleep", [{}])[0].get("seen")) for x in p])' "$TMP/read1")" \
+	"[('slow', 5), ('other', None)]"
+
+# A detach of the instance being read waits for the read, which still
+# gets everything it asked for.
+start_read 4 "$TMP/read2" || ktap_exit_fail_msg "the read never reached the PM"
+fc detach r slow
+ktest "a detach of the instance being read waited for the read" reading_is 0
+wait
+expect_eq "and that read came back whole" \
+	"$(python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["pms"]; print(p[0]["name"], p[0]["results"]["after_sleep"][0]["slept_ms"])' "$TMP/read2")" \
+	"slow 4000"
+
+# Anyone may read; what reads hold is bounded for everyone together.
+expect_eq "an unprivileged user reads the results" \
+	"$(ip netns exec "$B" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$FLOWCTL" -j stats r | python3 -c 'import json, sys; print([p["name"] for p in json.load(sys.stdin)["pms"]])')" \
+	"['other']"
+ktap_finished
