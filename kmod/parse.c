@@ -164,8 +164,15 @@ static enum flowos_parse_result parse_ipv4(const struct flowos_pkt_buf *b,
 	if (iph->version != 4)
 		return FLOWOS_PARSE_BAD_VERSION;
 
+	/*
+	 * BIG TCP for IPv4 (Linux 6.3) leaves tot_len 0 on a GSO or GRO TCP
+	 * packet over 64 KiB: its length is then the packet's own, as the
+	 * kernel's iph_totlen() has it.  Elsewhere 0 is malformed.
+	 */
 	ihl = iph->ihl * 4;
 	tot_len = ntohs(iph->tot_len);
+	if (!tot_len && flowos_buf_gso_tcp(b))
+		tot_len = flowos_buf_len(b) - off;
 	if (ihl < sizeof(*iph))
 		return FLOWOS_PARSE_BAD_IHL;
 	if (tot_len < ihl)

@@ -295,6 +295,84 @@ TEST(ipv4_malformed_headers)
 	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH, parse(&p, &pkt));
 }
 
+/*
+ * IPv4 BIG TCP (Linux 6.3+): a GSO or GRO TCP packet over 64 KiB has
+ * tot_len 0, and its length is the skb's from the IP header on, as the
+ * kernel's iph_totlen() has it.  Build one of 70000 payload bytes and
+ * parse it from a heap buffer of exactly its size, marked GSO TCP.
+ */
+#define BIG_PAYLOAD 70000
+
+static enum flowos_parse_result parse_big(unsigned int payload, bool gso_tcp,
+					  u8 proto, struct flowos_pkt *pkt)
+{
+	unsigned int n = ETH_HLEN + 20 + 20 + payload;
+	u8 *buf = calloc(1, NET_IP_ALIGN + n);
+	struct flowos_pkt_buf b = {
+		.data = buf + NET_IP_ALIGN, .len = n, .gso_tcp = gso_tcp,
+	};
+	enum flowos_parse_result r;
+	struct pktb p = {};
+
+	put_eth(&p, ETH_P_IP);
+	put_ipv4(&p, proto, 5);
+	put_tcp(&p, 5, 0x10);
+	memcpy(buf + NET_IP_ALIGN, p.d, p.n);	/* tot_len stays 0 */
+	r = flowos_parse_eth(&b, pkt);
+	free(buf);
+	return r;
+}
+
+TEST(ipv4_big_tcp_gso_has_zero_tot_len)
+{
+	struct flowos_pkt pkt;
+
+	ASSERT_EQ(FLOWOS_PARSE_OK,
+		  parse_big(BIG_PAYLOAD, true, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(AF_INET, pkt.family);
+	EXPECT_EQ(IPPROTO_TCP, pkt.proto);
+	EXPECT_EQ(htons(40000), pkt.sport);
+	EXPECT_EQ(htons(80), pkt.dport);
+	EXPECT_EQ(20 + 20 + BIG_PAYLOAD, pkt.len);
+	EXPECT_EQ(14 + 40, pkt.payload_off);
+	EXPECT_EQ(BIG_PAYLOAD, pkt.payload_len);
+
+	/* Under 64 KiB too: the kernel's rule does not look at the size. */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_big(100, true, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(20 + 20 + 100, pkt.len);
+	EXPECT_EQ(100, pkt.payload_len);
+}
+
+TEST(ipv4_zero_tot_len_without_gso_is_malformed)
+{
+	struct flowos_pkt pkt;
+
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH,
+		  parse_big(BIG_PAYLOAD, false, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH,
+		  parse_big(100, false, IPPROTO_TCP, &pkt));
+}
+
+/* On a GSO skb, tot_len is still the truth when it is not 0. */
+TEST(ipv4_gso_with_tot_len_uses_it)
+{
+	struct pktb p = {};
+	struct flowos_pkt_buf b;
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	ipv4_tcp_frame(&p);
+	put(&p, 6);	/* bytes past tot_len are not IP */
+	b = (struct flowos_pkt_buf){ .data = p.d, .len = p.n, .gso_tcp = true };
+	ASSERT_EQ(FLOWOS_PARSE_OK, flowos_parse_eth(&b, &pkt));
+	EXPECT_EQ(20 + 20 + 10, pkt.len);
+	EXPECT_EQ(10, pkt.payload_len);
+
+	iph = (struct iphdr *)(p.d + ETH_HLEN);
+	iph->tot_len = htons(19);
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH, flowos_parse_eth(&b, &pkt));
+}
+
 TEST(tcp_bogus_data_offset)
 {
 	struct pktb p = {};

@@ -9,6 +9,7 @@
 #ifndef _FLOWOS_KSHIM_H
 #define _FLOWOS_KSHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
