@@ -101,8 +101,9 @@ enum flowos_parse_result {
  * struct flowos_pkt - the parsed header fields of one packet.
  *
  * Offsets are from the start of the buffer parsed.  Addresses are in
- * network order; an IPv4 address sits in addr[0].  For ICMP and ICMPv6,
- * sport holds the type and dport the code (as Open vSwitch keys them).
+ * network order; an IPv4 address sits in addr[0].  sport and dport are
+ * the ports of TCP, UDP and SCTP; for ICMP and ICMPv6, sport holds the
+ * type and dport the code (as Open vSwitch keys them).
  * len is the IP-layer length (header and payload, without link-layer
  * padding): the byte count flow counters use.
  */

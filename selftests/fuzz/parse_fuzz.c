@@ -46,6 +46,8 @@ static void check(const char *how, enum flowos_parse_result r,
 		FAIL("TCP payload inside the TCP header");
 	if (p->proto == IPPROTO_UDP && p->payload_off - p->l4_off != 8)
 		FAIL("UDP payload not after the UDP header");
+	if (p->proto == IPPROTO_SCTP && p->payload_off - p->l4_off != 12)
+		FAIL("SCTP payload not after the SCTP common header");
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)

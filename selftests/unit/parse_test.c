@@ -112,6 +112,17 @@ static struct udphdr *put_udp(struct pktb *p, unsigned int payload)
 	return uh;
 }
 
+/* An SCTP common header; its chunks are the caller's payload. */
+static struct sctphdr *put_sctp(struct pktb *p)
+{
+	struct sctphdr *sh = (struct sctphdr *)put(p, sizeof(*sh));
+
+	sh->source = htons(36412);
+	sh->dest = htons(9899);
+	sh->vtag = htonl(0xdeadbeef);
+	return sh;
+}
+
 static void put_payload(struct pktb *p, unsigned int len)
 {
 	u8 *at = put(p, len);
@@ -240,6 +251,75 @@ TEST(udp_payload_ends_at_udp_length)
 	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
 	EXPECT_EQ(3, pkt.payload_len);
 	EXPECT_EQ(36, pkt.len);
+}
+
+/* An SCTP/IPv4 frame with one 16-byte chunk after the common header. */
+static void ipv4_sctp_frame(struct pktb *p)
+{
+	put_eth(p, ETH_P_IP);
+	put_ipv4(p, IPPROTO_SCTP, 5);
+	put_sctp(p);
+	put_payload(p, 16);
+	done_ipv4(p, ETH_HLEN);
+}
+
+TEST(ipv4_sctp_ports)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	ipv4_sctp_frame(&p);
+	put(&p, 60 - p.n + 4);	/* padding past the IP length */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(IPPROTO_SCTP, pkt.proto);
+	EXPECT_EQ(htons(36412), pkt.sport);
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(20 + 12 + 16, pkt.len);
+	EXPECT_EQ(14 + 20, pkt.l4_off);
+	EXPECT_EQ(14 + 20 + 12, pkt.payload_off);
+	EXPECT_EQ(16, pkt.payload_len);
+	EXPECT_EQ(0, pkt.tcp_flags | pkt.tcp_seq | pkt.tcp_ack);
+}
+
+TEST(ipv6_sctp_after_extension_header)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	put_eth(&p, ETH_P_IPV6);
+	put_ipv6(&p, IPPROTO_DSTOPTS);
+	put_ext(&p, IPPROTO_SCTP, 8);
+	put_sctp(&p);
+	done_ipv6(&p, ETH_HLEN);	/* a header alone, no chunk */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(IPPROTO_SCTP, pkt.proto);
+	EXPECT_EQ(htons(36412), pkt.sport);
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(14 + 40 + 8, pkt.l4_off);
+	EXPECT_EQ(14 + 40 + 8 + 12, pkt.payload_off);
+	EXPECT_EQ(0, pkt.payload_len);
+}
+
+/* The common header must fit inside the IP length, not only the frame. */
+TEST(sctp_header_past_the_ip_length)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	ipv4_sctp_frame(&p);
+	iph = (struct iphdr *)(p.d + ETH_HLEN);
+	iph->tot_len = htons(20 + 11);
+	EXPECT_EQ(FLOWOS_PARSE_TRUNCATED, parse(&p, &pkt));
+	iph->tot_len = htons(20 + 12);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(0, pkt.payload_len);
+
+	/* A fragment has no ports, SCTP or not. */
+	iph->frag_off = htons(IP_MF);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(0, pkt.sport | pkt.dport);
 }
 
 TEST(icmp_echo_keys_type_and_code)
@@ -631,10 +711,13 @@ static void check_every_prefix(struct __test_metadata *_metadata,
 
 TEST(every_truncation_is_refused)
 {
-	struct pktb tcp = {}, udp6 = {}, vlan = {};
+	struct pktb tcp = {}, udp6 = {}, vlan = {}, sctp = {};
 
 	ipv4_tcp_frame(&tcp);
 	check_every_prefix(_metadata, &tcp);
+
+	ipv4_sctp_frame(&sctp);
+	check_every_prefix(_metadata, &sctp);
 
 	put_eth(&udp6, ETH_P_IPV6);
 	put_ipv6(&udp6, IPPROTO_HOPOPTS);
