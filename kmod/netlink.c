@@ -113,9 +113,10 @@ static int parse_ports(struct nlattr **tb, int min_attr, u8 proto_present,
 		}
 		return 0;
 	}
-	if (!proto_present || (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
+	if (!proto_present || (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+			       proto != IPPROTO_SCTP)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[min_attr],
-				    "matching ports needs proto tcp or udp");
+				    "matching ports needs proto tcp, udp or sctp");
 		return -EINVAL;
 	}
 	*min = nla_get_u16(tb[min_attr]);

@@ -17,6 +17,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/icmp.h>
+#include <linux/sctp.h>
 #include <linux/if_ether.h>
 #include <linux/if_vlan.h>
 #include <net/ip.h>
@@ -103,6 +104,30 @@ static enum flowos_parse_result parse_udp(const struct flowos_pkt_buf *b,
 	return FLOWOS_PARSE_OK;
 }
 
+/*
+ * The SCTP common header (RFC 9260 3.1): ports where UDP has them, then
+ * the verification tag and checksum.  The chunks after it are payload.
+ */
+static enum flowos_parse_result parse_sctp(const struct flowos_pkt_buf *b,
+					   unsigned int off, unsigned int end,
+					   struct flowos_pkt *pkt)
+{
+	struct sctphdr copy;
+	const struct sctphdr *sh;
+
+	if (end - off < sizeof(*sh))
+		return FLOWOS_PARSE_TRUNCATED;
+	sh = flowos_hdr(b, off, sizeof(*sh), &copy);
+	if (!sh)
+		return FLOWOS_PARSE_TRUNCATED;
+
+	pkt->sport = sh->source;
+	pkt->dport = sh->dest;
+	pkt->payload_off = off + sizeof(*sh);
+	pkt->payload_len = end - pkt->payload_off;
+	return FLOWOS_PARSE_OK;
+}
+
 /* ICMP and ICMPv6 share their first four bytes: type, code, checksum. */
 static enum flowos_parse_result parse_icmp(const struct flowos_pkt_buf *b,
 					   unsigned int off, unsigned int end,
@@ -140,6 +165,8 @@ static enum flowos_parse_result parse_l4(const struct flowos_pkt_buf *b,
 			return parse_tcp(b, off, end, pkt);
 		case IPPROTO_UDP:
 			return parse_udp(b, off, end, pkt);
+		case IPPROTO_SCTP:
+			return parse_sctp(b, off, end, pkt);
 		case IPPROTO_ICMP:
 		case IPPROTO_ICMPV6:
 			return parse_icmp(b, off, end, pkt);
@@ -164,8 +191,15 @@ static enum flowos_parse_result parse_ipv4(const struct flowos_pkt_buf *b,
 	if (iph->version != 4)
 		return FLOWOS_PARSE_BAD_VERSION;
 
+	/*
+	 * BIG TCP for IPv4 (Linux 6.3) leaves tot_len 0 on a GSO or GRO TCP
+	 * packet over 64 KiB: its length is then the packet's own, as the
+	 * kernel's iph_totlen() has it.  Elsewhere 0 is malformed.
+	 */
 	ihl = iph->ihl * 4;
 	tot_len = ntohs(iph->tot_len);
+	if (!tot_len && flowos_buf_gso_tcp(b))
+		tot_len = flowos_buf_len(b) - off;
 	if (ihl < sizeof(*iph))
 		return FLOWOS_PARSE_BAD_IHL;
 	if (tot_len < ihl)

@@ -26,6 +26,12 @@ static inline unsigned int flowos_buf_len(const struct flowos_pkt_buf *b)
 	return b->skb->len;
 }
 
+/* A GSO (or GRO) TCP packet: its IPv4 tot_len may be 0 (BIG TCP). */
+static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
+{
+	return skb_is_gso(b->skb) && skb_is_gso_tcp(b->skb);
+}
+
 /*
  * flowos_hdr - @len bytes at @off, or NULL if the packet is shorter.
  * Points into the packet when those bytes are linear, else into @copy.
@@ -39,14 +45,21 @@ static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
 #else
 #include "kshim.h"
 
+/* @gso_tcp stands for an skb with SKB_GSO_TCPV4 or SKB_GSO_TCPV6 set. */
 struct flowos_pkt_buf {
 	const u8 *data;
 	unsigned int len;
+	bool gso_tcp;
 };
 
 static inline unsigned int flowos_buf_len(const struct flowos_pkt_buf *b)
 {
 	return b->len;
+}
+
+static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
+{
+	return b->gso_tcp;
 }
 
 static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
@@ -88,8 +101,9 @@ enum flowos_parse_result {
  * struct flowos_pkt - the parsed header fields of one packet.
  *
  * Offsets are from the start of the buffer parsed.  Addresses are in
- * network order; an IPv4 address sits in addr[0].  For ICMP and ICMPv6,
- * sport holds the type and dport the code (as Open vSwitch keys them).
+ * network order; an IPv4 address sits in addr[0].  sport and dport are
+ * the ports of TCP, UDP and SCTP; for ICMP and ICMPv6, sport holds the
+ * type and dport the code (as Open vSwitch keys them).
  * len is the IP-layer length (header and payload, without link-layer
  * padding): the byte count flow counters use.
  */

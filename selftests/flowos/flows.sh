@@ -198,8 +198,8 @@ test_bad_input() {
 	bad_request "bad characters in a name" "a flow name is letters" new 'x y' family 4
 	bad_request "empty name" "a flow name is letters" new '' family 4
 	bad_request "reversed port range" "port range is reversed" new r family 4 proto 6 dport 90-80
-	bad_request "ports without a protocol" "needs proto tcp or udp" new p dport 80
-	bad_request "ports on icmp" "needs proto tcp or udp" new p family 4 proto 1 dport 80
+	bad_request "ports without a protocol" "needs proto tcp, udp or sctp" new p dport 80
+	bad_request "ports on icmp" "needs proto tcp, udp or sctp" new p family 4 proto 1 dport 80
 	bad_request "address without family" "an address needs the family" new a src 10.0.0.1
 	bad_request "address of the other family" "does not match the family" new a family 6 src 10.0.0.1
 	bad_request "prefix longer than the address" "prefix length longer" new a family 4 dst 10.0.0.0/33

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the packet parser (kmod/parse.c), built natively
  * with AddressSanitizer and UBSan.  Each input is parsed as an Ethernet
- * frame, as an IPv4 packet and as an IPv6 packet.  libFuzzer hands over
+ * frame, as an IPv4 packet, as an IPv6 packet and as the IPv4 packet of
+ * a GSO TCP skb (where a tot_len of 0 means BIG TCP).  libFuzzer hands over
  * a heap buffer of exactly the input's length, so reading one byte past
  * it is an ASan report.  A packet the parser accepts must also describe
  * itself consistently: the IP packet, the transport header and the
@@ -45,11 +46,14 @@ static void check(const char *how, enum flowos_parse_result r,
 		FAIL("TCP payload inside the TCP header");
 	if (p->proto == IPPROTO_UDP && p->payload_off - p->l4_off != 8)
 		FAIL("UDP payload not after the UDP header");
+	if (p->proto == IPPROTO_SCTP && p->payload_off - p->l4_off != 12)
+		FAIL("SCTP payload not after the SCTP common header");
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	const struct flowos_pkt_buf b = { data, size };
+	const struct flowos_pkt_buf gso = { data, size, .gso_tcp = true };
 	struct flowos_pkt pkt;
 
 	check("ethernet", flowos_parse_eth(&b, &pkt), &pkt, size);
@@ -57,5 +61,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	      size);
 	check("ipv6", flowos_parse_l3(&b, 0, htons(ETH_P_IPV6), &pkt), &pkt,
 	      size);
+	/* As a GSO TCP skb: an IPv4 tot_len of 0 means "all of it". */
+	check("ipv4 gso", flowos_parse_l3(&gso, 0, htons(ETH_P_IP), &pkt),
+	      &pkt, size);
 	return 0;
 }

@@ -7,7 +7,9 @@
 KIND is one of the names below; each builds one packet that the kernel's
 IP layer accepts (valid IP header and checksum) but whose transport or
 extension headers are broken in one known way, or a well-formed UDP
-datagram ("udp_ok") for the control.  Prints how many were sent.
+datagram ("udp_ok") for the control, or a well-formed SCTP packet with one
+DATA chunk ("sctp_ok", "sctp6_ok": 36412 to 9899, 64 and 84 IP bytes;
+"sctp_other_port": to 9898).  Prints how many were sent.
 
 The first form sends frames out of DEV with a packet socket, so the
 receiving side's hooks see them and the sender's do not.  --local sends
@@ -54,6 +56,26 @@ def udp(length, data=b"x" * 16):
     return struct.pack("!HHHH", 40000, 9000, length, 0) + data
 
 
+def crc32c(data):
+    """CRC32c (Castagnoli), as SCTP's checksum is (RFC 9260 Appendix B)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return ~crc & 0xFFFFFFFF
+
+
+def sctp(length=None, sport=36412, dport=9899):
+    """An SCTP packet: the common header and one DATA chunk of 16 bytes
+    (RFC 9260 3.3.1), checksummed; cut to length if given."""
+    chunk = struct.pack("!BBHIHHI", 0, 0x03, 16 + 16, 1, 0, 0, 0) + b"s" * 16
+    hdr = struct.pack("!HHII", sport, dport, 0x1234abcd, 0)
+    packet = hdr + chunk
+    packet = hdr[:8] + struct.pack("<I", crc32c(packet)) + chunk
+    return packet[:length]
+
+
 def dest_opts(count):
     """count destination-options headers, each 8 bytes of padding."""
     out = b""
@@ -69,6 +91,10 @@ KINDS = {
     "udp_bad_len": lambda: ipv4(17, udp(4)),          # UDP length below 8
     "ext_hdr_chain": lambda: ipv6(60, dest_opts(9)),  # 9 extension headers
     "udp_ok": lambda: ipv4(17, udp(24)),
+    "sctp_truncated": lambda: ipv4(132, sctp(8)),     # 8 of 12 header bytes
+    "sctp_ok": lambda: ipv4(132, sctp()),             # 36412 -> 9899
+    "sctp_other_port": lambda: ipv4(132, sctp(dport=9898)),
+    "sctp6_ok": lambda: ipv6(132, sctp()),
 }
 
 

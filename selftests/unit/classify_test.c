@@ -37,6 +37,9 @@ static void rnd_ports(u16 *lo, u16 *hi)
 	*hi = rnd_below(2) ? *lo : *lo + rnd_below(65536 - *lo);
 }
 
+/* The protocols with ports (uapi: "tcp, udp or sctp"). */
+static const u8 port_protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+
 static void rnd_match(struct flowos_match *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -45,7 +48,7 @@ static void rnd_match(struct flowos_match *m)
 		set(m, FLOWOS_A_FLOW_FAMILY);
 	}
 	if (rnd_below(2)) {
-		m->proto = rnd_below(2) ? IPPROTO_TCP : IPPROTO_UDP;
+		m->proto = port_protos[rnd_below(3)];
 		set(m, FLOWOS_A_FLOW_PROTO);
 		if (rnd_below(2)) {
 			rnd_ports(&m->dport_min, &m->dport_max);
@@ -76,11 +79,13 @@ static void rnd_match(struct flowos_match *m)
 /* A packet: often one a flow would match, sometimes nothing like it. */
 static void rnd_key(struct flowos_key *k)
 {
-	static const u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	static const u8 protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP,
+	};
 
 	memset(k, 0, sizeof(*k));
 	k->family = rnd_below(2) ? AF_INET6 : AF_INET;
-	k->proto = protos[rnd_below(3)];
+	k->proto = protos[rnd_below(ARRAY_SIZE(protos))];
 	rnd_addr(k->family, k->src);
 	rnd_addr(k->family, k->dst);
 	if (k->proto != IPPROTO_ICMP) {
@@ -286,6 +291,55 @@ TEST_F(cls, tie_goes_to_the_older_flow)
 	ASSERT_FALSE(IS_ERR(c));
 	k.dir = FLOWOS_DIR_IN;
 	EXPECT_EQ(&self->flows[1], flowos_classify(c, &k));
+	flowos_classifier_free_rcu(c);
+}
+
+/*
+ * SCTP ports are matched like TCP's and UDP's, and the same port of
+ * another protocol is not the flow's.
+ */
+TEST_F(cls, sctp_ports)
+{
+	static const u8 protos[] = { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP };
+	struct flowos_classifier *c;
+	struct flowos_key k = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		struct flowos_match *m = &self->flows[i].match;
+
+		self->flows[i].id = i + 1;
+		m->proto = protos[i];
+		m->dport_min = 9899;
+		m->dport_max = 9899;
+		m->sport_min = 30000;
+		m->sport_max = 40000;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) |
+			     BIT(FLOWOS_A_FLOW_SPORT_MIN) |
+			     BIT(FLOWOS_A_FLOW_DPORT_MIN);
+		m->dir = FLOWOS_DIR_IN;
+		list_add_tail(&self->flows[i].node, &self->list);
+	}
+	c = flowos_classifier_build(&self->list, &self->extack);
+	ASSERT_FALSE(IS_ERR(c) || !c);
+
+	k.family = AF_INET;
+	k.dir = FLOWOS_DIR_IN;
+	k.dport = htons(9899);
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		k.proto = protos[i];
+		k.sport = htons(36412);
+		EXPECT_EQ(&self->flows[i], flowos_classify(c, &k));
+		k.sport = htons(40001);
+		EXPECT_EQ(NULL, flowos_classify(c, &k));
+	}
+	k.proto = IPPROTO_SCTP;
+	k.sport = htons(30000);
+	k.dport = htons(9898);
+	EXPECT_EQ(NULL, flowos_classify(c, &k));
+	k.proto = IPPROTO_DCCP;		/* ports in the key, no flow of its own */
+	k.dport = htons(9899);
+	EXPECT_EQ(NULL, flowos_classify(c, &k));
 	flowos_classifier_free_rcu(c);
 }
 

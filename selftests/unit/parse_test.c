@@ -112,6 +112,17 @@ static struct udphdr *put_udp(struct pktb *p, unsigned int payload)
 	return uh;
 }
 
+/* An SCTP common header; its chunks are the caller's payload. */
+static struct sctphdr *put_sctp(struct pktb *p)
+{
+	struct sctphdr *sh = (struct sctphdr *)put(p, sizeof(*sh));
+
+	sh->source = htons(36412);
+	sh->dest = htons(9899);
+	sh->vtag = htonl(0xdeadbeef);
+	return sh;
+}
+
 static void put_payload(struct pktb *p, unsigned int len)
 {
 	u8 *at = put(p, len);
@@ -242,6 +253,75 @@ TEST(udp_payload_ends_at_udp_length)
 	EXPECT_EQ(36, pkt.len);
 }
 
+/* An SCTP/IPv4 frame with one 16-byte chunk after the common header. */
+static void ipv4_sctp_frame(struct pktb *p)
+{
+	put_eth(p, ETH_P_IP);
+	put_ipv4(p, IPPROTO_SCTP, 5);
+	put_sctp(p);
+	put_payload(p, 16);
+	done_ipv4(p, ETH_HLEN);
+}
+
+TEST(ipv4_sctp_ports)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	ipv4_sctp_frame(&p);
+	put(&p, 60 - p.n + 4);	/* padding past the IP length */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(IPPROTO_SCTP, pkt.proto);
+	EXPECT_EQ(htons(36412), pkt.sport);
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(20 + 12 + 16, pkt.len);
+	EXPECT_EQ(14 + 20, pkt.l4_off);
+	EXPECT_EQ(14 + 20 + 12, pkt.payload_off);
+	EXPECT_EQ(16, pkt.payload_len);
+	EXPECT_EQ(0, pkt.tcp_flags | pkt.tcp_seq | pkt.tcp_ack);
+}
+
+TEST(ipv6_sctp_after_extension_header)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	put_eth(&p, ETH_P_IPV6);
+	put_ipv6(&p, IPPROTO_DSTOPTS);
+	put_ext(&p, IPPROTO_SCTP, 8);
+	put_sctp(&p);
+	done_ipv6(&p, ETH_HLEN);	/* a header alone, no chunk */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(IPPROTO_SCTP, pkt.proto);
+	EXPECT_EQ(htons(36412), pkt.sport);
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(14 + 40 + 8, pkt.l4_off);
+	EXPECT_EQ(14 + 40 + 8 + 12, pkt.payload_off);
+	EXPECT_EQ(0, pkt.payload_len);
+}
+
+/* The common header must fit inside the IP length, not only the frame. */
+TEST(sctp_header_past_the_ip_length)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	ipv4_sctp_frame(&p);
+	iph = (struct iphdr *)(p.d + ETH_HLEN);
+	iph->tot_len = htons(20 + 11);
+	EXPECT_EQ(FLOWOS_PARSE_TRUNCATED, parse(&p, &pkt));
+	iph->tot_len = htons(20 + 12);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(htons(9899), pkt.dport);
+	EXPECT_EQ(0, pkt.payload_len);
+
+	/* A fragment has no ports, SCTP or not. */
+	iph->frag_off = htons(IP_MF);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(0, pkt.sport | pkt.dport);
+}
+
 TEST(icmp_echo_keys_type_and_code)
 {
 	struct pktb p = {};
@@ -293,6 +373,84 @@ TEST(ipv4_malformed_headers)
 	iph->ihl = 15;
 	iph->tot_len = htons(40);
 	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH, parse(&p, &pkt));
+}
+
+/*
+ * IPv4 BIG TCP (Linux 6.3+): a GSO or GRO TCP packet over 64 KiB has
+ * tot_len 0, and its length is the skb's from the IP header on, as the
+ * kernel's iph_totlen() has it.  Build one of 70000 payload bytes and
+ * parse it from a heap buffer of exactly its size, marked GSO TCP.
+ */
+#define BIG_PAYLOAD 70000
+
+static enum flowos_parse_result parse_big(unsigned int payload, bool gso_tcp,
+					  u8 proto, struct flowos_pkt *pkt)
+{
+	unsigned int n = ETH_HLEN + 20 + 20 + payload;
+	u8 *buf = calloc(1, NET_IP_ALIGN + n);
+	struct flowos_pkt_buf b = {
+		.data = buf + NET_IP_ALIGN, .len = n, .gso_tcp = gso_tcp,
+	};
+	enum flowos_parse_result r;
+	struct pktb p = {};
+
+	put_eth(&p, ETH_P_IP);
+	put_ipv4(&p, proto, 5);
+	put_tcp(&p, 5, 0x10);
+	memcpy(buf + NET_IP_ALIGN, p.d, p.n);	/* tot_len stays 0 */
+	r = flowos_parse_eth(&b, pkt);
+	free(buf);
+	return r;
+}
+
+TEST(ipv4_big_tcp_gso_has_zero_tot_len)
+{
+	struct flowos_pkt pkt;
+
+	ASSERT_EQ(FLOWOS_PARSE_OK,
+		  parse_big(BIG_PAYLOAD, true, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(AF_INET, pkt.family);
+	EXPECT_EQ(IPPROTO_TCP, pkt.proto);
+	EXPECT_EQ(htons(40000), pkt.sport);
+	EXPECT_EQ(htons(80), pkt.dport);
+	EXPECT_EQ(20 + 20 + BIG_PAYLOAD, pkt.len);
+	EXPECT_EQ(14 + 40, pkt.payload_off);
+	EXPECT_EQ(BIG_PAYLOAD, pkt.payload_len);
+
+	/* Under 64 KiB too: the kernel's rule does not look at the size. */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_big(100, true, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(20 + 20 + 100, pkt.len);
+	EXPECT_EQ(100, pkt.payload_len);
+}
+
+TEST(ipv4_zero_tot_len_without_gso_is_malformed)
+{
+	struct flowos_pkt pkt;
+
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH,
+		  parse_big(BIG_PAYLOAD, false, IPPROTO_TCP, &pkt));
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH,
+		  parse_big(100, false, IPPROTO_TCP, &pkt));
+}
+
+/* On a GSO skb, tot_len is still the truth when it is not 0. */
+TEST(ipv4_gso_with_tot_len_uses_it)
+{
+	struct pktb p = {};
+	struct flowos_pkt_buf b;
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	ipv4_tcp_frame(&p);
+	put(&p, 6);	/* bytes past tot_len are not IP */
+	b = (struct flowos_pkt_buf){ .data = p.d, .len = p.n, .gso_tcp = true };
+	ASSERT_EQ(FLOWOS_PARSE_OK, flowos_parse_eth(&b, &pkt));
+	EXPECT_EQ(20 + 20 + 10, pkt.len);
+	EXPECT_EQ(10, pkt.payload_len);
+
+	iph = (struct iphdr *)(p.d + ETH_HLEN);
+	iph->tot_len = htons(19);
+	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH, flowos_parse_eth(&b, &pkt));
 }
 
 TEST(tcp_bogus_data_offset)
@@ -553,10 +711,13 @@ static void check_every_prefix(struct __test_metadata *_metadata,
 
 TEST(every_truncation_is_refused)
 {
-	struct pktb tcp = {}, udp6 = {}, vlan = {};
+	struct pktb tcp = {}, udp6 = {}, vlan = {}, sctp = {};
 
 	ipv4_tcp_frame(&tcp);
 	check_every_prefix(_metadata, &tcp);
+
+	ipv4_sctp_frame(&sctp);
+	check_every_prefix(_metadata, &sctp);
 
 	put_eth(&udp6, ETH_P_IPV6);
 	put_ipv6(&udp6, IPPROTO_HOPOPTS);

@@ -41,9 +41,9 @@ static void help(FILE *out)
 		fprintf(out, "  %-8s %s\n", c->name, c->args);
 	fprintf(out, "MATCH (any order, each at most once):\n"
 		"  ip | ip6                   address family\n"
-		"  proto tcp|udp|icmp|icmpv6|N\n"
+		"  proto tcp|udp|sctp|icmp|icmpv6|N\n"
 		"  src ADDR[/LEN], dst ADDR[/LEN]\n"
-		"  sport PORT[-PORT], dport PORT[-PORT]   (tcp, udp)\n"
+		"  sport PORT[-PORT], dport PORT[-PORT]   (tcp, udp, sctp)\n"
 		"  dev IFNAME                 the device the packet is seen on\n"
 		"  dir in|out|both            ingress (default), egress, both\n"
 		"  prio N                     highest wins where flows overlap\n"

@@ -9,6 +9,7 @@
 #ifndef _FLOWOS_KSHIM_H
 #define _FLOWOS_KSHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,6 +66,14 @@ struct frag_hdr {
 
 #define IP6_OFFSET	0xFFF8
 #define IP6_MF		0x0001
+
+/* include/linux/sctp.h: the SCTP common header */
+struct sctphdr {
+	__be16 source;
+	__be16 dest;
+	__be32 vtag;
+	__le32 checksum;
+};
 
 /* include/net/tcp.h: the flags byte of the TCP header */
 #define TCPHDR_FIN	0x01
