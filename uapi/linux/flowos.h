@@ -233,7 +233,11 @@ enum flowos_a_malformed {
 	FLOWOS_A_MALFORMED_TRUNCATED,	/* a header runs past the packet */
 	FLOWOS_A_MALFORMED_BAD_VERSION,	/* IP version does not match */
 	FLOWOS_A_MALFORMED_BAD_IHL,	/* IPv4 header length below 20 */
-	FLOWOS_A_MALFORMED_BAD_LENGTH,	/* IP length below its own header */
+	/*
+	 * IP length below its own header; an IPv4 length of 0 too, but on
+	 * a GSO TCP packet (BIG TCP), whose length is the skb's.
+	 */
+	FLOWOS_A_MALFORMED_BAD_LENGTH,
 	FLOWOS_A_MALFORMED_BAD_EXT_HDR,	/* IPv6 extension chain too long */
 	FLOWOS_A_MALFORMED_BAD_TCP_DOFF, /* TCP data offset out of range */
 	FLOWOS_A_MALFORMED_BAD_UDP_LEN,	/* UDP length out of range */
