@@ -130,7 +130,9 @@ static int parse_ports(struct nlattr **tb, int min_attr, u8 proto_present,
 
 /*
  * The match of a new flow, with every rule that ties attributes together.
- * Called with flowos_mutex held (for the device lookup to be meaningful).
+ * The device is looked up under RCU, not RTNL: it must exist now, but a
+ * flow may outlive it (it then matches nothing), as its ifindex is only
+ * compared with each packet's.
  */
 static int match_from_attrs(struct net *net, struct nlattr **tb,
 			    struct flowos_match *m,
@@ -171,8 +173,13 @@ static int match_from_attrs(struct net *net, struct nlattr **tb,
 		return err;
 
 	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
+		bool found;
+
 		m->ifindex = nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]);
-		if (!__dev_get_by_index(net, m->ifindex)) {
+		rcu_read_lock();
+		found = dev_get_by_index_rcu(net, m->ifindex);
+		rcu_read_unlock();
+		if (!found) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_IFINDEX],
 					    "no such device in this namespace");
 			return -ENODEV;
