@@ -8,7 +8,6 @@
  * why in the extended ack and, where one attribute is to blame, points at
  * it.  A rejected request changes nothing.
  */
-#include <linux/ctype.h>
 #include <linux/log2.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
@@ -51,15 +50,25 @@ static const struct genl_multicast_group flowos_nl_mcgrps[] = {
 };
 
 /*
- * Names of flows and instances are also sysfs directory names: no "/",
- * and not "." or "..".
+ * [A-Za-z0-9_.-]: the kernel's isalnum() is Latin-1 and would let bytes
+ * such as 0xe9 through, and the name would not be UTF-8.
+ */
+static bool name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * Names of flows and instances are also sysfs directory names: ASCII
+ * letters, digits, '_', '.' and '-' (so no "/"), and not "." or "..".
  */
 bool flowos_valid_name(const char *name)
 {
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (; *name; name++)
-		if (!isalnum(*name) && !strchr("_.-", *name))
+		if (!name_char_ok(*name))
 			return false;
 	return true;
 }
