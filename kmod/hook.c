@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The packet path: netfilter hooks that parse each packet, find its flow
- * and count it.  Mirror mode: the verdict is always NF_ACCEPT; flowos
- * never delays, changes or drops traffic here.
+ * and count it.  Mirror mode: the verdict is always NF_ACCEPT; these
+ * hooks never delay, change or drop a packet.
  *
  * Ingress runs in PRE_ROUTING right after defragmentation, so no flow
  * ever sees a fragment of a packet that reassembles; egress runs in
  * POST_ROUTING after source NAT, so it sees what goes on the wire.
+ *
+ * That has a cost to the namespace, which flowctl.8 states: while it has
+ * a flow, flowos_hook_register() keeps nf_defrag enabled there, and
+ * nf_defrag's own hooks (PRE_ROUTING and LOCAL_OUT, IPv4 and IPv6) hold
+ * every fragment until its packet is complete (NF_STOLEN), pass the
+ * packet on reassembled, and drop fragments that time out, overlap or
+ * find the reassembly memory full; forwarded packets are refragmented
+ * on the way out.  This is what conntrack does whenever it is in use.
  */
 #include <linux/netdevice.h>
 #include <linux/netfilter_ipv4.h>
