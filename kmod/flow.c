@@ -29,11 +29,11 @@ struct flowos_net *flowos_pernet(const struct net *net)
 	return net_generic(net, flowos_net_id);
 }
 
-/* Called with flowos_mutex held. */
 struct flowos_flow *flowos_flow_find(struct flowos_net *fn, const char *name)
 {
 	struct flowos_flow *flow;
 
+	lockdep_assert_held(&flowos_mutex);
 	list_for_each_entry(flow, &fn->flows, node)
 		if (!strcmp(flow->name, name))
 			return flow;
@@ -53,13 +53,15 @@ static void flow_free_rcu(struct rcu_head *head)
 
 /*
  * Build and publish the classifier for the namespace's flows as they are
- * now.  On failure nothing changes.  Called with flowos_mutex held.
+ * now.  On failure nothing changes.  (classify.c builds natively too, for
+ * its unit tests, so the lock is asserted here rather than there.)
  */
 static int publish_classifier(struct flowos_net *fn,
 			      struct netlink_ext_ack *extack)
 {
 	struct flowos_classifier *cls, *old;
 
+	lockdep_assert_held(&flowos_mutex);
 	cls = flowos_classifier_build(&fn->flows, extack);
 	if (IS_ERR(cls))
 		return PTR_ERR(cls);
@@ -102,7 +104,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
  * @extack: where to say why it failed
  *
  * The caller has checked that @name is valid and unused and that @match
- * is consistent.  Called with flowos_mutex held.
+ * is consistent, and holds flowos_mutex.
  */
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				       u32 priority, u32 qlen,
@@ -112,6 +114,7 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 	struct flowos_flow *flow;
 	int err;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (fn->nflows >= max_flows) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "this namespace has max_flows flows already");
@@ -167,7 +170,7 @@ static void flow_retire(struct flowos_flow *flow)
  * @extack: where to say why it failed
  *
  * Fails only when the smaller classifier cannot be allocated; then the
- * flow stays as it was.  Called with flowos_mutex held.
+ * flow stays as it was.  The caller holds flowos_mutex.
  */
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 		       struct netlink_ext_ack *extack)
@@ -175,6 +178,7 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 	struct list_head *prev = flow->node.prev;
 	int err;
 
+	lockdep_assert_held(&flowos_mutex);
 	list_del(&flow->node);
 	err = publish_classifier(fn, extack);
 	if (err) {
@@ -193,6 +197,7 @@ static void flows_flush(struct flowos_net *fn)
 	struct flowos_flow *flow, *tmp;
 	struct flowos_classifier *old;
 
+	lockdep_assert_held(&flowos_mutex);
 	old = rcu_replace_pointer(fn->cls, NULL, lockdep_is_held(&flowos_mutex));
 	flowos_classifier_free_rcu(old);
 	if (fn->hooked)

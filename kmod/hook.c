@@ -143,11 +143,11 @@ static const struct nf_hook_ops hook_ops_template[FLOWOS_NHOOKS] = {
 	},
 };
 
-/* Called with flowos_mutex held. */
 int flowos_hook_register(struct flowos_net *fn)
 {
 	int err, i;
 
+	lockdep_assert_held(&flowos_mutex);
 	err = nf_defrag_ipv4_enable(fn->net);
 	if (err)
 		return err;
@@ -171,9 +171,13 @@ defrag4:
 	return err;
 }
 
-/* Called with flowos_mutex held; returns once no hook runs any more. */
+/*
+ * Returns at once: a hook already running may go on until an RCU grace
+ * period has passed, so what it reads must be freed after one.
+ */
 void flowos_hook_unregister(struct flowos_net *fn)
 {
+	lockdep_assert_held(&flowos_mutex);
 	nf_unregister_net_hooks(fn->net, fn->hook_ops, FLOWOS_NHOOKS);
 	nf_defrag_ipv6_disable(fn->net);
 	nf_defrag_ipv4_disable(fn->net);

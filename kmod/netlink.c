@@ -253,13 +253,14 @@ static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 	return 0;
 }
 
-/* One flow as a message of @cmd.  Called with flowos_mutex held. */
+/* One flow as a message of @cmd. */
 static int fill_flow(struct sk_buff *skb, const struct flowos_flow *flow,
 		     u32 portid, u32 seq, int flags, u8 cmd,
 		     struct netlink_callback *cb)
 {
 	void *hdr;
 
+	lockdep_assert_held(&flowos_mutex);
 	hdr = genlmsg_put(skb, portid, seq, &flowos_nl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -286,13 +287,13 @@ cancel:
  * An event about @flow for the "events" group, or NULL when nobody
  * listens (or memory is short: events are best effort).  Built before a
  * deletion, since the flow may be freed as soon as it is deleted.
- * Called with flowos_mutex held.
  */
 static struct sk_buff *flow_event(struct flowos_net *fn,
 				  const struct flowos_flow *flow, u8 cmd)
 {
 	struct sk_buff *skb;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (!flowos_nl_has_listeners(fn))
 		return NULL;
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
