@@ -191,10 +191,13 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 	return 0;
 }
 
-/* Drop every flow of a namespace that is going away; cannot fail. */
-static void flows_flush(struct flowos_net *fn)
+/*
+ * A namespace going away stops matching: no classifier, no hooks.  A
+ * hook already running may still count into the namespace's flows and
+ * stats until a grace period has passed.
+ */
+static void flows_unhook(struct flowos_net *fn)
 {
-	struct flowos_flow *flow, *tmp;
 	struct flowos_classifier *old;
 
 	lockdep_assert_held(&flowos_mutex);
@@ -202,6 +205,14 @@ static void flows_flush(struct flowos_net *fn)
 	flowos_classifier_free_rcu(old);
 	if (fn->hooked)
 		flowos_hook_unregister(fn);
+}
+
+/* Then drop every flow of it, PM instances and all; cannot fail. */
+static void flows_flush(struct flowos_net *fn)
+{
+	struct flowos_flow *flow, *tmp;
+
+	lockdep_assert_held(&flowos_mutex);
 	list_for_each_entry_safe(flow, tmp, &fn->flows, node) {
 		list_del(&flow->node);
 		flow_retire(flow);
@@ -286,20 +297,38 @@ static int __net_init flowos_net_init(struct net *net)
 	return 0;
 }
 
-static void __net_exit flowos_net_exit(struct net *net)
+/*
+ * Namespaces go away in batches (cleanup_net(), or every namespace at
+ * rmmod), and the core runs an RCU grace period between the pre_exit and
+ * the exit_batch methods of a batch.  So each namespace stops matching
+ * first, and the batch's flows, PM threads and counters are torn down
+ * after that one grace period, in one pass under flowos_mutex: no hook
+ * can still be counting into them, and flowos adds no wait of its own
+ * per namespace.
+ */
+static void __net_exit flowos_net_pre_exit(struct net *net)
 {
-	struct flowos_net *fn = flowos_pernet(net);
+	mutex_lock(&flowos_mutex);
+	flows_unhook(flowos_pernet(net));
+	mutex_unlock(&flowos_mutex);
+}
+
+static void __net_exit flowos_net_exit_batch(struct list_head *net_list)
+{
+	struct net *net;
 
 	mutex_lock(&flowos_mutex);
-	flows_flush(fn);
+	list_for_each_entry(net, net_list, exit_list)
+		flows_flush(flowos_pernet(net));
 	mutex_unlock(&flowos_mutex);
-	/* The hooks are gone: nothing counts into these any more. */
-	free_percpu(fn->stats);
+	list_for_each_entry(net, net_list, exit_list)
+		free_percpu(flowos_pernet(net)->stats);
 }
 
 static struct pernet_operations flowos_net_ops = {
 	.init = flowos_net_init,
-	.exit = flowos_net_exit,
+	.pre_exit = flowos_net_pre_exit,
+	.exit_batch = flowos_net_exit_batch,
 	.id = &flowos_net_id,
 	.size = sizeof(struct flowos_net),
 };
