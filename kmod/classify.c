@@ -319,8 +319,9 @@ static int alloc_groups(struct flowos_classifier *cls)
  * @flows: list of struct flowos_flow, by node
  * @extack: where to say why it failed
  *
- * Returns NULL for an empty list, an ERR_PTR on failure.
- * Called with flowos_mutex held.
+ * Returns NULL for an empty list, an ERR_PTR on failure.  The kernel's
+ * caller, publish_classifier(), holds flowos_mutex and asserts it: this
+ * file also builds natively, where there is no such lock.
  */
 struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 						  struct netlink_ext_ack *extack)

@@ -29,11 +29,11 @@ struct flowos_net *flowos_pernet(const struct net *net)
 	return net_generic(net, flowos_net_id);
 }
 
-/* Called with flowos_mutex held. */
 struct flowos_flow *flowos_flow_find(struct flowos_net *fn, const char *name)
 {
 	struct flowos_flow *flow;
 
+	lockdep_assert_held(&flowos_mutex);
 	list_for_each_entry(flow, &fn->flows, node)
 		if (!strcmp(flow->name, name))
 			return flow;
@@ -53,13 +53,15 @@ static void flow_free_rcu(struct rcu_head *head)
 
 /*
  * Build and publish the classifier for the namespace's flows as they are
- * now.  On failure nothing changes.  Called with flowos_mutex held.
+ * now.  On failure nothing changes.  (classify.c builds natively too, for
+ * its unit tests, so the lock is asserted here rather than there.)
  */
 static int publish_classifier(struct flowos_net *fn,
 			      struct netlink_ext_ack *extack)
 {
 	struct flowos_classifier *cls, *old;
 
+	lockdep_assert_held(&flowos_mutex);
 	cls = flowos_classifier_build(&fn->flows, extack);
 	if (IS_ERR(cls))
 		return PTR_ERR(cls);
@@ -102,7 +104,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
  * @extack: where to say why it failed
  *
  * The caller has checked that @name is valid and unused and that @match
- * is consistent.  Called with flowos_mutex held.
+ * is consistent, and holds flowos_mutex.
  */
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				       u32 priority, u32 qlen,
@@ -112,6 +114,7 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 	struct flowos_flow *flow;
 	int err;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (fn->nflows >= max_flows) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "this namespace has max_flows flows already");
@@ -167,7 +170,7 @@ static void flow_retire(struct flowos_flow *flow)
  * @extack: where to say why it failed
  *
  * Fails only when the smaller classifier cannot be allocated; then the
- * flow stays as it was.  Called with flowos_mutex held.
+ * flow stays as it was.  The caller holds flowos_mutex.
  */
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 		       struct netlink_ext_ack *extack)
@@ -175,6 +178,7 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 	struct list_head *prev = flow->node.prev;
 	int err;
 
+	lockdep_assert_held(&flowos_mutex);
 	list_del(&flow->node);
 	err = publish_classifier(fn, extack);
 	if (err) {
@@ -187,16 +191,28 @@ int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 	return 0;
 }
 
-/* Drop every flow of a namespace that is going away; cannot fail. */
-static void flows_flush(struct flowos_net *fn)
+/*
+ * A namespace going away stops matching: no classifier, no hooks.  A
+ * hook already running may still count into the namespace's flows and
+ * stats until a grace period has passed.
+ */
+static void flows_unhook(struct flowos_net *fn)
 {
-	struct flowos_flow *flow, *tmp;
 	struct flowos_classifier *old;
 
+	lockdep_assert_held(&flowos_mutex);
 	old = rcu_replace_pointer(fn->cls, NULL, lockdep_is_held(&flowos_mutex));
 	flowos_classifier_free_rcu(old);
 	if (fn->hooked)
 		flowos_hook_unregister(fn);
+}
+
+/* Then drop every flow of it, PM instances and all; cannot fail. */
+static void flows_flush(struct flowos_net *fn)
+{
+	struct flowos_flow *flow, *tmp;
+
+	lockdep_assert_held(&flowos_mutex);
 	list_for_each_entry_safe(flow, tmp, &fn->flows, node) {
 		list_del(&flow->node);
 		flow_retire(flow);
@@ -281,20 +297,38 @@ static int __net_init flowos_net_init(struct net *net)
 	return 0;
 }
 
-static void __net_exit flowos_net_exit(struct net *net)
+/*
+ * Namespaces go away in batches (cleanup_net(), or every namespace at
+ * rmmod), and the core runs an RCU grace period between the pre_exit and
+ * the exit_batch methods of a batch.  So each namespace stops matching
+ * first, and the batch's flows, PM threads and counters are torn down
+ * after that one grace period, in one pass under flowos_mutex: no hook
+ * can still be counting into them, and flowos adds no wait of its own
+ * per namespace.
+ */
+static void __net_exit flowos_net_pre_exit(struct net *net)
 {
-	struct flowos_net *fn = flowos_pernet(net);
+	mutex_lock(&flowos_mutex);
+	flows_unhook(flowos_pernet(net));
+	mutex_unlock(&flowos_mutex);
+}
+
+static void __net_exit flowos_net_exit_batch(struct list_head *net_list)
+{
+	struct net *net;
 
 	mutex_lock(&flowos_mutex);
-	flows_flush(fn);
+	list_for_each_entry(net, net_list, exit_list)
+		flows_flush(flowos_pernet(net));
 	mutex_unlock(&flowos_mutex);
-	/* The hooks are gone: nothing counts into these any more. */
-	free_percpu(fn->stats);
+	list_for_each_entry(net, net_list, exit_list)
+		free_percpu(flowos_pernet(net)->stats);
 }
 
 static struct pernet_operations flowos_net_ops = {
 	.init = flowos_net_init,
-	.exit = flowos_net_exit,
+	.pre_exit = flowos_net_pre_exit,
+	.exit_batch = flowos_net_exit_batch,
 	.id = &flowos_net_id,
 	.size = sizeof(struct flowos_net),
 };

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The packet path: netfilter hooks that parse each packet, find its flow
- * and count it.  Mirror mode: the verdict is always NF_ACCEPT; flowos
- * never delays, changes or drops traffic here.
+ * and count it.  Mirror mode: the verdict is always NF_ACCEPT; these
+ * hooks never delay, change or drop a packet.
  *
  * Ingress runs in PRE_ROUTING right after defragmentation, so no flow
  * ever sees a fragment of a packet that reassembles; egress runs in
  * POST_ROUTING after source NAT, so it sees what goes on the wire.
+ *
+ * That has a cost to the namespace, which flowctl.8 states: while it has
+ * a flow, flowos_hook_register() keeps nf_defrag enabled there, and
+ * nf_defrag's own hooks (PRE_ROUTING and LOCAL_OUT, IPv4 and IPv6) hold
+ * every fragment until its packet is complete (NF_STOLEN), pass the
+ * packet on reassembled, and drop fragments that time out, overlap or
+ * find the reassembly memory full; forwarded packets are refragmented
+ * on the way out.  This is what conntrack does whenever it is in use.
  */
 #include <linux/netdevice.h>
 #include <linux/netfilter_ipv4.h>
@@ -135,11 +143,11 @@ static const struct nf_hook_ops hook_ops_template[FLOWOS_NHOOKS] = {
 	},
 };
 
-/* Called with flowos_mutex held. */
 int flowos_hook_register(struct flowos_net *fn)
 {
 	int err, i;
 
+	lockdep_assert_held(&flowos_mutex);
 	err = nf_defrag_ipv4_enable(fn->net);
 	if (err)
 		return err;
@@ -163,9 +171,13 @@ defrag4:
 	return err;
 }
 
-/* Called with flowos_mutex held; returns once no hook runs any more. */
+/*
+ * Returns at once: a hook already running may go on until an RCU grace
+ * period has passed, so what it reads must be freed after one.
+ */
 void flowos_hook_unregister(struct flowos_net *fn)
 {
+	lockdep_assert_held(&flowos_mutex);
 	nf_unregister_net_hooks(fn->net, fn->hook_ops, FLOWOS_NHOOKS);
 	nf_defrag_ipv6_disable(fn->net);
 	nf_defrag_ipv4_disable(fn->net);

@@ -23,17 +23,23 @@ static atomic_long_t mem_refused = ATOMIC_LONG_INIT(0);
  * flowos_mem_charge - account @bytes against the cap
  * @bytes: what the caller is about to hold
  *
+ * A charge that does not fit never touches mem_used: were it added and
+ * taken back, a big attach refused at the cap would, for that instant,
+ * make the clones of every other flow fail too.
+ *
  * Return: true if they fit; the caller then holds them until
  * flowos_mem_uncharge().  Any context.
  */
 bool flowos_mem_charge(size_t bytes)
 {
 	long limit = READ_ONCE(mem_limit_kb) * 1024;
+	long used = atomic_long_read(&mem_used);
 
-	if (atomic_long_add_return(bytes, &mem_used) > limit) {
-		atomic_long_sub(bytes, &mem_used);
-		return false;
-	}
+	do {
+		/* The limit may have been lowered below what is held. */
+		if (used > limit || bytes > (unsigned long)(limit - used))
+			return false;
+	} while (!atomic_long_try_cmpxchg(&mem_used, &used, used + bytes));
 	return true;
 }
 EXPORT_SYMBOL_GPL(flowos_mem_charge);

@@ -8,7 +8,6 @@
  * why in the extended ack and, where one attribute is to blame, points at
  * it.  A rejected request changes nothing.
  */
-#include <linux/ctype.h>
 #include <linux/log2.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
@@ -51,15 +50,25 @@ static const struct genl_multicast_group flowos_nl_mcgrps[] = {
 };
 
 /*
- * Names of flows and instances are also sysfs directory names: no "/",
- * and not "." or "..".
+ * [A-Za-z0-9_.-]: the kernel's isalnum() is Latin-1 and would let bytes
+ * such as 0xe9 through, and the name would not be UTF-8.
+ */
+static bool name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * Names of flows and instances are also sysfs directory names: ASCII
+ * letters, digits, '_', '.' and '-' (so no "/"), and not "." or "..".
  */
 bool flowos_valid_name(const char *name)
 {
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (; *name; name++)
-		if (!isalnum(*name) && !strchr("_.-", *name))
+		if (!name_char_ok(*name))
 			return false;
 	return true;
 }
@@ -131,7 +140,9 @@ static int parse_ports(struct nlattr **tb, int min_attr, u8 proto_present,
 
 /*
  * The match of a new flow, with every rule that ties attributes together.
- * Called with flowos_mutex held (for the device lookup to be meaningful).
+ * The device is looked up under RCU, not RTNL: it must exist now, but a
+ * flow may outlive it (it then matches nothing), as its ifindex is only
+ * compared with each packet's.
  */
 static int match_from_attrs(struct net *net, struct nlattr **tb,
 			    struct flowos_match *m,
@@ -172,8 +183,13 @@ static int match_from_attrs(struct net *net, struct nlattr **tb,
 		return err;
 
 	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
+		bool found;
+
 		m->ifindex = nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]);
-		if (!__dev_get_by_index(net, m->ifindex)) {
+		rcu_read_lock();
+		found = dev_get_by_index_rcu(net, m->ifindex);
+		rcu_read_unlock();
+		if (!found) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_IFINDEX],
 					    "no such device in this namespace");
 			return -ENODEV;
@@ -238,13 +254,14 @@ static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 	return 0;
 }
 
-/* One flow as a message of @cmd.  Called with flowos_mutex held. */
+/* One flow as a message of @cmd. */
 static int fill_flow(struct sk_buff *skb, const struct flowos_flow *flow,
 		     u32 portid, u32 seq, int flags, u8 cmd,
 		     struct netlink_callback *cb)
 {
 	void *hdr;
 
+	lockdep_assert_held(&flowos_mutex);
 	hdr = genlmsg_put(skb, portid, seq, &flowos_nl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -271,13 +288,13 @@ cancel:
  * An event about @flow for the "events" group, or NULL when nobody
  * listens (or memory is short: events are best effort).  Built before a
  * deletion, since the flow may be freed as soon as it is deleted.
- * Called with flowos_mutex held.
  */
 static struct sk_buff *flow_event(struct flowos_net *fn,
 				  const struct flowos_flow *flow, u8 cmd)
 {
 	struct sk_buff *skb;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (!flowos_nl_has_listeners(fn))
 		return NULL;
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);

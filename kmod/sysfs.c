@@ -311,12 +311,14 @@ static void dir_del(struct flowos_sysdir *dir)
 
 /*
  * Best effort, as every sysfs file of this module: a flow works without
- * its directory, and netlink shows the same.  flowos_mutex held.
+ * its directory, and netlink shows the same.
  */
 void flowos_sysfs_add_flow(struct flowos_flow *flow)
 {
-	struct flowos_flow_sysfs *fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+	struct flowos_flow_sysfs *fs;
 
+	lockdep_assert_held(&flowos_mutex);
+	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
 	if (!fs)
 		goto fail;
 	fs->dir = dir_add(&flow_ktype, flows_kobj, flow->name, flow);
@@ -335,11 +337,12 @@ fail:
 	pr_warn("no sysfs directory for flow %s\n", flow->name);
 }
 
-/* Called with flowos_mutex held, before the flow is freed. */
+/* Before the flow is freed. */
 void flowos_sysfs_del_flow(struct flowos_flow *flow)
 {
 	struct flowos_flow_sysfs *fs = flow->sysfs;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (!fs)
 		return;
 	kobject_put(fs->pms);
@@ -466,12 +469,13 @@ struct pm_sysfs {
 	struct pm_results *res;
 };
 
-/* Best effort, as for flows.  flowos_mutex held. */
+/* Best effort, as for flows. */
 void flowos_sysfs_add_pm(struct flowos_pm_inst *pi)
 {
 	struct flowos_flow_sysfs *fs = pi->flow->sysfs;
 	struct pm_sysfs *ps;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (!fs)
 		return;
 	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
@@ -495,11 +499,12 @@ fail:
 		pi->flow->name);
 }
 
-/* Called with flowos_mutex held, before the instance stops. */
+/* Before the instance stops. */
 void flowos_sysfs_del_pm(struct flowos_pm_inst *pi)
 {
 	struct pm_sysfs *ps = pi->sysfs;
 
+	lockdep_assert_held(&flowos_mutex);
 	if (!ps)
 		return;
 	sysfs_remove_group(&ps->dir->kobj, &ps->res->group);
@@ -542,9 +547,10 @@ static const struct kobj_type type_ktype = {
 	.default_groups = type_groups,
 };
 
-/* Best effort.  flowos_mutex held. */
+/* Best effort. */
 void flowos_sysfs_add_type(struct flowos_pm_ops *ops)
 {
+	lockdep_assert_held(&flowos_mutex);
 	ops->sysfs = dir_add(&type_ktype, pm_types_kobj, ops->name, ops);
 	if (!ops->sysfs)
 		pr_warn("no sysfs directory for PM type %s\n", ops->name);
@@ -552,6 +558,7 @@ void flowos_sysfs_add_type(struct flowos_pm_ops *ops)
 
 void flowos_sysfs_del_type(struct flowos_pm_ops *ops)
 {
+	lockdep_assert_held(&flowos_mutex);
 	dir_del(ops->sysfs);
 	ops->sysfs = NULL;
 }

@@ -197,6 +197,9 @@ test_bad_input() {
 	bad_request "name too long" "Invalid argument" new "$(printf 'n%.0s' {1..40})" family 4
 	bad_request "bad characters in a name" "a flow name is letters" new 'x y' family 4
 	bad_request "empty name" "a flow name is letters" new '' family 4
+	# Latin-1 "e acute": a letter to the kernel's isalnum(), not UTF-8.
+	bad_request "a non-ASCII byte (0xe9) in a name" "a flow name is letters" \
+		new $'caf\xe9' family 4
 	bad_request "reversed port range" "port range is reversed" new r family 4 proto 6 dport 90-80
 	bad_request "ports without a protocol" "needs proto tcp, udp or sctp" new p dport 80
 	bad_request "ports on icmp" "needs proto tcp, udp or sctp" new p family 4 proto 1 dport 80
@@ -253,7 +256,7 @@ test_churn_under_traffic() {
 
 ktap_print_header
 require_root
-ktap_set_plan 50
+ktap_set_plan 51
 
 [ -x "$FLOWOS_NL" ] || ktap_exit_fail_msg "no $FLOWOS_NL (make -C selftests/lib)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
