@@ -94,4 +94,13 @@ bool flowos_reasm_done(const struct flowos_reasm_half *h);
 void flowos_reasm_flush(struct flowos_reasm_half *h,
 			const struct flowos_reasm_env *env);
 
+#ifndef __KERNEL__
+/*
+ * Natively built, the comparisons of sequence numbers made so far: the
+ * work done, for tests that hold it to a bound (not counted in the
+ * kernel).
+ */
+extern unsigned long flowos_reasm_steps;
+#endif
+
 #endif /* _FLOWOS_REASM_H */
