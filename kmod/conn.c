@@ -170,22 +170,24 @@ static void copy(const void *src, u32 off, u32 len, u8 *to)
 		memset(to, 0, len);
 }
 
+/* Queued segments are charged to the cap as the slab allocator rounds them. */
 static void *seg_alloc(void *ctx, size_t size)
 {
+	size_t charge = kmalloc_size_roundup(size);
 	void *p;
 
-	if (!flowos_mem_charge(size))
+	if (!flowos_mem_charge(charge))
 		return NULL;
 	p = kmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!p)
-		flowos_mem_uncharge(size);
+		flowos_mem_uncharge(charge);
 	return p;
 }
 
 static void seg_free(void *ctx, void *p, size_t size)
 {
 	kfree(p);
-	flowos_mem_uncharge(size);
+	flowos_mem_uncharge(kmalloc_size_roundup(size));
 }
 
 int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
@@ -216,6 +218,7 @@ int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
 		.alloc = seg_alloc,
 		.free = seg_free,
 		.ooo_limit = ooo_limit,
+		.ooo_max_segs = FLOWOS_REASM_MAX_SEGS,
 		.stats = &t->stats.reasm,
 	};
 	return 0;

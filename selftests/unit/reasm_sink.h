@@ -21,6 +21,7 @@ struct sink {
 	struct flowos_reasm_stats stats;
 	u64 gap_seen;		/* gap_bytes at the last delivery */
 	u64 allocated;		/* bytes held in the queue now */
+	u64 peak;		/* the most it held */
 	unsigned int errors;
 	unsigned int breaks;
 };
@@ -62,6 +63,7 @@ static inline void *sink_alloc(void *ctx, size_t size)
 	struct sink *k = ctx;
 
 	k->allocated += size;
+	k->peak = max(k->peak, k->allocated);
 	return malloc(size);
 }
 
@@ -73,12 +75,14 @@ static inline void sink_free(void *ctx, void *p, size_t size)
 	free(p);
 }
 
+/* A queue of @ooo_limit bytes of truesize and the default segment cap. */
 static inline struct flowos_reasm_env sink_env(struct sink *k, u32 ooo_limit)
 {
 	return (struct flowos_reasm_env){
 		.ctx = k, .emit_src = sink_emit_src, .emit = sink_emit,
 		.copy = sink_copy, .alloc = sink_alloc, .free = sink_free,
-		.ooo_limit = ooo_limit, .stats = &k->stats,
+		.ooo_limit = ooo_limit, .ooo_max_segs = FLOWOS_REASM_MAX_SEGS,
+		.stats = &k->stats,
 	};
 }
 

@@ -201,4 +201,71 @@ TEST(no_queue_skips_straight_to_the_segment)
 	ASSERT_EQ(2, k.stats.dup_bytes);
 }
 
+/*
+ * A hole, then @n one-byte segments after it, then the hole's byte: what
+ * a sender may do to make every segment wait in the queue.  Returns the
+ * comparisons of sequence numbers it cost, every byte delivered checked.
+ */
+static unsigned long hole_then_tiny(struct __test_metadata *_metadata,
+				    u32 n, u32 ooo_limit, u32 max_segs)
+{
+	u8 *stream = malloc(n + 1);
+	struct sink k = { .stream = stream, .stream_len = n + 1 };
+	struct flowos_reasm_env env = sink_env(&k, ooo_limit);
+	struct flowos_reasm_half h = {};
+	u32 isn = 0u - 1000, i;	/* across the wrap */
+	unsigned long steps;
+
+	ASSERT_NE(NULL, stream);
+	env.ooo_max_segs = max_segs;
+	for (i = 0; i <= n; i++)
+		stream[i] = rnd();
+	flowos_reasm_segment(&h, &env, isn - 1, 0x02, NULL, 0, 0);
+	steps = flowos_reasm_steps;
+	for (i = 1; i <= n; i++)
+		flowos_reasm_segment(&h, &env, isn + i, 0, stream, i, 1);
+	flowos_reasm_segment(&h, &env, isn, 0, stream, 0, 1);
+	flowos_reasm_flush(&h, &env);
+	steps = flowos_reasm_steps - steps;
+	free(stream);
+
+	TH_LOG("%u segments, queue of %u bytes and %u segments: %lu comparisons, %llu bytes held",
+	       n, ooo_limit, max_segs, steps, (unsigned long long)k.peak);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(n + 1, k.stats.bytes + k.stats.gap_bytes);
+	ASSERT_EQ(0, k.allocated);
+	ASSERT_EQ(0, h.nsegs);
+	/* Payload, headers and rounding: all of it within the limit. */
+	ASSERT_GE(ooo_limit, k.peak);
+	return steps;
+}
+
+TEST(hole_then_tiny_segments_cost_linear_work)
+{
+	unsigned long small, large;
+
+	rnd_state = 1;
+	/* ooo_kb 64, the match PM's default. */
+	small = hole_then_tiny(_metadata, 8192, 64 << 10, FLOWOS_REASM_MAX_SEGS);
+	large = hole_then_tiny(_metadata, 32768, 64 << 10, FLOWOS_REASM_MAX_SEGS);
+	TH_LOG("4 times the segments, %.2f times the work", (double)large / small);
+	ASSERT_LT(large, 5 * small);
+}
+
+TEST(deep_queue_costs_log_work)
+{
+	unsigned long small, large;
+
+	rnd_state = 2;
+	/* No bound but memory: every segment waits. */
+	small = hole_then_tiny(_metadata, 8192, U32_MAX, U32_MAX);
+	large = hole_then_tiny(_metadata, 32768, U32_MAX, U32_MAX);
+	TH_LOG("4 times the segments, %.2f times the work", (double)large / small);
+	/* n log n: 4 * 15 / 13 of the work; n^2 would be 16 times. */
+	ASSERT_LT(large, 5 * small);
+	/* A descent of the tree or two per segment. */
+	ASSERT_GE(8192 * 2 * (13 + 2), small);
+	ASSERT_GE(32768 * 2 * (15 + 2), large);
+}
+
 TEST_HARNESS_MAIN

@@ -86,8 +86,9 @@ struct flowos_conns {
 
 /*
  * Up to @max_conns connections with @priv_size bytes of the PM's each,
- * @ooo_limit bytes of out-of-order queue per side, ended after @idle_ms
- * without a packet.  Charged to the memory cap: -ENOSPC when over it.
+ * @ooo_limit bytes of out-of-order queue per side (truesize, in at most
+ * FLOWOS_REASM_MAX_SEGS segments), ended after @idle_ms without a
+ * packet.  Charged to the memory cap: -ENOSPC when over it.
  */
 int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
 		      void *owner, size_t priv_size, unsigned int max_conns,

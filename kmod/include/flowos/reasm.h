@@ -5,14 +5,20 @@
  * Segments go in as they arrive, in any order, retransmitted or
  * overlapping; bytes come out once each, in sequence order, through
  * @emit callbacks.  Segments ahead of the next expected byte wait in a
- * bounded out-of-order queue.  When the queue is full, the reassembler
- * stops waiting for the hole: the missing bytes are counted as a gap and
- * the next bytes delivered carry FLOWOS_DATA_BREAK, so a matcher knows
- * not to join the bytes on either side of it.
+ * bounded out-of-order queue, a red-black tree: a segment costs
+ * O(log n) in the segments queued.  The queue's bound counts what each
+ * segment costs (its truesize: payload, header and the allocator's
+ * rounding, flowos_reasm_truesize()), and the segments too
+ * (@ooo_max_segs).  When the queue is full, the reassembler stops
+ * waiting for the hole: the missing bytes are counted as a gap and the
+ * next bytes delivered carry FLOWOS_DATA_BREAK, so a matcher knows not
+ * to join the bytes on either side of it.
  *
  * Kernel-independent (like the parser and the classifier): it builds
  * natively for selftests/unit/reasm_test.c.  The caller serializes all
- * calls on one half.
+ * calls on one half.  In the kernel, flowos_reasm_segment() and
+ * flowos_reasm_flush() may reschedule while they deliver the queue: call
+ * them where sleeping is allowed.
  */
 #ifndef _FLOWOS_REASM_H
 #define _FLOWOS_REASM_H
@@ -20,17 +26,27 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #endif
+/* Natively, the kernel's tools/include/linux/rbtree.h (make ksrc). */
+#include <linux/rbtree.h>
 
 /* Flags of delivered bytes. */
 #define FLOWOS_DATA_BREAK	0x1	/* not contiguous with earlier bytes */
 
 /* A segment waiting for the bytes before it. */
 struct flowos_reasm_seg {
-	struct flowos_reasm_seg *next;	/* by sequence number */
+	struct rb_node node;	/* in flowos_reasm_half.ooo, by sequence number */
 	u32 seq;
 	u32 len;
 	u8 data[];
 };
+
+/*
+ * Segments an out-of-order queue holds at most by default: with a
+ * queue of 64 KiB, as many as one-byte segments (64 bytes of truesize
+ * each) fit in it.  It bounds the work of one call, which may deliver
+ * the whole queue.
+ */
+#define FLOWOS_REASM_MAX_SEGS	1024
 
 /* What happened to the bytes of a half (or of many: the sums). */
 struct flowos_reasm_stats {
@@ -39,6 +55,7 @@ struct flowos_reasm_stats {
 	u64 gap_bytes;		/* never received, skipped */
 	u64 ooo_segs;		/* segments queued out of order */
 	u64 overflows;		/* times a full queue made a gap */
+	u64 seg_overflows;	/* of those, times the segment cap made it */
 };
 
 /*
@@ -58,7 +75,8 @@ struct flowos_reasm_env {
 	/* Memory for a queued segment (may return NULL), and its return. */
 	void *(*alloc)(void *ctx, size_t size);
 	void (*free)(void *ctx, void *p, size_t size);
-	u32 ooo_limit;		/* bytes the out-of-order queue may hold */
+	u32 ooo_limit;		/* truesize the out-of-order queue may hold */
+	u32 ooo_max_segs;	/* segments it may hold */
 	struct flowos_reasm_stats *stats;
 };
 
@@ -72,8 +90,9 @@ struct flowos_reasm_half {
 	u32 next;		/* sequence number of the next byte to deliver */
 	u32 fin;		/* sequence number of the FIN */
 	u8 flags;
-	u32 queued;		/* bytes in @ooo */
-	struct flowos_reasm_seg *ooo;
+	u32 queued;		/* truesize of @ooo */
+	u32 nsegs;		/* segments in @ooo */
+	struct rb_root ooo;	/* disjoint segments, by sequence number */
 };
 
 /*
@@ -83,6 +102,9 @@ struct flowos_reasm_half {
 void flowos_reasm_segment(struct flowos_reasm_half *h,
 			  const struct flowos_reasm_env *env, u32 seq,
 			  u8 tcp_flags, const void *src, u32 off, u32 len);
+
+/* The truesize a queued segment of @len bytes is charged. */
+u32 flowos_reasm_truesize(u32 len);
 
 /* True once every byte up to the FIN was delivered. */
 bool flowos_reasm_done(const struct flowos_reasm_half *h);
