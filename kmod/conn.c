@@ -287,6 +287,16 @@ static void take_unit(struct flowos_conns *t, const struct flowos_unit *u)
 	int side;
 
 	c = conn_find(t, u, hash, &side);
+	/*
+	 * A SYN of a new connection on the 4-tuple (the old one's FIN was
+	 * lost or dropped): the old one ends, with both its halves and
+	 * what the PM keeps of it, and the SYN opens another.
+	 */
+	if (c && u->proto == IPPROTO_TCP &&
+	    flowos_reasm_new_syn(&c->half[side], u->tcp_seq, u->tcp_flags)) {
+		conn_end(t, c, &t->stats.reasm.restarts);
+		c = NULL;
+	}
 	if (!c) {
 		if (!unit_opens(u))
 			return;

@@ -29,6 +29,9 @@
 #define TCP_FLAG_FIN_BIT	0x01
 #define TCP_FLAG_SYN_BIT	0x02
 
+/* How far back from the furthest byte seen a half's window reaches. */
+#define WINDOW_SPAN		BIT(30)
+
 #ifndef __KERNEL__
 unsigned long flowos_reasm_steps;
 #endif
@@ -268,15 +271,41 @@ static void take_bytes(struct flowos_reasm_half *h,
 	drain(h, env);
 }
 
+bool flowos_reasm_new_syn(const struct flowos_reasm_half *h, u32 seq,
+			  u8 tcp_flags)
+{
+	/* Its first byte, seq + 1, against the window [start, high]. */
+	return tcp_flags & TCP_FLAG_SYN_BIT && h->flags & FLOWOS_HALF_STARTED &&
+	       seq + 1 - h->start > h->high - h->start;
+}
+
+/* The half saw bytes up to @end: its window reaches there. */
+static void extend_window(struct flowos_reasm_half *h, u32 end)
+{
+	if (seq_after(end, h->high))
+		h->high = end;
+	if (h->high - h->start > WINDOW_SPAN)
+		h->start = h->high - WINDOW_SPAN;
+}
+
 void flowos_reasm_segment(struct flowos_reasm_half *h,
 			  const struct flowos_reasm_env *env, u32 seq,
 			  u8 tcp_flags, const void *src, u32 off, u32 len)
 {
-	if (tcp_flags & TCP_FLAG_SYN_BIT)
+	if (tcp_flags & TCP_FLAG_SYN_BIT) {
+		if (flowos_reasm_new_syn(h, seq, tcp_flags)) {
+			/* The old connection ends: deliver what it queued. */
+			flowos_reasm_flush(h, env);
+			h->flags = FLOWOS_HALF_BREAK;
+			env->stats->restarts++;
+		}
 		seq++;
+	}
 	if (!(h->flags & FLOWOS_HALF_STARTED)) {
 		/* Picked up mid-stream when no SYN was seen. */
 		h->next = seq;
+		h->start = seq;
+		h->high = seq;
 		h->flags |= FLOWOS_HALF_STARTED;
 	}
 	if (tcp_flags & TCP_FLAG_FIN_BIT && !(h->flags & FLOWOS_HALF_FIN)) {
@@ -285,6 +314,7 @@ void flowos_reasm_segment(struct flowos_reasm_half *h,
 	}
 	if (len)
 		take_bytes(h, env, seq, src, off, len);
+	extend_window(h, seq + len);
 }
 
 bool flowos_reasm_done(const struct flowos_reasm_half *h)

@@ -8,12 +8,14 @@
  * wrap, the size of the out-of-order queue and its segment cap.  BURST
  * sends the length in one-byte segments from the offset on: a hole then
  * many tiny segments, the queue's worst case, in a few bytes of input
- * ("make stress" seeds the corpus with it: reasm_seeds.py).  Whatever
- * the order, overlap or repetition, every byte delivered must be the
- * stream's byte at its offset, each gap must be flagged, the queue must
- * hold its bounds and be empty, with all its memory returned, after the
- * final flush, and the work done (the comparisons of sequence numbers)
- * must stay within a few descents of the tree per segment.
+ * ("make stress" seeds the corpus with it: reasm_seeds.py).  A SYN
+ * outside the window seen starts a new connection at its offset.
+ * Whatever the order, overlap or repetition, every byte delivered must
+ * be the stream's byte at its offset, each gap and restart must be
+ * flagged, the queue must hold its bounds and be empty, with all its
+ * memory returned, after the final flush, and the work done (the
+ * comparisons of sequence numbers) must stay within a few descents of
+ * the tree per segment.
  */
 #include <stdio.h>
 
@@ -45,6 +47,7 @@ static void send_seg(struct flowos_reasm_half *h,
 		k->base = off;
 	flowos_reasm_segment(h, env, isn + off - !!(flags & SYN), flags,
 			     stream, off, len);
+	sink_sync(k);
 	if (h->queued > env->ooo_limit || h->nsegs > env->ooo_max_segs)
 		fail("the queue outgrew its limits", k);
 	if (k->allocated > h->queued)
@@ -77,8 +80,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				send_seg(&h, &env, &k, isn, off, 0, 1);
 			continue;
 		}
-		if (flags & SYN)
-			off = 0;	/* the SYN is the byte before offset 0 */
+		/*
+		 * The SYN is the byte before @off; outside the window
+		 * seen, it starts a new connection at @off.
+		 */
+		k.restart_base = off;
 		send_seg(&h, &env, &k, isn, off, flags, len);
 		segs++;
 	}

@@ -4,6 +4,9 @@
  * segments are slices of one known byte stream, and every byte delivered
  * is checked, as it comes, against the stream at the offset it must have
  * (where the half started, plus the bytes delivered and skipped so far).
+ * A SYN that starts the half over (a new connection) starts it at
+ * @restart_base of the stream: the caller sets that, and calls
+ * sink_sync() after each segment.
  * Used by selftests/unit/reasm_test.c and selftests/fuzz/reasm_fuzz.c.
  */
 #ifndef _FLOWOS_REASM_SINK_H
@@ -18,6 +21,9 @@ struct sink {
 	const u8 *stream;
 	u32 stream_len;
 	u32 base;		/* stream offset the half started at */
+	u32 restart_base;	/* where a restart would start it */
+	u64 restarts_seen;
+	bool break_due;		/* a restart: the next delivery is flagged */
 	struct flowos_reasm_stats stats;
 	u64 gap_seen;		/* gap_bytes at the last delivery */
 	u64 allocated;		/* bytes held in the queue now */
@@ -26,17 +32,31 @@ struct sink {
 	unsigned int breaks;
 };
 
+/* The half started over: what it delivers from now on is @restart_base on. */
+static inline void sink_sync(struct sink *k)
+{
+	if (k->stats.restarts == k->restarts_seen)
+		return;
+	k->restarts_seen = k->stats.restarts;
+	k->base = k->restart_base - (u32)(k->stats.bytes + k->stats.gap_bytes);
+	k->break_due = true;
+}
+
 static inline void sink_take(struct sink *k, const u8 *data, u32 len,
 			     unsigned int flags)
 {
-	u64 pos = k->base + k->stats.bytes + k->stats.gap_bytes;
-	bool gap = k->stats.gap_bytes != k->gap_seen;
+	u32 pos;
+	bool gap;
 
-	if (!len || pos + len > k->stream_len ||
+	sink_sync(k);
+	pos = k->base + (u32)(k->stats.bytes + k->stats.gap_bytes);
+	gap = k->stats.gap_bytes != k->gap_seen;
+	if (!len || (u64)pos + len > k->stream_len ||
 	    memcmp(data, k->stream + pos, len))
 		k->errors++;
-	if (gap != !!(flags & FLOWOS_DATA_BREAK))
+	if ((gap || k->break_due) != !!(flags & FLOWOS_DATA_BREAK))
 		k->errors++;
+	k->break_due = false;
 	k->breaks += gap;
 	k->gap_seen = k->stats.gap_bytes;
 }

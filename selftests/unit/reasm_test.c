@@ -268,4 +268,86 @@ TEST(deep_queue_costs_log_work)
 	ASSERT_GE(32768 * 2 * (15 + 2), large);
 }
 
+/* The halves of a test of restarts: segments of one stream, checked. */
+#define SYN	0x02
+#define FIN	0x01
+
+static void seg(struct flowos_reasm_half *h, const struct flowos_reasm_env *env,
+		struct sink *k, u32 seq, u8 flags, u32 off, u32 len)
+{
+	flowos_reasm_segment(h, env, seq, flags, k->stream, off, len);
+	sink_sync(k);
+}
+
+TEST(syn_with_a_new_isn_starts_a_new_connection)
+{
+	static u8 s[200];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	/* A connection whose FIN is lost, with bytes queued behind a hole. */
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 8);
+	seg(&h, &env, &k, 1012, 0, 12, 4);
+	ASSERT_EQ(8, k.stats.bytes);
+
+	/* A new one on the 4-tuple, its ISN far ahead: stream from 100 on. */
+	k.restart_base = 100;
+	seg(&h, &env, &k, 5000000, SYN, 100, 0);
+	seg(&h, &env, &k, 5000001, 0, 100, 10);
+	seg(&h, &env, &k, 5000011, FIN, 110, 5);
+	/* The old one's queue went first, its hole counted as a gap. */
+	ASSERT_EQ(8 + 4 + 15, k.stats.bytes);
+	ASSERT_EQ(4, k.stats.gap_bytes);
+	ASSERT_EQ(0, k.stats.dup_bytes);
+	ASSERT_EQ(1, k.stats.restarts);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+
+	/* Its FIN lost too; the next one's ISN behind: stream from 150 on. */
+	k.restart_base = 150;
+	seg(&h, &env, &k, 7000, SYN, 150, 0);
+	seg(&h, &env, &k, 7001, 0, 150, 20);
+	ASSERT_EQ(8 + 4 + 15 + 20, k.stats.bytes);
+	ASSERT_EQ(0, k.stats.dup_bytes);
+	ASSERT_EQ(2, k.stats.restarts);
+	ASSERT_FALSE(flowos_reasm_done(&h));
+	/* Every delivery after a restart said it follows no earlier byte. */
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(0, k.allocated);
+}
+
+TEST(syn_inside_the_window_changes_nothing)
+{
+	static u8 s[100];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	k.restart_base = 1000;	/* out of the stream: a restart is an error */
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 30);
+	seg(&h, &env, &k, 999, SYN, 0, 0);	/* retransmitted */
+	seg(&h, &env, &k, 1040, 0, 40, 10);
+	seg(&h, &env, &k, 1019, SYN, 20, 0);	/* inside what was sent */
+	seg(&h, &env, &k, 1049, SYN, 50, 0);	/* up to the furthest byte */
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 999, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1049, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 1050, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 998, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1050, 0));
+	seg(&h, &env, &k, 1030, FIN, 30, 20);
+	ASSERT_EQ(0, k.stats.restarts);
+	ASSERT_EQ(50, k.stats.bytes);
+	ASSERT_EQ(10, k.stats.dup_bytes);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+}
+
 TEST_HARNESS_MAIN

@@ -9,8 +9,11 @@
  * the PM's ->data with the payload bytes of each side in sequence
  * order, each byte once; a UDP datagram comes whole, flagged
  * FLOWOS_DATA_BREAK.  A connection ends on RST, once every side seen has
- * delivered up to its FIN, after @idle_ms without a packet, or when the
- * table is full and it is the least recently seen; ->end runs first.
+ * delivered up to its FIN, after @idle_ms without a packet, when a SYN
+ * outside the window of its side begins a new connection on the same
+ * 4-tuple (counted in stats.reasm.restarts; the SYN opens the new one),
+ * or when the table is full and it is the least recently seen; ->end
+ * runs first.
  *
  * The table belongs to the instance's thread: ->process and ->tick call
  * it, and anything else reading it (->fill_results) must hold a lock

@@ -14,6 +14,14 @@
  * next bytes delivered carry FLOWOS_DATA_BREAK, so a matcher knows not
  * to join the bytes on either side of it.
  *
+ * A SYN whose first byte lies outside the window the half has seen
+ * (from its first byte to the end of the furthest segment, the last
+ * 2^30 bytes at most) begins a new connection on a 4-tuple reused
+ * before the old one ended (its FIN lost or dropped): what the old one
+ * queued is delivered, the half starts over at the SYN, and its next
+ * bytes carry FLOWOS_DATA_BREAK.  A SYN inside the window (a
+ * retransmission) changes nothing.
+ *
  * Kernel-independent (like the parser and the classifier): it builds
  * natively for selftests/unit/reasm_test.c.  The caller serializes all
  * calls on one half.  In the kernel, flowos_reasm_segment() and
@@ -56,6 +64,7 @@ struct flowos_reasm_stats {
 	u64 ooo_segs;		/* segments queued out of order */
 	u64 overflows;		/* times a full queue made a gap */
 	u64 seg_overflows;	/* of those, times the segment cap made it */
+	u64 restarts;		/* SYNs that began a new connection on a half */
 };
 
 /*
@@ -89,6 +98,8 @@ enum {
 struct flowos_reasm_half {
 	u32 next;		/* sequence number of the next byte to deliver */
 	u32 fin;		/* sequence number of the FIN */
+	u32 start;		/* the window seen: from @start ... */
+	u32 high;		/* ... to the end of the furthest segment */
 	u8 flags;
 	u32 queued;		/* truesize of @ooo */
 	u32 nsegs;		/* segments in @ooo */
@@ -102,6 +113,13 @@ struct flowos_reasm_half {
 void flowos_reasm_segment(struct flowos_reasm_half *h,
 			  const struct flowos_reasm_env *env, u32 seq,
 			  u8 tcp_flags, const void *src, u32 off, u32 len);
+
+/*
+ * True if a segment of @seq and @tcp_flags is the SYN of a new
+ * connection on @h: flowos_reasm_segment() would start @h over.
+ */
+bool flowos_reasm_new_syn(const struct flowos_reasm_half *h, u32 seq,
+			  u8 tcp_flags);
 
 /* The truesize a queued segment of @len bytes is charged. */
 u32 flowos_reasm_truesize(u32 len);
