@@ -175,7 +175,7 @@ static bool enqueue(struct flowos_reasm_half *h,
 {
 	struct flowos_reasm_seg *prev, *next, *s;
 	struct rb_node **link, *parent;
-	u32 end = seq + len;
+	u32 end = seq + len, dup = 0;
 	bool moved = false;
 
 	prev = seg_find(h, seq, &link, &parent);
@@ -184,13 +184,11 @@ static bool enqueue(struct flowos_reasm_half *h,
 	s = prev && seq_after(seg_end(prev), seq) ? prev :
 	    next && next->seq == seq ? next : NULL;
 	if (s) {
-		u32 dup = seg_end(s) - seq;
-
+		dup = seg_end(s) - seq;
 		if (dup >= len) {
 			env->stats->dup_bytes += len;
 			return true;
 		}
-		env->stats->dup_bytes += dup;
 		seq += dup;
 		off += dup;
 		next = seg_next(h, s);
@@ -200,10 +198,12 @@ static bool enqueue(struct flowos_reasm_half *h,
 	if (next && seq_before(next->seq, end)) {
 		s = seg_find(h, end, &link, &parent);
 		if (seq_after(seg_end(s), end)) {
-			env->stats->dup_bytes += end - s->seq;
+			dup += end - s->seq;
 			end = s->seq;
-			if (end == seq)
+			if (end == seq) {
+				env->stats->dup_bytes += dup;
 				return true;
+			}
 		}
 		moved = true;
 	}
@@ -221,6 +221,8 @@ static bool enqueue(struct flowos_reasm_half *h,
 	s->seq = seq;
 	s->len = len;
 	env->copy(src, off, len, s->data);
+	/* Counted once it is queued: a caller that finds no room retries. */
+	env->stats->dup_bytes += dup;
 
 	/* The segments between, which it covers whole: it replaces them. */
 	while (next && seq_before(next->seq, end)) {

@@ -11,11 +11,11 @@
  * ("make stress" seeds the corpus with it: reasm_seeds.py).  A SYN
  * outside the window seen starts a new connection at its offset.
  * Whatever the order, overlap or repetition, every byte delivered must
- * be the stream's byte at its offset, each gap and restart must be
- * flagged, the queue must hold its bounds and be empty, with all its
- * memory returned, after the final flush, and the work done (the
- * comparisons of sequence numbers) must stay within a few descents of
- * the tree per segment.
+ * be the stream's byte at its offset, every byte sent must be delivered
+ * or counted as a dup, each gap and restart must be flagged, the queue
+ * must hold its bounds and be empty, with all its memory returned,
+ * after the final flush, and the work done (the comparisons of sequence
+ * numbers) must stay within a few descents of the tree per segment.
  */
 #include <stdio.h>
 
@@ -48,6 +48,7 @@ static void send_seg(struct flowos_reasm_half *h,
 	flowos_reasm_segment(h, env, isn + off - !!(flags & SYN), flags,
 			     stream, off, len);
 	sink_sync(k);
+	k->sent += len;
 	if (h->queued > env->ooo_limit || h->nsegs > env->ooo_max_segs)
 		fail("the queue outgrew its limits", k);
 	if (k->allocated > h->queued)
@@ -91,6 +92,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	flowos_reasm_flush(&h, &env);
 	if (k.errors)
 		fail("delivered bytes that are not the stream's", &k);
+	if (k.sent != k.stats.bytes + k.stats.dup_bytes)
+		fail("bytes neither delivered nor counted as dups, or both", &k);
 	if (h.queued || h.nsegs || h.ooo.rb_node || k.allocated)
 		fail("the queue kept segments or memory after the flush", &k);
 	/* The tree holds at most 1024 segments: 2 * (10 + 2) a descent. */

@@ -25,6 +25,7 @@ struct sink {
 	u64 restarts_seen;
 	bool break_due;		/* a restart: the next delivery is flagged */
 	struct flowos_reasm_stats stats;
+	u64 sent;		/* bytes sent, each copy: the caller counts them */
 	u64 gap_seen;		/* gap_bytes at the last delivery */
 	u64 allocated;		/* bytes held in the queue now */
 	u64 peak;		/* the most it held */

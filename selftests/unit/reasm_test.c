@@ -90,20 +90,26 @@ static void run_stream(struct __test_metadata *_metadata,
 	cnt = make_sends(sends, r->n);
 	shuffle(sends, cnt, r->reach);
 
-	if (r->syn_first)
+	if (r->syn_first) {
 		flowos_reasm_segment(&h, &env, r->isn - 1, 0x02, NULL, 0, 0);
-	else	/* picked up mid-stream: the first segment sets the start */
+	} else {	/* picked up mid-stream: the first segment sets the start */
 		flowos_reasm_segment(&h, &env, r->isn, 0, stream, 0, 1);
-	for (i = 0; i < cnt; i++)
+		k->sent++;
+	}
+	for (i = 0; i < cnt; i++) {
 		flowos_reasm_segment(&h, &env, r->isn + sends[i].off,
 				     i == cnt - 1 ? 0x01 : 0, stream,
 				     sends[i].off, sends[i].len);
+		k->sent += sends[i].len;
+	}
 	/* The FIN came with the last send; it may have been early. */
 	flowos_reasm_segment(&h, &env, r->isn + r->n, 0x01, NULL, 0, 0);
 	flowos_reasm_flush(&h, &env);
 
 	ASSERT_EQ(0, k->errors);
 	ASSERT_EQ(r->n, k->stats.bytes + k->stats.gap_bytes);
+	/* Every byte sent was delivered or counted again, not both. */
+	ASSERT_EQ(k->sent, k->stats.bytes + k->stats.dup_bytes);
 	ASSERT_EQ(0, k->allocated);
 	ASSERT_EQ(0, h.queued);
 	ASSERT_TRUE(flowos_reasm_done(&h));
