@@ -281,11 +281,17 @@ bool flowos_reasm_new_syn(const struct flowos_reasm_half *h, u32 seq,
 	       seq + 1 - h->start > h->high - h->start;
 }
 
-/* The half saw bytes up to @end: its window reaches there. */
+/*
+ * The half saw bytes up to @end: its window reaches there, unless that
+ * is further ahead of the front than the window spans (a bogus segment,
+ * which would pull the window off the stream).
+ */
 static void extend_window(struct flowos_reasm_half *h, u32 end)
 {
-	if (seq_after(end, h->high))
+	if (seq_after(end, h->high) && end - h->next <= WINDOW_SPAN)
 		h->high = end;
+	if (seq_after(h->next, h->high))
+		h->high = h->next;
 	if (h->high - h->start > WINDOW_SPAN)
 		h->start = h->high - WINDOW_SPAN;
 }

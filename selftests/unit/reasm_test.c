@@ -356,4 +356,22 @@ TEST(syn_inside_the_window_changes_nothing)
 	ASSERT_TRUE(flowos_reasm_done(&h));
 }
 
+TEST(segment_far_ahead_keeps_the_window)
+{
+	static u8 s[20];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 10);
+	/* Just within 2^31 ahead: queued, but no part of the window. */
+	flowos_reasm_segment(&h, &env, 1000 + 0x7ffffff0U, 0, s, 10, 1);
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 999, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1009, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 1010, SYN));
+	flowos_reasm_flush(&h, &env);
+	ASSERT_EQ(0, k.allocated);
+}
+
 TEST_HARNESS_MAIN
