@@ -73,8 +73,9 @@ test-modules: modules
 tools:
 	@for d in $(TOOL_DIRS); do $(MAKE) -C $$d || exit 1; done
 
-# checkpatch.pl, the kselftest framework and the YNL netlink CLI (to
-# speak flowos from its spec), unpacked from the Debian
+# checkpatch.pl, the kselftest framework, the YNL netlink CLI (to
+# speak flowos from its spec) and the kernel's rbtree as tools/ builds
+# it in userspace (for natively built reassembly), unpacked from the Debian
 # linux-source tarball (never copied into this repository).
 ksrc: $(KSRC)/.stamp
 $(KSRC)/.stamp: $(KSRC_TAR) Makefile
@@ -88,6 +89,7 @@ $(KSRC)/.stamp: $(KSRC_TAR) Makefile
 		'*/tools/testing/selftests/kselftest/*' \
 		'*/tools/net/ynl/cli.py' '*/tools/net/ynl/lib/*.py' \
 		'*/Documentation/netlink/genetlink.yaml' \
+		'*/tools/lib/rbtree.c' '*/tools/include/*' \
 		'*/.clang-format'
 	@touch $@
 

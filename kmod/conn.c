@@ -170,22 +170,24 @@ static void copy(const void *src, u32 off, u32 len, u8 *to)
 		memset(to, 0, len);
 }
 
+/* Queued segments are charged to the cap as the slab allocator rounds them. */
 static void *seg_alloc(void *ctx, size_t size)
 {
+	size_t charge = kmalloc_size_roundup(size);
 	void *p;
 
-	if (!flowos_mem_charge(size))
+	if (!flowos_mem_charge(charge))
 		return NULL;
 	p = kmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!p)
-		flowos_mem_uncharge(size);
+		flowos_mem_uncharge(charge);
 	return p;
 }
 
 static void seg_free(void *ctx, void *p, size_t size)
 {
 	kfree(p);
-	flowos_mem_uncharge(size);
+	flowos_mem_uncharge(kmalloc_size_roundup(size));
 }
 
 int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
@@ -216,6 +218,7 @@ int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
 		.alloc = seg_alloc,
 		.free = seg_free,
 		.ooo_limit = ooo_limit,
+		.ooo_max_segs = FLOWOS_REASM_MAX_SEGS,
 		.stats = &t->stats.reasm,
 	};
 	return 0;
@@ -284,6 +287,16 @@ static void take_unit(struct flowos_conns *t, const struct flowos_unit *u)
 	int side;
 
 	c = conn_find(t, u, hash, &side);
+	/*
+	 * A SYN of a new connection on the 4-tuple (the old one's FIN was
+	 * lost or dropped): the old one ends, with both its halves and
+	 * what the PM keeps of it, and the SYN opens another.
+	 */
+	if (c && u->proto == IPPROTO_TCP &&
+	    flowos_reasm_new_syn(&c->half[side], u->tcp_seq, u->tcp_flags)) {
+		conn_end(t, c, &t->stats.reasm.restarts);
+		c = NULL;
+	}
 	if (!c) {
 		if (!unit_opens(u))
 			return;

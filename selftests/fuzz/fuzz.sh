@@ -6,7 +6,9 @@
 # reassembly.  "make check" runs each for FLOWOS_FUZZ_RUNS inputs from
 # seed FLOWOS_FUZZ_SEED (fixed: the same inputs every time); "make
 # stress" sets FLOWOS_FUZZ_TIME to run each that many seconds from a
-# random seed.  A crash, a sanitizer report or a broken invariant fails
+# random seed, and seeds reassembly with its worst cases too
+# (reasm_seeds.py: thousands of segments an input, which would make
+# the fixed run minutes long).  A crash, a sanitizer report or a broken invariant fails
 # the test, and the input that did it is kept under build/fuzz/.
 . "$FLOWOS_REPO/selftests/lib.sh"
 
@@ -17,13 +19,14 @@ TIME=${FLOWOS_FUZZ_TIME:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# fuzz NAME [SEEDS...]: run NAME's fuzzer on a fresh corpus of SEEDS.
+# fuzz NAME [SEEDER [ARGS...]]: run NAME's fuzzer on a fresh corpus, of
+# the seeds that SEEDER (a script here) writes from ARGS.
 fuzz() {
-	local name=$1 log=$work/$1.log n limit rc
+	local name=$1 seeder=${2:-} log=$work/$1.log n limit rc
 
-	shift
+	shift $(($# > 1 ? 2 : 1))
 	mkdir -p "$work/$name"
-	[ $# -eq 0 ] || python3 "$FLOWOS_REPO/selftests/fuzz/mkcorpus.py" \
+	[ -z "$seeder" ] || python3 "$FLOWOS_REPO/selftests/fuzz/$seeder" \
 		"$work/$name" "$@" >/dev/null || return 1
 	limit=(-runs="$RUNS")
 	[ -z "$TIME" ] || limit=(-max_total_time="$TIME")
@@ -44,7 +47,7 @@ ktap_set_plan 2
 [ -x "$OUT/parse_fuzz" ] && [ -x "$OUT/reasm_fuzz" ] ||
 	ktap_exit_fail_msg "no fuzzers in $OUT (make -C selftests/fuzz)"
 ktest "parser: no crash, no sanitizer report, offsets inside the packet" \
-	fuzz parse "$FLOWOS_REPO"/selftests/captures/*.pcap
+	fuzz parse mkcorpus.py "$FLOWOS_REPO"/selftests/captures/*.pcap
 ktest "reassembly: every byte the stream's, gaps flagged, queue bounded and freed" \
-	fuzz reasm
+	fuzz reasm ${TIME:+reasm_seeds.py}
 ktap_finished

@@ -90,20 +90,26 @@ static void run_stream(struct __test_metadata *_metadata,
 	cnt = make_sends(sends, r->n);
 	shuffle(sends, cnt, r->reach);
 
-	if (r->syn_first)
+	if (r->syn_first) {
 		flowos_reasm_segment(&h, &env, r->isn - 1, 0x02, NULL, 0, 0);
-	else	/* picked up mid-stream: the first segment sets the start */
+	} else {	/* picked up mid-stream: the first segment sets the start */
 		flowos_reasm_segment(&h, &env, r->isn, 0, stream, 0, 1);
-	for (i = 0; i < cnt; i++)
+		k->sent++;
+	}
+	for (i = 0; i < cnt; i++) {
 		flowos_reasm_segment(&h, &env, r->isn + sends[i].off,
 				     i == cnt - 1 ? 0x01 : 0, stream,
 				     sends[i].off, sends[i].len);
+		k->sent += sends[i].len;
+	}
 	/* The FIN came with the last send; it may have been early. */
 	flowos_reasm_segment(&h, &env, r->isn + r->n, 0x01, NULL, 0, 0);
 	flowos_reasm_flush(&h, &env);
 
 	ASSERT_EQ(0, k->errors);
 	ASSERT_EQ(r->n, k->stats.bytes + k->stats.gap_bytes);
+	/* Every byte sent was delivered or counted again, not both. */
+	ASSERT_EQ(k->sent, k->stats.bytes + k->stats.dup_bytes);
 	ASSERT_EQ(0, k->allocated);
 	ASSERT_EQ(0, h.queued);
 	ASSERT_TRUE(flowos_reasm_done(&h));
@@ -199,6 +205,173 @@ TEST(no_queue_skips_straight_to_the_segment)
 	/* The bytes of the hole, late: already given up on. */
 	flowos_reasm_segment(&h, &env, 44, 0, s, 2, 2);
 	ASSERT_EQ(2, k.stats.dup_bytes);
+}
+
+/*
+ * A hole, then @n one-byte segments after it, then the hole's byte: what
+ * a sender may do to make every segment wait in the queue.  Returns the
+ * comparisons of sequence numbers it cost, every byte delivered checked.
+ */
+static unsigned long hole_then_tiny(struct __test_metadata *_metadata,
+				    u32 n, u32 ooo_limit, u32 max_segs)
+{
+	u8 *stream = malloc(n + 1);
+	struct sink k = { .stream = stream, .stream_len = n + 1 };
+	struct flowos_reasm_env env = sink_env(&k, ooo_limit);
+	struct flowos_reasm_half h = {};
+	u32 isn = 0u - 1000, i;	/* across the wrap */
+	unsigned long steps;
+
+	ASSERT_NE(NULL, stream);
+	env.ooo_max_segs = max_segs;
+	for (i = 0; i <= n; i++)
+		stream[i] = rnd();
+	flowos_reasm_segment(&h, &env, isn - 1, 0x02, NULL, 0, 0);
+	steps = flowos_reasm_steps;
+	for (i = 1; i <= n; i++)
+		flowos_reasm_segment(&h, &env, isn + i, 0, stream, i, 1);
+	flowos_reasm_segment(&h, &env, isn, 0, stream, 0, 1);
+	flowos_reasm_flush(&h, &env);
+	steps = flowos_reasm_steps - steps;
+	free(stream);
+
+	TH_LOG("%u segments, queue of %u bytes and %u segments: %lu comparisons, %llu bytes held",
+	       n, ooo_limit, max_segs, steps, (unsigned long long)k.peak);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(n + 1, k.stats.bytes + k.stats.gap_bytes);
+	ASSERT_EQ(0, k.allocated);
+	ASSERT_EQ(0, h.nsegs);
+	/* Payload, headers and rounding: all of it within the limit. */
+	ASSERT_GE(ooo_limit, k.peak);
+	return steps;
+}
+
+TEST(hole_then_tiny_segments_cost_linear_work)
+{
+	unsigned long small, large;
+
+	rnd_state = 1;
+	/* ooo_kb 64, the match PM's default. */
+	small = hole_then_tiny(_metadata, 8192, 64 << 10, FLOWOS_REASM_MAX_SEGS);
+	large = hole_then_tiny(_metadata, 32768, 64 << 10, FLOWOS_REASM_MAX_SEGS);
+	TH_LOG("4 times the segments, %.2f times the work", (double)large / small);
+	ASSERT_LT(large, 5 * small);
+}
+
+TEST(deep_queue_costs_log_work)
+{
+	unsigned long small, large;
+
+	rnd_state = 2;
+	/* No bound but memory: every segment waits. */
+	small = hole_then_tiny(_metadata, 8192, U32_MAX, U32_MAX);
+	large = hole_then_tiny(_metadata, 32768, U32_MAX, U32_MAX);
+	TH_LOG("4 times the segments, %.2f times the work", (double)large / small);
+	/* n log n: 4 * 15 / 13 of the work; n^2 would be 16 times. */
+	ASSERT_LT(large, 5 * small);
+	/* A descent of the tree or two per segment. */
+	ASSERT_GE(8192 * 2 * (13 + 2), small);
+	ASSERT_GE(32768 * 2 * (15 + 2), large);
+}
+
+/* The halves of a test of restarts: segments of one stream, checked. */
+#define SYN	0x02
+#define FIN	0x01
+
+static void seg(struct flowos_reasm_half *h, const struct flowos_reasm_env *env,
+		struct sink *k, u32 seq, u8 flags, u32 off, u32 len)
+{
+	flowos_reasm_segment(h, env, seq, flags, k->stream, off, len);
+	sink_sync(k);
+}
+
+TEST(syn_with_a_new_isn_starts_a_new_connection)
+{
+	static u8 s[200];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	/* A connection whose FIN is lost, with bytes queued behind a hole. */
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 8);
+	seg(&h, &env, &k, 1012, 0, 12, 4);
+	ASSERT_EQ(8, k.stats.bytes);
+
+	/* A new one on the 4-tuple, its ISN far ahead: stream from 100 on. */
+	k.restart_base = 100;
+	seg(&h, &env, &k, 5000000, SYN, 100, 0);
+	seg(&h, &env, &k, 5000001, 0, 100, 10);
+	seg(&h, &env, &k, 5000011, FIN, 110, 5);
+	/* The old one's queue went first, its hole counted as a gap. */
+	ASSERT_EQ(8 + 4 + 15, k.stats.bytes);
+	ASSERT_EQ(4, k.stats.gap_bytes);
+	ASSERT_EQ(0, k.stats.dup_bytes);
+	ASSERT_EQ(1, k.stats.restarts);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+
+	/* Its FIN lost too; the next one's ISN behind: stream from 150 on. */
+	k.restart_base = 150;
+	seg(&h, &env, &k, 7000, SYN, 150, 0);
+	seg(&h, &env, &k, 7001, 0, 150, 20);
+	ASSERT_EQ(8 + 4 + 15 + 20, k.stats.bytes);
+	ASSERT_EQ(0, k.stats.dup_bytes);
+	ASSERT_EQ(2, k.stats.restarts);
+	ASSERT_FALSE(flowos_reasm_done(&h));
+	/* Every delivery after a restart said it follows no earlier byte. */
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(0, k.allocated);
+}
+
+TEST(syn_inside_the_window_changes_nothing)
+{
+	static u8 s[100];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	k.restart_base = 1000;	/* out of the stream: a restart is an error */
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 30);
+	seg(&h, &env, &k, 999, SYN, 0, 0);	/* retransmitted */
+	seg(&h, &env, &k, 1040, 0, 40, 10);
+	seg(&h, &env, &k, 1019, SYN, 20, 0);	/* inside what was sent */
+	seg(&h, &env, &k, 1049, SYN, 50, 0);	/* up to the furthest byte */
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 999, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1049, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 1050, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 998, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1050, 0));
+	seg(&h, &env, &k, 1030, FIN, 30, 20);
+	ASSERT_EQ(0, k.stats.restarts);
+	ASSERT_EQ(50, k.stats.bytes);
+	ASSERT_EQ(10, k.stats.dup_bytes);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+}
+
+TEST(segment_far_ahead_keeps_the_window)
+{
+	static u8 s[20];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 10);
+	/* Just within 2^31 ahead: queued, but no part of the window. */
+	flowos_reasm_segment(&h, &env, 1000 + 0x7ffffff0U, 0, s, 10, 1);
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 999, SYN));
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1009, SYN));
+	ASSERT_TRUE(flowos_reasm_new_syn(&h, 1010, SYN));
+	flowos_reasm_flush(&h, &env);
+	ASSERT_EQ(0, k.allocated);
 }
 
 TEST_HARNESS_MAIN

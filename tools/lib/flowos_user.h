@@ -194,6 +194,11 @@ static inline void call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *)
 	fn(head);
 }
 
+/* Nothing else to run. */
+static inline void cond_resched(void)
+{
+}
+
 struct netlink_ext_ack {
 	const char *_msg;
 };

@@ -9,8 +9,11 @@
  * the PM's ->data with the payload bytes of each side in sequence
  * order, each byte once; a UDP datagram comes whole, flagged
  * FLOWOS_DATA_BREAK.  A connection ends on RST, once every side seen has
- * delivered up to its FIN, after @idle_ms without a packet, or when the
- * table is full and it is the least recently seen; ->end runs first.
+ * delivered up to its FIN, after @idle_ms without a packet, when a SYN
+ * outside the window of its side begins a new connection on the same
+ * 4-tuple (counted in stats.reasm.restarts; the SYN opens the new one),
+ * or when the table is full and it is the least recently seen; ->end
+ * runs first.
  *
  * The table belongs to the instance's thread: ->process and ->tick call
  * it, and anything else reading it (->fill_results) must hold a lock
@@ -86,8 +89,9 @@ struct flowos_conns {
 
 /*
  * Up to @max_conns connections with @priv_size bytes of the PM's each,
- * @ooo_limit bytes of out-of-order queue per side, ended after @idle_ms
- * without a packet.  Charged to the memory cap: -ENOSPC when over it.
+ * @ooo_limit bytes of out-of-order queue per side (truesize, in at most
+ * FLOWOS_REASM_MAX_SEGS segments), ended after @idle_ms without a
+ * packet.  Charged to the memory cap: -ENOSPC when over it.
  */
 int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
 		      void *owner, size_t priv_size, unsigned int max_conns,
