@@ -25,7 +25,7 @@
 #include "flowos.h"
 #include "fastpath.h"
 
-static void count(struct flowos_flow *flow, int dir, u32 len)
+static void count_packet(struct flowos_flow *flow, int dir, u32 len)
 {
 	struct flowos_flow_stats *s = this_cpu_ptr(flow->stats);
 
@@ -42,7 +42,7 @@ static void flow_take_bh(struct flowos_flow *flow,
 {
 	struct flowos_stream *st;
 
-	count(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt->len);
+	count_packet(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt->len);
 	st = rcu_dereference(flow->stream);
 	if (st)
 		flowos_stream_enqueue(flow, st, pkt,

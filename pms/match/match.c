@@ -42,7 +42,7 @@ static const struct flowos_pm_param match_params[] = {
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
 			  "most connections followed at once" },
 	[P_OOO_KB] = { "ooo_kb", FLOWOS_PARAM_U64, 0, 1024, 64,
-		       "out-of-order bytes held per side, KiB" },
+		       "out-of-order memory per side (payload and overhead), KiB" },
 	[P_IDLE] = { "idle", FLOWOS_PARAM_DURATION, MSEC_PER_SEC,
 		     3600 * MSEC_PER_SEC, 60 * MSEC_PER_SEC,
 		     "a connection without packets for this long ends" },
@@ -52,6 +52,7 @@ enum {
 	S_MATCHES, S_BYTES, S_DATAGRAMS, S_CONNS_ACTIVE, S_CONNS_OPENED,
 	S_CONNS_FINISHED, S_CONNS_RESET, S_CONNS_EXPIRED, S_CONNS_EVICTED,
 	S_CONNS_REFUSED, S_DUP_BYTES, S_GAP_BYTES, S_OOO_SEGS, S_OVERFLOWS,
+	S_SEG_OVERFLOWS, S_RESTARTS,
 };
 
 static const char *const match_scalars[] = {
@@ -69,6 +70,8 @@ static const char *const match_scalars[] = {
 	[S_GAP_BYTES] = "gap_bytes",
 	[S_OOO_SEGS] = "ooo_segments",
 	[S_OVERFLOWS] = "ooo_overflows",
+	[S_SEG_OVERFLOWS] = "ooo_seg_overflows",
+	[S_RESTARTS] = "conns_restarted",
 };
 
 /* Rows of ended connections kept for the results. */
@@ -334,6 +337,8 @@ static u64 match_read_scalar(const struct flowos_pm *pm, unsigned int i)
 	case S_GAP_BYTES:	return READ_ONCE(s->reasm.gap_bytes);
 	case S_OOO_SEGS:	return READ_ONCE(s->reasm.ooo_segs);
 	case S_OVERFLOWS:	return READ_ONCE(s->reasm.overflows);
+	case S_SEG_OVERFLOWS:	return READ_ONCE(s->reasm.seg_overflows);
+	case S_RESTARTS:	return READ_ONCE(s->reasm.restarts);
 	}
 	return 0;
 }
