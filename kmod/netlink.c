@@ -600,6 +600,13 @@ struct genl_family flowos_nl_family __ro_after_init = {
 	.name = FLOWOS_FAMILY_NAME,
 	.version = FLOWOS_FAMILY_VERSION,
 	.netnsok = true,
+	/*
+	 * Without it, genetlink runs every request and dump of the family
+	 * under genl_mutex, which all families without parallel_ops share:
+	 * a read of a large result would stall configuration, ours and
+	 * theirs.  Each handler takes flowos_mutex where it needs it.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = flowos_nl_ops,
 	.n_ops = ARRAY_SIZE(flowos_nl_ops),

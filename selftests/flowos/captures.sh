@@ -44,25 +44,31 @@ match_truth() {
 }
 
 # The three captures in one file, addressed from va to vb: only the MAC
-# bytes change (pcap_setmac.py), so bad checksums and padding are
-# replayed as shipped, and the truth is read from the file as shipped.
+# bytes change (pcap_setmac.py), so checksums, lengths and padding are
+# replayed as shipped.  The truth is read from the file as shipped, less
+# the frames vb's stack drops before any hook: 25 telnet frames whose
+# IPv4 total length runs a byte or two past what the capture kept.
 make_capture() {
 	mergecap -F pcap -a -w "$TMP/merged.pcap" "$CAPTURES"/http.pcap \
 		"$CAPTURES"/telnet-raw.pcap "$CAPTURES"/mss_ipv6.pcap &&
 	python3 "$LIB/pcap_setmac.py" "$TMP/merged.pcap" "$PCAP" \
 		"$(ip -n "$A" -br link show va | awk '{print $3}')" \
 		"$(ip -n "$B" -br link show vb | awk '{print $3}')" &&
-	python3 "$LIB/pcap_stats.py" "$TMP/merged.pcap" 3 10 1 >"$TMP/stats.json" &&
-	python3 "$LIB/pcap_matches.py" "$TMP/merged.pcap" "${PATTERNS[@]}" >"$TMP/match.json"
+	python3 "$LIB/pcap_setmac.py" --received "$TMP/merged.pcap" "$TMP/received.pcap" &&
+	python3 "$LIB/pcap_stats.py" "$TMP/received.pcap" 3 10 1 >"$TMP/stats.json" &&
+	python3 "$LIB/pcap_matches.py" "$TMP/received.pcap" "${PATTERNS[@]}" >"$TMP/match.json"
 }
 
-replay() { replay_pcap "$A" "$B" all "$PCAP" --pps=300; }
+replay() {
+	REPLAY_EXPECT=$(tshark -r "$TMP/received.pcap" 2>/dev/null | wc -l) \
+		replay_pcap "$A" "$B" all "$PCAP" --pps=300
+}
 
 test_stats() {
 	local q
 
-	expect_eq "tshark: 337 packets, IPv4 and IPv6 (sanity)" \
-		"$(stats_truth '[t["packets"], len(t["addrs"]["all"])]')" "[337, 8]"
+	expect_eq "tshark: 312 of the 337 packets reach the hooks, IPv4 and IPv6 (sanity)" \
+		"$(stats_truth '[t["packets"], len(t["addrs"]["all"])]')" "[312, 8]"
 	expect_eq "stats: packets, bytes = tshark's" \
 		"$(pm s '[r["packets"], r["bytes"], r["view_packets"]]')" \
 		"$(stats_truth '[t["packets"], t["bytes"], t["packets"]]')"

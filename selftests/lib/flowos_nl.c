@@ -582,13 +582,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = nl_recvmsgs_default(sk);
+	/* What came before an error that stopped a dump, then the error. */
+	if (cmd == FLOWOS_CMD_STATS_GET && print_parts() && !kernel_err && err >= 0)
+		return 1;
 	if (err < 0 && !kernel_err) {
 		fprintf(stderr, "flowos_nl: receive: %s\n", nl_geterror(err));
 		return 1;
 	}
-	/* What came before an error that stopped a dump, then the error. */
-	if (cmd == FLOWOS_CMD_STATS_GET && print_parts() && !kernel_err)
-		return 1;
 	if (kernel_err) {
 		fflush(stdout);
 		fprintf(stderr, "error: %s%s%s\n", strerror(-kernel_err),

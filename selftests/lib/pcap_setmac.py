@@ -4,6 +4,15 @@
 
     pcap_setmac.py IN OUT SMAC DMAC     write OUT: IN with only the MACs set
     pcap_setmac.py --check IN OUT       frame by frame, OUT is IN but the MACs
+    pcap_setmac.py --received IN OUT    write OUT: the frames of IN that a
+                                        receiving Linux stack hands to its
+                                        PRE_ROUTING hooks
+
+--received leaves out what the stack drops before any hook: an IPv4
+frame whose total length runs past the bytes it has (ip_rcv_core(),
+counted as InTruncatedPkts), an IPv6 one whose payload length does
+(ipv6_rcv()).  Such frames exist in captures cut short by the capture
+tool; the truth of a test that replays them is what a receiver sees.
 
 Only the twelve MAC bytes of each frame change: no length, checksum or
 padding is "fixed" (tcprewrite --enet-smac/--enet-dmac also rewrites
@@ -63,6 +72,25 @@ def rewrite(src, dst, smac, dmac):
             f.write(hdr + dmac + smac + frame[12:])
 
 
+def received(frame):
+    """Whether the receiving stack passes @frame on to its hooks."""
+    ethertype, ip = frame[12:14], frame[14:]
+    if ethertype == b"\x08\x00" and len(ip) >= 20:
+        return struct.unpack("!H", ip[2:4])[0] <= len(ip)
+    if ethertype == b"\x86\xdd" and len(ip) >= 40:
+        return 40 + struct.unpack("!H", ip[4:6])[0] <= len(ip)
+    return True
+
+
+def keep_received(src, dst):
+    head, recs = records(src)
+    with open(dst, "wb") as f:
+        f.write(head)
+        for hdr, frame in recs:
+            if received(frame):
+                f.write(hdr + frame)
+
+
 def check(src, dst):
     head_a, a = records(src)
     head_b, b = records(dst)
@@ -83,6 +111,8 @@ def check(src, dst):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--received":
+        sys.exit(keep_received(sys.argv[2], sys.argv[3]))
     if len(sys.argv) != 5:
         raise SystemExit(__doc__)
     rewrite(sys.argv[1], sys.argv[2], mac(sys.argv[3]), mac(sys.argv[4]))

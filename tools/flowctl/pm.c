@@ -857,12 +857,15 @@ static int on_flow_copy(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Stats of one flow: its counters, then each instance. */
+/* Reads of a flow's PMs, while they keep changing under the read. */
+#define STATS_TRIES 5
+
 static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 {
 	struct stats_ctx sc = { .j = j };
 	struct flow_copy fc = {};
 	struct nlmsghdr *nlh;
-	int err;
+	int err, tries;
 
 	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, 0);
 	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, flow);
@@ -881,9 +884,19 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 	}
 	free(fc.msg);
 
-	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
-	mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, flow);
-	err = flowctl_nl_run(nl, nlh, on_instance, &sc);
+	/*
+	 * A dump that a change of the namespace's PMs interrupted (the
+	 * kernel flags it, NLM_F_DUMP_INTR) may have missed or repeated an
+	 * instance: read it again, a few times, before giving up.
+	 */
+	for (tries = 0; tries < STATS_TRIES; tries++) {
+		nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
+		mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, flow);
+		err = flowctl_nl_run(nl, nlh, on_instance, &sc);
+		if (!err || nl->err != EINTR)
+			break;
+		instance_clear(&sc.in);
+	}
 	/* An instance cut short by an error is not shown. */
 	if (!err)
 		instance_flush(&sc);
