@@ -115,7 +115,8 @@ static void count_drop(struct flowos_flow *flow, bool for_memory)
 
 /*
  * A clone of @skb for the payload PMs, charged to the memory cap, or
- * NULL (counted) when there is no memory or no room under the cap.
+ * NULL (counted in mem_drops) when there is no memory or no room under
+ * the cap.
  */
 static struct sk_buff *unit_clone(struct flowos_flow *flow,
 				  struct sk_buff *skb)
@@ -138,9 +139,11 @@ static struct sk_buff *unit_clone(struct flowos_flow *flow,
  * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
  *
  * Called from the hook under RCU with bottom halves off: the only
- * producer of this CPU's ring.  A full ring (ring_drops), or a clone
- * that cannot be had under the memory cap (mem_drops), drops the unit
- * for the PMs and counts it.
+ * producer of this CPU's ring.  A full ring drops the unit for the PMs
+ * and counts it (ring_drops).  A clone that cannot be had under the
+ * memory cap is counted (mem_drops) but the unit is queued all the same,
+ * without its packet: header-only PMs on the flow still see it, and
+ * payload PMs see a unit whose @skb is NULL.
  */
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
@@ -160,9 +163,9 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
 		u->skb = unit_clone(flow, skb);
-		if (!u->skb)
-			return;
-		u->payload_off = skb_network_offset(skb) + pkt->payload_off;
+		if (u->skb)
+			u->payload_off = skb_network_offset(skb) +
+					 pkt->payload_off;
 	}
 	/* Pairs with the acquire load in flowos_stream_limit(). */
 	smp_store_release(&r->tail, tail + 1);
