@@ -117,22 +117,32 @@ static void count_drop(struct flowos_flow *flow, bool for_memory)
  * A clone of @skb for the payload PMs, charged to the memory cap, or
  * NULL (counted in mem_drops) when there is no memory or no room under
  * the cap.
+ *
+ * A clone shares the packet's pages, and a lagging PM may hold it for
+ * long: so that it does not keep a sender's MSG_ZEROCOPY pages pinned,
+ * and the sender's completion pending, the clone gets a private copy
+ * of such pages, as taps do (dev_queue_xmit_nit()).  Not with
+ * skb_orphan_frags(): MSG_ZEROCOPY buffers are SKBFL_DONT_ORPHAN (6.1
+ * and 6.12 alike), which it leaves alone.  Charged after the copy, so
+ * that release uncharges what was charged.
  */
 static struct sk_buff *unit_clone(struct flowos_flow *flow,
 				  struct sk_buff *skb)
 {
 	struct sk_buff *clone = skb_clone(skb, GFP_ATOMIC);
 
-	if (!clone) {
-		count_drop(flow, true);
-		return NULL;
-	}
-	if (!flowos_mem_charge(clone->truesize)) {
+	if (!clone)
+		goto drop;
+	if (skb_orphan_frags_rx(clone, GFP_ATOMIC) ||
+	    !flowos_mem_charge(clone->truesize)) {
 		consume_skb(clone);
-		count_drop(flow, true);
-		return NULL;
+		goto drop;
 	}
 	return clone;
+
+drop:
+	count_drop(flow, true);
+	return NULL;
 }
 
 /*

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The PM core between the packet path and the PMs' threads: packet
+# clones that do not hold a sender's MSG_ZEROCOPY pages.
+#
+#   +---------- A ----------+          +---------- B ----------+
+#   | senders               |          | flows, test PMs       |
+#   | 10.0.0.1  va ---------+-- veth --+-------- vb 10.0.0.2   |
+#   | flow zc (dir out)     |          | tcp_sink (zc)         |
+#   +-----------------------+          +-----------------------+
+#
+# The test PMs are selftests/flowos/modules/flowos_pm_test.c.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+TEST_KO=$FLOWOS_BUILD/testpm/flowos_pm_test.ko
+A=flowos-a-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rmmod flowos_pm_test 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# js NS FLOW EXPR: a Python expression over "flowctl -j stats FLOW" (d).
+js() {
+	ip netns exec "$1" "$FLOWCTL" -j stats "$2" |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+}
+
+# pm NS FLOW NAME KEY: a counter of an instance (backlog, wakeups, ...).
+pm() {
+	js "$1" "$2" "[p for p in d['pms'] if p['name'] == '$3'][0]['$4']"
+}
+
+# result NS FLOW NAME KEY: a scalar result of an instance.
+result() {
+	js "$1" "$2" "[p for p in d['pms'] if p['name'] == '$3'][0]['results']['$4']"
+}
+
+settled() {
+	[ "$(pm "$1" "$2" "$3" backlog)" = 0 ]
+}
+
+lagging() {
+	[ "$(pm "$1" "$2" "$3" backlog)" -ge "$4" ]
+}
+
+# A payload PM lags by seconds behind a TCP sender in A that uses
+# MSG_ZEROCOPY: the sender's completions must not wait for the PM (its
+# clones hold copies of the pages, not the pages), and the PM still
+# gets every byte TCP put on the wire (retransmissions included, as the
+# sender's tcpi_bytes_sent counts them).  The flow is A's egress, where the sender's pages
+# are still in the packets.
+test_zerocopy() {
+	local sink out n done secs wire backlog bytes=$((60 * 8192))
+
+	"$FLOWCTL" -n "$A" create zc proto tcp dport 7000 dir out &&
+		"$FLOWCTL" -n "$A" attach zc test_payload delay_us 100000 || return 1
+	tcp_sink "$B" 10.0.0.2 7000 >"$TMP/zc.received" &
+	sink=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :7000' | grep -q LISTEN"
+	out=$(ip netns exec "$A" python3 - 60 8192 3 <<'PY'
+import socket, struct, sys, time
+SO_ZEROCOPY, MSG_ZEROCOPY, MSG_ERRQUEUE, SO_EE_ORIGIN_ZEROCOPY = 60, 0x4000000, 0x2000, 5
+n, size, wait = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection(("10.0.0.2", 7000))
+s.setsockopt(socket.SOL_SOCKET, SO_ZEROCOPY, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b"z" * size
+for _ in range(n):
+    assert s.send(buf, MSG_ZEROCOPY) == size
+    time.sleep(0.005)
+t0, done = time.time(), 0
+while done < n and time.time() < t0 + wait:
+    try:
+        _, anc, _, _ = s.recvmsg(0, 4096, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        time.sleep(0.01)
+        continue
+    for _, _, data in anc:
+        _, origin, _, _, _, lo, hi = struct.unpack("=IBBBBII", data[:16])
+        if origin == SO_EE_ORIGIN_ZEROCOPY:
+            done += hi - lo + 1
+# What TCP put on the wire, retransmissions included: tcpi_bytes_sent.
+info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+print(done, "%.2f" % (time.time() - t0), struct.unpack_from("=QQ", info, 200))
+s.close()
+PY
+)
+	backlog=$(pm "$A" zc test_payload backlog)
+	n=60
+	read -r done secs wire <<<"$out"
+	ktap_print_msg "$done of $n zerocopy sends completed ${secs}s after the last," \
+		"payload PM backlog $backlog; TCP (bytes sent, retransmitted): $wire"
+	wire=${wire#(}
+	wire=${wire%%,*}
+	expect_eq "zerocopy: completions do not wait for a lagging PM" "$done" "$n"
+	ktest "zerocopy: the PM was still lagging then" test "$backlog" -gt 0
+	wait "$sink"
+	slowwait 60 settled "$A" zc test_payload
+	expect_eq "zerocopy: the receiver got every byte" "$(cat "$TMP/zc.received")" "$bytes"
+	expect_eq "zerocopy: the PM got every payload byte TCP sent, from its clones" \
+		"$(result "$A" zc test_payload payload_bytes) $(result "$A" zc test_payload missing_skb)" \
+		"$wire 0"
+	"$FLOWCTL" -n "$A" delete zc
+}
+
+fc() { "$FLOWCTL" -n "$B" "$@"; }
+
+require_root
+ktap_print_header
+ktap_set_plan 4
+veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
+flowos_load && insmod "$TEST_KO" || ktap_exit_fail_msg "cannot load flowos and the test PMs"
+
+test_zerocopy
+ktap_finished
