@@ -65,7 +65,8 @@ struct flowos_ring {
 /*
  * struct flowos_stream - a flow's units and the instances working on them.
  * Exists while the flow has an attached instance; the packet path
- * finds it through flow->stream under RCU.
+ * finds it through flow->stream under RCU, published once its first
+ * instance has been initialised and started.
  */
 struct flowos_stream {
 	struct rcu_head rcu;
@@ -75,7 +76,8 @@ struct flowos_stream {
 	bool need_skb;		/* an instance reads payload: clone packets */
 	/*
 	 * @lock serializes releasing units (reading every instance's head,
-	 * moving ring->released, freeing clones) with changes of @pms.
+	 * moving ring->released, freeing clones) and handing out windows
+	 * (flowos_pm_inst.handed) with changes of @pms.
 	 * Changes of @pms also hold flowos_mutex; the hook walks it under
 	 * RCU to wake threads.
 	 */
@@ -111,6 +113,11 @@ struct flowos_pm_inst {
 	struct pm_sysfs *sysfs;		/* initial namespace only */
 	char name[FLOWOS_NAME_MAX];
 	u8 order;
+	/*
+	 * Per CPU: how far windows of that ring have been handed to the
+	 * instance (>= head); written under the stream's lock.
+	 */
+	u64 *handed;
 	u64 head[];			/* per CPU: next unit to work on */
 };
 

@@ -14,7 +14,10 @@
  *   an instance at order k+1 has head <= the head of every instance at
  *   a lower order: it sees no unit they have not released.
  * flowos_stream_limit() is where they are made; pm.c checks them for
- * every window it hands out.
+ * every window it hands out.  An instance attaching at order k starts
+ * no later than any instance above k has been handed units, so the
+ * third holds from the attach on for every unit they had not seen
+ * (pm_set_heads()).
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -207,9 +210,11 @@ void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu)
  * flowos_stream_limit - where @pi's window on @cpu's ring ends
  *
  * The lowest head of the instances at lower orders, or the ring's tail
- * when there are none.  Instances at a lower order that attached later
- * started at the tail of that time, so they never hold back a unit they
- * did not see.  Called from @pi's thread under RCU.
+ * when there are none.  An instance that attached at a lower order
+ * than @pi started no later than @pi had been handed units then
+ * (pm_set_heads()), so it holds back every unit @pi has not seen, and
+ * none that @pi saw before it came.  Called under RCU: from @pi's
+ * thread, or at attach.
  */
 u64 flowos_stream_limit(const struct flowos_stream *st,
 			const struct flowos_pm_inst *pi, unsigned int cpu)

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The PM core between the packet path and the PMs' threads: packet
-# clones that do not hold a sender's MSG_ZEROCOPY pages.
+# clones that do not hold a sender's MSG_ZEROCOPY pages; the attach
+# window (nothing queued for an instance before its ->init is done, and
+# the pipeline order kept while a lower order attaches under traffic).
 #
 #   +---------- A ----------+          +---------- B ----------+
 #   | senders               |          | flows, test PMs       |
@@ -50,6 +52,26 @@ settled() {
 
 lagging() {
 	[ "$(pm "$1" "$2" "$3" backlog)" -ge "$4" ]
+}
+
+# paced NS DST PORT GAP_MS STOP: send 64-byte datagrams GAP_MS apart
+# until the file STOP exists, then print how many went.
+paced() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'PY'
+import os, socket, sys, time
+dst, port, gap, stop = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n = 0
+while not os.path.exists(stop):
+    n += s.sendto(b"p" * 64, (dst, port)) == 64
+    time.sleep(gap / 1000)
+print(n)
+PY
+}
+
+# at_least NS FLOW EXPR N: "flowctl -j stats FLOW" says EXPR >= N.
+at_least() {
+	[ "$(js "$1" "$2" "$3")" -ge "$4" ]
 }
 
 # A payload PM lags by seconds behind a TCP sender in A that uses
@@ -112,13 +134,79 @@ PY
 	"$FLOWCTL" -n "$A" delete zc
 }
 
+# An attach whose ->init is slow, then refused, then slow and accepted,
+# while traffic flows into a flow with a ring of 16 units: nothing may
+# be queued before the instance runs, so the ring never overflows.
+test_slow_init() {
+	local sent
+
+	fc create slow proto udp dport 6011 qlen 16 || return 1
+	rm -f "$TMP/stop"
+	paced "$A" 10.0.0.2 6011 20 "$TMP/stop" >"$TMP/slow.sent" &
+	slowwait 30 at_least "$B" slow "d['stats']['packets_in']" 5
+	expect_refused "slow init: a refused attach says why" "init_fail: failing as asked" \
+		fc attach slow test_check init_ms 4000 init_fail 1
+	touch "$TMP/stop"
+	wait
+	sent=$(cat "$TMP/slow.sent")
+	ktap_print_msg "$sent datagrams sent around a slow attach that was refused"
+	expect_eq "slow init: the flow counted them" "$(js "$B" slow "d['stats']['packets_in']")" "$sent"
+	expect_eq "slow init: no ring drops from a refused attach" \
+		"$(js "$B" slow "d['stats']['ring_drops']")" 0
+
+	rm -f "$TMP/stop"
+	paced "$A" 10.0.0.2 6011 20 "$TMP/stop" >"$TMP/slow.sent" &
+	slowwait 30 at_least "$B" slow "d['stats']['packets_in']" $((sent + 5))
+	ktest "slow init: a slow attach under traffic" fc attach slow test_check init_ms 4000
+	slowwait 30 at_least "$B" slow "d['pms'][0]['results']['seen']" 20
+	touch "$TMP/stop"
+	wait
+	slowwait 10 settled "$B" slow test_check
+	ktap_print_msg "$(cat "$TMP/slow.sent") datagrams sent around a slow attach," \
+		"$(result "$B" slow test_check seen) seen once it ran"
+	expect_eq "slow init: no ring drops while it initialised" \
+		"$(js "$B" slow "d['stats']['ring_drops']")" 0
+	fc delete slow
+}
+
+# test_check (order 1, 100 units a second) lags behind traffic when
+# test_mark (order 0) attaches: test_check must see no unit, from then
+# on, that test_mark has not marked ("late"), and every unit still.
+test_attach_order() {
+	local sent
+
+	fc create late proto udp dport 6010 qlen 4096 &&
+		fc attach late test_check name chk order 1 delay_us 10000 || return 1
+	rm -f "$TMP/stop"
+	paced "$A" 10.0.0.2 6010 2 "$TMP/stop" >"$TMP/late.sent" &
+	slowwait 30 lagging "$B" late chk 50
+	ktap_print_msg "order 1 lags by $(pm "$B" late chk backlog) units"
+	ktest "order: attach a lower order under traffic" \
+		fc attach late test_mark name mark order 0 delay_us 0
+	slowwait 30 at_least "$B" late "[p for p in d['pms'] if p['name'] == 'mark'][0]['results']['seen']" 50
+	touch "$TMP/stop"
+	wait
+	sent=$(cat "$TMP/late.sent")
+	slowwait 120 settled "$B" late chk
+	ktap_print_msg "$sent sent; order 1 saw $(result "$B" late chk unmarked) unmarked," \
+		"order 0 marked $(result "$B" late mark seen)"
+	expect_eq "order: no ring drops" "$(js "$B" late "d['stats']['ring_drops']")" 0
+	expect_eq "order: order 1 saw every unit" "$(result "$B" late chk seen)" "$sent"
+	ktest "order: order 0 marked units" test "$(result "$B" late mark seen)" -ge 50
+	expect_eq "order: after the attach, order 1 saw no unit order 0 had not released" \
+		"$(result "$B" late chk late)" 0
+	fc delete late
+}
+
 fc() { "$FLOWCTL" -n "$B" "$@"; }
 
 require_root
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 14
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$TEST_KO" || ktap_exit_fail_msg "cannot load flowos and the test PMs"
 
 test_zerocopy
+test_slow_init
+test_attach_order
 ktap_finished
