@@ -53,11 +53,14 @@ struct flowos_flow_stats {
  * CPU, with bottom halves off, so it never races with itself; it owns
  * @tail.  Consumers (instance threads) own @released, under the
  * stream's lock.  Each side reads the other's index with acquire
- * semantics; the two live on separate cache lines.
+ * semantics; the two live on separate cache lines.  @idle is set by a
+ * thread that goes to sleep until woken and cleared by the hook when it
+ * wakes them; it shares the producer's line, which it is read with.
  */
 struct flowos_ring {
 	u64 tail;			/* next unit to write */
 	unsigned int since_wake;	/* units queued since the last wake-up */
+	bool idle;			/* a thread of this ring waits for a unit */
 	u64 released ____cacheline_aligned;	/* units below are free */
 	struct flowos_unit units[];
 };

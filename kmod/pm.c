@@ -285,33 +285,67 @@ static bool has_work(struct flowos_worker *w)
 }
 
 /*
+ * Tell the hook that the worker sleeps until woken, so that the next unit
+ * on any of its rings wakes the first order's threads, batch or not.
+ */
+static void worker_set_idle(struct flowos_worker *w)
+{
+	struct flowos_stream *st = w->pi->st;
+	unsigned int n = w->pi->pm.workers, cpu;
+
+	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
+		if (!READ_ONCE(st->rings[cpu]->idle))
+			WRITE_ONCE(st->rings[cpu]->idle, true);
+}
+
+/*
  * A worker's thread: work while there is work (polling keeps a busy
- * flow free of wake-ups), else sleep until the hook wakes it after a
- * batch of units, or for at most FLOWOS_TICK_MS.
+ * flow free of wake-ups), else sleep until woken: by the hook after a
+ * batch of units, by a lower order that released units, or by detach.
+ * A worker that has just worked sleeps at most FLOWOS_TICK_MS, which
+ * picks up units short of a batch; one that then found nothing more,
+ * and has no ->tick to call, sleeps until woken, and has the hook wake
+ * it on the next unit (ring->idle).  Only wake-ups count in @wakeups,
+ * not timeouts.
  */
 static int pm_thread(void *arg)
 {
 	struct flowos_worker *w = arg;
 	struct flowos_pm *pm = &w->pi->pm;
 	u64 next_tick = ktime_get_ns() + FLOWOS_TICK_MS * NSEC_PER_MSEC;
+	bool idle = false;
 
 	while (!kthread_should_stop()) {
 		bool busy = run_once(w);
 		u64 now = ktime_get_ns();
+		long timeout = msecs_to_jiffies(FLOWOS_TICK_MS);
 
 		if (pm->ops->tick && now >= next_tick) {
 			pm->ops->tick(pm, w->idx, now);
 			next_tick = now + FLOWOS_TICK_MS * NSEC_PER_MSEC;
 		}
 		if (busy) {
+			idle = false;
 			cond_resched();
 			continue;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop() && !has_work(w))
-			schedule_timeout(msecs_to_jiffies(FLOWOS_TICK_MS));
+		if (idle && !pm->ops->tick) {
+			timeout = MAX_SCHEDULE_TIMEOUT;
+			worker_set_idle(w);
+			/*
+			 * Pairs with smp_mb() in flowos_stream_enqueue(): the
+			 * hook sees ring->idle, or has_work() sees its unit.
+			 */
+			smp_mb();
+		}
+		if (!kthread_should_stop() && !has_work(w)) {
+			if (schedule_timeout(timeout))
+				WRITE_ONCE(w->wakeups, w->wakeups + 1);
+			else
+				idle = true;
+		}
 		__set_current_state(TASK_RUNNING);
-		WRITE_ONCE(w->wakeups, w->wakeups + 1);
 	}
 	return 0;
 }

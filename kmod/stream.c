@@ -157,6 +157,10 @@ drop:
  * memory cap is counted (mem_drops) but the unit is queued all the same,
  * without its packet: header-only PMs on the flow still see it, and
  * payload PMs see a unit whose @skb is NULL.
+ *
+ * The first order's threads are woken after FLOWOS_WAKE_BATCH units, or
+ * on the first unit after one of the ring's threads went to sleep until
+ * woken (ring->idle): never once per unit while they are busy.
  */
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
@@ -166,6 +170,7 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	struct flowos_ring *r = st->rings[cpu];
 	u64 tail = r->tail;
 	struct flowos_unit *u;
+	u8 first;
 
 	/* Pairs with the release store in flowos_stream_release(). */
 	if (tail - smp_load_acquire(&r->released) >= st->qlen) {
@@ -183,12 +188,20 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	/* Pairs with the acquire load in flowos_stream_limit(). */
 	smp_store_release(&r->tail, tail + 1);
 
-	if (++r->since_wake >= FLOWOS_WAKE_BATCH) {
-		r->since_wake = 0;
-		u8 first = READ_ONCE(st->first_order);
-
-		flowos_stream_wake(st, first, first, cpu);
+	if (++r->since_wake < FLOWOS_WAKE_BATCH) {
+		/*
+		 * Pairs with smp_mb() in pm_thread() before its last look
+		 * for work: it sees this unit, or this sees it sleeping.
+		 */
+		smp_mb();
+		if (likely(!READ_ONCE(r->idle)))
+			return;
 	}
+	r->since_wake = 0;
+	if (READ_ONCE(r->idle))
+		WRITE_ONCE(r->idle, false);
+	first = READ_ONCE(st->first_order);
+	flowos_stream_wake(st, first, first, cpu);
 }
 
 /*

@@ -4,7 +4,9 @@
 # The PM core between the packet path and the PMs' threads: packet
 # clones that do not hold a sender's MSG_ZEROCOPY pages; the attach
 # window (nothing queued for an instance before its ->init is done, and
-# the pipeline order kept while a lower order attaches under traffic).
+# the pipeline order kept while a lower order attaches under traffic);
+# and wake-ups (an idle thread without ->tick sleeps until woken, and
+# no unit waits for a wake-up that never comes).
 #
 #   +---------- A ----------+          +---------- B ----------+
 #   | senders               |          | flows, test PMs       |
@@ -198,15 +200,44 @@ test_attach_order() {
 	fc delete late
 }
 
+# A PM without ->tick, idle: its thread sleeps until woken, and a few
+# packets (fewer than a wake-up batch) still reach it.
+test_idle_wakeups() {
+	local w0 w1 a b c
+
+	fc create idle proto udp dport 6012 && fc attach idle test_check name idle || return 1
+	slowwait 10 settled "$B" idle idle
+	w0=$(pm "$B" idle idle wakeups)
+	sleep 3	# what is measured: three seconds without traffic
+	w1=$(pm "$B" idle idle wakeups)
+	ktap_print_msg "wake-ups over 3 idle seconds: $w0 -> $w1"
+	expect_eq "idle: no wake-ups without traffic" "$w1" "$w0"
+	a=$(udp_send "$A" 10.0.0.2 6012 5 64)
+	slowwait 10 bash -c "[ \$(ip netns exec $B $FLOWCTL -j stats idle | grep -o '\"seen\":[0-9]*') = '\"seen\":$a' ]"
+	expect_eq "idle: a few packets are all processed" "$(result "$B" idle idle seen)" "$a"
+	b=$(udp_send "$A" 10.0.0.2 6012 300 64)
+	slowwait 10 bash -c "[ \$(ip netns exec $B $FLOWCTL -j stats idle | grep -o '\"seen\":[0-9]*') = '\"seen\":$((a + b))' ]"
+	expect_eq "idle: and a burst" "$(result "$B" idle idle seen)" $((a + b))
+	ktest "idle: those woke it" test "$(pm "$B" idle idle wakeups)" -gt "$w1"
+	slowwait 10 settled "$B" idle idle
+	sleep 1	# idle again, for longer than a tick
+	c=$(udp_send "$A" 10.0.0.2 6012 1 64)
+	slowwait 10 bash -c "[ \$(ip netns exec $B $FLOWCTL -j stats idle | grep -o '\"seen\":[0-9]*') = '\"seen\":$((a + b + c))' ]"
+	expect_eq "idle: one packet after an idle second is processed" \
+		"$(result "$B" idle idle seen)" $((a + b + c))
+	fc delete idle
+}
+
 fc() { "$FLOWCTL" -n "$B" "$@"; }
 
 require_root
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 19
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$TEST_KO" || ktap_exit_fail_msg "cannot load flowos and the test PMs"
 
 test_zerocopy
 test_slow_init
 test_attach_order
+test_idle_wakeups
 ktap_finished
