@@ -53,11 +53,14 @@ struct flowos_flow_stats {
  * CPU, with bottom halves off, so it never races with itself; it owns
  * @tail.  Consumers (instance threads) own @released, under the
  * stream's lock.  Each side reads the other's index with acquire
- * semantics; the two live on separate cache lines.
+ * semantics; the two live on separate cache lines.  @idle is set by a
+ * thread that goes to sleep until woken and cleared by the hook when it
+ * wakes them; it shares the producer's line, which it is read with.
  */
 struct flowos_ring {
 	u64 tail;			/* next unit to write */
 	unsigned int since_wake;	/* units queued since the last wake-up */
+	bool idle;			/* a thread of this ring waits for a unit */
 	u64 released ____cacheline_aligned;	/* units below are free */
 	struct flowos_unit units[];
 };
@@ -65,7 +68,8 @@ struct flowos_ring {
 /*
  * struct flowos_stream - a flow's units and the instances working on them.
  * Exists while the flow has an attached instance; the packet path
- * finds it through flow->stream under RCU.
+ * finds it through flow->stream under RCU, published once its first
+ * instance has been initialised and started.
  */
 struct flowos_stream {
 	struct rcu_head rcu;
@@ -75,7 +79,8 @@ struct flowos_stream {
 	bool need_skb;		/* an instance reads payload: clone packets */
 	/*
 	 * @lock serializes releasing units (reading every instance's head,
-	 * moving ring->released, freeing clones) with changes of @pms.
+	 * moving ring->released, freeing clones) and handing out windows
+	 * (flowos_pm_inst.handed) with changes of @pms.
 	 * Changes of @pms also hold flowos_mutex; the hook walks it under
 	 * RCU to wake threads.
 	 */
@@ -117,6 +122,11 @@ struct flowos_pm_inst {
 	atomic_t readers;
 	char name[FLOWOS_NAME_MAX];
 	u8 order;
+	/*
+	 * Per CPU: how far windows of that ring have been handed to the
+	 * instance (>= head); written under the stream's lock.
+	 */
+	u64 *handed;
 	u64 head[];			/* per CPU: next unit to work on */
 };
 

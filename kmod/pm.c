@@ -221,6 +221,20 @@ static unsigned int run_window(struct flowos_worker *w, unsigned int cpu)
 	rcu_read_unlock();
 	if (win.tail <= win.head)
 		return 0;
+	/*
+	 * Again under the lock, where an instance attaching at a lower
+	 * order reads how far each instance has been handed (pm_set_heads()):
+	 * either this window knows of it, or it starts no later than this
+	 * window ends.
+	 */
+	spin_lock(&st->lock);
+	rcu_read_lock();
+	win.tail = flowos_stream_limit(st, pi, cpu);
+	rcu_read_unlock();
+	pi->handed[cpu] = max(pi->handed[cpu], win.tail);
+	spin_unlock(&st->lock);
+	if (win.tail <= win.head)
+		return 0;
 
 	/* The window invariants; see stream.c. */
 	WARN_ON_ONCE(win.head < READ_ONCE(r->released) ||
@@ -275,33 +289,67 @@ static bool has_work(struct flowos_worker *w)
 }
 
 /*
+ * Tell the hook that the worker sleeps until woken, so that the next unit
+ * on any of its rings wakes the first order's threads, batch or not.
+ */
+static void worker_set_idle(struct flowos_worker *w)
+{
+	struct flowos_stream *st = w->pi->st;
+	unsigned int n = w->pi->pm.workers, cpu;
+
+	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
+		if (!READ_ONCE(st->rings[cpu]->idle))
+			WRITE_ONCE(st->rings[cpu]->idle, true);
+}
+
+/*
  * A worker's thread: work while there is work (polling keeps a busy
- * flow free of wake-ups), else sleep until the hook wakes it after a
- * batch of units, or for at most FLOWOS_TICK_MS.
+ * flow free of wake-ups), else sleep until woken: by the hook after a
+ * batch of units, by a lower order that released units, or by detach.
+ * A worker that has just worked sleeps at most FLOWOS_TICK_MS, which
+ * picks up units short of a batch; one that then found nothing more,
+ * and has no ->tick to call, sleeps until woken, and has the hook wake
+ * it on the next unit (ring->idle).  Only wake-ups count in @wakeups,
+ * not timeouts.
  */
 static int pm_thread(void *arg)
 {
 	struct flowos_worker *w = arg;
 	struct flowos_pm *pm = &w->pi->pm;
 	u64 next_tick = ktime_get_ns() + FLOWOS_TICK_MS * NSEC_PER_MSEC;
+	bool idle = false;
 
 	while (!kthread_should_stop()) {
 		bool busy = run_once(w);
 		u64 now = ktime_get_ns();
+		long timeout = msecs_to_jiffies(FLOWOS_TICK_MS);
 
 		if (pm->ops->tick && now >= next_tick) {
 			pm->ops->tick(pm, w->idx, now);
 			next_tick = now + FLOWOS_TICK_MS * NSEC_PER_MSEC;
 		}
 		if (busy) {
+			idle = false;
 			cond_resched();
 			continue;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop() && !has_work(w))
-			schedule_timeout(msecs_to_jiffies(FLOWOS_TICK_MS));
+		if (idle && !pm->ops->tick) {
+			timeout = MAX_SCHEDULE_TIMEOUT;
+			worker_set_idle(w);
+			/*
+			 * Pairs with smp_mb() in flowos_stream_enqueue(): the
+			 * hook sees ring->idle, or has_work() sees its unit.
+			 */
+			smp_mb();
+		}
+		if (!kthread_should_stop() && !has_work(w)) {
+			if (schedule_timeout(timeout))
+				WRITE_ONCE(w->wakeups, w->wakeups + 1);
+			else
+				idle = true;
+		}
 		__set_current_state(TASK_RUNNING);
-		WRITE_ONCE(w->wakeups, w->wakeups + 1);
 	}
 	return 0;
 }
@@ -346,13 +394,30 @@ static int check_order(struct flowos_stream *st,
 	return 0;
 }
 
-/* Start @pi where the instances below its order are, or at the tail. */
+/*
+ * Where @pi starts on each ring: where the instances below its order
+ * are, or at the tail; but no later than any instance above its order
+ * has been handed units, so that these see no unit, from now on, that
+ * @pi has not released (the pipeline order).  Those instances' windows
+ * are handed out under st->lock, which the caller holds, as it puts @pi
+ * on the stream: every window handed out after that knows of @pi.
+ */
 static void pm_set_heads(struct flowos_pm_inst *pi)
 {
+	struct flowos_stream *st = pi->st;
+	struct flowos_pm_inst *other;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		pi->head[cpu] = flowos_stream_limit(pi->st, pi, cpu);
+	lockdep_assert_held(&st->lock);
+	for_each_possible_cpu(cpu) {
+		u64 head = flowos_stream_limit(st, pi, cpu);
+
+		list_for_each_entry(other, &st->pms, node)
+			if (other->order > pi->order)
+				head = min(head, other->handed[cpu]);
+		pi->head[cpu] = head;
+		pi->handed[cpu] = head;
+	}
 }
 
 void flowos_pm_strings_free(struct flowos_pm_strings *strings)
@@ -369,6 +434,7 @@ void flowos_pm_strings_free(struct flowos_pm_strings *strings)
 static void pm_free(struct flowos_pm_inst *pi)
 {
 	flowos_pm_strings_free((struct flowos_pm_strings *)pi->pm.strings);
+	kfree(pi->handed);
 	kfree(pi->workers);
 	kfree(pi);
 }
@@ -396,8 +462,8 @@ static void pm_free_rcu(struct rcu_head *head)
 }
 
 /*
- * The flow's stream, made if it has none yet, or an ERR_PTR.
- * flowos_mutex held.
+ * The flow's stream, or a new one, not yet published, if it has none (an
+ * ERR_PTR if that cannot be had).  flowos_mutex held.
  */
 static struct flowos_stream *flow_stream(struct flowos_flow *flow,
 					 struct netlink_ext_ack *extack)
@@ -405,15 +471,13 @@ static struct flowos_stream *flow_stream(struct flowos_flow *flow,
 	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
 				lockdep_is_held(&flowos_mutex));
 
-	if (!st) {
-		st = flowos_stream_alloc(flow->qlen, extack);
-		if (!IS_ERR(st))
-			rcu_assign_pointer(flow->stream, st);
-	}
-	return st;
+	return st ?: flowos_stream_alloc(flow->qlen, extack);
 }
 
-/* Drop the flow's stream if no instance is left.  flowos_mutex held. */
+/*
+ * Drop the flow's stream (published or not) if no instance is left.
+ * flowos_mutex held.
+ */
 static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
 {
 	if (!list_empty(&st->pms))
@@ -435,7 +499,10 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 	if (!pi)
 		return NULL;
 	pi->workers = kcalloc(conf->workers, sizeof(*pi->workers), GFP_KERNEL);
-	if (!pi->workers) {
+	pi->handed = kcalloc(nr_cpu_ids, sizeof(*pi->handed), GFP_KERNEL);
+	if (!pi->workers || !pi->handed) {
+		kfree(pi->handed);
+		kfree(pi->workers);
 		kfree(pi);
 		return NULL;
 	}
@@ -551,6 +618,13 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	err = pm_start(pi);
 	if (err)
 		goto fini;
+	/*
+	 * Only now may the packet path queue units for it: a slow ->init
+	 * must not fill rings nobody reads, nor a refused attach count
+	 * drops.  Units queued from here on are all seen.
+	 */
+	if (!rcu_access_pointer(flow->stream))
+		rcu_assign_pointer(flow->stream, st);
 	flowos_sysfs_add_pm(pi);
 	return 0;
 

@@ -14,7 +14,10 @@
  *   an instance at order k+1 has head <= the head of every instance at
  *   a lower order: it sees no unit they have not released.
  * flowos_stream_limit() is where they are made; pm.c checks them for
- * every window it hands out.
+ * every window it hands out.  An instance attaching at order k starts
+ * no later than any instance above k has been handed units, so the
+ * third holds from the attach on for every unit they had not seen
+ * (pm_set_heads()).
  */
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -115,32 +118,49 @@ static void count_drop(struct flowos_flow *flow, bool for_memory)
 
 /*
  * A clone of @skb for the payload PMs, charged to the memory cap, or
- * NULL (counted) when there is no memory or no room under the cap.
+ * NULL (counted in mem_drops) when there is no memory or no room under
+ * the cap.
+ *
+ * A clone shares the packet's pages, and a lagging PM may hold it for
+ * long: so that it does not keep a sender's MSG_ZEROCOPY pages pinned,
+ * and the sender's completion pending, the clone gets a private copy
+ * of such pages, as taps do (dev_queue_xmit_nit()).  Not with
+ * skb_orphan_frags(): MSG_ZEROCOPY buffers are SKBFL_DONT_ORPHAN (6.1
+ * and 6.12 alike), which it leaves alone.  Charged after the copy, so
+ * that release uncharges what was charged.
  */
 static struct sk_buff *unit_clone(struct flowos_flow *flow,
 				  struct sk_buff *skb)
 {
 	struct sk_buff *clone = skb_clone(skb, GFP_ATOMIC);
 
-	if (!clone) {
-		count_drop(flow, true);
-		return NULL;
-	}
-	if (!flowos_mem_charge(clone->truesize)) {
+	if (!clone)
+		goto drop;
+	if (skb_orphan_frags_rx(clone, GFP_ATOMIC) ||
+	    !flowos_mem_charge(clone->truesize)) {
 		consume_skb(clone);
-		count_drop(flow, true);
-		return NULL;
+		goto drop;
 	}
 	return clone;
+
+drop:
+	count_drop(flow, true);
+	return NULL;
 }
 
 /*
  * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
  *
  * Called from the hook under RCU with bottom halves off: the only
- * producer of this CPU's ring.  A full ring (ring_drops), or a clone
- * that cannot be had under the memory cap (mem_drops), drops the unit
- * for the PMs and counts it.
+ * producer of this CPU's ring.  A full ring drops the unit for the PMs
+ * and counts it (ring_drops).  A clone that cannot be had under the
+ * memory cap is counted (mem_drops) but the unit is queued all the same,
+ * without its packet: header-only PMs on the flow still see it, and
+ * payload PMs see a unit whose @skb is NULL.
+ *
+ * The first order's threads are woken after FLOWOS_WAKE_BATCH units, or
+ * on the first unit after one of the ring's threads went to sleep until
+ * woken (ring->idle): never once per unit while they are busy.
  */
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
@@ -150,6 +170,7 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	struct flowos_ring *r = st->rings[cpu];
 	u64 tail = r->tail;
 	struct flowos_unit *u;
+	u8 first;
 
 	/* Pairs with the release store in flowos_stream_release(). */
 	if (tail - smp_load_acquire(&r->released) >= st->qlen) {
@@ -160,19 +181,27 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
 		u->skb = unit_clone(flow, skb);
-		if (!u->skb)
-			return;
-		u->payload_off = skb_network_offset(skb) + pkt->payload_off;
+		if (u->skb)
+			u->payload_off = skb_network_offset(skb) +
+					 pkt->payload_off;
 	}
 	/* Pairs with the acquire load in flowos_stream_limit(). */
 	smp_store_release(&r->tail, tail + 1);
 
-	if (++r->since_wake >= FLOWOS_WAKE_BATCH) {
-		r->since_wake = 0;
-		u8 first = READ_ONCE(st->first_order);
-
-		flowos_stream_wake(st, first, first, cpu);
+	if (++r->since_wake < FLOWOS_WAKE_BATCH) {
+		/*
+		 * Pairs with smp_mb() in pm_thread() before its last look
+		 * for work: it sees this unit, or this sees it sleeping.
+		 */
+		smp_mb();
+		if (likely(!READ_ONCE(r->idle)))
+			return;
 	}
+	r->since_wake = 0;
+	if (READ_ONCE(r->idle))
+		WRITE_ONCE(r->idle, false);
+	first = READ_ONCE(st->first_order);
+	flowos_stream_wake(st, first, first, cpu);
 }
 
 /*
@@ -194,9 +223,11 @@ void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu)
  * flowos_stream_limit - where @pi's window on @cpu's ring ends
  *
  * The lowest head of the instances at lower orders, or the ring's tail
- * when there are none.  Instances at a lower order that attached later
- * started at the tail of that time, so they never hold back a unit they
- * did not see.  Called from @pi's thread under RCU.
+ * when there are none.  An instance that attached at a lower order
+ * than @pi started no later than @pi had been handed units then
+ * (pm_set_heads()), so it holds back every unit @pi has not seen, and
+ * none that @pi saw before it came.  Called under RCU: from @pi's
+ * thread, or at attach.
  */
 u64 flowos_stream_limit(const struct flowos_stream *st,
 			const struct flowos_pm_inst *pi, unsigned int cpu)

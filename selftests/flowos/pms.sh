@@ -325,20 +325,30 @@ test_payload_and_cap() {
 		"$(result pay test_payload payload_bytes)" $((sent * 100))
 	fc detach pay test_payload
 
-	# Room for a few clones only, behind a slow PM.
-	fc attach pay test_payload name slow delay_us 5000 || return 1
+	# Room for a few clones only, behind a slow PM, with a header-only
+	# PM on the same flow: a refused clone costs the payload PM its
+	# bytes, never the count PM its packet.
+	fc attach pay test_payload name slow delay_us 5000 &&
+		fc attach pay count name cnt || return 1
 	held=$(cat $m/memory_used)
 	limit=$(cat $p)
 	echo $((held / 1024 + 8)) >$p
 	sent=$(udp_send "$A" 10.0.0.2 6003 100 100)
 	slab_during=$(slab_kb)
 	slowwait 30 settled pay slow
+	slowwait 10 settled pay cnt
 	drops=$(js "$B" pay "d['stats']['ring_drops']")
 	mem=$(js "$B" pay "d['stats']['mem_drops']")
-	ktap_print_msg "$sent sent, $mem dropped at the memory cap, $drops at the ring"
-	ktest "cap: clones beyond the cap are dropped and counted" test "$mem" -gt 0
-	expect_eq "cap: seen + ring drops + memory drops = packets" \
-		$(($(result pay slow seen) + drops + mem)) "$sent"
+	ktap_print_msg "$sent sent, $mem clones refused at the memory cap, $drops dropped at the ring"
+	ktest "cap: clones beyond the cap are refused and counted" test "$mem" -gt 0
+	expect_eq "cap: no unit dropped at the ring" "$drops" 0
+	expect_eq "cap: the count PM beside it counted every packet" \
+		"$(result pay cnt packets)" "$sent"
+	expect_eq "cap: the payload PM saw every unit" "$(result pay slow seen)" "$sent"
+	expect_eq "cap: and those without a clone are the refused ones" \
+		"$(result pay slow missing_skb)" "$mem"
+	expect_eq "cap: and the bytes of the others" \
+		"$(result pay slow payload_bytes)" $(((sent - mem) * 100))
 	expect_eq "cap: the flow still counted every packet" \
 		"$(js "$B" pay "d['stats']['packets_in']")" $((sent + 10))
 
@@ -431,7 +441,7 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 68
+ktap_set_plan 72
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 

@@ -22,7 +22,10 @@ struct sk_buff;
  * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
  * @len counts IP-layer bytes.  @skb is a clone of the packet, set only
  * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
- * @payload_off is the offset of the payload from skb->data.
+ * @payload_off is the offset of the payload from skb->data.  Even then
+ * @skb may be NULL: a clone the memory cap refused (counted in the
+ * flow's mem_drops) leaves the unit queued without its packet, for the
+ * PMs that read headers only.
  */
 struct flowos_unit {
 	u64 tstamp;		/* ktime_get_ns() when the packet was seen */

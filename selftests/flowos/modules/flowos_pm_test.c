@@ -9,6 +9,17 @@
  * and only if the core never shows an order-1 instance a unit that the
  * order-0 one has not released.
  *
+ * The attach window: test_check may also sleep in ->init (init_ms) and
+ * then fail (init_fail), for an attach that is slow or refused late,
+ * and it counts as "late" the units a window hands it for the first time,
+ * once a test_mark instance is working on that CPU's ring, that are not
+ * marked: with test_check attached first and test_mark attached at a
+ * lower order later, "late" stays 0 if and only if test_mark starts
+ * no later than where test_check had got to, and test_check sees no unit
+ * from then on that test_mark has not released.  test_check may sleep
+ * delay_us after each unit too, to lag behind.  It has no ->tick: what
+ * its wake-ups are tested with.
+ *
  * test_payload works on the payload stream, slowly (delay_us per unit),
  * and counts the payload bytes of the packet clones it is handed, and
  * the units that came without one: what the clone path and the memory
@@ -16,20 +27,40 @@
  */
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <flowos/pm.h>
 
 struct test_state {
 	u64 seen;
 	u64 unmarked;		/* test_payload: units without a clone */
 	u64 payload_bytes;
+	u64 late;
+	u64 *handed;		/* test_check: per CPU, the highest tail seen */
 };
+
+/*
+ * Per CPU: a test_mark instance has processed a unit of that CPU's ring
+ * (so it is on the stream), since the last test_mark ->init.
+ */
+static bool *mark_started;
 
 static const struct flowos_pm_param mark_params[] = {
 	{ "delay_us", FLOWOS_PARAM_U64, 0, 100000, 100,
 	  "sleep after each unit" },
 };
 
-static const char *const test_scalars[] = { "seen", "unmarked" };
+enum { C_DELAY_US, C_INIT_MS, C_INIT_FAIL };
+
+static const struct flowos_pm_param check_params[] = {
+	[C_DELAY_US] = { "delay_us", FLOWOS_PARAM_U64, 0, 100000, 0,
+			 "sleep after each unit" },
+	[C_INIT_MS] = { "init_ms", FLOWOS_PARAM_U64, 0, 60000, 0,
+			"sleep in ->init" },
+	[C_INIT_FAIL] = { "init_fail", FLOWOS_PARAM_U64, 0, 1, 0,
+			  "then fail ->init" },
+};
+
+static const char *const test_scalars[] = { "seen", "unmarked", "late" };
 static const char *const payload_scalars[] = {
 	"seen", "missing_skb", "payload_bytes",
 };
@@ -44,8 +75,41 @@ static int test_init(struct flowos_pm *pm)
 
 static void test_fini(struct flowos_pm *pm)
 {
-	kfree(pm->priv);
+	struct test_state *ts = pm->priv;
+
+	kfree(ts->handed);
+	kfree(ts);
 }
+
+static int mark_init(struct flowos_pm *pm)
+{
+	memset(mark_started, 0, nr_cpu_ids * sizeof(*mark_started));
+	return test_init(pm);
+}
+
+static int check_init(struct flowos_pm *pm)
+{
+	struct test_state *ts;
+
+	if (pm->params[C_INIT_MS])
+		msleep(pm->params[C_INIT_MS]);
+	if (pm->params[C_INIT_FAIL]) {
+		pm->errmsg = "init_fail: failing as asked";
+		return -EINVAL;
+	}
+	if (test_init(pm))
+		return -ENOMEM;
+	ts = pm->priv;
+	ts->handed = kcalloc(nr_cpu_ids, sizeof(*ts->handed), GFP_KERNEL);
+	if (!ts->handed) {
+		kfree(ts);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static unsigned int payload_process(struct flowos_pm *pm,
+				    const struct flowos_window *win);
 
 static u64 test_read_scalar(const struct flowos_pm *pm, unsigned int i)
 {
@@ -57,7 +121,9 @@ static u64 test_read_scalar(const struct flowos_pm *pm, unsigned int i)
 	case 1:
 		return READ_ONCE(ts->unmarked);
 	default:
-		return READ_ONCE(ts->payload_bytes);
+		/* "late" for test_check, "payload_bytes" for test_payload */
+		return pm->ops->process == payload_process ?
+		       READ_ONCE(ts->payload_bytes) : READ_ONCE(ts->late);
 	}
 }
 
@@ -88,6 +154,8 @@ static unsigned int mark_process(struct flowos_pm *pm,
 	struct flowos_unit *u = flowos_window_unit(win, win->head);
 
 	u->mark = 1;
+	if (!READ_ONCE(mark_started[win->cpu]))
+		WRITE_ONCE(mark_started[win->cpu], true);
 	WRITE_ONCE(ts->seen, ts->seen + 1);
 	usleep_range(pm->params[0], pm->params[0] + 10);
 	return 1;
@@ -97,14 +165,25 @@ static unsigned int check_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
 {
 	struct test_state *ts = pm->priv;
+	/* Whether a test_mark instance was on the stream before this window. */
+	bool marking = READ_ONCE(mark_started[win->cpu]);
+	u64 handed = ts->handed[win->cpu];
 	struct flowos_unit *u;
 	u64 seq;
 
 	flowos_window_for_each(win, seq, u) {
+		bool marked = READ_ONCE(u->mark) == 1;
+
 		WRITE_ONCE(ts->seen, ts->seen + 1);
-		if (READ_ONCE(u->mark) != 1)
+		if (!marked)
 			WRITE_ONCE(ts->unmarked, ts->unmarked + 1);
+		if (!marked && marking && seq >= handed)
+			WRITE_ONCE(ts->late, ts->late + 1);
+		if (pm->params[C_DELAY_US])
+			usleep_range(pm->params[C_DELAY_US],
+				     pm->params[C_DELAY_US] + 10);
 	}
+	ts->handed[win->cpu] = max(handed, win->tail);
 	return win->tail - win->head;
 }
 
@@ -117,7 +196,7 @@ static struct flowos_pm_ops mark_ops = {
 	.n_params = ARRAY_SIZE(mark_params),
 	.scalars = test_scalars,
 	.n_scalars = 1,
-	.init = test_init,
+	.init = mark_init,
 	.fini = test_fini,
 	.process = mark_process,
 	.read_scalar = test_read_scalar,
@@ -128,9 +207,11 @@ static struct flowos_pm_ops check_ops = {
 	.owner = THIS_MODULE,
 	.layer = FLOWOS_LAYER_IP,
 	.mode = FLOWOS_PM_MODE_RO,
+	.params = check_params,
+	.n_params = ARRAY_SIZE(check_params),
 	.scalars = test_scalars,
 	.n_scalars = ARRAY_SIZE(test_scalars),
-	.init = test_init,
+	.init = check_init,
 	.fini = test_fini,
 	.process = check_process,
 	.read_scalar = test_read_scalar,
@@ -166,10 +247,14 @@ static int __init test_module_init(void)
 	unsigned int i;
 	int err;
 
+	mark_started = kcalloc(nr_cpu_ids, sizeof(*mark_started), GFP_KERNEL);
+	if (!mark_started)
+		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(test_types); i++) {
 		err = flowos_register_pm(test_types[i]);
 		if (err) {
 			unregister_first(i);
+			kfree(mark_started);
 			return err;
 		}
 	}
@@ -179,6 +264,7 @@ static int __init test_module_init(void)
 static void __exit test_module_exit(void)
 {
 	unregister_first(ARRAY_SIZE(test_types));
+	kfree(mark_started);
 }
 
 module_init(test_module_init);
