@@ -23,11 +23,11 @@
 /* Every registered PM type; flowos_mutex. */
 LIST_HEAD(flowos_pm_types);
 
-/* Called with flowos_mutex held. */
 const struct flowos_pm_ops *flowos_pm_type_find(const char *name)
 {
 	const struct flowos_pm_ops *ops;
 
+	lockdep_assert_held(&flowos_mutex);
 	list_for_each_entry(ops, &flowos_pm_types, list)
 		if (!strcmp(ops->name, name))
 			return ops;
@@ -122,7 +122,6 @@ void flowos_pm_type_load(const char *name)
 		request_module("flowos-pm-%s", name);
 }
 
-/* Called with flowos_mutex held. */
 struct flowos_pm_inst *flowos_pm_find(const struct flowos_flow *flow,
 				      const char *name)
 {
@@ -476,10 +475,10 @@ static struct flowos_stream *flow_stream(struct flowos_flow *flow,
 
 /*
  * Drop the flow's stream (published or not) if no instance is left.
- * flowos_mutex held.
  */
 static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
 {
+	lockdep_assert_held(&flowos_mutex);
 	if (!list_empty(&st->pms))
 		return;
 	RCU_INIT_POINTER(flow->stream, NULL);
@@ -531,12 +530,13 @@ static struct task_struct *worker_create(struct flowos_worker *w)
 	return kthread_create(pm_thread, w, "flowos/%s/%u", pi->name, w->idx);
 }
 
-/* Start the threads and put @pi on the stream.  flowos_mutex held. */
+/* Start the threads and put @pi on the stream. */
 static int pm_start(struct flowos_pm_inst *pi)
 {
 	struct flowos_stream *st = pi->st;
 	unsigned int i;
 
+	lockdep_assert_held(&flowos_mutex);
 	for (i = 0; i < pi->pm.workers; i++) {
 		struct task_struct *task = worker_create(&pi->workers[i]);
 
@@ -594,6 +594,7 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	struct flowos_pm_inst *pi;
 	int err;
 
+	lockdep_assert_held(&flowos_mutex);
 	st = flow_stream(flow, extack);
 	if (IS_ERR(st)) {
 		flowos_pm_strings_free(conf->strings);
@@ -646,7 +647,8 @@ put_stream:
  * @pi: the instance; gone when this returns
  *
  * Its module reference is dropped last, so the PM's code outlives every
- * call into it.  Called with flowos_mutex held.
+ * call into it.  Called with flowos_mutex held; waits for the readers
+ * of its results (flowos_pm_reader_get()), who do not take it.
  */
 void flowos_pm_detach(struct flowos_pm_inst *pi)
 {
@@ -654,6 +656,7 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 	struct flowos_stream *st = pi->st;
 	int cpu;
 
+	lockdep_assert_held(&flowos_mutex);
 	flowos_sysfs_del_pm(pi);
 	pm_stop_threads(pi);
 
@@ -694,7 +697,7 @@ void flowos_pm_reader_put(struct flowos_pm_inst *pi)
 		wake_up_var(&pi->readers);
 }
 
-/* Detach every instance of @flow.  Called with flowos_mutex held. */
+/* Detach every instance of @flow. */
 void flowos_pm_detach_all(struct flowos_flow *flow)
 {
 	struct flowos_stream *st = rcu_dereference_protected(flow->stream,

@@ -207,7 +207,7 @@ enum flowos_a_stats {
 	FLOWOS_A_STATS_PACKETS_OUT,
 	FLOWOS_A_STATS_BYTES_OUT,
 	FLOWOS_A_STATS_RING_DROPS,	/* units not queued: ring full */
-	FLOWOS_A_STATS_MEM_DROPS,	/* units not queued: memory cap */
+	FLOWOS_A_STATS_MEM_DROPS,	/* units queued without their packet: memory cap */
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1

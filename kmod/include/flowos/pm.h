@@ -186,7 +186,10 @@ struct flowos_pm_ops {
 	void *sysfs;
 };
 
-/* How often ->tick runs at least, and the longest an idle thread sleeps. */
+/*
+ * How often ->tick runs at least, and the longest a thread sleeps while
+ * its flow is busy (an idle one without ->tick sleeps until woken).
+ */
 #define FLOWOS_TICK_MS	20
 
 /*
