@@ -270,7 +270,8 @@ void flowos_nl_notify(struct flowos_net *fn, struct sk_buff *skb);
 /* results.c: results of any size, sent in parts (see there) */
 struct genl_info;
 struct netlink_callback;
-struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi);
+struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi,
+					  bool privileged);
 void flowos_results_free(struct flowos_results *res);
 int flowos_results_error(const struct flowos_results *res);
 unsigned int flowos_results_depth(const struct flowos_results *res);
@@ -298,6 +299,8 @@ int flowos_params_live(const struct flowos_pm *pm, const struct nlattr *attr,
 		       u64 *params, struct netlink_ext_ack *extack);
 int flowos_params_put(struct flowos_results *res,
 		      const struct flowos_pm_inst *pi);
+void flowos_pm_errmsg(struct netlink_ext_ack *extack, const char *msg);
+void flowos_pm_errmsgs_free(void);
 
 /* netlink_pm.c */
 extern const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1];

@@ -623,4 +623,5 @@ int __init flowos_netlink_init(void)
 void flowos_netlink_exit(void)
 {
 	genl_unregister_family(&flowos_nl_family);
+	flowos_pm_errmsgs_free();
 }

@@ -88,9 +88,10 @@ static int put_results(struct flowos_results *res,
  * configuration nor other readers wait for it.
  */
 static struct flowos_results *take_results(const struct flowos_pm_inst *pi,
+					   bool privileged,
 					   struct netlink_ext_ack *extack)
 {
-	struct flowos_results *res = flowos_results_new(pi);
+	struct flowos_results *res = flowos_results_new(pi, privileged);
 	int err;
 
 	if (!res)
@@ -140,7 +141,7 @@ static void pm_event(struct flowos_net *fn, const struct flowos_pm_inst *pi,
 
 	if (!flowos_nl_has_listeners(fn))
 		return;
-	res = flowos_results_new(pi);
+	res = flowos_results_new(pi, true);
 	if (res)
 		flowos_nl_notify(fn, res_msg(res, 0, 0, cmd));
 	flowos_results_free(res);
@@ -153,13 +154,13 @@ static void pm_event(struct flowos_net *fn, const struct flowos_pm_inst *pi,
  */
 static int reply_pm(struct genl_info *info, const struct flowos_pm_inst *pi)
 {
-	struct flowos_results *res = take_results(pi, NULL);
+	struct flowos_results *res = take_results(pi, true, NULL);
 	struct sk_buff *skb;
 
 	if (IS_ERR(res) || flowos_results_pending(res) > ONE_MSG_BODY_MAX) {
 		if (!IS_ERR(res))
 			flowos_results_free(res);
-		res = flowos_results_new(pi);
+		res = flowos_results_new(pi, true);
 		if (!res)
 			return -ENOMEM;
 	}
@@ -343,8 +344,10 @@ static int set_locked(struct flowos_net *fn, struct genl_info *info)
 	pm->errmsg = NULL;
 	err = pm->ops->set_params(pm, params);
 	if (err) {
-		/* A static string, set by the PM: see flowos_pm_attach(). */
-		info->extack->_msg = pm->errmsg ?: "the PM refused the values";
+		if (pm->errmsg)
+			flowos_pm_errmsg(info->extack, pm->errmsg);
+		else
+			NL_SET_ERR_MSG_MOD(info->extack, "the PM refused the values");
 		return err == -ENOMEM ? err : -EINVAL;
 	}
 	for (i = 0; i < pm->ops->n_params; i++)
@@ -401,7 +404,8 @@ int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	pi = find_reader(fn, info);
 	if (IS_ERR(pi))
 		return PTR_ERR(pi);
-	res = take_results(pi, info->extack);
+	res = take_results(pi, netlink_capable(skb, CAP_NET_ADMIN),
+			   info->extack);
 	flowos_pm_reader_put(pi);
 	if (IS_ERR(res))
 		return PTR_ERR(res);
@@ -527,7 +531,9 @@ int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			pi = next_instance(fn, cb, sd);
 			if (!pi)
 				break;
-			sd->res = take_results(pi, cb->extack);
+			sd->res = take_results(pi,
+					       netlink_capable(cb->skb, CAP_NET_ADMIN),
+					       cb->extack);
 			flowos_pm_reader_put(pi);
 			if (IS_ERR(sd->res)) {
 				err = PTR_ERR(sd->res);

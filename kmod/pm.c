@@ -569,9 +569,7 @@ static void pm_init_error(const struct flowos_pm *pm,
 		NL_SET_ERR_MSG_MOD(extack, "the PM could not start an instance");
 		return;
 	}
-	/* Not NL_SET_ERR_MSG(): on 6.1 it takes string literals only. */
-	if (extack)
-		extack->_msg = pm->errmsg;
+	flowos_pm_errmsg(extack, pm->errmsg);
 }
 
 /**

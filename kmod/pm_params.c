@@ -167,9 +167,7 @@ static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair
 	why = p->type == FLOWOS_PARAM_STRING && *value && p->check ?
 	      p->check(value) : NULL;
 	if (why) {
-		/* A static string of the PM's, pinned now: as pm->errmsg. */
-		if (extack)
-			extack->_msg = why;
+		flowos_pm_errmsg(extack, why);
 		NL_SET_BAD_ATTR(extack, pair);
 		return -EINVAL;
 	}
@@ -347,9 +345,47 @@ int flowos_params_put(struct flowos_results *res,
 	if (flowos_results_container_start(res, FLOWOS_A_PM_PARAMS, NULL))
 		return flowos_results_error(res);
 	for (i = 0; i < ops->n_params; i++)
-		if (put_param(res, &ops->params[i], pi->pm.params[i],
+		if (put_param(res, &ops->params[i], READ_ONCE(pi->pm.params[i]),
 			      pi->pm.strings))
 			return flowos_results_error(res);
 	flowos_results_end(res);
 	return flowos_results_error(res);
+}
+
+/*
+ * A PM's own words for a refusal, in an extended ack.  The ack is built
+ * after the request's handler returns, when the PM's module may be gone
+ * (it is unpinned on a refusal), and NL_SET_ERR_MSG() keeps a pointer:
+ * so the message is a copy the core owns, one per distinct text, kept
+ * until flowos is unloaded.  A PM has a handful of such texts; past
+ * FLOWOS_PM_ERRMSGS of them, a fixed one is said instead.
+ */
+#define FLOWOS_PM_ERRMSGS	64
+
+static const char *pm_errmsgs[FLOWOS_PM_ERRMSGS];	/* flowos_mutex */
+
+void flowos_pm_errmsg(struct netlink_ext_ack *extack, const char *msg)
+{
+	const char *copy = NULL;
+	unsigned int i;
+
+	lockdep_assert_held(&flowos_mutex);
+	if (!extack)
+		return;
+	for (i = 0; i < FLOWOS_PM_ERRMSGS && pm_errmsgs[i]; i++)
+		if (!strcmp(pm_errmsgs[i], msg))
+			copy = pm_errmsgs[i];
+	if (!copy && i < FLOWOS_PM_ERRMSGS)
+		copy = pm_errmsgs[i] = kstrdup(msg, GFP_KERNEL);
+	extack->_msg = copy ?: "the PM refused the request";
+}
+
+void flowos_pm_errmsgs_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < FLOWOS_PM_ERRMSGS; i++) {
+		kfree(pm_errmsgs[i]);
+		pm_errmsgs[i] = NULL;
+	}
 }

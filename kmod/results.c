@@ -40,10 +40,14 @@ MODULE_PARM_DESC(results_limit_kb,
 
 static atomic_long_t results_used = ATOMIC_LONG_INIT(0);
 
-/* Room for @bytes more under results_limit_kb, or false. */
-static bool results_charge(size_t bytes)
+/*
+ * Room for @bytes more under results_limit_kb, or false.  Reads by users
+ * without CAP_NET_ADMIN may fill half of it, so that however many of
+ * them stall their dumps, an administrator can still read.
+ */
+static bool results_charge(size_t bytes, bool privileged)
 {
-	long limit = READ_ONCE(results_limit_kb) * 1024;
+	long limit = READ_ONCE(results_limit_kb) * 1024 / (privileged ? 1 : 2);
 	long used = atomic_long_read(&results_used);
 
 	do {
@@ -88,6 +92,7 @@ struct flowos_results {
 	unsigned int pdepth;	/* containers open at @pos */
 	u32 popen[RES_DEPTH];	/* their records */
 	u32 part;		/* the next message's FLOWOS_A_PM_PART */
+	bool privileged;	/* for CAP_NET_ADMIN: all of results_limit_kb */
 	void *scratch[RES_SCRATCH];	/* the PM's, freed with the results */
 	size_t scratch_size[RES_SCRATCH];
 	/* Whose results they are, for each message: */
@@ -98,12 +103,14 @@ struct flowos_results {
 	u8 workers;
 };
 
-struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi)
+struct flowos_results *flowos_results_new(const struct flowos_pm_inst *pi,
+					  bool privileged)
 {
 	struct flowos_results *res = kzalloc(sizeof(*res), GFP_KERNEL);
 
 	if (!res)
 		return NULL;
+	res->privileged = privileged;
 	strscpy(res->flow, pi->flow->name, sizeof(res->flow));
 	strscpy(res->name, pi->name, sizeof(res->name));
 	strscpy(res->type, pi->pm.ops->name, sizeof(res->type));
@@ -142,7 +149,7 @@ void *flowos_result_scratch(struct flowos_results *res, size_t bytes)
 		;
 	if (res->err || WARN_ON_ONCE(i == RES_SCRATCH))
 		return NULL;
-	if (!results_charge(bytes)) {
+	if (!results_charge(bytes, res->privileged)) {
 		res_fail(res, -ENOSPC);
 		return NULL;
 	}
@@ -182,7 +189,7 @@ static int res_grow(struct flowos_results *res, u32 bytes)
 	if (need <= res->size)
 		return 0;
 	size = clamp_t(u32, roundup_pow_of_two(need), SZ_4K, FLOWOS_RESULTS_MAX);
-	if (!results_charge(size - res->size))
+	if (!results_charge(size - res->size, res->privileged))
 		return res_fail(res, -ENOSPC);
 	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!buf) {
@@ -266,6 +273,14 @@ int flowos_results_container_start(struct flowos_results *res, u16 type,
 				   const char *head_name)
 {
 	u32 off = res->len, type32 = type | NLA_F_NESTED;
+	unsigned int i;
+
+	/* Inside a nest (a table in a row), it would be copied whole. */
+	for (i = 0; i < res->depth; i++)
+		if (WARN_ON_ONCE(res_attr(res, res->open[i])->nla_type != RES_OPEN))
+			return res_fail(res, -EINVAL);
+	if (head_name && strlen(head_name) > FLOWOS_NAME_MAX)
+		return res_fail(res, -EINVAL);
 
 	if (res_put(res, RES_OPEN, sizeof(type32), &type32))
 		return res->err;
@@ -480,7 +495,6 @@ int flowos_results_dump_part(struct flowos_results *res, struct sk_buff *skb,
 			  &flowos_nl_family, NLM_F_MULTI, FLOWOS_CMD_STATS_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	genl_dump_check_consistent(cb, hdr);
 	if (flowos_results_put_header(res, skb) ||
 	    nla_put_u32(skb, FLOWOS_A_PM_PART, res->part)) {
 		genlmsg_cancel(skb, hdr);
@@ -491,6 +505,8 @@ int flowos_results_dump_part(struct flowos_results *res, struct sk_buff *skb,
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
+	/* On a message kept: a cancelled one would take the flag along. */
+	genl_dump_check_consistent(cb, hdr);
 	genlmsg_end(skb, hdr);
 	res->part++;
 	return err;
@@ -521,7 +537,7 @@ bool flowos_pm_event_start(struct flowos_pm *pm, struct flowos_pm_event *ev,
 	if (!flowos_pm_has_listeners(pm) || strlen(name) >= sizeof(ev->name))
 		return false;
 	strscpy(ev->name, name, sizeof(ev->name));
-	ev->res = flowos_results_new(pi);
+	ev->res = flowos_results_new(pi, true);
 	if (!ev->res)
 		return false;
 	if (!flowos_results_container_start(ev->res, FLOWOS_A_PM_RESULTS, NULL))

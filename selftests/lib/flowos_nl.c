@@ -288,6 +288,9 @@ static int print_parts(void)
 	}
 	for (i = 0; i < nparts; i++)
 		nlmsg_free(parts[i]);
+	free(parts);
+	parts = NULL;
+	nparts = 0;
 	return err;
 }
 

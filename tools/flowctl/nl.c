@@ -132,12 +132,38 @@ struct nlmsghdr *flowctl_nl_msg(struct flowctl_nl *nl, uint8_t cmd,
 	return put_header(nl->req, 0, cmd, nl->version, flags, ++nl->seq);
 }
 
+/* Whether the @len bytes of replies in nl->buf hold the end of @seq's. */
+static bool holds_end(const struct flowctl_nl *nl, int len, uint32_t seq)
+{
+	const struct nlmsghdr *m = (const struct nlmsghdr *)nl->buf;
+
+	for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len))
+		if (m->nlmsg_seq == seq &&
+		    (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
+/*
+ * A dump the kernel flagged as interrupted (NLM_F_DUMP_INTR; libmnl
+ * stops at it with EINTR): read the rest of it, unused, so that the
+ * socket is clear for the next request, such as the same one again.
+ */
+static void drain_dump(struct flowctl_nl *nl, int len, uint32_t seq)
+{
+	while (!holds_end(nl, len, seq)) {
+		len = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (len <= 0)
+			return;
+	}
+}
+
 static int run(struct flowctl_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	       void *data)
 {
 	unsigned int portid = mnl_socket_get_portid(nl->sock);
 	struct run_ctx ctx = { .nl = nl, .cb = cb, .data = data };
-	int ret;
+	int ret, len;
 
 	nl->err = 0;
 	nl->errmsg[0] = '\0';
@@ -147,15 +173,17 @@ static int run(struct flowctl_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		return -1;
 	}
 	do {
-		ret = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-		if (ret < 0) {
+		len = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (len < 0) {
 			set_error(nl, errno, NULL);
 			return -1;
 		}
-		ret = mnl_cb_run2(nl->buf, ret, nlh->nlmsg_seq, portid, on_data,
+		ret = mnl_cb_run2(nl->buf, len, nlh->nlmsg_seq, portid, on_data,
 				  &ctx, ctl_cbs, NLMSG_MIN_TYPE);
 		if (ret < 0 && !nl->err)
 			set_error(nl, errno, NULL);
+		if (ret < 0 && nl->err == EINTR)
+			drain_dump(nl, len, nlh->nlmsg_seq);
 	} while (ret > 0);
 	return ret < 0 ? -1 : 0;
 }

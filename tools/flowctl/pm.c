@@ -711,16 +711,47 @@ static void instance_clear(struct instance *in)
 	in->part = NULL;
 }
 
-/* What a stats dump collects: the instance in progress, printed whole. */
+/*
+ * What a stats dump collects: every instance, whole, printed once the
+ * dump has ended well (a dump read again must not print one twice).
+ */
 struct stats_ctx {
-	struct instance in;
+	struct instance in;	/* in progress */
+	struct instance *done;
+	unsigned int ndone;
 	struct json *j;
 };
 
-static void instance_flush(struct stats_ctx *sc)
+/* The instance in progress is whole: keep it with the others. */
+static int instance_done(struct stats_ctx *sc)
 {
-	if (sc->in.n)
-		print_instance(&sc->in, sc->j);
+	struct instance *grown;
+
+	if (!sc->in.n)
+		return 0;
+	grown = realloc(sc->done, (sc->ndone + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	sc->done = grown;
+	sc->done[sc->ndone++] = sc->in;
+	memset(&sc->in, 0, sizeof(sc->in));
+	return 0;
+}
+
+static void stats_print(struct stats_ctx *sc)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ndone; i++)
+		print_instance(&sc->done[i], sc->j);
+}
+
+static void stats_clear(struct stats_ctx *sc)
+{
+	while (sc->ndone)
+		instance_clear(&sc->done[--sc->ndone]);
+	free(sc->done);
+	sc->done = NULL;
 	instance_clear(&sc->in);
 }
 
@@ -730,7 +761,7 @@ static uint32_t part_of(const struct nlattr **tb)
 }
 
 /*
- * A part: the first of an instance prints the one before; a later one
+ * A part: the first of an instance ends the one before; a later one
  * must carry on the instance in progress, or the reply is not whole.
  */
 static int on_instance(const struct nlmsghdr *nlh, void *data)
@@ -747,7 +778,8 @@ static int on_instance(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	part = part_of(tb);
 	if (!part) {
-		instance_flush(sc);
+		if (instance_done(sc))
+			return MNL_CB_ERROR;
 	} else if (part != in->n ||
 		   strcmp(str_of(tb[FLOWOS_A_PM_NAME]), str_of(in->tb[FLOWOS_A_PM_NAME])) ||
 		   strcmp(str_of(tb[FLOWOS_A_PM_FLOW]), str_of(in->tb[FLOWOS_A_PM_FLOW]))) {
@@ -856,11 +888,18 @@ static int on_flow_copy(const struct nlmsghdr *nlh, void *data)
 	return flowctl_parse_flow(fc->msg, &fc->v) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-/* Stats of one flow: its counters, then each instance. */
 /* Reads of a flow's PMs, while they keep changing under the read. */
 #define STATS_TRIES 5
 
-static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
+/*
+ * Stats of one flow: its counters, then each instance.  With @listed,
+ * the flow came from a list of every flow, and one deleted since is
+ * left out (FLOWCTL_GONE), not an error.
+ */
+#define FLOWCTL_GONE (-1)
+
+static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j,
+		      bool listed)
 {
 	struct stats_ctx sc = { .j = j };
 	struct flow_copy fc = {};
@@ -871,6 +910,8 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, flow);
 	if (flowctl_nl_run(nl, nlh, on_flow_copy, &fc)) {
 		free(fc.msg);
+		if (listed && nl->err == ENOENT)
+			return FLOWCTL_GONE;
 		return flowctl_kernel_error(nl, "cannot read flow");
 	}
 	if (j) {
@@ -890,17 +931,19 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j)
 	 * instance: read it again, a few times, before giving up.
 	 */
 	for (tries = 0; tries < STATS_TRIES; tries++) {
+		stats_clear(&sc);
 		nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
 		mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, flow);
 		err = flowctl_nl_run(nl, nlh, on_instance, &sc);
 		if (!err || nl->err != EINTR)
 			break;
-		instance_clear(&sc.in);
 	}
-	/* An instance cut short by an error is not shown. */
+	/* Nothing of a dump that failed is shown. */
 	if (!err)
-		instance_flush(&sc);
-	instance_clear(&sc.in);
+		err = instance_done(&sc);
+	if (!err)
+		stats_print(&sc);
+	stats_clear(&sc);
 	if (j) {
 		json_close(j, ']');
 		json_close(j, '}');
@@ -969,7 +1012,9 @@ static int stats_round(struct flowctl_nl *nl, const char *flow, bool ndjson)
 	for (i = 0; i < names.n && !ret; i++) {
 		if (ndjson)
 			json_init(&j, stdout, false);
-		ret = flow_stats(nl, names.name[i], jp);
+		ret = flow_stats(nl, names.name[i], jp, !flow);
+		if (ret == FLOWCTL_GONE)
+			ret = 0;
 	}
 	if (array)
 		json_close(&j, ']');
@@ -1017,7 +1062,8 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 }
 
 const struct flowctl_cmd flowctl_pm_cmds[] = {
-	{ "attach", cmd_attach, "FLOW TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]..." },
+	{ "attach", cmd_attach,
+	  "FLOW TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]..." },
 	{ "detach", cmd_detach, "FLOW NAME" },
 	{ "set", cmd_set, "FLOW NAME KEY VALUE [KEY VALUE]..." },
 	{ "pms", cmd_pms, "" },
