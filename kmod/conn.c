@@ -256,12 +256,73 @@ static void take_udp(struct flowos_conns *t, struct flowos_conn *c,
 	WRITE_ONCE(t->stats.datagrams, t->stats.datagrams + 1);
 }
 
+/*
+ * The units of one ring come in the order they were seen, but the PM
+ * takes the rings of different CPUs in turns: a segment on another ring
+ * than its ACK's may not have been taken yet, and would be skipped as a
+ * gap.  So an ACK applies at once when the side it acknowledges sent
+ * its last unit on the ACK's ring; otherwise it waits for that side's
+ * next unit seen after it (which comes after every earlier unit of its
+ * ring), or for the connection's end.  A side is taken to send on one
+ * ring, as receive hashing does it.
+ */
+static void ack_side(struct flowos_conns *t, struct flowos_conn *c,
+		     unsigned int side, u32 ack)
+{
+	unsigned int cur = t->cur_side;
+
+	t->cur_side = side;
+	flowos_reasm_ack(&c->half[side], &t->env, ack);
+	t->cur_side = cur;
+	/* The ACK waiting, if not after this one, is done too. */
+	if (c->ack_wait & BIT(side) && !after(c->ack[side], ack))
+		c->ack_wait &= ~BIT(side);
+}
+
+/* @u, of side t->cur_side, acknowledges the other side's bytes. */
+static void take_ack(struct flowos_conns *t, struct flowos_conn *c,
+		     const struct flowos_unit *u)
+{
+	unsigned int other = !t->cur_side;
+
+	if (!(u->tcp_flags & TCPHDR_ACK) || !(c->seen & BIT(other)))
+		return;
+	if (c->ring[other] == t->cur_ring) {
+		ack_side(t, c, other, u->tcp_ack);
+		return;
+	}
+	if (!(c->ack_wait & BIT(other)) || after(u->tcp_ack, c->ack[other])) {
+		c->ack[other] = u->tcp_ack;
+		c->ack_tstamp[other] = u->tstamp;
+		c->ack_wait |= BIT(other);
+	}
+}
+
+/* A unit of t->cur_side seen after the ACK waiting for it: apply it. */
+static void take_waiting_ack(struct flowos_conns *t, struct flowos_conn *c,
+			     const struct flowos_unit *u)
+{
+	unsigned int side = t->cur_side;
+
+	if (c->ack_wait & BIT(side) && u->tstamp >= c->ack_tstamp[side])
+		ack_side(t, c, side, c->ack[side]);
+}
+
 static void take_tcp(struct flowos_conns *t, struct flowos_conn *c,
 		     const struct flowos_unit *u)
 {
 	/* A unit queued without its packet carries no bytes: a hole. */
 	u32 len = u->skb ? u->payload_len : 0;
 
+	/*
+	 * The ACK first: its sender had the bytes it acknowledges before
+	 * it sent this segment's, so the PM sees the two sides in the
+	 * order the conversation went (a request's tail, then the
+	 * response), and an ACK that lets the other side reach its FIN
+	 * counts before conn_finished() below.
+	 */
+	take_waiting_ack(t, c, u);
+	take_ack(t, c, u);
 	flowos_reasm_segment(&c->half[t->cur_side], &t->env, u->tcp_seq,
 			     u->tcp_flags, u->skb, u->payload_off, len);
 	if (u->tcp_flags & TCPHDR_RST)
@@ -309,6 +370,7 @@ static void take_unit(struct flowos_conns *t, const struct flowos_unit *u)
 	}
 	c->last_seen = u->tstamp;
 	c->seen |= BIT(side);
+	c->ring[side] = t->cur_ring;
 	list_move_tail(&c->lru, &t->lru);
 	t->cur = c;
 	t->cur_side = side;
@@ -326,6 +388,7 @@ unsigned int flowos_conns_process(struct flowos_conns *t,
 	struct flowos_unit *u;
 	u64 seq;
 
+	t->cur_ring = win->cpu;
 	flowos_window_for_each(win, seq, u)
 		if (u->proto == IPPROTO_TCP || u->proto == IPPROTO_UDP)
 			take_unit(t, u);

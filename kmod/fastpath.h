@@ -83,6 +83,7 @@ static inline void flowos_unit_fill(struct flowos_unit *u,
 	u->len = pkt->len;
 	u->payload_len = pkt->payload_len;
 	u->tcp_seq = pkt->tcp_seq;
+	u->tcp_ack = pkt->tcp_ack;
 	u->skb = NULL;
 }
 

@@ -325,6 +325,33 @@ void flowos_reasm_segment(struct flowos_reasm_half *h,
 	extend_window(h, seq + len);
 }
 
+/*
+ * The receiver has every byte before @ack: the bytes of the holes below
+ * it that the half never saw will never come (the monitor missed them,
+ * the receiver did not).  Skip them as gaps, delivering what becomes
+ * contiguous, up to the furthest byte seen at most: the bytes beyond
+ * @high, not seen at all, are left to a later ACK, so that a bogus ack
+ * (2^31 ahead at most, in serial order) cannot move the front past
+ * bytes still to come, nor off the window that flowos_reasm_new_syn()
+ * judges SYNs by.
+ */
+void flowos_reasm_ack(struct flowos_reasm_half *h,
+		      const struct flowos_reasm_env *env, u32 ack)
+{
+	struct flowos_reasm_seg *first;
+	u32 to;
+
+	if (!(h->flags & FLOWOS_HALF_STARTED))
+		return;
+	to = seq_before(ack, h->high) ? ack : h->high;
+	while (seq_before(h->next, to)) {
+		first = first_seg(h);
+		skip_gap(h, env, first && seq_before(first->seq, to) ?
+			 first->seq : to);
+		drain(h, env);
+	}
+}
+
 bool flowos_reasm_done(const struct flowos_reasm_half *h)
 {
 	return h->flags & FLOWOS_HALF_FIN && !seq_before(h->next, h->fin);

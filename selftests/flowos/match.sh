@@ -4,10 +4,13 @@
 # The match PM over the TCP payload stream, against tshark: a capture
 # made to exercise reassembly (patterns split across segments and across
 # the 2^32 wrap, a retransmission, an overlap, segments out of order, a
-# server side, RST, an open connection, UDP datagrams) is replayed into
-# B, and every count the PM reports must equal what tshark's own
-# reassembly of the same file gives: per pattern, per connection, bytes
-# scanned and duplicate bytes.  Then 200 patterns from a file, case
+# server side, RST, an open connection, UDP datagrams, and an open
+# connection with a segment missing from the capture that the server
+# acknowledges) is replayed into B, and every count the PM reports must
+# equal what tshark's own reassembly of the same file gives: per
+# pattern, per connection, bytes scanned, duplicate and missing bytes.
+# The connection with the hole is counted in full while still open: the
+# server's ACK, not the idle timeout, ends the wait for the hole.  Then 200 patterns from a file, case
 # folding, and parameters that must be refused without changing a thing.
 . "$FLOWOS_REPO/selftests/lib.sh"
 
@@ -55,7 +58,9 @@ test_vs_tshark() {
 	# open connection must not reach the default idle timeout.
 	attach_m idle 1h "${args[@]}" && replay || return 1
 	expect_eq "tshark: the capture's patterns (sanity)" \
-		"$(truth 't["patterns"]["secret"]')" 10
+		"$(truth 't["patterns"]["secret"]')" 11
+	expect_eq "tshark: the bytes missing from the capture are those left out" \
+		"$(truth 't["gap_bytes"]')" "$MISSING"
 	expect_eq "per pattern: matches = tshark's reassembled streams" \
 		"$(pm 'sorted((r["pattern"], r["matches"]) for r in p["results"]["patterns"])')" \
 		"$(truth 'sorted(t["patterns"].items())')"
@@ -66,17 +71,20 @@ test_vs_tshark() {
 		"$(pm 'p["results"]["bytes_scanned"]')" "$(truth 't["bytes"]')"
 	expect_eq "duplicate bytes = tshark's TCP payload - reassembled" \
 		"$(pm 'p["results"]["dup_bytes"]')" "$(truth 't["dup_bytes"]')"
-	expect_eq "no gap, no ring drop" \
+	expect_eq "gap: the missing segment's bytes, no ring drop" \
 		"$(pm 'p["results"]["gap_bytes"]'),$(fc -j show all | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ring_drops"])')" \
-		"0,0"
-	expect_eq "connections: 2 finished, 1 reset, 1 TCP + 1 UDP open" \
+		"$MISSING,0"
+	expect_eq "the acknowledged hole skipped while open: matches = tshark's" \
+		"$(pm 'sorted((r["state"], r["pattern"], r["matches"]) for r in p["results"]["connections"] if r["sport"] == 40005)')" \
+		"$(truth 'sorted(("open", k, n) for k, n in t["conns"]["40005-80"].items())')"
+	expect_eq "connections: 2 finished, 1 reset, 2 TCP + 1 UDP open" \
 		"$(pm '[p["results"][k] for k in ("conns_finished", "conns_reset", "conns_active", "datagrams")]')" \
-		"[2, 1, 2, 4]"
+		"[2, 1, 3, 4]"
 	expect_eq "the out-of-order segment was queued" \
 		"$(pm 'p["results"]["ooo_segments"] > 0')" True
 	expect_eq "ended and open connections are told apart" \
 		"$(pm 'sorted({(r["sport"], r["state"]) for r in p["results"]["connections"] if r["proto"] == 6})')" \
-		"[(40001, 'ended'), (40002, 'ended'), (40003, 'ended'), (40004, 'open')]"
+		"[(40001, 'ended'), (40002, 'ended'), (40003, 'ended'), (40004, 'open'), (40005, 'open')]"
 	expect_eq "-j: the pattern parameter is a list, in order" \
 		"$(pm 'p["params"]["pattern"]')" \
 		"$(python3 -c 'import sys; print(sys.argv[1:])' "${PATTERNS[@]}")"
@@ -145,13 +153,15 @@ test_refused() {
 
 require_root
 ktap_print_header
-ktap_set_plan 24
+ktap_set_plan 26
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 python3 "$LIB/mkstreams.py" "$TMP/streams.pcap" \
 	"$(ip -n "$A" -br link show va | awk '{print $3}')" \
 	"$(ip -n "$B" -br link show vb | awk '{print $3}')" &&
 python3 "$LIB/pcap_matches.py" "$TMP/streams.pcap" "${PATTERNS[@]}" \
 	>"$TMP/truth.json" || ktap_exit_fail_msg "cannot make the capture"
+# The bytes the generator left out of the capture.
+MISSING=$(cd "$LIB" && python3 -c 'import mkstreams; print(sum(m[3] for m in mkstreams.MISSING))')
 flowos_load && insmod "$MATCH_KO" || ktap_exit_fail_msg "cannot load flowos and match"
 
 test_vs_tshark

@@ -3,16 +3,21 @@
  * libFuzzer target for TCP reassembly (kmod/reasm.c), built natively
  * with AddressSanitizer and UBSan.  The input is a list of segments of
  * one known byte stream, 4 bytes each: stream offset (16 bits, little
- * endian), TCP flags (SYN and FIN are looked at, and BURST) and length;
+ * endian), TCP flags (SYN, FIN and ACK are looked at, and BURST) and
+ * length;
  * the first byte sets the initial sequence number just below the 2^32
  * wrap, the size of the out-of-order queue and its segment cap.  BURST
  * sends the length in one-byte segments from the offset on: a hole then
  * many tiny segments, the queue's worst case, in a few bytes of input
  * ("make stress" seeds the corpus with it: reasm_seeds.py).  A SYN
- * outside the window seen starts a new connection at its offset.
- * Whatever the order, overlap or repetition, every byte delivered must
- * be the stream's byte at its offset, every byte sent must be delivered
- * or counted as a dup, each gap and restart must be flagged, the queue
+ * outside the window seen starts a new connection at its offset.  ACK
+ * sends no segment: it is the other direction's acknowledgment of the
+ * stream up to the offset plus the length (flowos_reasm_ack()), true or
+ * not.  Whatever the order, overlap or repetition, every byte delivered
+ * must be the stream's byte at its offset, every byte sent must be
+ * delivered or counted as a dup, every byte up to the front delivered
+ * or counted as a gap, once, each gap and restart must be flagged, the
+ * queue
  * must hold its bounds and be empty, with all its memory returned,
  * after the final flush, and the work done (the comparisons of sequence
  * numbers) must stay within a few descents of the tree per segment.
@@ -24,6 +29,7 @@
 #define STREAM_LEN	4096
 #define SYN		0x02
 #define FIN		0x01
+#define ACK		0x10
 #define BURST		0x80
 
 static u8 stream[STREAM_LEN];
@@ -72,9 +78,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			stream[i] = i * 131 + 7;
 	for (i = 1; i + 4 <= size; i += 4) {
 		u32 off = (data[i] | data[i + 1] << 8) % STREAM_LEN;
-		u8 flags = data[i + 2] & (SYN | FIN | BURST);
+		u8 flags = data[i + 2] & (SYN | FIN | ACK | BURST);
 		u32 len = min((u32)data[i + 3], STREAM_LEN - off), end;
 
+		if (flags & ACK) {
+			flowos_reasm_ack(&h, &env, isn + off + data[i + 3]);
+			sink_sync(&k);
+			segs++;
+			continue;
+		}
 		if (flags & BURST) {
 			end = off + len;
 			for (; off < end; off++, segs++)
@@ -90,6 +102,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		segs++;
 	}
 	flowos_reasm_flush(&h, &env);
+	/*
+	 * The sink placed each delivery after the bytes delivered and
+	 * skipped before it; with no restart, they reach the front.
+	 */
+	if (!k.stats.restarts && h.flags & FLOWOS_HALF_STARTED &&
+	    k.stats.bytes + k.stats.gap_bytes != h.next - (isn + k.base))
+		fail("bytes up to the front neither delivered nor gaps, or both", &k);
 	if (k.errors)
 		fail("delivered bytes that are not the stream's", &k);
 	if (k.sent != k.stats.bytes + k.stats.dup_bytes)

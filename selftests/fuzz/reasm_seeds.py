@@ -3,13 +3,14 @@
 """reasm_seeds.py OUTDIR: the reassembly fuzzer's seed corpus
 (reasm_fuzz.c says what its input means): the queue's worst cases, a
 hole then more one-byte segments than the queue may hold, in ascending and descending
-order, under a large queue and under a small segment cap, and large
-segments over many tiny ones queued."""
+order, under a large queue and under a small segment cap, holes
+acknowledged by the other side, and large segments over many tiny ones
+queued."""
 import hashlib
 import os
 import sys
 
-SYN, FIN, BURST = 0x02, 0x01, 0x80
+SYN, FIN, ACK, BURST = 0x02, 0x01, 0x10, 0x80
 
 
 def conf(limit_nibble, shift_sel, cap_sel):
@@ -45,6 +46,10 @@ def seeds():
     # Descending: every segment goes in front of all the others.
     yield big + seg(0, SYN, 0) + b"".join(
         seg(off, 0, 1) for off in range(300, 0, -1)) + tail
+    # Holes the other side acknowledges, one at a time, then past all.
+    yield big + seg(0, SYN, 0) + b"".join(
+        seg(start, 0, 20) + seg(start - 10, ACK, 5)
+        for start in range(11, 2000, 30)) + seg(0, ACK, 255) + tail
     # Large segments replacing the tiny ones they cover.
     yield big + seg(0, SYN, 0) + b"".join(
         bursts(start, start + 200) + seg(start, 0, 255)

@@ -10,7 +10,14 @@ with tshark's own reassembly of this file.  It holds, on purpose:
 - two segments swapped (out of order), and a server side (side B);
 - a connection whose sequence numbers wrap past 2^32 mid-pattern;
 - a connection cut by RST, one left open, and UDP datagrams, one of
-  which ends where the next begins a pattern (which must not count).
+  which ends where the next begins a pattern (which must not count);
+- a connection left open whose client segment is missing from the
+  capture (the monitor missed it, the server did not: it acknowledges
+  past it), between the two halves of a pattern and before another.
+
+The missing bytes are in no tool's reassembly: the capture has not got
+them.  MISSING says which they are, for pcap_matches.py to cut each
+side's bytes there, as the reassembler does (no pattern across a hole).
 """
 import struct
 import sys
@@ -18,6 +25,10 @@ import sys
 from inject import csum
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
+
+# The bytes left out of the capture: (client port, side, offset, length).
+HOLE_PORT, HOLE_OFF, HOLE_LEN = 40005, 20, 30
+MISSING = [(HOLE_PORT, 0, HOLE_OFF, HOLE_LEN)]
 
 
 def ip4(addr):
@@ -78,10 +89,12 @@ class Conn:
             return CLIENT, self.sport, SERVER, 80
         return SERVER, 80, CLIENT, self.sport
 
-    def send(self, side, off, length, flags=PSH | ACK):
+    def send(self, side, off, length, flags=PSH | ACK, acked=0):
+        """Bytes [off, off + length) of a side, acknowledging the
+        other side's first @acked bytes."""
         src, sport, dst, dport = self.ends(side)
         self.cap.tcp(src, sport, dst, dport, self.isn[side] + 1 + off,
-                     self.isn[1 - side] + 1, flags,
+                     self.isn[1 - side] + 1 + acked, flags,
                      self.data[side][off:off + length])
 
     def cuts(self, side, cuts):
@@ -131,6 +144,20 @@ def main():
     # 4: left open (no FIN): counted among the open connections.
     c = Conn(cap, 40004, 123456, 654321, b"secretsecret", b"")
     c.cuts(0, [6])
+
+    # 5: left open; the client's [20, 50) is missing from the capture,
+    # but the server acknowledges it, and the "secret" after it.  The
+    # first "secret" spans the hole: its "sec" is before it, its "ret"
+    # after it, and neither counts.
+    req = (b"GET /a HTTP/1.1\r\nsec" + b"m" * HOLE_LEN +
+           b"ret--secret--\r\n\r\n")
+    assert req[HOLE_OFF - 3:HOLE_OFF] == b"sec"
+    resp = b"HTTP/1.1 200 OK\r\n\r\n"
+    c = Conn(cap, HOLE_PORT, 0xFFFFFFFF - 30, 4242, req, resp)
+    c.send(0, 0, HOLE_OFF)
+    # [HOLE_OFF, HOLE_OFF + HOLE_LEN): sent, received, not captured.
+    c.send(0, HOLE_OFF + HOLE_LEN, len(req) - HOLE_OFF - HOLE_LEN)
+    c.send(1, 0, len(resp), acked=len(req))
 
     # UDP: "sec" ends one datagram, "ret" begins the next: no match.
     for d in (b"GET secret", b"aaa sec", b"ret aa", b"\r\n\r\n"):

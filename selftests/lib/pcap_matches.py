@@ -4,16 +4,26 @@
 payload must find in PCAP, computed by tshark, as JSON:
 
   {"patterns": {PATTERN: count}, "conns": {"SPORT-DPORT": {PATTERN: count}},
-   "bytes": payload bytes in order, "dup_bytes": TCP bytes seen again}
+   "bytes": payload bytes in order, "dup_bytes": TCP bytes seen again,
+   "gap_bytes": TCP bytes missing from the capture}
 
 TCP streams are reassembled by tshark ("follow,tcp,raw": sequence order,
 retransmissions and overlaps once); UDP payloads count one by one.
 Occurrences overlap ("aa" is twice in "aaa").  Patterns are as the match
 PM takes them: text, or hex:HEX.
+
+Where bytes of a side are missing from the capture, tshark's follow
+puts a note in their place ("[N bytes missing in capture file]" and a
+NUL, as if it were data): the note is no payload, its N bytes are
+gap_bytes, and a pattern does not count across it, as the reassembler
+does not join the bytes on either side of a gap.
 """
 import json
+import re
 import subprocess
 import sys
+
+MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\0")
 
 
 def tshark(*args):
@@ -35,8 +45,10 @@ def count(data, pat):
 
 
 def follow(pcap, stream):
-    """The two sides of a TCP stream: (ports, client bytes, server bytes)."""
-    sides, ports = [b"", b""], None
+    """The two sides of a TCP stream: (ports, [client pieces, server
+    pieces], bytes missing), a side's pieces being its bytes between the
+    holes of the capture."""
+    sides, ports, gap = [[b""], [b""]], None, 0
     out = tshark("-r", pcap, "-q", "-z", "follow,tcp,raw,%d" % stream)
     for line in out.splitlines():
         if line.startswith("Node 0:"):
@@ -46,28 +58,36 @@ def follow(pcap, stream):
         elif line and all(c in "0123456789abcdef\t" for c in line) and \
                 line.strip():
             side = 1 if line.startswith("\t") else 0
-            sides[side] += bytes.fromhex(line.strip())
-    return ports, sides
+            data = bytes.fromhex(line.strip())
+            hole = MISSING.fullmatch(data)
+            if hole:
+                gap += int(hole.group(1))
+                sides[side].append(b"")
+            else:
+                sides[side][-1] += data
+    return ports, sides, gap
 
 
 def main():
     pcap, pats = sys.argv[1], sys.argv[2:]
     res = {"patterns": {p: 0 for p in pats}, "conns": {}, "bytes": 0,
-           "dup_bytes": 0}
+           "dup_bytes": 0, "gap_bytes": 0}
     streams = {int(s) for s in tshark("-r", pcap, "-Y", "tcp", "-T", "fields",
                                       "-e", "tcp.stream").split()}
     tcp_bytes = sum(int(n) for n in tshark("-r", pcap, "-Y", "tcp", "-T",
                                            "fields", "-e", "tcp.len").split())
     for s in sorted(streams):
-        ports, sides = follow(pcap, s)
+        ports, sides, gap = follow(pcap, s)
+        pieces = sides[0] + sides[1]
         conn = {}
         for p in pats:
-            n = sum(count(d, decode(p)) for d in sides)
+            n = sum(count(d, decode(p)) for d in pieces)
             res["patterns"][p] += n
             if n:
                 conn[p] = n
         res["conns"][ports] = conn
-        res["bytes"] += len(sides[0]) + len(sides[1])
+        res["bytes"] += sum(len(d) for d in pieces)
+        res["gap_bytes"] += gap
     res["dup_bytes"] = tcp_bytes - res["bytes"]
     for payload in tshark("-r", pcap, "-Y", "udp", "-T", "fields", "-e",
                           "udp.payload").split():

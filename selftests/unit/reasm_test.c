@@ -7,7 +7,10 @@
  * (often just below the 2^32 wrap).  Every byte delivered must be the
  * stream's byte at that offset, each offset at most once; with a queue
  * large enough nothing may be lost, and with a small one every lost byte
- * must be counted as a gap and flagged at the next delivery.
+ * must be counted as a gap and flagged at the next delivery.  Segments
+ * the monitor missed (lost to it, not to the receiver) make holes that
+ * the receiver's cumulative ACK, computed from everything sent, lets
+ * the reassembler skip at once (flowos_reasm_ack()).
  */
 #include <stdlib.h>
 
@@ -71,19 +74,36 @@ struct run {
 	u32 ooo_limit;
 	unsigned int reach;
 	bool syn_first;
+	unsigned int lose;	/* one send in @lose is missed; 0: none */
+	bool acks;		/* the receiver's ACK after each send */
 };
+
+/* The receiver's cumulative ACK: the bytes every send so far covers. */
+static u32 ack_after(bool *covered, u32 n, u32 *acked, const struct send *s)
+{
+	u32 i;
+
+	for (i = s->off; i < s->off + s->len; i++)
+		covered[i] = true;
+	while (*acked < n && covered[*acked])
+		(*acked)++;
+	return *acked;
+}
 
 static void run_stream(struct __test_metadata *_metadata,
 		       const struct run *r, struct sink *k)
 {
 	static u8 stream[STREAM_MAX];
 	static struct send sends[SENDS_MAX];
+	static bool covered[STREAM_MAX];
 	const struct flowos_reasm_env env = sink_env(k, r->ooo_limit);
 	struct flowos_reasm_half h = {};
 	unsigned int cnt, i;
+	u32 acked = 0;
 
 	for (i = 0; i < r->n; i++)
 		stream[i] = rnd();
+	memset(covered, 0, sizeof(covered));
 	memset(k, 0, sizeof(*k));
 	k->stream = stream;
 	k->stream_len = STREAM_MAX;
@@ -95,15 +115,30 @@ static void run_stream(struct __test_metadata *_metadata,
 	} else {	/* picked up mid-stream: the first segment sets the start */
 		flowos_reasm_segment(&h, &env, r->isn, 0, stream, 0, 1);
 		k->sent++;
+		covered[0] = true;
 	}
 	for (i = 0; i < cnt; i++) {
-		flowos_reasm_segment(&h, &env, r->isn + sends[i].off,
-				     i == cnt - 1 ? 0x01 : 0, stream,
-				     sends[i].off, sends[i].len);
-		k->sent += sends[i].len;
+		if (r->lose && !rnd_below(r->lose)) {
+			/* Missed by the monitor, not by the receiver. */
+		} else {
+			flowos_reasm_segment(&h, &env, r->isn + sends[i].off,
+					     i == cnt - 1 ? 0x01 : 0, stream,
+					     sends[i].off, sends[i].len);
+			k->sent += sends[i].len;
+		}
+		if (r->acks)
+			flowos_reasm_ack(&h, &env, r->isn +
+					 ack_after(covered, r->n, &acked, &sends[i]));
 	}
 	/* The FIN came with the last send; it may have been early. */
 	flowos_reasm_segment(&h, &env, r->isn + r->n, 0x01, NULL, 0, 0);
+	if (r->acks) {
+		/* Everything acknowledged: nothing waits for the flush. */
+		flowos_reasm_ack(&h, &env, r->isn + r->n + 1);
+		ASSERT_EQ(0, h.nsegs);
+		ASSERT_EQ(r->n, k->stats.bytes + k->stats.gap_bytes);
+		ASSERT_TRUE(flowos_reasm_done(&h));
+	}
 	flowos_reasm_flush(&h, &env);
 
 	ASSERT_EQ(0, k->errors);
@@ -162,6 +197,55 @@ TEST(small_queue_counts_every_gap)
 	}
 	/* Otherwise this test would not test what it says. */
 	ASSERT_LT(100, overflows);
+}
+
+TEST(acks_skip_the_holes_the_monitor_missed)
+{
+	struct sink k;
+	unsigned int seed;
+	u64 gaps = 0;
+
+	for (seed = 1; seed <= 300; seed++) {
+		struct run r = {
+			.n = 1 + (rnd_state = seed, rnd_below(STREAM_MAX)),
+			.ooo_limit = rnd_below(2) ? STREAM_MAX * 16 :
+				     rnd_below(3000),
+			.reach = rnd_below(30),
+			.syn_first = rnd_below(2),
+			.lose = 2 + rnd_below(20),
+			.acks = true,
+		};
+
+		r.isn = rnd_isn();
+		/*
+		 * The sink checked that each delivery after a gap was
+		 * flagged (a gap at the end is followed by none).
+		 */
+		run_stream(_metadata, &r, &k);
+		gaps += k.stats.gap_bytes;
+	}
+	ASSERT_LT(1000, gaps);
+}
+
+TEST(acks_of_a_whole_stream_skip_nothing)
+{
+	struct sink k;
+	unsigned int seed;
+
+	for (seed = 1; seed <= 100; seed++) {
+		struct run r = {
+			.n = 1 + (rnd_state = seed, rnd_below(STREAM_MAX)),
+			.ooo_limit = STREAM_MAX * 16,
+			.reach = rnd_below(30),
+			.syn_first = true,
+			.acks = true,
+		};
+
+		r.isn = rnd_isn();
+		run_stream(_metadata, &r, &k);
+		ASSERT_EQ(0, k.stats.gap_bytes);
+		ASSERT_EQ(r.n, k.stats.bytes);
+	}
 }
 
 TEST(retransmission_and_overlap_counted_as_dup)
@@ -354,6 +438,128 @@ TEST(syn_inside_the_window_changes_nothing)
 	ASSERT_EQ(10, k.stats.dup_bytes);
 	ASSERT_EQ(0, k.errors);
 	ASSERT_TRUE(flowos_reasm_done(&h));
+}
+
+TEST(ack_past_a_hole_skips_it_at_once)
+{
+	static u8 s[40];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	seg(&h, &env, &k, 1000, 0, 0, 8);
+	/* [8, 12) missed by the monitor; [12, 20) waits behind it. */
+	seg(&h, &env, &k, 1012, 0, 12, 8);
+	ASSERT_EQ(8, k.stats.bytes);
+	ASSERT_EQ(1, h.nsegs);
+	/* ACKs at or before the front change nothing. */
+	flowos_reasm_ack(&h, &env, 990);
+	flowos_reasm_ack(&h, &env, 1000);
+	flowos_reasm_ack(&h, &env, 1008);
+	ASSERT_EQ(8, k.stats.bytes);
+	ASSERT_EQ(0, k.stats.gap_bytes);
+	ASSERT_EQ(1008, h.next);
+	/* Into the hole: its first bytes are skipped, the rest waits. */
+	flowos_reasm_ack(&h, &env, 1010);
+	ASSERT_EQ(2, k.stats.gap_bytes);
+	ASSERT_EQ(8, k.stats.bytes);
+	/* Past it: the queued segment comes at once, after a break. */
+	flowos_reasm_ack(&h, &env, 1020);
+	ASSERT_EQ(4, k.stats.gap_bytes);
+	ASSERT_EQ(16, k.stats.bytes);
+	ASSERT_EQ(0, h.nsegs);
+	ASSERT_EQ(1, k.breaks);
+	ASSERT_EQ(0, k.stats.overflows);
+	/* The skipped bytes, late after all: duplicates. */
+	seg(&h, &env, &k, 1008, 0, 8, 4);
+	ASSERT_EQ(4, k.stats.dup_bytes);
+	ASSERT_EQ(16, k.stats.bytes);
+	/* The front goes on from there, unflagged. */
+	seg(&h, &env, &k, 1020, FIN, 20, 10);
+	ASSERT_EQ(26, k.stats.bytes);
+	ASSERT_EQ(1, k.breaks);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(0, k.allocated);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+}
+
+TEST(ack_skips_every_hole_below_it)
+{
+	static u8 s[40];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	u32 isn = 0u - 6;	/* the holes on either side of the wrap */
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	seg(&h, &env, &k, isn - 1, SYN, 0, 0);
+	seg(&h, &env, &k, isn, 0, 0, 4);
+	seg(&h, &env, &k, isn + 8, 0, 8, 4);
+	seg(&h, &env, &k, isn + 16, 0, 16, 4);
+	seg(&h, &env, &k, isn + 28, FIN, 28, 4);
+	ASSERT_EQ(3, h.nsegs);
+	/* Into the last hole: skipped to the ACK, the FIN's segment waits. */
+	flowos_reasm_ack(&h, &env, isn + 24);
+	ASSERT_EQ(4 + 4 + 4, k.stats.bytes);
+	ASSERT_EQ(4 + 4 + 4, k.stats.gap_bytes);
+	ASSERT_EQ(2, k.breaks);
+	ASSERT_EQ(1, h.nsegs);
+	ASSERT_EQ(isn + 24, h.next);
+	ASSERT_FALSE(flowos_reasm_done(&h));
+	/* The ACK of the FIN. */
+	flowos_reasm_ack(&h, &env, isn + 33);
+	ASSERT_EQ(16, k.stats.bytes);
+	ASSERT_EQ(16, k.stats.gap_bytes);
+	ASSERT_EQ(3, k.breaks);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_EQ(0, k.allocated);
+	ASSERT_TRUE(flowos_reasm_done(&h));
+}
+
+TEST(ack_beyond_what_was_seen_skips_no_further)
+{
+	static u8 s[40];
+	struct sink k = { .stream = s, .stream_len = sizeof(s) };
+	const struct flowos_reasm_env env = sink_env(&k, 4096);
+	struct flowos_reasm_half h = {};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(s); i++)
+		s[i] = rnd();
+	/* Not started: nothing to skip from. */
+	flowos_reasm_ack(&h, &env, 5000);
+	ASSERT_EQ(0, h.flags);
+	seg(&h, &env, &k, 999, SYN, 0, 0);
+	/* A SYN, no byte seen: an ACK ahead skips nothing. */
+	flowos_reasm_ack(&h, &env, 1010);
+	ASSERT_EQ(1000, h.next);
+	seg(&h, &env, &k, 1000, 0, 0, 10);
+	seg(&h, &env, &k, 1020, 0, 20, 5);
+	/* A huge (spoofed) ACK: up to the furthest byte seen, no further. */
+	flowos_reasm_ack(&h, &env, 1000 + 0x7ffffff0U);
+	ASSERT_EQ(1025, h.next);
+	ASSERT_EQ(10, k.stats.gap_bytes);
+	/* One 2^31 or more ahead is behind, in serial order: nothing. */
+	flowos_reasm_ack(&h, &env, 1000 + 0x90000000U);
+	ASSERT_EQ(1025, h.next);
+	/* A segment far ahead is queued, but moves no ACK's bound. */
+	flowos_reasm_segment(&h, &env, 1000 + 0x7ffffff0U, 0, s, 30, 1);
+	flowos_reasm_ack(&h, &env, 1000 + 0x7ffffff1U);
+	ASSERT_EQ(1025, h.next);
+	ASSERT_EQ(10, k.stats.gap_bytes);
+	/* The bytes after the ones seen still come in order. */
+	seg(&h, &env, &k, 1025, 0, 25, 5);
+	ASSERT_EQ(20, k.stats.bytes);
+	ASSERT_EQ(0, k.errors);
+	ASSERT_FALSE(flowos_reasm_new_syn(&h, 1029, SYN));
+	flowos_reasm_flush(&h, &env);
+	ASSERT_EQ(0, k.allocated);
 }
 
 TEST(segment_far_ahead_keeps_the_window)

@@ -8,12 +8,13 @@
  * directions in one), reassembles TCP (include/flowos/reasm.h) and calls
  * the PM's ->data with the payload bytes of each side in sequence
  * order, each byte once; a UDP datagram comes whole, flagged
- * FLOWOS_DATA_BREAK.  A connection ends on RST, once every side seen has
- * delivered up to its FIN, after @idle_ms without a packet, when a SYN
- * outside the window of its side begins a new connection on the same
- * 4-tuple (counted in stats.reasm.restarts; the SYN opens the new one),
- * or when the table is full and it is the least recently seen; ->end
- * runs first.
+ * FLOWOS_DATA_BREAK.  A TCP side stops waiting for a hole once the
+ * other side acknowledges past it (flowos_reasm_ack()).  A connection
+ * ends on RST, once every side seen has delivered up to its FIN, after
+ * @idle_ms without a packet, when a SYN outside the window of its side
+ * begins a new connection on the same 4-tuple (counted in
+ * stats.reasm.restarts; the SYN opens the new one), or when the table
+ * is full and it is the least recently seen; ->end runs first.
  *
  * The table belongs to the instance's thread: ->process and ->tick call
  * it, and anything else reading it (->fill_results) must hold a lock
@@ -41,6 +42,10 @@ struct flowos_conn {
 	u8 family;
 	u8 proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	u8 seen;			/* BIT(side) of the sides that sent */
+	u8 ack_wait;			/* BIT(side) of the sides with @ack set */
+	u16 ring[FLOWOS_NSIDES];	/* CPU of the ring of each side's last unit */
+	u32 ack[FLOWOS_NSIDES];		/* an ACK of the side's bytes, deferred */
+	u64 ack_tstamp[FLOWOS_NSIDES];	/* when that ACK was seen */
 	struct flowos_reasm_half half[FLOWOS_NSIDES];
 	unsigned long priv[];		/* the PM's, zeroed: priv_size bytes */
 };
@@ -84,6 +89,7 @@ struct flowos_conns {
 	struct flowos_reasm_env env;
 	struct flowos_conn *cur;	/* whose bytes the reassembler emits */
 	unsigned int cur_side;
+	unsigned int cur_ring;		/* CPU of the window's ring */
 	struct flowos_conns_stats stats;
 };
 

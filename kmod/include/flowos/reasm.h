@@ -14,6 +14,13 @@
  * next bytes delivered carry FLOWOS_DATA_BREAK, so a matcher knows not
  * to join the bytes on either side of it.
  *
+ * On a monitoring point, a segment that the receiver got but the
+ * monitor did not (capture loss, a ring drop, another path) is never
+ * retransmitted: once the other direction acknowledges past a hole
+ * (flowos_reasm_ack()), the reassembler stops waiting for it, as when
+ * the queue is full.  Copies of the skipped bytes that come after all
+ * are counted as dup_bytes, as any byte behind the front is.
+ *
  * A SYN whose first byte lies outside the window the half has seen
  * (from its first byte to the end of the furthest segment, the last
  * 2^30 bytes at most) begins a new connection on a 4-tuple reused
@@ -24,9 +31,9 @@
  *
  * Kernel-independent (like the parser and the classifier): it builds
  * natively for selftests/unit/reasm_test.c.  The caller serializes all
- * calls on one half.  In the kernel, flowos_reasm_segment() and
- * flowos_reasm_flush() may reschedule while they deliver the queue: call
- * them where sleeping is allowed.
+ * calls on one half.  In the kernel, flowos_reasm_segment(),
+ * flowos_reasm_ack() and flowos_reasm_flush() may reschedule while they
+ * deliver the queue: call them where sleeping is allowed.
  */
 #ifndef _FLOWOS_REASM_H
 #define _FLOWOS_REASM_H
@@ -123,6 +130,18 @@ bool flowos_reasm_new_syn(const struct flowos_reasm_half *h, u32 seq,
 
 /* The truesize a queued segment of @len bytes is charged. */
 u32 flowos_reasm_truesize(u32 len);
+
+/*
+ * The other direction acknowledged every byte of @h before @ack: skip
+ * the holes below it (counted as gaps, the next bytes delivered flagged
+ * FLOWOS_DATA_BREAK) and deliver the queued segments that follow them,
+ * up to the end of the furthest segment seen at most.  An @ack at or
+ * before the next byte expected, or on a half not started, changes
+ * nothing.  Only for a segment with the ACK flag set.  May reschedule,
+ * as flowos_reasm_segment() does.
+ */
+void flowos_reasm_ack(struct flowos_reasm_half *h,
+		      const struct flowos_reasm_env *env, u32 ack);
 
 /* True once every byte up to the FIN was delivered. */
 bool flowos_reasm_done(const struct flowos_reasm_half *h);

@@ -43,6 +43,7 @@ struct flowos_unit {
 	u32 len;
 	u32 payload_len;
 	u32 tcp_seq;
+	u32 tcp_ack;		/* meaningful with TCPHDR_ACK in @tcp_flags */
 	struct sk_buff *skb;
 };
 
