@@ -375,8 +375,10 @@ void flowos_pm_errmsg(struct netlink_ext_ack *extack, const char *msg)
 	for (i = 0; i < FLOWOS_PM_ERRMSGS && pm_errmsgs[i]; i++)
 		if (!strcmp(pm_errmsgs[i], msg))
 			copy = pm_errmsgs[i];
-	if (!copy && i < FLOWOS_PM_ERRMSGS)
-		copy = pm_errmsgs[i] = kstrdup(msg, GFP_KERNEL);
+	if (!copy && i < FLOWOS_PM_ERRMSGS) {
+		pm_errmsgs[i] = kstrdup(msg, GFP_KERNEL);
+		copy = pm_errmsgs[i];
+	}
 	extack->_msg = copy ?: "the PM refused the request";
 }
 
