@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/netfilter.h>
@@ -115,11 +116,12 @@ struct flowos_pm_inst {
 	struct flowos_worker *workers;	/* pm.workers of them */
 	struct pm_sysfs *sysfs;		/* initial namespace only */
 	/*
-	 * Readers of its results (netlink_pm.c) that hold it without
-	 * flowos_mutex: taken under the mutex while it is attached, and
-	 * waited for by detach before ->fini.
+	 * One reference while it is attached, and one per reader of its
+	 * results (netlink_pm.c), who holds it without flowos_mutex: taken
+	 * under the mutex while it is attached.  The last put runs ->fini
+	 * and frees it, so a detach never waits for a read.
 	 */
-	atomic_t readers;
+	refcount_t refs;
 	char name[FLOWOS_NAME_MAX];
 	u8 order;
 	/*

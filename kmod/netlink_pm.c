@@ -81,22 +81,38 @@ static int put_results(struct flowos_results *res,
 }
 
 /*
- * What @pi reports, taken now and held until sent: the core's counts
- * of it, its parameters and its results.  The caller keeps @pi, with
- * flowos_mutex or as a reader (flowos_pm_reader_get()); a PM's fill may
- * take long on a large table, so reads do it as readers, and neither
- * configuration nor other readers wait for it.
+ * The start of a read of @pi, under flowos_mutex: who it is and the
+ * core's counts of it, which need its flow and stream; a detach may take
+ * both away once the mutex is dropped.  Errors stay in the result.
  */
-static struct flowos_results *take_results(const struct flowos_pm_inst *pi,
-					   bool privileged,
-					   struct netlink_ext_ack *extack)
+static struct flowos_results *read_start(const struct flowos_pm_inst *pi,
+					 bool privileged)
 {
-	struct flowos_results *res = flowos_results_new(pi, privileged);
+	struct flowos_results *res;
+
+	lockdep_assert_held(&flowos_mutex);
+	res = flowos_results_new(pi, privileged);
+	if (res)
+		put_pm_stats(res, pi);
+	return res;
+}
+
+/*
+ * The rest of what @pi reports, taken now and held until sent: its
+ * parameters and its results.  The caller keeps @pi, with flowos_mutex
+ * or as a reader (flowos_pm_reader_get()); a PM's fill may take long on
+ * a large table, so reads do it as readers, and neither configuration
+ * nor other readers wait for it.  Frees @res on an error.
+ */
+static struct flowos_results *read_finish(struct flowos_results *res,
+					  const struct flowos_pm_inst *pi,
+					  struct netlink_ext_ack *extack)
+{
 	int err;
 
 	if (!res)
 		return ERR_PTR(-ENOMEM);
-	err = put_pm_stats(res, pi) ?: flowos_params_put(res, pi) ?:
+	err = flowos_results_error(res) ?: flowos_params_put(res, pi) ?:
 	      put_results(res, pi);
 	if (!err)
 		return res;
@@ -154,7 +170,7 @@ static void pm_event(struct flowos_net *fn, const struct flowos_pm_inst *pi,
  */
 static int reply_pm(struct genl_info *info, const struct flowos_pm_inst *pi)
 {
-	struct flowos_results *res = take_results(pi, true, NULL);
+	struct flowos_results *res = read_finish(read_start(pi, true), pi, NULL);
 	struct sk_buff *skb;
 
 	if (IS_ERR(res) || flowos_results_pending(res) > ONE_MSG_BODY_MAX) {
@@ -372,11 +388,13 @@ int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * The instance a request names, held as a reader (the caller puts
- * it), or an error.
+ * The instance a request names, held as a reader (the caller puts it),
+ * with its read started in @res, or an error.
  */
 static struct flowos_pm_inst *find_reader(struct flowos_net *fn,
-					  struct genl_info *info)
+					  struct genl_info *info,
+					  bool privileged,
+					  struct flowos_results **res)
 {
 	struct flowos_pm_inst *pi;
 	struct flowos_flow *flow;
@@ -384,8 +402,10 @@ static struct flowos_pm_inst *find_reader(struct flowos_net *fn,
 
 	mutex_lock(&flowos_mutex);
 	err = find_target(fn, info, true, &flow, &pi);
-	if (!err)
+	if (!err) {
+		*res = read_start(pi, privileged);
 		flowos_pm_reader_get(pi);
+	}
 	mutex_unlock(&flowos_mutex);
 	return err ? ERR_PTR(err) : pi;
 }
@@ -401,11 +421,10 @@ int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
 	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_NAME, "missing the instance's name"))
 		return -EINVAL;
-	pi = find_reader(fn, info);
+	pi = find_reader(fn, info, netlink_capable(skb, CAP_NET_ADMIN), &res);
 	if (IS_ERR(pi))
 		return PTR_ERR(pi);
-	res = take_results(pi, netlink_capable(skb, CAP_NET_ADMIN),
-			   info->extack);
+	res = read_finish(res, pi, info->extack);
 	flowos_pm_reader_put(pi);
 	if (IS_ERR(res))
 		return PTR_ERR(res);
@@ -464,11 +483,13 @@ static struct flowos_pm_inst *next_in_flow(const struct flowos_flow *flow,
 
 /*
  * The next instance to dump, by flow in id order, then attach order,
- * held as a reader; NULL when there is none.
+ * held as a reader with its read started in @res; NULL when there is
+ * none.
  */
 static struct flowos_pm_inst *next_instance(struct flowos_net *fn,
 					    struct netlink_callback *cb,
-					    struct stats_dump *sd)
+					    struct stats_dump *sd,
+					    struct flowos_results **res)
 {
 	struct nlattr **attrs = flowos_dump_attrs(cb);
 	struct nlattr *only = attrs[FLOWOS_A_PM_FLOW];
@@ -489,6 +510,8 @@ static struct flowos_pm_inst *next_instance(struct flowos_net *fn,
 		}
 		pi = next_in_flow(flow, only_pm, sd);
 		if (pi) {
+			*res = read_start(pi, netlink_capable(cb->skb,
+							      CAP_NET_ADMIN));
 			flowos_pm_reader_get(pi);
 			break;
 		}
@@ -517,23 +540,22 @@ static int dump_instance_part(struct sk_buff *skb, struct netlink_callback *cb,
 /*
  * Every instance, by flow in id order, then attach order; each in as
  * many messages as its results need (results.c).  The results of an
- * instance are taken without flowos_mutex (take_results()).
+ * instance are taken without flowos_mutex (read_finish()).
  */
 int flowos_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct flowos_net *fn = flowos_pernet(sock_net(skb->sk));
 	struct stats_dump *sd = stats_dump_of(cb);
+	struct flowos_results *res;
 	struct flowos_pm_inst *pi;
 	int err = 0;
 
 	while (!err) {
 		if (!sd->res) {
-			pi = next_instance(fn, cb, sd);
+			pi = next_instance(fn, cb, sd, &res);
 			if (!pi)
 				break;
-			sd->res = take_results(pi,
-					       netlink_capable(cb->skb, CAP_NET_ADMIN),
-					       cb->extack);
+			sd->res = read_finish(res, pi, cb->extack);
 			flowos_pm_reader_put(pi);
 			if (IS_ERR(sd->res)) {
 				err = PTR_ERR(sd->res);

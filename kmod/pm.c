@@ -16,7 +16,6 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 
 #include "flowos.h"
 
@@ -516,6 +515,7 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 	pi->flow = flow;
 	pi->st = st;
 	pi->order = conf->order;
+	refcount_set(&pi->refs, 1);
 	strscpy(pi->name, conf->name, sizeof(pi->name));
 	return pi;
 }
@@ -640,17 +640,30 @@ put_stream:
 	return err;
 }
 
+/* The end of an instance nobody holds: its PM's state, then itself. */
+static void pm_release(struct flowos_pm_inst *pi)
+{
+	const struct flowos_pm_ops *ops = pi->pm.ops;
+
+	if (ops->fini)
+		ops->fini(&pi->pm);
+	call_rcu(&pi->rcu, pm_free_rcu);
+	/* Last: the PM's code outlives every call into it. */
+	module_put(ops->owner);
+}
+
 /**
- * flowos_pm_detach - stop an instance and free it
- * @pi: the instance; gone when this returns
+ * flowos_pm_detach - stop an instance and take it off its flow
+ * @pi: the instance; its threads have stopped and no unit reaches it when
+ *	this returns, and it is freed then, or by the last reader of its
+ *	results (flowos_pm_reader_put())
  *
- * Its module reference is dropped last, so the PM's code outlives every
- * call into it.  Called with flowos_mutex held; waits for the readers
- * of its results (flowos_pm_reader_get()), who do not take it.
+ * Its stream goes with it if it was the flow's last instance, so a
+ * reader must not touch @pi->st or @pi->flow.  Called with flowos_mutex
+ * held; it never waits for a read.
  */
 void flowos_pm_detach(struct flowos_pm_inst *pi)
 {
-	const struct flowos_pm_ops *ops = pi->pm.ops;
 	struct flowos_stream *st = pi->st;
 	int cpu;
 
@@ -668,31 +681,28 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 		flowos_stream_release(st, cpu);
 	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX,
 			   FLOWOS_ALL_CPUS);
-
-	/* No new reader can find it now: wait for those reading it. */
-	wait_var_event(&pi->readers, !atomic_read(&pi->readers));
-	if (ops->fini)
-		ops->fini(&pi->pm);
-	call_rcu(&pi->rcu, pm_free_rcu);
-	module_put(ops->owner);
 	flow_stream_put(pi->flow, st);
+	flowos_pm_reader_put(pi);
 }
 
 /*
  * A reader of @pi's results, which may then drop flowos_mutex: @pi
- * stays, and its PM's state too, until flowos_pm_reader_put().  Called
+ * stays, and its PM's state, parameters and code too, until
+ * flowos_pm_reader_put(), even if it is detached meanwhile.  Called
  * with flowos_mutex held, @pi attached.
  */
 void flowos_pm_reader_get(struct flowos_pm_inst *pi)
 {
 	lockdep_assert_held(&flowos_mutex);
-	atomic_inc(&pi->readers);
+	refcount_inc(&pi->refs);
 }
 
+/* Process context: the last put runs the PM's ->fini. */
 void flowos_pm_reader_put(struct flowos_pm_inst *pi)
 {
-	if (atomic_dec_and_test(&pi->readers))
-		wake_up_var(&pi->readers);
+	might_sleep();
+	if (refcount_dec_and_test(&pi->refs))
+		pm_release(pi);
 }
 
 /* Detach every instance of @flow. */

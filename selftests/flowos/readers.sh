@@ -6,14 +6,17 @@
 # test_slowread sleeps in ->fill_results), flows are created and
 # deleted in another namespace and PMs attached in the reader's own, each
 # finishing while the read is still inside; flowctl reads again what
-# the change interrupted.  A detach of the instance being read waits for
-# the read, which comes back whole.  Unprivileged
-# users may read (results.sh shows reads bounded by results_limit_kb).
+# the change interrupted.  Neither a detach of the instance being read
+# nor a delete of its flow waits for the read, which still comes back
+# whole: the PM's ->fini runs when the read is done, and its module is
+# free to unload then.  Unprivileged users may read (results.sh shows
+# reads bounded by results_limit_kb).
 . "$FLOWOS_REPO/selftests/lib.sh"
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 SLOW_KO=$FLOWOS_BUILD/testpm/flowos_pm_slowread.ko
 READING=/sys/module/flowos_pm_slowread/parameters/reading
+EARLY_FINI=/sys/module/flowos_pm_slowread/parameters/early_fini
 A=flowos-a-$$-$RANDOM
 B=flowos-b-$$-$RANDOM
 C=flowos-c-$$-$RANDOM
@@ -51,7 +54,7 @@ still_reading() {
 
 require_root
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 15
 veth_pair "$A" "$B" && ip netns add "$C" && flowos_load &&
 	insmod "$SLOW_KO" && insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko" ||
 	ktap_exit_fail_msg "cannot set up"
@@ -72,21 +75,41 @@ expect_eq "the read, interrupted by the attach, was read again, whole" \
 	"$(python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["pms"]; print([(x["name"], x["results"].get("after_sleep", [{}])[0].get("seen")) for x in p])' "$TMP/read1")" \
 	"[('slow', 5), ('other', None)]"
 
-# A detach of the instance being read waits for the read, which still
-# gets everything it asked for (the selftests' client, reading only
-# that instance: the dump then says the PMs changed, NLM_F_DUMP_INTR).
+# A detach of the instance being read does not wait for the read, which
+# still gets everything it asked for (the selftests' client, reading
+# only that instance: the dump then says the PMs changed,
+# NLM_F_DUMP_INTR).
 fc set r slow read_ms 4000 >/dev/null
 { ip netns exec "$B" "$FLOWOS_NL" stats r slow >"$TMP/read2" 2>&1 & }
 slowwait 20 reading_is 1 || ktap_exit_fail_msg "the read never reached the PM"
-fc detach r slow
-ktest "a detach of the instance being read waited for the read" reading_is 0
+ktest "a detach of the instance being read did not wait for the read" \
+	still_reading fc detach r slow
 wait
 expect_eq "and that read came back whole" \
 	"$(grep -c '^row after_sleep slept_ms=4000 seen=5$' "$TMP/read2")" 1
+expect_eq "and the PM's state was freed only after the read" \
+	"$(cat "$EARLY_FINI")" 0
+
+# So with a delete of the flow: the instance and the flow go at once.
+fc create d proto udp prio 10 && fc attach d test_slowread name slow read_ms 4000 >/dev/null ||
+	ktap_exit_fail_msg "cannot attach the test PM"
+expect_eq "udp traffic" "$(udp_send "$A" 10.0.0.2 9 3 10)" 3
+{ ip netns exec "$B" "$FLOWOS_NL" stats d slow >"$TMP/read3" 2>&1 & }
+slowwait 20 reading_is 1 || ktap_exit_fail_msg "the read never reached the PM"
+ktest "a delete of the flow being read did not wait for the read" \
+	still_reading fc delete d
+wait
+expect_eq "and that read came back whole" \
+	"$(grep -c '^row after_sleep slept_ms=4000 seen=3$' "$TMP/read3")" 1
+expect_eq "and the PM's state was freed only after the read" \
+	"$(cat "$EARLY_FINI")" 0
 
 # Anyone may read; what reads hold is bounded for everyone together.
 expect_eq "an unprivileged user reads the results" \
 	"$(ip netns exec "$B" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$FLOWCTL" -j stats r | python3 -c 'import json, sys; print([p["name"] for p in json.load(sys.stdin)["pms"]])')" \
 	"['other']"
+fc delete r
+ktest "the test PM's module unloads once no instance or read holds it" \
+	rmmod flowos_pm_slowread
 ktap_finished

@@ -142,7 +142,9 @@ struct flowos_results;
  *	thread, each on its own shard of the state (win->worker, @worker),
  *	and ->read_scalar and ->fill_results merge the shards.
  * @init: set up @pm->priv; may sleep
- * @fini: free what @init made; the threads have stopped
+ * @fini: free what @init made; the threads have stopped, and no read is
+ *	inside @read_scalar or @fill_results (a read that began before a
+ *	detach goes on after it: @fini waits for the last one)
  * @process: work on @win and return how many units from its head are
  *	done (at most tail - head); runs in the thread of win->worker
  * @tick: optional; called from each worker's thread with its index and
@@ -153,6 +155,9 @@ struct flowos_results;
  * @fill_results: optional; add results (tables of any size) with the
  *	flowos_result_* helpers, after the scalars; may sleep, concurrent
  *	with @process.  Called once per read, whatever the results' size.
+ *	Copy what a lock @process takes protects into scratch memory
+ *	(flowos_result_scratch()) and write the rows after unlocking, so
+ *	that the thread waits for the copy only.
  * @set_params: needed if a parameter is live; @params holds every
  *	parameter, the new values of live ones already checked against
  *	their ranges.  Apply them all, or none and return -EINVAL (with

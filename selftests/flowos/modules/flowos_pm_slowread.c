@@ -4,9 +4,10 @@
  * read_ms before it writes its one row, and says on
  * /sys/module/flowos_pm_slowread/parameters/reading how many reads are
  * inside it now.  With it a test holds a read open for as long as it
- * likes and checks what may and may not wait for it: configuration of
- * any namespace must not; a detach of the instance being read must, and
- * the read must still come back whole.
+ * likes and checks that nothing waits for it, configuration of any
+ * namespace nor a detach of the instance being read, and that the read
+ * still comes back whole: ->fini runs only once no read is inside
+ * (early_fini counts the times it did not).
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
@@ -14,18 +15,21 @@
 #include <flowos/pm.h>
 
 static atomic_t reading = ATOMIC_INIT(0);
+static atomic_t early_fini = ATOMIC_INIT(0);
 
-static int reading_get(char *buf, const struct kernel_param *kp)
+static int counter_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&reading));
+	return sysfs_emit(buf, "%d\n", atomic_read((atomic_t *)kp->arg));
 }
 
-static const struct kernel_param_ops reading_ops = {
-	.get = reading_get,
+static const struct kernel_param_ops counter_ops = {
+	.get = counter_get,
 };
 
-module_param_cb(reading, &reading_ops, NULL, 0444);
+module_param_cb(reading, &counter_ops, &reading, 0444);
 MODULE_PARM_DESC(reading, "reads of results inside ->fill_results now");
+module_param_cb(early_fini, &counter_ops, &early_fini, 0444);
+MODULE_PARM_DESC(early_fini, "times ->fini ran while a read was inside ->fill_results");
 
 static const struct flowos_pm_param slowread_params[] = {
 	{ "read_ms", FLOWOS_PARAM_U64, 0, 60000, 1000,
@@ -44,6 +48,9 @@ static int slowread_init(struct flowos_pm *pm)
 
 static void slowread_fini(struct flowos_pm *pm)
 {
+	/* One instance at a time is read in the test. */
+	if (atomic_read(&reading))
+		atomic_inc(&early_fini);
 	kfree(pm->priv);
 }
 
