@@ -98,7 +98,7 @@ struct match_ended {
 
 /*
  * An instance.  @lock: the thread holds it while it works (->process,
- * ->tick), readers of the tables (->fill_results) while they read.
+ * ->tick), readers of the tables (->fill_results) while they copy them.
  * Scalars are read without it, with READ_ONCE.
  */
 struct match_state {
@@ -343,89 +343,106 @@ static u64 match_read_scalar(const struct flowos_pm *pm, unsigned int i)
 	return 0;
 }
 
-static int put_patterns(const struct flowos_pm *pm, struct flowos_results *res)
-{
-	const struct match_state *ms = pm->priv;
-	u32 p;
-
-	flowos_result_table_start(res, "patterns");
-	for (p = 0; p < ms->ac.npatterns; p++) {
-		flowos_result_row_start(res);
-		flowos_result_put_string(res, "pattern", pm->strings->v[p]);
-		flowos_result_put_u64(res, "matches", ms->counts[p]);
-		flowos_result_end(res);
-	}
-	return flowos_result_end(res);
-}
-
-/* The identity of a connection's row; sides as first seen. */
-struct conn_ident {
-	u64 id;
-	const __be32 (*addr)[4];
-	const __be16 *port;
-	u8 family;
-	u8 proto;
+/* A row of the connections table, as a read copies it. */
+struct match_row {
+	struct match_ended e;
+	bool open;
 };
 
-static int put_conn_row(struct flowos_results *res, const struct flowos_pm *pm,
-			const struct conn_ident *ci, bool open, u32 pattern,
-			u64 count)
-{
-	flowos_result_row_start(res);
-	flowos_result_put_u64(res, "id", ci->id);
-	flowos_result_put_u64(res, "proto", ci->proto);
-	flowos_result_put_addr(res, "src", ci->family, ci->addr[0]);
-	flowos_result_put_u64(res, "sport", ntohs(ci->port[0]));
-	flowos_result_put_addr(res, "dst", ci->family, ci->addr[1]);
-	flowos_result_put_u64(res, "dport", ntohs(ci->port[1]));
-	flowos_result_put_string(res, "state", open ? "open" : "ended");
-	flowos_result_put_string(res, "pattern", pm->strings->v[pattern]);
-	flowos_result_put_u64(res, "matches", count);
-	return flowos_result_end(res);
-}
+/*
+ * What a read shows, copied under the lock: the thread waits for the
+ * copy only, not for the rows to be written out.
+ */
+struct match_snapshot {
+	u64 *counts;			/* per pattern */
+	struct match_row *rows;		/* MATCH_REPORT_ROWS of room */
+	unsigned int nrows;
+};
 
-static int put_ended(struct flowos_results *res, const struct flowos_pm *pm,
-		     unsigned int *rows)
+/* The last MATCH_ENDED_ROWS rows of connections that ended. */
+static void snapshot_ended(const struct match_state *ms,
+			   struct match_snapshot *snap)
 {
-	const struct match_state *ms = pm->priv;
 	u64 i = ms->nended > MATCH_ENDED_ROWS ? ms->nended - MATCH_ENDED_ROWS : 0;
 
-	for (; i < ms->nended && *rows < MATCH_REPORT_ROWS; i++, (*rows)++) {
-		const struct match_ended *e = &ms->ended[i % MATCH_ENDED_ROWS];
-		struct conn_ident ci = {
-			e->id, e->addr, e->port, e->family, e->proto,
-		};
+	for (; i < ms->nended && snap->nrows < MATCH_REPORT_ROWS; i++) {
+		struct match_row *r = &snap->rows[snap->nrows++];
 
-		if (put_conn_row(res, pm, &ci, false, e->pattern, e->count))
-			return -ENOMEM;
+		r->e = ms->ended[i % MATCH_ENDED_ROWS];
+		r->open = false;
 	}
-	return 0;
 }
 
-static int put_open(struct flowos_results *res, const struct flowos_pm *pm,
-		    unsigned int *rows)
+/* The open connections' counts, up to MATCH_REPORT_ROWS rows in all. */
+static void snapshot_open(struct match_state *ms, struct match_snapshot *snap)
 {
-	struct match_state *ms = pm->priv;
 	struct flowos_conn *c;
 	u32 p;
 
 	flowos_conns_for_each(&ms->conns, c) {
 		struct match_conn *mc = flowos_conn_priv(c);
-		struct conn_ident ci = {
-			c->id, c->addr, c->port, c->family, c->proto,
-		};
 
 		for (p = 0; p < ms->ac.npatterns; p++) {
+			struct match_row *r;
+
 			if (!mc->counts[p])
 				continue;
-			if (*rows >= MATCH_REPORT_ROWS)
-				return 0;
-			if (put_conn_row(res, pm, &ci, true, p, mc->counts[p]))
-				return -ENOMEM;
-			(*rows)++;
+			if (snap->nrows >= MATCH_REPORT_ROWS)
+				return;
+			r = &snap->rows[snap->nrows++];
+			r->e.id = c->id;
+			memcpy(r->e.addr, c->addr, sizeof(r->e.addr));
+			memcpy(r->e.port, c->port, sizeof(r->e.port));
+			r->e.family = c->family;
+			r->e.proto = c->proto;
+			r->e.pattern = p;
+			r->e.count = mc->counts[p];
+			r->open = true;
 		}
 	}
-	return 0;
+}
+
+static void take_snapshot(struct match_state *ms, struct match_snapshot *snap)
+{
+	mutex_lock(&ms->lock);
+	memcpy(snap->counts, ms->counts, ms->ac.npatterns * sizeof(*ms->counts));
+	snap->nrows = 0;
+	snapshot_ended(ms, snap);
+	snapshot_open(ms, snap);
+	mutex_unlock(&ms->lock);
+}
+
+static int put_patterns(const struct flowos_pm *pm, struct flowos_results *res,
+			const struct match_snapshot *snap)
+{
+	u32 p, n = pm->strings->n;
+
+	flowos_result_table_start(res, "patterns");
+	for (p = 0; p < n; p++) {
+		flowos_result_row_start(res);
+		flowos_result_put_string(res, "pattern", pm->strings->v[p]);
+		flowos_result_put_u64(res, "matches", snap->counts[p]);
+		if (flowos_result_end(res))
+			break;
+	}
+	return flowos_result_end(res);
+}
+
+/* A connection's row; its sides as first seen. */
+static int put_conn_row(struct flowos_results *res, const struct flowos_pm *pm,
+			const struct match_row *r)
+{
+	flowos_result_row_start(res);
+	flowos_result_put_u64(res, "id", r->e.id);
+	flowos_result_put_u64(res, "proto", r->e.proto);
+	flowos_result_put_addr(res, "src", r->e.family, r->e.addr[0]);
+	flowos_result_put_u64(res, "sport", ntohs(r->e.port[0]));
+	flowos_result_put_addr(res, "dst", r->e.family, r->e.addr[1]);
+	flowos_result_put_u64(res, "dport", ntohs(r->e.port[1]));
+	flowos_result_put_string(res, "state", r->open ? "open" : "ended");
+	flowos_result_put_string(res, "pattern", pm->strings->v[r->e.pattern]);
+	flowos_result_put_u64(res, "matches", r->e.count);
+	return flowos_result_end(res);
 }
 
 /*
@@ -433,27 +450,34 @@ static int put_open(struct flowos_results *res, const struct flowos_pm *pm,
  * MATCH_ENDED_ROWS rows of them), then the open ones, at most
  * MATCH_REPORT_ROWS rows in all.
  */
-static int put_conns(const struct flowos_pm *pm, struct flowos_results *res)
+static int put_conns(const struct flowos_pm *pm, struct flowos_results *res,
+		     const struct match_snapshot *snap)
 {
-	unsigned int rows = 0;
+	unsigned int i;
 
 	flowos_result_table_start(res, "connections");
 	/* On an error, stop: the core sees it, sticky in @res. */
-	if (!put_ended(res, pm, &rows))
-		put_open(res, pm, &rows);
+	for (i = 0; i < snap->nrows; i++)
+		if (put_conn_row(res, pm, &snap->rows[i]))
+			break;
 	return flowos_result_end(res);
 }
 
 static int match_fill_results(const struct flowos_pm *pm,
 			      struct flowos_results *res)
 {
-	struct match_state *ms = pm->priv;
-	int err;
+	size_t counts = array_size(pm->strings->n, sizeof(u64));
+	size_t rows = array_size(MATCH_REPORT_ROWS, sizeof(struct match_row));
+	struct match_snapshot snap;
+	void *mem;
 
-	mutex_lock(&ms->lock);
-	err = put_patterns(pm, res) ?: put_conns(pm, res);
-	mutex_unlock(&ms->lock);
-	return err;
+	mem = flowos_result_scratch(res, size_add(counts, rows));
+	if (!mem)
+		return -ENOMEM;
+	snap.counts = mem;
+	snap.rows = mem + counts;
+	take_snapshot(pm->priv, &snap);
+	return put_patterns(pm, res, &snap) ?: put_conns(pm, res, &snap);
 }
 
 static struct flowos_pm_ops match_ops = {
