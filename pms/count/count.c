@@ -78,7 +78,7 @@ struct count_subflow {
 	u64 bytes;
 };
 
-/* What the results show of a sub-flow: a copy, sorted outside the lock. */
+/* What the results show of a sub-flow: a copy, ranked outside the lock. */
 struct count_row {
 	struct count_key key;
 	u64 packets;
@@ -95,7 +95,7 @@ struct count_shard {
 	struct hlist_head *buckets;
 	struct list_head lru;
 	struct list_head free;
-	struct count_subflow *pool;
+	struct count_subflow *pool;	/* taken in order: shard_used() */
 	u64 scalars[ARRAY_SIZE(count_scalars)];
 	u64 window_end;			/* ns */
 	u64 window_packets;
@@ -333,24 +333,35 @@ static int row_key_cmp(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-/* Copy a shard's table (at most @max rows) to @rows; returns how many. */
-static unsigned int snapshot_shard(struct count_shard *sh,
-				   struct count_row *rows, unsigned int max)
+static void subflow_row(const struct count_subflow *sf, struct count_row *r)
 {
-	struct count_subflow *sf;
-	unsigned int n = 0;
+	r->key = sf->key;
+	r->packets = sf->packets;
+	r->bytes = sf->bytes;
+}
+
+/*
+ * How many sub-flows @sh holds: the first that many of its pool, which
+ * is used in order and never given back (an eviction reuses an entry).
+ */
+static unsigned int shard_used(const struct count_shard *sh)
+{
+	return READ_ONCE(sh->scalars[S_SUBFLOWS]);
+}
+
+/*
+ * The rows of @sh's first @n sub-flows, copied to @rows: those it held
+ * when the read began, with their counts of now.
+ */
+static void snapshot_shard(struct count_shard *sh, struct count_row *rows,
+			   unsigned int n)
+{
+	unsigned int i;
 
 	spin_lock(&sh->lock);
-	list_for_each_entry(sf, &sh->lru, lru) {
-		if (n == max)
-			break;
-		rows[n].key = sf->key;
-		rows[n].packets = sf->packets;
-		rows[n].bytes = sf->bytes;
-		n++;
-	}
+	for (i = 0; i < n; i++)
+		subflow_row(&sh->pool[i], &rows[i]);
 	spin_unlock(&sh->lock);
-	return n;
 }
 
 /* Add up the rows of equal keys, which sit together once sorted by key. */
@@ -371,40 +382,126 @@ static unsigned int merge_rows(struct count_row *rows, unsigned int n)
 }
 
 /*
- * A snapshot of every shard's table, one row per sub-flow, largest
- * first.  Returns the rows; @rows holds @max for each shard.
+ * Every sub-flow of every shard, one row each, largest first, in scratch
+ * memory of the read: 56 bytes for each sub-flow the shards hold (not
+ * for each they may hold).  A 5-tuple may be in two shards, and only the
+ * sum of its rows can be ranked, so the rows are all copied, then merged.
  */
-static unsigned int merged_rows(struct count_state *cs, struct count_row *rows,
-				unsigned int max)
+static int all_rows(struct count_state *cs, struct flowos_results *res,
+		    struct count_row **rowsp, unsigned int *np)
 {
+	unsigned int used[FLOWOS_PM_WORKERS_MAX];
 	unsigned int i, n = 0;
+	struct count_row *rows;
 
-	for (i = 0; i < cs->n_shards; i++)
-		n += snapshot_shard(&cs->shards[i], rows + n, max);
+	for (i = 0; i < cs->n_shards; i++) {
+		used[i] = shard_used(&cs->shards[i]);
+		n += used[i];
+	}
+	rows = flowos_result_scratch(res, array_size(n, sizeof(*rows)));
+	if (!rows)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; i < cs->n_shards; i++) {
+		snapshot_shard(&cs->shards[i], rows + n, used[i]);
+		n += used[i];
+	}
 	if (cs->n_shards > 1)
 		n = merge_rows(rows, n);
 	sort(rows, n, sizeof(*rows), row_cmp, NULL);
-	return n;
+	*rowsp = rows;
+	*np = n;
+	return 0;
 }
 
 /*
- * The largest sub-flows, "report" of them or (report 0) every one, from
- * a copy of the shards' tables merged and sorted in scratch memory of
- * the read (56 bytes a row, max_subflows rows a shard).
+ * A min-heap of rows by bytes, for the largest @size of a table without
+ * copying it.  Not <linux/min_heap.h>: its interface changed in 6.11,
+ * and flowos builds for 6.1 too.
  */
+struct top_rows {
+	struct count_row *rows;
+	unsigned int n, size;
+};
+
+static void top_sift_down(struct top_rows *top, unsigned int i)
+{
+	for (;;) {
+		unsigned int least = i, l = 2 * i + 1, r = l + 1;
+
+		if (l < top->n && top->rows[l].bytes < top->rows[least].bytes)
+			least = l;
+		if (r < top->n && top->rows[r].bytes < top->rows[least].bytes)
+			least = r;
+		if (least == i)
+			return;
+		swap(top->rows[i], top->rows[least]);
+		i = least;
+	}
+}
+
+static void top_sift_up(struct top_rows *top, unsigned int i)
+{
+	while (i && top->rows[(i - 1) / 2].bytes > top->rows[i].bytes) {
+		swap(top->rows[(i - 1) / 2], top->rows[i]);
+		i = (i - 1) / 2;
+	}
+}
+
+/* @sf, if it is among the @top->size largest seen so far. */
+static void top_offer(struct top_rows *top, const struct count_subflow *sf)
+{
+	if (top->n < top->size) {
+		subflow_row(sf, &top->rows[top->n]);
+		top_sift_up(top, top->n++);
+	} else if (sf->bytes > top->rows[0].bytes) {
+		subflow_row(sf, &top->rows[0]);
+		top_sift_down(top, 0);
+	}
+}
+
+/*
+ * The @report largest sub-flows of a table in one shard, largest first:
+ * a heap of @report rows, filled under the lock in O(n log report), with
+ * no copy of the table.  Of the sub-flows held when the read began, as
+ * all_rows().
+ */
+static int top_rows_of_shard(struct count_shard *sh, unsigned int report,
+			     struct flowos_results *res,
+			     struct count_row **rowsp, unsigned int *np)
+{
+	unsigned int i, used = shard_used(sh);
+	struct top_rows top = { .size = min(report, used) };
+
+	top.rows = flowos_result_scratch(res, array_size(top.size,
+							 sizeof(*top.rows)));
+	if (!top.rows)
+		return -ENOMEM;
+	spin_lock(&sh->lock);
+	for (i = 0; i < used; i++)
+		top_offer(&top, &sh->pool[i]);
+	spin_unlock(&sh->lock);
+	sort(top.rows, top.n, sizeof(*top.rows), row_cmp, NULL);
+	*rowsp = top.rows;
+	*np = top.n;
+	return 0;
+}
+
+/* The largest sub-flows, "report" of them or (report 0) every one. */
 static int count_fill_results(const struct flowos_pm *pm,
 			      struct flowos_results *res)
 {
 	struct count_state *cs = pm->priv;
 	unsigned int i, n, report = pm->params[P_REPORT];
-	unsigned int max = pm->params[P_MAX_SUBFLOWS];
 	struct count_row *rows;
+	int err;
 
-	rows = flowos_result_scratch(res, array_size(max * cs->n_shards,
-						     sizeof(*rows)));
-	if (!rows)
-		return -ENOMEM;
-	n = merged_rows(cs, rows, max);
+	if (report && cs->n_shards == 1)
+		err = top_rows_of_shard(&cs->shards[0], report, res, &rows, &n);
+	else
+		err = all_rows(cs, res, &rows, &n);
+	if (err)
+		return err;
 	if (report)
 		n = min(n, report);
 
