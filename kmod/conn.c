@@ -146,7 +146,11 @@ static void emit(void *ctx, const u8 *data, u32 len, unsigned int flags)
 	t->ops->data(t, t->cur, t->cur_side, data, len, flags);
 }
 
-/* Bytes of an skb, in the linear pieces it is made of: no copy. */
+/*
+ * Bytes @off..@off + @len of an skb, in the linear pieces it is made of:
+ * no copy.  skb_seq_read() hands out whole pieces, which may run past
+ * the end asked for: cut the last one.
+ */
 static void emit_src(void *ctx, const void *src, u32 off, u32 len,
 		     unsigned int flags)
 {
@@ -156,7 +160,9 @@ static void emit_src(void *ctx, const void *src, u32 off, u32 len,
 	const u8 *data;
 
 	skb_prepare_seq_read(skb, off, off + len, &st);
-	while ((n = skb_seq_read(consumed, &data, &st)) != 0) {
+	while (consumed < len &&
+	       (n = skb_seq_read(consumed, &data, &st)) != 0) {
+		n = min(n, len - consumed);
 		emit(ctx, data, n, flags);
 		flags = 0;
 		consumed += n;
