@@ -254,12 +254,24 @@ static bool conn_finished(const struct flowos_conn *c)
 	return true;
 }
 
+/*
+ * A UDP GSO or GRO packet holds u->segs datagrams of u->gso_size bytes
+ * but the last: each is a message of its own, as on the wire.
+ */
 static void take_udp(struct flowos_conns *t, struct flowos_conn *c,
 		     const struct flowos_unit *u)
 {
-	emit_src(t, u->skb, u->payload_off, u->payload_len, FLOWOS_DATA_BREAK);
+	u32 size = u->segs > 1 && u->gso_size ? u->gso_size : u->payload_len;
+	u32 off = 0, n, datagrams = 0;
+
+	do {
+		n = min(size, u->payload_len - off);
+		emit_src(t, u->skb, u->payload_off + off, n, FLOWOS_DATA_BREAK);
+		off += n;
+		datagrams++;
+	} while (off < u->payload_len);
 	t->stats.reasm.bytes += u->payload_len;
-	WRITE_ONCE(t->stats.datagrams, t->stats.datagrams + 1);
+	WRITE_ONCE(t->stats.datagrams, t->stats.datagrams + datagrams);
 }
 
 /*

@@ -80,10 +80,12 @@ static inline void flowos_unit_fill(struct flowos_unit *u,
 	u->layers = flowos_unit_layers(pkt);
 	u->mark = 0;
 	u->payload_off = pkt->payload_off;
-	u->len = pkt->len;
+	u->wire_len = pkt->wire_len;
 	u->payload_len = pkt->payload_len;
 	u->tcp_seq = pkt->tcp_seq;
 	u->tcp_ack = pkt->tcp_ack;
+	u->segs = pkt->segs;
+	u->gso_size = pkt->gso_size;
 	u->skb = NULL;
 }
 

@@ -25,13 +25,15 @@
 #include "flowos.h"
 #include "fastpath.h"
 
-static void count_packet(struct flowos_flow *flow, int dir, u32 len)
+/* As on the wire: a GSO or GRO packet counts as its segments. */
+static void count_packet(struct flowos_flow *flow, int dir,
+			 const struct flowos_pkt *pkt)
 {
 	struct flowos_flow_stats *s = this_cpu_ptr(flow->stats);
 
 	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->packets[dir]);
-	u64_stats_add(&s->bytes[dir], len);
+	u64_stats_add(&s->packets[dir], pkt->segs);
+	u64_stats_add(&s->bytes[dir], pkt->wire_len);
 	u64_stats_update_end(&s->syncp);
 }
 
@@ -42,7 +44,7 @@ static void flow_take_bh(struct flowos_flow *flow,
 {
 	struct flowos_stream *st;
 
-	count_packet(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt->len);
+	count_packet(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt);
 	st = rcu_dereference(flow->stream);
 	if (st)
 		flowos_stream_enqueue(flow, st, pkt,

@@ -278,6 +278,34 @@ parse_ipv6_ext(const struct flowos_pkt_buf *b, unsigned int off,
 	return FLOWOS_PARSE_BAD_EXT_HDR;
 }
 
+/*
+ * The Hop-by-Hop header alone that ip6_xmit() puts in an IPv6 BIG TCP
+ * aggregate to carry its length (as the kernel's struct hop_jumbo_hdr
+ * and ipv6_has_hopopt_jumbo() have it): segmentation takes it off again,
+ * so no packet on the wire has it.
+ */
+struct flowos_jumbo_hbh {
+	u8 nexthdr;
+	u8 hdrlen;
+	u8 tlv_type;
+	u8 tlv_len;
+	__be32 payload_len;
+};
+
+static bool is_big_tcp_jumbo(const struct flowos_pkt_buf *b, unsigned int off,
+			     const struct ipv6hdr *ip6h)
+{
+	struct flowos_jumbo_hbh copy;
+	const struct flowos_jumbo_hbh *j;
+
+	if (ip6h->payload_len || ip6h->nexthdr != IPPROTO_HOPOPTS ||
+	    !flowos_buf_gso_tcp(b))
+		return false;
+	j = flowos_hdr(b, off + sizeof(*ip6h), sizeof(*j), &copy);
+	return j && j->nexthdr == IPPROTO_TCP && !j->hdrlen &&
+	       j->tlv_type == IPV6_TLV_JUMBO;
+}
+
 static enum flowos_parse_result parse_ipv6(const struct flowos_pkt_buf *b,
 					   unsigned int off,
 					   struct flowos_pkt *pkt)
@@ -301,6 +329,8 @@ static enum flowos_parse_result parse_ipv6(const struct flowos_pkt_buf *b,
 	tot_len = sizeof(*ip6h) + ntohs(ip6h->payload_len);
 	if (!ip6h->payload_len)
 		tot_len = avail;
+	if (is_big_tcp_jumbo(b, off, ip6h))
+		pkt->flags |= FLOWOS_PKT_JUMBO_HBH;
 	if (tot_len > avail)
 		return FLOWOS_PARSE_TRUNCATED;
 
@@ -316,6 +346,38 @@ static enum flowos_parse_result parse_ipv6(const struct flowos_pkt_buf *b,
 	return parse_l4(b, l4_off, off + tot_len, pkt);
 }
 
+/*
+ * The wire segments a GSO or GRO packet stands for, and their IP bytes:
+ * each segment carries its own copy of the headers before the payload
+ * (IP, extension headers, TCP or UDP), as qdisc_pkt_len_init() counts
+ * a GSO packet for qdiscs, but for the jumbo header of IPv6 BIG TCP.  A
+ * tunnel's inner headers are payload here, so its segments' bytes are
+ * short by those.  Any other packet is one segment.  At most
+ * GSO_MAX_SEGS segments, as the stack's own count.
+ */
+static void set_wire_size(const struct flowos_pkt_buf *b,
+			  struct flowos_pkt *pkt)
+{
+	unsigned int jumbo = pkt->flags & FLOWOS_PKT_JUMBO_HBH ?
+			     sizeof(struct flowos_jumbo_hbh) : 0;
+	unsigned int size, segs, hdrs;
+
+	pkt->segs = 1;
+	pkt->wire_len = pkt->len;
+	flowos_buf_gso(b, &size, &segs);
+	if (!size || !pkt->payload_len || pkt->flags & FLOWOS_PKT_FRAGMENT)
+		return;
+	/* GSO_BY_FRAGS (SCTP): no one size; the stack's count only. */
+	if (!segs && size != FLOWOS_GSO_BY_FRAGS)
+		segs = DIV_ROUND_UP(pkt->payload_len, size);
+	segs = clamp(segs, 1U, (unsigned int)FLOWOS_GSO_MAX_SEGS);
+	hdrs = pkt->payload_off - pkt->l3_off - jumbo;
+	pkt->segs = segs;
+	pkt->gso_size = size == FLOWOS_GSO_BY_FRAGS ? 0 : size;
+	pkt->wire_len = min_t(u64, pkt->len - jumbo + (u64)(segs - 1) * hdrs,
+			      U32_MAX);
+}
+
 /**
  * flowos_parse_l3 - parse an IP packet whose header starts at @off
  * @b: the packet
@@ -327,16 +389,22 @@ enum flowos_parse_result flowos_parse_l3(const struct flowos_pkt_buf *b,
 					 unsigned int off, __be16 proto,
 					 struct flowos_pkt *pkt)
 {
+	enum flowos_parse_result r;
+
 	memset(pkt, 0, sizeof(*pkt));
 	if (off > flowos_buf_len(b) || off > U16_MAX)
 		return FLOWOS_PARSE_TRUNCATED;
 	pkt->l3_off = off;
 
 	if (proto == htons(ETH_P_IP))
-		return parse_ipv4(b, off, pkt);
-	if (proto == htons(ETH_P_IPV6))
-		return parse_ipv6(b, off, pkt);
-	return FLOWOS_PARSE_NOT_IP;
+		r = parse_ipv4(b, off, pkt);
+	else if (proto == htons(ETH_P_IPV6))
+		r = parse_ipv6(b, off, pkt);
+	else
+		return FLOWOS_PARSE_NOT_IP;
+	if (r == FLOWOS_PARSE_OK)
+		set_wire_size(b, pkt);
+	return r;
 }
 
 /**

@@ -13,8 +13,12 @@
 #define _FLOWOS_PARSE_H
 
 #ifdef __KERNEL__
+#include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/in6.h>
+
+#define FLOWOS_GSO_BY_FRAGS	GSO_BY_FRAGS
+#define FLOWOS_GSO_MAX_SEGS	GSO_MAX_SEGS
 
 /* The packet a parse reads from. */
 struct flowos_pkt_buf {
@@ -33,6 +37,21 @@ static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
 }
 
 /*
+ * What a GSO or GRO packet stands for on the wire: the payload bytes of
+ * each segment but the last (0: it is not one) and how many segments the
+ * stack counted (0: to be computed, for a packet from an untrusted
+ * source, SKB_GSO_DODGY, whose gso_segs nobody has checked).
+ */
+static inline void flowos_buf_gso(const struct flowos_pkt_buf *b,
+				  unsigned int *size, unsigned int *segs)
+{
+	const struct skb_shared_info *si = skb_shinfo(b->skb);
+
+	*size = skb_is_gso(b->skb) ? si->gso_size : 0;
+	*segs = si->gso_type & SKB_GSO_DODGY ? 0 : si->gso_segs;
+}
+
+/*
  * flowos_hdr - @len bytes at @off, or NULL if the packet is shorter.
  * Points into the packet when those bytes are linear, else into @copy.
  */
@@ -45,11 +64,21 @@ static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
 #else
 #include "kshim.h"
 
-/* @gso_tcp stands for an skb with SKB_GSO_TCPV4 or SKB_GSO_TCPV6 set. */
+/* As <linux/skbuff.h> and <linux/netdevice.h> have them. */
+#define FLOWOS_GSO_BY_FRAGS	0xFFFF
+#define FLOWOS_GSO_MAX_SEGS	65535u
+
+/*
+ * @gso_tcp stands for an skb with SKB_GSO_TCPV4 or SKB_GSO_TCPV6 set,
+ * @gso_size and @gso_segs for its skb_shinfo()'s (0 and 0: not GSO;
+ * @gso_segs 0: SKB_GSO_DODGY).
+ */
 struct flowos_pkt_buf {
 	const u8 *data;
 	unsigned int len;
 	bool gso_tcp;
+	u16 gso_size;
+	u16 gso_segs;
 };
 
 static inline unsigned int flowos_buf_len(const struct flowos_pkt_buf *b)
@@ -60,6 +89,13 @@ static inline unsigned int flowos_buf_len(const struct flowos_pkt_buf *b)
 static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
 {
 	return b->gso_tcp;
+}
+
+static inline void flowos_buf_gso(const struct flowos_pkt_buf *b,
+				  unsigned int *size, unsigned int *segs)
+{
+	*size = b->gso_size;
+	*segs = b->gso_segs;
 }
 
 static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
@@ -93,6 +129,11 @@ enum flowos_parse_result {
 /* flowos_pkt.flags */
 #define FLOWOS_PKT_FRAGMENT	0x01	/* IP fragment: no transport fields */
 #define FLOWOS_PKT_VLAN		0x02	/* came with an 802.1Q/802.1ad tag */
+/*
+ * An IPv6 BIG TCP aggregate with the jumbo Hop-by-Hop header that the
+ * stack adds for it and takes off every segment it cuts.
+ */
+#define FLOWOS_PKT_JUMBO_HBH	0x04
 
 /* Longest IPv6 extension header chain walked before giving up. */
 #define FLOWOS_MAX_EXT_HDRS	8
@@ -104,8 +145,12 @@ enum flowos_parse_result {
  * network order; an IPv4 address sits in addr[0].  sport and dport are
  * the ports of TCP, UDP and SCTP; for ICMP and ICMPv6, sport holds the
  * type and dport the code (as Open vSwitch keys them).
- * len is the IP-layer length (header and payload, without link-layer
- * padding): the byte count flow counters use.
+ * len is the IP-layer length of the packet as the stack holds it
+ * (header and payload, without link-layer padding).  A GSO or GRO packet
+ * stands for @segs packets on the wire, each with its own copy of the
+ * headers before @payload_off and @gso_size bytes of payload but the
+ * last: @wire_len is their IP bytes, what flow counters count.  Any other
+ * packet is one segment, and @wire_len is @len.
  */
 struct flowos_pkt {
 	__be32 saddr[4];
@@ -124,6 +169,9 @@ struct flowos_pkt {
 	u32 payload_len;
 	u32 tcp_seq;
 	u32 tcp_ack;
+	u32 wire_len;
+	u16 segs;
+	u16 gso_size;
 };
 
 enum flowos_parse_result flowos_parse_l3(const struct flowos_pkt_buf *b,

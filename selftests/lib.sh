@@ -155,10 +155,13 @@ print(n)' "$2" "$3"
 # reaches B's vb for port 80 in PCAP.  Returns once A's socket is in
 # TIME-WAIT (its last ACK is out) and COUNT_CMD, a shell command, prints
 # as many packets as the capture holds: an over-count never would.
-# Prints the bytes B received.
+# Prints the bytes B received.  A sends without TSO or GSO, so that the
+# capture holds the packets as a link carries them, one frame each
+# (gso.sh is where aggregates are counted).
 tcp_capture() {
 	local a=$1 b=$2 bytes=$3 pcap=$4 count=$5 dump server
 
+	ip netns exec "$a" ethtool -K va tso off gso off >/dev/null || return 1
 	ip netns exec "$b" tcpdump -U -n -i vb -w "$pcap" 'tcp dst port 80' \
 		2>"$pcap.err" &
 	dump=$!

@@ -251,10 +251,10 @@ static unsigned int count_process(struct flowos_pm *pm,
 
 		unit_key(u, &key);
 		sf = subflow_get(cs, sh, &key);
-		sf->packets++;
-		sf->bytes += u->len;
-		packets++;
-		bytes += u->len;
+		sf->packets += u->segs;
+		sf->bytes += u->wire_len;
+		packets += u->segs;
+		bytes += u->wire_len;
 	}
 	spin_unlock(&sh->lock);
 

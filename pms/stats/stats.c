@@ -210,9 +210,19 @@ static unsigned int stats_process(struct flowos_pm *pm,
 	u64 seq;
 
 	mutex_lock(&ss->lock);
-	flowos_window_for_each(win, seq, u)
-		wstats_add(&ss->ws, since_t0(ss, u->tstamp), u->family,
-			   u->proto, u->saddr, u->daddr, u->len);
+	flowos_window_for_each(win, seq, u) {
+		struct wstats_pkt p = {
+			.saddr = u->saddr, .daddr = u->daddr,
+			.family = u->family, .proto = u->proto,
+			.segs = u->segs,
+			/* SCTP's GSO has no one size: an even split. */
+			.seg_len = flowos_unit_seg_len(u) ?:
+				   u->wire_len / u->segs,
+			.len = u->wire_len,
+		};
+
+		wstats_add(&ss->ws, since_t0(ss, u->tstamp), &p);
+	}
 	publish(ss);
 	mutex_unlock(&ss->lock);
 	return win->tail - win->head;

@@ -295,12 +295,19 @@ static u32 size_bucket(u32 len)
 	return i;
 }
 
-static void window_add(struct wstats_window *w, u32 len)
+static void window_add(struct wstats_window *w, const struct wstats_pkt *p)
 {
-	w->packets++;
-	w->bytes += len;
-	w->sumsq += (u64)len * len;
-	w->sizes[size_bucket(len)]++;
+	u64 full = p->segs > 1 ? (u64)(p->segs - 1) * p->seg_len : 0;
+	u32 last = p->len > full ? p->len - full : 0;
+
+	w->packets += p->segs;
+	w->bytes += p->len;
+	w->sumsq += (u64)last * last;
+	w->sizes[size_bucket(last)]++;
+	if (p->segs > 1) {
+		w->sumsq += (u64)(p->segs - 1) * p->seg_len * p->seg_len;
+		w->sizes[size_bucket(p->seg_len)] += p->segs - 1;
+	}
 }
 
 static void make_addr(struct wstats_addr *addr, u8 family, const __be32 *a)
@@ -310,8 +317,7 @@ static void make_addr(struct wstats_addr *addr, u8 family, const __be32 *a)
 	memcpy(addr->a, a, family == AF_INET ? 4 : 16);
 }
 
-void wstats_add(struct wstats *ws, u64 t, u8 family, u8 proto,
-		const __be32 *saddr, const __be32 *daddr, u32 len)
+void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 {
 	u64 window = div64_u64(t, ws->cfg.width);
 	struct wstats_addr src, dst;
@@ -327,20 +333,20 @@ void wstats_add(struct wstats *ws, u64 t, u8 family, u8 proto,
 	slot = slot_of(ws, window);
 	in_view = ws->cur - window < ws->cfg.view;
 
-	window_add(&ws->win[slot], len);
-	proto_row(ws, slot)[proto] += len;
+	window_add(&ws->win[slot], p);
+	proto_row(ws, slot)[p->proto] += p->len;
 	if (in_view) {
-		window_add(&ws->view, len);
-		ws->proto_view[proto] += len;
+		window_add(&ws->view, p);
+		ws->proto_view[p->proto] += p->len;
 	}
 	/* An address "uses" the bytes it sends and receives, once. */
-	make_addr(&src, family, saddr);
-	make_addr(&dst, family, daddr);
-	addr_add(ws, &src, slot, in_view, len);
+	make_addr(&src, p->family, p->saddr);
+	make_addr(&dst, p->family, p->daddr);
+	addr_add(ws, &src, slot, in_view, p->len);
 	if (memcmp(&src, &dst, sizeof(src)))
-		addr_add(ws, &dst, slot, in_view, len);
-	ws->packets++;
-	ws->bytes += len;
+		addr_add(ws, &dst, slot, in_view, p->len);
+	ws->packets += p->segs;
+	ws->bytes += p->len;
 }
 
 void wstats_set_view(struct wstats *ws, u32 view)

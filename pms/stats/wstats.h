@@ -117,9 +117,23 @@ void wstats_free(struct wstats *ws);
 
 /* Make the window that holds @t current (t only grows, mostly). */
 void wstats_advance(struct wstats *ws, u64 t);
-/* Count a packet of @len IP bytes seen at @t. */
-void wstats_add(struct wstats *ws, u64 t, u8 family, u8 proto,
-		const __be32 *saddr, const __be32 *daddr, u32 len);
+/*
+ * A packet seen, or the wire packets a GSO or GRO packet stands for:
+ * @segs of them, all but the last @seg_len IP bytes long, @len IP bytes
+ * in all.  With @segs 1, @seg_len is not read.
+ */
+struct wstats_pkt {
+	const __be32 *saddr;
+	const __be32 *daddr;
+	u8 family;
+	u8 proto;
+	u32 segs;
+	u32 seg_len;
+	u32 len;
+};
+
+/* Count @p, seen at @t. */
+void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p);
 /* Change the number of windows in the view (1..history). */
 void wstats_set_view(struct wstats *ws, u32 view);
 

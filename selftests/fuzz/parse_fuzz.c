@@ -8,7 +8,10 @@
  * it is an ASan report.  A packet the parser accepts must also describe
  * itself consistently: the IP packet, the transport header and the
  * payload lie inside the input and in that order, since the classifier
- * and the PMs trust these offsets.
+ * and the PMs trust these offsets.  As a GSO skb, its gso_size and
+ * gso_segs taken from the input's first bytes, the wire counts must be
+ * those of at least one packet and at most GSO_MAX_SEGS, none shorter
+ * than its headers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,9 @@
 static void check(const char *how, enum flowos_parse_result r,
 		  const struct flowos_pkt *p, size_t size)
 {
+	/* IPv6 BIG TCP's jumbo header, which no segment carries. */
+	unsigned int jumbo = p->flags & FLOWOS_PKT_JUMBO_HBH ? 8 : 0;
+
 	if ((unsigned int)r >= __FLOWOS_PARSE_MAX)
 		FAIL("result out of range");
 	if (!strcmp(flowos_parse_result_name(r), "unknown"))
@@ -40,6 +46,14 @@ static void check(const char *how, enum flowos_parse_result r,
 	if (p->payload_off < p->l4_off ||
 	    p->payload_off + p->payload_len > p->l3_off + p->len)
 		FAIL("payload outside the IP packet");
+	if (!p->segs || p->wire_len < p->len - jumbo)
+		FAIL("fewer wire bytes than the packet has");
+	if (p->segs == 1 && p->wire_len != p->len)
+		FAIL("one packet, other wire bytes");
+	if (p->segs > 1 && p->wire_len != U32_MAX &&
+	    p->wire_len - (p->len - jumbo) !=
+	    (u64)(p->segs - 1) * (p->payload_off - p->l3_off - jumbo))
+		FAIL("wire bytes are not the headers once per segment");
 	if (p->flags & FLOWOS_PKT_FRAGMENT)
 		return;
 	if (p->proto == IPPROTO_TCP && p->payload_off - p->l4_off < 20)
@@ -64,5 +78,17 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	/* As a GSO TCP skb: an IPv4 tot_len of 0 means "all of it". */
 	check("ipv4 gso", flowos_parse_l3(&gso, 0, htons(ETH_P_IP), &pkt),
 	      &pkt, size);
+	/* Any gso_size and gso_segs: from the input's first four bytes. */
+	if (size >= 4) {
+		struct flowos_pkt_buf seg = { data, size, .gso_tcp = true,
+					      .gso_size = data[0] << 8 | data[1],
+					      .gso_segs = data[2] << 8 | data[3] };
+
+		check("gso sizes", flowos_parse_l3(&seg, 0, htons(ETH_P_IP),
+						   &pkt), &pkt, size);
+		check("gso sizes v6", flowos_parse_l3(&seg, 0,
+						      htons(ETH_P_IPV6), &pkt),
+		      &pkt, size);
+	}
 	return 0;
 }

@@ -453,6 +453,147 @@ TEST(ipv4_gso_with_tot_len_uses_it)
 	EXPECT_EQ(FLOWOS_PARSE_BAD_LENGTH, flowos_parse_eth(&b, &pkt));
 }
 
+/*
+ * Parse @p as an skb of GSO size @size with @segs segments counted by the
+ * stack (0: SKB_GSO_DODGY, not counted).
+ */
+static enum flowos_parse_result parse_gso(const struct pktb *p, u16 size,
+					  u16 segs, struct flowos_pkt *pkt)
+{
+	struct flowos_pkt_buf b = {
+		.data = p->d, .len = p->n, .gso_size = size, .gso_segs = segs,
+	};
+
+	return flowos_parse_eth(&b, pkt);
+}
+
+/*
+ * A GSO or GRO packet counts as the packets it stands for on the wire,
+ * each with its own headers.  Here 900 payload bytes in segments of 100
+ * behind 20 + 32 bytes of headers: 9 packets of 152 bytes.
+ */
+TEST(gso_tcp_counts_wire_segments)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	put_eth(&p, ETH_P_IP);
+	put_ipv4(&p, IPPROTO_TCP, 5);
+	put_tcp(&p, 8, 0x10);
+	put_payload(&p, 900);
+	done_ipv4(&p, ETH_HLEN);
+
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, &pkt));
+	EXPECT_EQ(20 + 32 + 900, pkt.len);
+	EXPECT_EQ(9, pkt.segs);
+	EXPECT_EQ(100, pkt.gso_size);
+	EXPECT_EQ(9 * 152, pkt.wire_len);
+
+	/* The stack's count, when it made it, is the truth. */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 9, &pkt));
+	EXPECT_EQ(9 * 152, pkt.wire_len);
+
+	/* A last segment shorter than the rest: 8 of 112, 1 of 4 bytes. */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 112, 0, &pkt));
+	EXPECT_EQ(9, pkt.segs);
+	EXPECT_EQ(8 * (52 + 112) + 52 + 4, pkt.wire_len);
+}
+
+/* UDP GSO over IPv6: the extension headers are in every segment too. */
+TEST(gso_udp_ipv6_counts_extension_headers_per_segment)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	put_eth(&p, ETH_P_IPV6);
+	put_ipv6(&p, IPPROTO_DSTOPTS);
+	put_ext(&p, IPPROTO_UDP, 16);
+	put_udp(&p, 850);
+	put_payload(&p, 850);
+	done_ipv6(&p, ETH_HLEN);
+
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 300, 0, &pkt));
+	EXPECT_EQ(3, pkt.segs);
+	EXPECT_EQ(2 * (40 + 16 + 8 + 300) + (40 + 16 + 8 + 250), pkt.wire_len);
+}
+
+/*
+ * IPv6 BIG TCP: the stack puts a jumbo Hop-by-Hop header (8 bytes) in an
+ * aggregate over 64 KiB, with payload_len 0, and takes it off every
+ * segment: the wire packets are 40 + 32 + 100 bytes.
+ */
+TEST(big_tcp_ipv6_jumbo_header_is_not_on_the_wire)
+{
+	static const u8 jumbo[8] = { IPPROTO_TCP, 0, IPV6_TLV_JUMBO, 4 };
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+	struct flowos_pkt_buf b;
+
+	put_eth(&p, ETH_P_IPV6);
+	put_ipv6(&p, IPPROTO_HOPOPTS);		/* payload_len stays 0 */
+	memcpy(put(&p, sizeof(jumbo)), jumbo, sizeof(jumbo));
+	put_tcp(&p, 8, 0x10);
+	put_payload(&p, 900);
+	b = (struct flowos_pkt_buf){ .data = p.d, .len = p.n, .gso_tcp = true,
+				     .gso_size = 100, .gso_segs = 9 };
+	ASSERT_EQ(FLOWOS_PARSE_OK, flowos_parse_eth(&b, &pkt));
+	EXPECT_EQ(40 + 8 + 32 + 900, pkt.len);
+	EXPECT_EQ(9, pkt.segs);
+	EXPECT_EQ(9 * (40 + 32 + 100), pkt.wire_len);
+
+	/* Not GSO TCP: a jumbogram as it is, header and all, one packet. */
+	b.gso_tcp = false;
+	b.gso_size = 0;
+	b.gso_segs = 0;
+	ASSERT_EQ(FLOWOS_PARSE_OK, flowos_parse_eth(&b, &pkt));
+	EXPECT_EQ(1, pkt.segs);
+	EXPECT_EQ(40 + 8 + 32 + 900, pkt.wire_len);
+}
+
+TEST(a_packet_that_is_not_gso_is_one_segment)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	put_eth(&p, ETH_P_IP);
+	put_ipv4(&p, IPPROTO_TCP, 5);
+	put_tcp(&p, 5, 0x10);
+	put_payload(&p, 900);
+	done_ipv4(&p, ETH_HLEN);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(1, pkt.segs);
+	EXPECT_EQ(0, pkt.gso_size);
+	EXPECT_EQ(pkt.len, pkt.wire_len);
+
+	/* A fragment has no transport header to repeat: one packet. */
+	iph = (struct iphdr *)(p.d + ETH_HLEN);
+	iph->frag_off = htons(IP_MF);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, &pkt));
+	EXPECT_EQ(1, pkt.segs);
+	EXPECT_EQ(pkt.len, pkt.wire_len);
+}
+
+/* SCTP's GSO_BY_FRAGS has no one size: the stack's count only. */
+TEST(gso_by_frags_takes_the_stacks_count)
+{
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+
+	put_eth(&p, ETH_P_IP);
+	put_ipv4(&p, IPPROTO_SCTP, 5);
+	put_sctp(&p);
+	put_payload(&p, 600);
+	done_ipv4(&p, ETH_HLEN);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 3, &pkt));
+	EXPECT_EQ(3, pkt.segs);
+	EXPECT_EQ(0, pkt.gso_size);
+	EXPECT_EQ(20 + 12 + 600 + 2 * (20 + 12), pkt.wire_len);
+	/* And none: one packet, not 0 nor 65535. */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 0, &pkt));
+	EXPECT_EQ(1, pkt.segs);
+}
+
 TEST(tcp_bogus_data_offset)
 {
 	struct pktb p = {};

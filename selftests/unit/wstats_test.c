@@ -254,11 +254,15 @@ static void run(struct __test_metadata *_metadata, u32 seed, u32 max_addrs,
 			u32 s = rnd_below(naddrs), d = rnd_below(naddrs);
 			u32 len = rnd_len();
 			u8 proto = protos[rnd_below(sizeof(protos))];
+			struct wstats_pkt p = { .segs = 1, .len = len };
 
 			if (pool[s].family != pool[d].family)
 				d = s;
-			wstats_add(&ws, t, pool[s].family, proto, pool[s].a,
-				   pool[d].a, len);
+			p.saddr = pool[s].a;
+			p.daddr = pool[d].a;
+			p.family = pool[s].family;
+			p.proto = proto;
+			wstats_add(&ws, t, &p);
 			ref_add(&r, cfg.history, t, proto, s, d, len);
 		}
 		if (op < 8)
@@ -293,6 +297,41 @@ TEST(exact_unless_flagged_when_the_table_is_small)
 	}
 }
 
+/*
+ * A GSO or GRO packet is the wire packets it stands for: 3 segments of
+ * 1500, 1500 and 700 bytes count as those three packets would, in every
+ * sum, the size histogram and the spread of sizes.
+ */
+TEST(an_aggregate_counts_as_its_segments)
+{
+	struct wstats_config cfg = { .width = WIDTH, .history = 2, .view = 2,
+				     .max_addrs = 4, .seed = 1 };
+	__be32 a[4] = { htonl(0x0a000001) }, b[4] = { htonl(0x0a000002) };
+	struct wstats_pkt gso = { a, b, AF_INET, 6, 3, 1500, 3700 };
+	struct wstats_pkt one = { a, b, AF_INET, 6, 1, 0, 1500 };
+	struct wstats agg, segs;
+	u64 mean[2], stddev[2];
+
+	ASSERT_EQ(0, wstats_init(&agg, &cfg));
+	ASSERT_EQ(0, wstats_init(&segs, &cfg));
+	wstats_add(&agg, 10, &gso);
+	wstats_add(&segs, 10, &one);
+	wstats_add(&segs, 10, &one);
+	one.len = 700;
+	wstats_add(&segs, 10, &one);
+
+	EXPECT_EQ(3, agg.packets);
+	EXPECT_EQ(3700, agg.bytes);
+	EXPECT_EQ(0, memcmp(&agg.view, &segs.view, sizeof(agg.view)));
+	wstats_size_moments(&agg, &mean[0], &stddev[0]);
+	wstats_size_moments(&segs, &mean[1], &stddev[1]);
+	EXPECT_EQ(3700 / 3, mean[0]);
+	EXPECT_EQ(mean[1], mean[0]);
+	EXPECT_EQ(stddev[1], stddev[0]);
+	wstats_free(&agg);
+	wstats_free(&segs);
+}
+
 /* Space-saving: an address with more than 1/m of the bytes stays. */
 TEST(a_heavy_address_survives_a_small_table)
 {
@@ -306,10 +345,13 @@ TEST(a_heavy_address_survives_a_small_table)
 	ASSERT_EQ(0, wstats_init(&ws, &cfg));
 	for (i = 0; i < 4000; i++) {
 		other[0] = htonl(0x0a000000 + i);
-		if (i % 2)
-			wstats_add(&ws, 10, AF_INET, 17, heavy, heavy, 100);
-		else
-			wstats_add(&ws, 10, AF_INET, 17, other, other, 100);
+		struct wstats_pkt p = { heavy, heavy, AF_INET, 17, 1, 0, 100 };
+
+		if (i % 2 == 0) {
+			p.saddr = other;
+			p.daddr = other;
+		}
+		wstats_add(&ws, 10, &p);
 	}
 	n = wstats_addrs(&ws, items);
 	ASSERT_EQ(4, n);

@@ -37,6 +37,12 @@ typedef int64_t s64;
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define U16_MAX ((u16)~0U)
+#define U32_MAX ((u32)~0U)
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+/* Without the kernel's type checks; arguments evaluated once each. */
+#define min_t(type, x, y) ({ type _x = (x), _y = (y); _x < _y ? _x : _y; })
+#define clamp(v, lo, hi) ({ __typeof__(v) _v = (v), _lo = (lo), _hi = (hi); \
+			    _v < _lo ? _lo : _v > _hi ? _hi : _v; })
 #define __aligned(x) __attribute__((__aligned__(x)))
 #define noinline __attribute__((__noinline__))
 /* Token for token as kselftest.h has it, which may come after. */

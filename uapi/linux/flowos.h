@@ -197,7 +197,11 @@ enum flowos_a_flow {
 
 /*
  * Counters of a flow (all u64), exact: kept per CPU on the packet path
- * and summed when read.  Bytes are IP-layer bytes (header and payload).
+ * and summed when read.  Packets and bytes are those on the wire: a GSO
+ * or GRO packet (TSO, GRO, UDP GSO, BIG TCP) counts as the segments it
+ * stands for (gso_segs), and its bytes as theirs, each segment with its
+ * own IP and transport headers.  Bytes are IP-layer bytes (header and
+ * payload, no link-layer header or padding).  PMs count the same way.
  */
 enum flowos_a_stats {
 	FLOWOS_A_STATS_UNSPEC,

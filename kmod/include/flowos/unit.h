@@ -20,7 +20,15 @@ struct sk_buff;
  * Written by the packet path, read by PMs; only a read-write PM may
  * change it, and then only @mark.  Addresses are in network order, an
  * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
- * @len counts IP-layer bytes.  @skb is a clone of the packet, set only
+ *
+ * A unit is one skb, which may be a GSO or GRO aggregate: it stands for
+ * @segs packets on the wire (1 for any other packet), and @wire_len is
+ * their IP-layer bytes, each segment with its own headers.  Count with
+ * these two, never with the skb.  All segments but the last are
+ * @payload_off + @gso_size bytes long (@gso_size 0 when that is not
+ * known, for SCTP's GSO_BY_FRAGS); flowos_unit_seg_len() has it.
+ *
+ * @skb is a clone of the packet, set only
  * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
  * @payload_off is the offset of the payload from skb->data.  Even then
  * @skb may be NULL: a clone the memory cap refused (counted in the
@@ -40,11 +48,23 @@ struct flowos_unit {
 	u8 layers;		/* BIT(FLOWOS_LAYER_*) of every stream it is in */
 	u8 mark;		/* for read-write PMs */
 	u16 payload_off;
-	u32 len;
+	u32 wire_len;		/* IP bytes of its @segs wire packets */
 	u32 payload_len;
 	u32 tcp_seq;
 	u32 tcp_ack;		/* meaningful with TCPHDR_ACK in @tcp_flags */
+	u16 segs;		/* wire packets it stands for, >= 1 */
+	u16 gso_size;		/* payload of each of them but the last */
 	struct sk_buff *skb;
 };
+
+/*
+ * The IP length of each wire packet @u stands for but the last, or 0
+ * when @u is one packet or the size is not known; the last is the rest
+ * of @wire_len.
+ */
+static inline u32 flowos_unit_seg_len(const struct flowos_unit *u)
+{
+	return u->segs > 1 && u->gso_size ? u->payload_off + u->gso_size : 0;
+}
 
 #endif /* _FLOWOS_UNIT_H */
