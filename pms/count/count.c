@@ -4,7 +4,15 @@
  * per 5-tuple sub-flow in a bounded table.
  *
  *	flowctl attach FLOW count [workers N] [window 10s] [max_subflows 4096]
- *			    [report 16]
+ *			    [report 16] [key 5tuple]
+ *
+ * A sub-flow is what "key" says, as nfdump's -A aggregation: a
+ * comma-separated list of proto, src, dst, sport and dport ("srcdst" is
+ * src,dst; "5tuple", the default, all five), an address with a prefix
+ * length for IPv4 and one for IPv6 if given ("src/24": IPv4 sources by
+ * /24, IPv6 ones whole; "src/24/64": IPv6 ones by /64 too).  A key with
+ * no address puts IPv4 and IPv6 together; ports are TCP's, UDP's and
+ * SCTP's, and ICMP's type and code.
  *
  * The sub-flow table holds at most max_subflows entries, preallocated at
  * attach so that processing never allocates; when it is full, the least
@@ -33,7 +41,9 @@
 #include <linux/spinlock.h>
 #include <flowos/pm.h>
 
-enum { P_WINDOW, P_MAX_SUBFLOWS, P_REPORT };
+enum { P_WINDOW, P_MAX_SUBFLOWS, P_REPORT, P_KEY };
+
+static const char *check_key(const char *value);
 
 static const struct flowos_pm_param count_params[] = {
 	[P_WINDOW] = { "window", FLOWOS_PARAM_DURATION, 100, 3600 * MSEC_PER_SEC,
@@ -42,6 +52,26 @@ static const struct flowos_pm_param count_params[] = {
 			     "most 5-tuple sub-flows kept" },
 	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 65536, 16,
 		       "sub-flows shown in the results, largest first; 0: all" },
+	[P_KEY] = { "key", FLOWOS_PARAM_STRING, 0, 1, 0,
+		    "what a sub-flow is: 5tuple, or proto,src[/4LEN[/6LEN]],dst...,sport,dport",
+		    .check = check_key },
+};
+
+/* The fields of a sub-flow's key ("key"). */
+enum {
+	K_PROTO = BIT(0),
+	K_SRC = BIT(1),
+	K_DST = BIT(2),
+	K_SPORT = BIT(3),
+	K_DPORT = BIT(4),
+	K_5TUPLE = K_PROTO | K_SRC | K_DST | K_SPORT | K_DPORT,
+};
+
+enum { KEY_SRC, KEY_DST };
+
+struct count_keyspec {
+	u8 fields;			/* K_* */
+	u8 plen[2][2];			/* [KEY_SRC/KEY_DST][IPv4, IPv6] */
 };
 
 enum {
@@ -104,6 +134,7 @@ struct count_shard {
 
 /* An instance: what its shards share, which only ->init writes. */
 struct count_state {
+	struct count_keyspec key;
 	unsigned int hash_bits;
 	u32 seed;
 	size_t charged;			/* against the memory cap */
@@ -111,6 +142,91 @@ struct count_state {
 	unsigned int n_shards;
 	struct count_shard shards[];
 };
+
+/* "/V4[/V6]" after an address field: its prefix lengths, if given. */
+static int parse_prefixes(char *s, u8 *plen)
+{
+	char *v6;
+
+	plen[0] = 32;
+	plen[1] = 128;
+	if (!*s)
+		return 0;
+	if (*s++ != '/')
+		return -EINVAL;
+	v6 = strchr(s, '/');
+	if (v6)
+		*v6++ = '\0';
+	if (kstrtou8(s, 10, &plen[0]) || plen[0] > 32)
+		return -EINVAL;
+	if (v6 && (kstrtou8(v6, 10, &plen[1]) || plen[1] > 128))
+		return -EINVAL;
+	return 0;
+}
+
+/* One field of a key: what it adds to @ks, or -EINVAL. */
+static int parse_key_field(char *tok, struct count_keyspec *ks)
+{
+	static const struct { const char *name; u8 fields; } plain[] = {
+		{ "5tuple", K_5TUPLE }, { "proto", K_PROTO },
+		{ "sport", K_SPORT }, { "dport", K_DPORT },
+	};
+	static const struct { const char *name; u8 fields; } addr[] = {
+		{ "srcdst", K_SRC | K_DST }, { "src", K_SRC }, { "dst", K_DST },
+	};
+	unsigned int i;
+	u8 plen[2];
+
+	for (i = 0; i < ARRAY_SIZE(plain); i++)
+		if (!strcmp(tok, plain[i].name)) {
+			if (plain[i].fields & K_SRC)
+				parse_prefixes("", ks->plen[KEY_SRC]);
+			if (plain[i].fields & K_DST)
+				parse_prefixes("", ks->plen[KEY_DST]);
+			return plain[i].fields;
+		}
+	for (i = 0; i < ARRAY_SIZE(addr); i++) {
+		size_t n = strlen(addr[i].name);
+
+		if (strncmp(tok, addr[i].name, n))
+			continue;
+		if (parse_prefixes(tok + n, plen))
+			return -EINVAL;
+		if (addr[i].fields & K_SRC)
+			memcpy(ks->plen[KEY_SRC], plen, sizeof(plen));
+		if (addr[i].fields & K_DST)
+			memcpy(ks->plen[KEY_DST], plen, sizeof(plen));
+		return addr[i].fields;
+	}
+	return -EINVAL;
+}
+
+/* @value ("key"), each field at most once; -EINVAL if it is not one. */
+static int parse_key(const char *value, struct count_keyspec *ks)
+{
+	char buf[256], *s = buf, *tok;
+	int fields;
+
+	memset(ks, 0, sizeof(*ks));
+	if (strscpy(buf, value, sizeof(buf)) < 0)
+		return -EINVAL;
+	while ((tok = strsep(&s, ","))) {
+		fields = parse_key_field(tok, ks);
+		if (fields < 0 || ks->fields & fields)
+			return -EINVAL;
+		ks->fields |= fields;
+	}
+	return 0;
+}
+
+static const char *check_key(const char *value)
+{
+	struct count_keyspec ks;
+
+	if (!parse_key(value, &ks))
+		return NULL;
+	return "key: proto, src[/LEN[/LEN6]], dst[/...], srcdst[/...], sport, dport; or 5tuple";
+}
 
 static void add_scalar(struct count_shard *sh, unsigned int i, u64 n)
 {
@@ -154,8 +270,15 @@ static int count_init(struct flowos_pm *pm)
 	size_t charge = struct_size_t(struct count_state, shards, pm->workers) +
 			pm->workers * (n * sizeof(struct count_subflow) +
 				       (sizeof(struct hlist_head) << hash_bits));
+	struct count_keyspec key;
 	struct count_state *cs;
 
+	/* check_key() has seen any value but an empty one. */
+	if (parse_key(pm->params[P_KEY] ? pm->strings->v[0] : "5tuple", &key) ||
+	    !key.fields) {
+		pm->errmsg = "key: empty";
+		return -EINVAL;
+	}
 	if (!flowos_mem_charge(charge))
 		return -ENOSPC;
 	cs = kzalloc(struct_size(cs, shards, pm->workers), GFP_KERNEL);
@@ -165,6 +288,7 @@ static int count_init(struct flowos_pm *pm)
 	}
 	cs->charged = charge;
 	cs->n_shards = pm->workers;
+	cs->key = key;
 	cs->hash_bits = hash_bits;
 	cs->seed = get_random_u32();
 	cs->window_origin = ktime_get_ns();
@@ -184,15 +308,45 @@ static void count_fini(struct flowos_pm *pm)
 	count_free(pm->priv);
 }
 
-static void unit_key(const struct flowos_unit *u, struct count_key *key)
+/* @a, but for its bits past @plen (IPv4 in [0], the rest zero). */
+static void mask_addr(__be32 *to, const __be32 *a, unsigned int plen)
 {
-	memcpy(key->saddr, u->saddr, sizeof(key->saddr));
-	memcpy(key->daddr, u->daddr, sizeof(key->daddr));
-	key->sport = u->sport;
-	key->dport = u->dport;
-	key->family = u->family;
-	key->proto = u->proto;
-	key->pad = 0;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++, plen = plen > 32 ? plen - 32 : 0)
+		to[i] = plen >= 32 ? a[i] :
+			plen ? a[i] & htonl(~0U << (32 - plen)) : 0;
+}
+
+/* The key of @u's sub-flow: its fields "key" names, the rest zero. */
+static void unit_key(const struct count_keyspec *ks,
+		     const struct flowos_unit *u, struct count_key *key)
+{
+	unsigned int v6 = u->family == AF_INET6;
+
+	if (ks->fields == K_5TUPLE) {
+		memcpy(key->saddr, u->saddr, sizeof(key->saddr));
+		memcpy(key->daddr, u->daddr, sizeof(key->daddr));
+		key->sport = u->sport;
+		key->dport = u->dport;
+		key->family = u->family;
+		key->proto = u->proto;
+		key->pad = 0;
+		return;
+	}
+	memset(key, 0, sizeof(*key));
+	if (ks->fields & (K_SRC | K_DST))
+		key->family = u->family;
+	if (ks->fields & K_SRC)
+		mask_addr(key->saddr, u->saddr, ks->plen[KEY_SRC][v6]);
+	if (ks->fields & K_DST)
+		mask_addr(key->daddr, u->daddr, ks->plen[KEY_DST][v6]);
+	if (ks->fields & K_PROTO)
+		key->proto = u->proto;
+	if (ks->fields & K_SPORT)
+		key->sport = u->sport;
+	if (ks->fields & K_DPORT)
+		key->dport = u->dport;
 }
 
 static struct hlist_head *subflow_bucket(const struct count_state *cs,
@@ -249,7 +403,7 @@ static unsigned int count_process(struct flowos_pm *pm,
 	flowos_window_for_each(win, seq, u) {
 		struct count_subflow *sf;
 
-		unit_key(u, &key);
+		unit_key(&cs->key, u, &key);
 		sf = subflow_get(cs, sh, &key);
 		sf->packets += u->segs;
 		sf->bytes += u->wire_len;
@@ -313,14 +467,21 @@ static int row_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static int put_row(struct flowos_results *res, const struct count_row *r)
+/* A row: the fields of the key (addresses as masked), then the counts. */
+static int put_row(struct flowos_results *res, const struct count_keyspec *ks,
+		   const struct count_row *r)
 {
 	flowos_result_row_start(res);
-	flowos_result_put_addr(res, "src", r->key.family, r->key.saddr);
-	flowos_result_put_addr(res, "dst", r->key.family, r->key.daddr);
-	flowos_result_put_u64(res, "proto", r->key.proto);
-	flowos_result_put_u64(res, "sport", ntohs(r->key.sport));
-	flowos_result_put_u64(res, "dport", ntohs(r->key.dport));
+	if (ks->fields & K_SRC)
+		flowos_result_put_addr(res, "src", r->key.family, r->key.saddr);
+	if (ks->fields & K_DST)
+		flowos_result_put_addr(res, "dst", r->key.family, r->key.daddr);
+	if (ks->fields & K_PROTO)
+		flowos_result_put_u64(res, "proto", r->key.proto);
+	if (ks->fields & K_SPORT)
+		flowos_result_put_u64(res, "sport", ntohs(r->key.sport));
+	if (ks->fields & K_DPORT)
+		flowos_result_put_u64(res, "dport", ntohs(r->key.dport));
 	flowos_result_put_u64(res, "packets", r->packets);
 	flowos_result_put_u64(res, "bytes", r->bytes);
 	return flowos_result_end(res);
@@ -507,7 +668,7 @@ static int count_fill_results(const struct flowos_pm *pm,
 
 	flowos_result_table_start(res, "top_subflows");
 	for (i = 0; i < n; i++)
-		if (put_row(res, &rows[i]))
+		if (put_row(res, &cs->key, &rows[i]))
 			break;
 	return flowos_result_end(res);
 }

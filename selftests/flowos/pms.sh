@@ -203,6 +203,14 @@ test_pm_errors() {
 		attach icmp count name c2 report 1 report 2
 	refused "a parameter without its value" 2 "parameter 'report' wants a value" \
 		attach icmp count name c2 report
+	refused "a count key that names no field" 1 \
+		"key: proto, src[/LEN[/LEN6]], dst" attach icmp count name c2 key port
+	refused "a count key with a field twice" 1 \
+		"key: proto, src[/LEN[/LEN6]], dst" attach icmp count name c2 key src,srcdst
+	refused "a count key with an IPv4 prefix over 32" 1 \
+		"key: proto, src[/LEN[/LEN6]], dst" attach icmp count name c2 key src/33
+	refused "an empty count key" 1 "parameter 'key': value not valid" \
+		attach icmp count name c2 key ''
 	refused "an order out of range" 1 "cannot attach" attach icmp count name c2 order 9
 	refused "a flow that does not exist" 1 "no flow of this name" attach nosuch count
 	refused "an instance name in use" 1 "the flow has an instance of this name" \
@@ -441,7 +449,7 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 72
+ktap_set_plan 76
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 
