@@ -4,15 +4,17 @@
  * query-based monitor (seeds 003) over "the last T":
  *
  *	flowctl attach FLOW stats [window 1s] [history 30] [last 10s]
- *		[k 10] [h 10] [x 2] [max_addrs 1024]
+ *		[k 10] [h 10] [x 2] [max_addrs 1024] [addr both]
  *	flowctl set FLOW stats last 5s k 3
  *
  * Windows are tumbling, "window" long, aligned to the attach; the last
  * "history" of them are kept.  The view, "last", covers the current
  * window and as many before it as make up T (rounded up to whole
  * windows).  Over the view: packets, bytes, packet-size mean, stddev
- * and histogram, bytes per IP protocol and per IP address (an address
- * counts what it sends and what it receives), and for protocols and for
+ * and histogram, bytes per IP protocol and per IP address (with "addr
+ * both", the default, an address counts what it sends and what it
+ * receives; "addr src" only what it sends, "addr dst" only what it
+ * receives), and for protocols and for
  * addresses: the top k, those with more than h percent of the view's
  * bytes, and those more than x standard deviations above the mean.
  * k, h, x and last change at run time and keep what was collected.
@@ -34,7 +36,24 @@
 /* Rows of an address or protocol table at most. */
 #define STATS_ROWS_MAX	100
 
-enum { P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS };
+enum { P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS, P_ADDR };
+
+/* "addr": the names of enum wstats_addr_mode. */
+static const char *const addr_modes[] = {
+	[WSTATS_ADDR_BOTH] = "both",
+	[WSTATS_ADDR_SRC] = "src",
+	[WSTATS_ADDR_DST] = "dst",
+};
+
+static int addr_mode(const char *value)
+{
+	return match_string(addr_modes, ARRAY_SIZE(addr_modes), value);
+}
+
+static const char *check_addr(const char *value)
+{
+	return addr_mode(value) < 0 ? "addr: src, dst or both" : NULL;
+}
 
 static const struct flowos_pm_param stats_params[] = {
 	[P_WINDOW] = { "window", FLOWOS_PARAM_DURATION, 100, 3600 * MSEC_PER_SEC,
@@ -53,6 +72,9 @@ static const struct flowos_pm_param stats_params[] = {
 		  "outliers: more than x stddev above the mean", true },
 	[P_MAX_ADDRS] = { "max_addrs", FLOWOS_PARAM_U64, 16, WSTATS_ADDRS_MAX,
 			  1024, "addresses tracked, space-saving beyond" },
+	[P_ADDR] = { "addr", FLOWOS_PARAM_STRING, 0, 1, 0,
+		     "an address counts the bytes it sends (src), receives (dst) or both",
+		     .check = check_addr },
 };
 
 enum {
@@ -154,6 +176,13 @@ static int stats_init(struct flowos_pm *pm)
 
 	if (!view_fits(pm, p))
 		return -EINVAL;
+	/* check_addr() has seen any value but an empty one. */
+	err = p[P_ADDR] ? addr_mode(pm->strings->v[0]) : WSTATS_ADDR_BOTH;
+	if (err < 0) {
+		pm->errmsg = "addr: src, dst or both";
+		return -EINVAL;
+	}
+	cfg.addr_mode = err;
 	if (!flowos_mem_charge(charge))
 		return -ENOSPC;
 	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
@@ -364,6 +393,7 @@ struct stats_snapshot {
 	u64 cur;
 	u32 history;
 	u32 view;
+	u32 addr_mode;
 	u64 k, h, x;
 	bool approximate;
 	struct wstats_window view_sums;
@@ -385,6 +415,7 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 	wstats_advance(&ss->ws, since_t0(ss, ktime_get_ns()));
 	s->now = since_t0(ss, ktime_get_ns());
 	s->width = ws->cfg.width;
+	s->addr_mode = ws->cfg.addr_mode;
 	s->cur = ws->cur;
 	s->history = ws->cfg.history;
 	s->view = ws->cfg.view;
@@ -536,6 +567,8 @@ static int put_view(struct flowos_results *res, const struct stats_snapshot *s)
 	flowos_result_put_u64(res, "size_mean", s->size_mean);
 	flowos_result_put_u64(res, "size_stddev", s->size_stddev);
 	put_spread(res, "proto", s->protos, s->nprotos);
+	/* Which end the address figures count ("addr"). */
+	flowos_result_put_string(res, "addrs_count", addr_modes[s->addr_mode]);
 	return put_spread(res, "addr", s->addrs, s->naddrs);
 }
 

@@ -339,11 +339,14 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 		window_add(&ws->view, p);
 		ws->proto_view[p->proto] += p->len;
 	}
-	/* An address "uses" the bytes it sends and receives, once. */
+	/* By default an address "uses" what it sends and receives, once. */
 	make_addr(&src, p->family, p->saddr);
 	make_addr(&dst, p->family, p->daddr);
-	addr_add(ws, &src, slot, in_view, p->len);
-	if (memcmp(&src, &dst, sizeof(src)))
+	if (ws->cfg.addr_mode != WSTATS_ADDR_DST)
+		addr_add(ws, &src, slot, in_view, p->len);
+	if (ws->cfg.addr_mode == WSTATS_ADDR_DST ||
+	    (ws->cfg.addr_mode == WSTATS_ADDR_BOTH &&
+	     memcmp(&src, &dst, sizeof(src))))
 		addr_add(ws, &dst, slot, in_view, p->len);
 	ws->packets += p->segs;
 	ws->bytes += p->len;

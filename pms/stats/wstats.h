@@ -57,12 +57,20 @@ struct wstats_entry {
 	u64 view;		/* bytes in the view */
 };
 
+/* Which end of a packet its bytes count for, in the address figures. */
+enum wstats_addr_mode {
+	WSTATS_ADDR_BOTH,	/* each end once: what it sends and receives */
+	WSTATS_ADDR_SRC,	/* the sender: what it sends */
+	WSTATS_ADDR_DST,	/* the receiver: what it receives */
+};
+
 struct wstats_config {
 	u64 width;		/* ns */
 	u32 history;		/* windows kept, 1..WSTATS_HISTORY_MAX */
 	u32 view;		/* windows in the view, 1..history */
 	u32 max_addrs;		/* 1..WSTATS_ADDRS_MAX */
 	u32 seed;		/* for the address hash */
+	u32 addr_mode;		/* enum wstats_addr_mode */
 };
 
 /*

@@ -211,11 +211,16 @@ test_refused() {
 	refused_set nosuch k 1 -- "no PM instance of this name"
 	expect_eq "refused sets changed no parameter" "$(pm s 'p["params"]')" \
 		"$before"
+	expect_refused "attach refused: addr that is not src, dst or both" \
+		"addr: src, dst or both" fc attach all stats name s2 addr sender
+	expect_refused "attach refused: addr given twice" \
+		"given more times than the PM takes" \
+		fc attach all stats name s2 addr src addr dst
 }
 
 require_root
 ktap_print_header
-ktap_set_plan 38
+ktap_set_plan 40
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 # A's own IPv6 chatter (MLD) would be counted with the capture.
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1

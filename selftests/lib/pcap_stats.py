@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""pcap_stats.py PCAP K H X: what the stats PM must report for PCAP, from
-tshark's reading of it, as JSON.  H and X as flowctl takes them ("10",
-"2.5").
+"""pcap_stats.py PCAP K H X [ADDR]: what the stats PM must report for
+PCAP, from tshark's reading of it, as JSON.  H and X as flowctl takes
+them ("10", "2.5"); ADDR as the PM's "addr": which end of a packet its
+bytes count for in the address figures, src, dst or both (the default,
+each end once).
 
 tshark gives each packet's addresses, IP protocol and IP length; the
 figures follow the integer rules of pms/stats/wstats.h, written again
@@ -77,6 +79,7 @@ def queries(items, total, k, h, x):
 
 def main():
     pcap, k, h, x = sys.argv[1], int(sys.argv[2]), milli(sys.argv[3]), milli(sys.argv[4])
+    mode = sys.argv[5] if len(sys.argv) > 5 else "both"
     protos, addrs = {}, {}
     n = total = sumsq = 0
     hist = [0] * (len(SIZE_BOUNDS) + 1)
@@ -86,7 +89,7 @@ def main():
         sumsq += length * length
         hist[sum(length >= b for b in SIZE_BOUNDS)] += 1
         protos[proto] = protos.get(proto, 0) + length
-        for a in {src, dst}:
+        for a in {"src": [src], "dst": [dst], "both": {src, dst}}[mode]:
             key = (fam, socket.inet_pton(fam, a))
             addrs[key] = addrs.get(key, 0) + length
     mean = total // n if n else 0

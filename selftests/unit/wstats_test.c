@@ -332,6 +332,41 @@ TEST(an_aggregate_counts_as_its_segments)
 	wstats_free(&segs);
 }
 
+/*
+ * "addr": a packet of 100 bytes from a to b, and one of 10 from b to a,
+ * count 110 for each with both ends (the default), 100 for a and 10 for
+ * b by sender, 10 for a and 100 for b by receiver.
+ */
+TEST(the_address_mode_picks_the_end_that_counts)
+{
+	static const u32 modes[] = { WSTATS_ADDR_BOTH, WSTATS_ADDR_SRC,
+				     WSTATS_ADDR_DST };
+	static const u64 want[][2] = { { 110, 110 }, { 100, 10 }, { 10, 100 } };
+	__be32 a[4] = { htonl(0x0a000001) }, b[4] = { htonl(0x0a000002) };
+	struct wstats_item items[4];
+	unsigned int m, i, n;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		struct wstats_config cfg = { .width = WIDTH, .history = 1,
+					     .view = 1, .max_addrs = 4,
+					     .seed = 1, .addr_mode = modes[m] };
+		struct wstats_pkt ab = { a, b, AF_INET, 6, 1, 0, 100 };
+		struct wstats_pkt ba = { b, a, AF_INET, 6, 1, 0, 10 };
+		u64 got[2] = {};
+		struct wstats ws;
+
+		ASSERT_EQ(0, wstats_init(&ws, &cfg));
+		wstats_add(&ws, 10, &ab);
+		wstats_add(&ws, 10, &ba);
+		n = wstats_addrs(&ws, items);
+		for (i = 0; i < n; i++)
+			got[items[i].addr.a[0] == b[0]] = items[i].bytes;
+		EXPECT_EQ(want[m][0], got[0]) TH_LOG("mode %u", modes[m]);
+		EXPECT_EQ(want[m][1], got[1]) TH_LOG("mode %u", modes[m]);
+		wstats_free(&ws);
+	}
+}
+
 /* Space-saving: an address with more than 1/m of the bytes stays. */
 TEST(a_heavy_address_survives_a_small_table)
 {
