@@ -361,10 +361,11 @@ static void set_wire_size(const struct flowos_pkt_buf *b,
 	unsigned int jumbo = pkt->flags & FLOWOS_PKT_JUMBO_HBH ?
 			     sizeof(struct flowos_jumbo_hbh) : 0;
 	unsigned int size, segs, hdrs;
+	u8 l4;
 
 	pkt->segs = 1;
 	pkt->wire_len = pkt->len;
-	flowos_buf_gso(b, &size, &segs);
+	flowos_buf_gso(b, &size, &segs, &l4);
 	if (!size || !pkt->payload_len || pkt->flags & FLOWOS_PKT_FRAGMENT)
 		return;
 	/* GSO_BY_FRAGS (SCTP): no one size; the stack's count only. */
@@ -373,7 +374,8 @@ static void set_wire_size(const struct flowos_pkt_buf *b,
 	segs = clamp(segs, 1U, (unsigned int)FLOWOS_GSO_MAX_SEGS);
 	hdrs = pkt->payload_off - pkt->l3_off - jumbo;
 	pkt->segs = segs;
-	pkt->gso_size = size == FLOWOS_GSO_BY_FRAGS ? 0 : size;
+	/* Only segments of this very payload are @size bytes of it each. */
+	pkt->gso_size = size != FLOWOS_GSO_BY_FRAGS && l4 == pkt->proto ? size : 0;
 	pkt->wire_len = min_t(u64, pkt->len - jumbo + (u64)(segs - 1) * hdrs,
 			      U32_MAX);
 }

@@ -36,19 +36,36 @@ static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
 	return skb_is_gso(b->skb) && skb_is_gso_tcp(b->skb);
 }
 
+/* GSO types whose segments are plain TCP, or plain UDP, datagrams. */
+#define FLOWOS_GSO_TCP_ONLY	(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | \
+				 SKB_GSO_TCP_ECN | SKB_GSO_TCP_FIXEDID | \
+				 SKB_GSO_DODGY)
+#define FLOWOS_GSO_UDP_ONLY	(SKB_GSO_UDP_L4 | SKB_GSO_DODGY)
+
 /*
  * What a GSO or GRO packet stands for on the wire: the payload bytes of
- * each segment but the last (0: it is not one) and how many segments the
+ * each segment but the last (0: it is not one), how many segments the
  * stack counted (0: to be computed, for a packet from an untrusted
- * source, SKB_GSO_DODGY, whose gso_segs nobody has checked).
+ * source, SKB_GSO_DODGY, whose gso_segs nobody has checked), and the
+ * protocol whose payload the segments split (IPPROTO_TCP or IPPROTO_UDP;
+ * 0 for any other type: a tunnel's, whose segments repeat inner headers,
+ * UFO's, whose segments are IP fragments, SCTP's, fraglist GRO's).
  */
 static inline void flowos_buf_gso(const struct flowos_pkt_buf *b,
-				  unsigned int *size, unsigned int *segs)
+				  unsigned int *size, unsigned int *segs,
+				  u8 *l4)
 {
 	const struct skb_shared_info *si = skb_shinfo(b->skb);
+	unsigned int type = si->gso_type;
 
 	*size = skb_is_gso(b->skb) ? si->gso_size : 0;
-	*segs = si->gso_type & SKB_GSO_DODGY ? 0 : si->gso_segs;
+	*segs = type & SKB_GSO_DODGY ? 0 : si->gso_segs;
+	*l4 = 0;
+	if (type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6) &&
+	    !(type & ~FLOWOS_GSO_TCP_ONLY))
+		*l4 = IPPROTO_TCP;
+	else if (type & SKB_GSO_UDP_L4 && !(type & ~FLOWOS_GSO_UDP_ONLY))
+		*l4 = IPPROTO_UDP;
 }
 
 /*
@@ -71,7 +88,8 @@ static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
 /*
  * @gso_tcp stands for an skb with SKB_GSO_TCPV4 or SKB_GSO_TCPV6 set,
  * @gso_size and @gso_segs for its skb_shinfo()'s (0 and 0: not GSO;
- * @gso_segs 0: SKB_GSO_DODGY).
+ * @gso_segs 0: SKB_GSO_DODGY), @gso_l4 for the protocol its segments
+ * split (flowos_buf_gso() in the kernel).
  */
 struct flowos_pkt_buf {
 	const u8 *data;
@@ -79,6 +97,7 @@ struct flowos_pkt_buf {
 	bool gso_tcp;
 	u16 gso_size;
 	u16 gso_segs;
+	u8 gso_l4;
 };
 
 static inline unsigned int flowos_buf_len(const struct flowos_pkt_buf *b)
@@ -92,10 +111,12 @@ static inline bool flowos_buf_gso_tcp(const struct flowos_pkt_buf *b)
 }
 
 static inline void flowos_buf_gso(const struct flowos_pkt_buf *b,
-				  unsigned int *size, unsigned int *segs)
+				  unsigned int *size, unsigned int *segs,
+				  u8 *l4)
 {
 	*size = b->gso_size;
 	*segs = b->gso_segs;
+	*l4 = b->gso_l4;
 }
 
 static inline const void *flowos_hdr(const struct flowos_pkt_buf *b,
@@ -149,8 +170,9 @@ enum flowos_parse_result {
  * (header and payload, without link-layer padding).  A GSO or GRO packet
  * stands for @segs packets on the wire, each with its own copy of the
  * headers before @payload_off and @gso_size bytes of payload but the
- * last: @wire_len is their IP bytes, what flow counters count.  Any other
- * packet is one segment, and @wire_len is @len.
+ * last (@gso_size 0: they do not split this payload evenly, as a
+ * tunnel's): @wire_len is their IP bytes, what flow counters count.  Any
+ * other packet is one segment, and @wire_len is @len.
  */
 struct flowos_pkt {
 	__be32 saddr[4];

@@ -244,7 +244,7 @@ static unsigned int stats_process(struct flowos_pm *pm,
 			.saddr = u->saddr, .daddr = u->daddr,
 			.family = u->family, .proto = u->proto,
 			.segs = u->segs,
-			/* SCTP's GSO has no one size: an even split. */
+			/* No one size (a tunnel's, SCTP's): an even split. */
 			.seg_len = flowos_unit_seg_len(u) ?:
 				   u->wire_len / u->segs,
 			.len = u->wire_len,

@@ -83,7 +83,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size >= 4) {
 		struct flowos_pkt_buf seg = { data, size, .gso_tcp = true,
 					      .gso_size = data[0] << 8 | data[1],
-					      .gso_segs = data[2] << 8 | data[3] };
+					      .gso_segs = data[2] << 8 | data[3],
+					      .gso_l4 = data[1] & 1 ? IPPROTO_TCP :
+							IPPROTO_UDP };
 
 		check("gso sizes", flowos_parse_l3(&seg, 0, htons(ETH_P_IP),
 						   &pkt), &pkt, size);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "parse.h"
+#include "flowos/unit.h"
 #include "kselftest_harness.h"
 
 /* NET_IP_ALIGN: frames start 2 bytes into an aligned buffer, as in skbs,
@@ -455,13 +456,16 @@ TEST(ipv4_gso_with_tot_len_uses_it)
 
 /*
  * Parse @p as an skb of GSO size @size with @segs segments counted by the
- * stack (0: SKB_GSO_DODGY, not counted).
+ * stack (0: SKB_GSO_DODGY, not counted), of segments that split the
+ * payload of @l4 (0: of another protocol, as a tunnel's).
  */
 static enum flowos_parse_result parse_gso(const struct pktb *p, u16 size,
-					  u16 segs, struct flowos_pkt *pkt)
+					  u16 segs, u8 l4,
+					  struct flowos_pkt *pkt)
 {
 	struct flowos_pkt_buf b = {
 		.data = p->d, .len = p->n, .gso_size = size, .gso_segs = segs,
+		.gso_l4 = l4,
 	};
 
 	return flowos_parse_eth(&b, pkt);
@@ -483,18 +487,18 @@ TEST(gso_tcp_counts_wire_segments)
 	put_payload(&p, 900);
 	done_ipv4(&p, ETH_HLEN);
 
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, IPPROTO_TCP, &pkt));
 	EXPECT_EQ(20 + 32 + 900, pkt.len);
 	EXPECT_EQ(9, pkt.segs);
 	EXPECT_EQ(100, pkt.gso_size);
 	EXPECT_EQ(9 * 152, pkt.wire_len);
 
 	/* The stack's count, when it made it, is the truth. */
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 9, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 9, IPPROTO_TCP, &pkt));
 	EXPECT_EQ(9 * 152, pkt.wire_len);
 
 	/* A last segment shorter than the rest: 8 of 112, 1 of 4 bytes. */
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 112, 0, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 112, 0, IPPROTO_TCP, &pkt));
 	EXPECT_EQ(9, pkt.segs);
 	EXPECT_EQ(8 * (52 + 112) + 52 + 4, pkt.wire_len);
 }
@@ -512,9 +516,18 @@ TEST(gso_udp_ipv6_counts_extension_headers_per_segment)
 	put_payload(&p, 850);
 	done_ipv6(&p, ETH_HLEN);
 
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 300, 0, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 300, 0, IPPROTO_UDP, &pkt));
 	EXPECT_EQ(3, pkt.segs);
+	EXPECT_EQ(300, pkt.gso_size);
 	EXPECT_EQ(2 * (40 + 16 + 8 + 300) + (40 + 16 + 8 + 250), pkt.wire_len);
+
+	/*
+	 * Segments of another protocol's payload (a tunnel's, over UDP):
+	 * counted, but they do not cut this datagram every 300 bytes.
+	 */
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 300, 3, 0, &pkt));
+	EXPECT_EQ(3, pkt.segs);
+	EXPECT_EQ(0, pkt.gso_size);
 }
 
 /*
@@ -528,6 +541,7 @@ TEST(big_tcp_ipv6_jumbo_header_is_not_on_the_wire)
 	struct pktb p = {};
 	struct flowos_pkt pkt;
 	struct flowos_pkt_buf b;
+	struct flowos_unit u;
 
 	put_eth(&p, ETH_P_IPV6);
 	put_ipv6(&p, IPPROTO_HOPOPTS);		/* payload_len stays 0 */
@@ -535,11 +549,18 @@ TEST(big_tcp_ipv6_jumbo_header_is_not_on_the_wire)
 	put_tcp(&p, 8, 0x10);
 	put_payload(&p, 900);
 	b = (struct flowos_pkt_buf){ .data = p.d, .len = p.n, .gso_tcp = true,
-				     .gso_size = 100, .gso_segs = 9 };
+				     .gso_size = 100, .gso_segs = 9,
+				     .gso_l4 = IPPROTO_TCP };
 	ASSERT_EQ(FLOWOS_PARSE_OK, flowos_parse_eth(&b, &pkt));
 	EXPECT_EQ(40 + 8 + 32 + 900, pkt.len);
 	EXPECT_EQ(9, pkt.segs);
 	EXPECT_EQ(9 * (40 + 32 + 100), pkt.wire_len);
+	/* What a PM reads of a segment's length: without the jumbo header. */
+	u = (struct flowos_unit){ .payload_off = pkt.payload_off - pkt.l3_off,
+				  .payload_len = pkt.payload_len,
+				  .wire_len = pkt.wire_len, .segs = pkt.segs,
+				  .gso_size = pkt.gso_size };
+	EXPECT_EQ(40 + 32 + 100, flowos_unit_seg_len(&u));
 
 	/* Not GSO TCP: a jumbogram as it is, header and all, one packet. */
 	b.gso_tcp = false;
@@ -569,7 +590,7 @@ TEST(a_packet_that_is_not_gso_is_one_segment)
 	/* A fragment has no transport header to repeat: one packet. */
 	iph = (struct iphdr *)(p.d + ETH_HLEN);
 	iph->frag_off = htons(IP_MF);
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 100, 0, IPPROTO_TCP, &pkt));
 	EXPECT_EQ(1, pkt.segs);
 	EXPECT_EQ(pkt.len, pkt.wire_len);
 }
@@ -585,12 +606,12 @@ TEST(gso_by_frags_takes_the_stacks_count)
 	put_sctp(&p);
 	put_payload(&p, 600);
 	done_ipv4(&p, ETH_HLEN);
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 3, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 3, 0, &pkt));
 	EXPECT_EQ(3, pkt.segs);
 	EXPECT_EQ(0, pkt.gso_size);
 	EXPECT_EQ(20 + 12 + 600 + 2 * (20 + 12), pkt.wire_len);
 	/* And none: one packet, not 0 nor 65535. */
-	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 0, &pkt));
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse_gso(&p, 0xffff, 0, 0, &pkt));
 	EXPECT_EQ(1, pkt.segs);
 }
 

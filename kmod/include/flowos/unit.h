@@ -24,9 +24,10 @@ struct sk_buff;
  * A unit is one skb, which may be a GSO or GRO aggregate: it stands for
  * @segs packets on the wire (1 for any other packet), and @wire_len is
  * their IP-layer bytes, each segment with its own headers.  Count with
- * these two, never with the skb.  All segments but the last are
- * @payload_off + @gso_size bytes long (@gso_size 0 when that is not
- * known, for SCTP's GSO_BY_FRAGS); flowos_unit_seg_len() has it.
+ * these two, never with the skb.  All segments but the last carry
+ * @gso_size bytes of the payload (@gso_size 0 when they do not split it
+ * evenly: a tunnel's, UFO's, SCTP's); flowos_unit_seg_len() has their
+ * length.
  *
  * @skb is a clone of the packet, set only
  * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
@@ -60,11 +61,16 @@ struct flowos_unit {
 /*
  * The IP length of each wire packet @u stands for but the last, or 0
  * when @u is one packet or the size is not known; the last is the rest
- * of @wire_len.
+ * of @wire_len.  Each segment has the same headers, and their payloads
+ * add up to @payload_len: so the headers are what @wire_len has beyond
+ * it, over @segs (not @payload_off, which may hold a header the stack
+ * takes off its segments, such as IPv6 BIG TCP's jumbo header).
  */
 static inline u32 flowos_unit_seg_len(const struct flowos_unit *u)
 {
-	return u->segs > 1 && u->gso_size ? u->payload_off + u->gso_size : 0;
+	if (u->segs < 2 || !u->gso_size || u->wire_len < u->payload_len)
+		return 0;
+	return (u->wire_len - u->payload_len) / u->segs + u->gso_size;
 }
 
 #endif /* _FLOWOS_UNIT_H */
