@@ -71,6 +71,7 @@ enum { KEY_SRC, KEY_DST };
 
 struct count_keyspec {
 	u8 fields;			/* K_* */
+	bool whole;			/* all five, addresses unmasked */
 	u8 plen[2][2];			/* [KEY_SRC/KEY_DST][IPv4, IPv6] */
 };
 
@@ -216,6 +217,9 @@ static int parse_key(const char *value, struct count_keyspec *ks)
 			return -EINVAL;
 		ks->fields |= fields;
 	}
+	ks->whole = ks->fields == K_5TUPLE &&
+		    ks->plen[KEY_SRC][0] == 32 && ks->plen[KEY_SRC][1] == 128 &&
+		    ks->plen[KEY_DST][0] == 32 && ks->plen[KEY_DST][1] == 128;
 	return 0;
 }
 
@@ -324,7 +328,7 @@ static void unit_key(const struct count_keyspec *ks,
 {
 	unsigned int v6 = u->family == AF_INET6;
 
-	if (ks->fields == K_5TUPLE) {
+	if (ks->whole) {
 		memcpy(key->saddr, u->saddr, sizeof(key->saddr));
 		memcpy(key->daddr, u->daddr, sizeof(key->daddr));
 		key->sport = u->sport;

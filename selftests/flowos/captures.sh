@@ -23,7 +23,8 @@ TMP=$(mktemp -d)
 PCAP=$TMP/real.pcap
 PATTERNS=("GET " HTTP/1.1 hex:0d0a0d0a login fake Password ping)
 # Count PM instances: name and key.
-KEYS=(k5:5tuple ksrc:src kdst:dst/24/64 kproto:proto ksd:srcdst/16/48,dport)
+KEYS=(k5:5tuple ksrc:src kdst:dst/24/64 kproto:proto ksd:srcdst/16/48,dport
+	k5p:proto,src/16/48,dst/24/64,sport,dport)
 
 cleanup() {
 	ip netns del "$A" 2>/dev/null
@@ -126,7 +127,7 @@ test_match() {
 
 require_root
 ktap_print_header
-ktap_set_plan 19
+ktap_set_plan 20
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
 make_capture || ktap_exit_fail_msg "cannot prepare the captures"
