@@ -236,8 +236,18 @@ replay_pcap() {
 	slowwait 30 bash -c "ip netns exec $b $FLOWOS_REPO/tools/flowctl/flowctl -j stats $flow | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
 }
 
-# flowos_unload: remove flowos if loaded; true when it is gone.
+# flowos_unload: remove every PM module loaded, then flowos; true when
+# all are gone.  A namespace deleted just before is torn down later, by
+# the kernel's cleanup_net worker, and its PM instances pin their modules
+# until then: so each rmmod is retried for a while, and a test that
+# stopped half way (killed by its timeout) does not leave the next one
+# unable to load flowos.
 flowos_unload() {
+	local m
+
+	for m in $(awk '$1 ~ /^flowos_pm_/ { print $1 }' /proc/modules); do
+		slowwait 60 rmmod "$m" 2>/dev/null || return 1
+	done
 	[ -d /sys/module/flowos ] || return 0
-	rmmod flowos && [ ! -d /sys/module/flowos ]
+	slowwait 60 rmmod flowos 2>/dev/null && [ ! -d /sys/module/flowos ]
 }

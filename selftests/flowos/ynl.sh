@@ -66,7 +66,7 @@ expect_eq "ynl: stats-get results equal flowctl's" \
 	"$("$FLOWCTL" -n "$B" -j stats dns | jq_py "d['pms'][0]['results']['bytes']")"
 expect_eq "ynl: pm-type-get lists count's parameters" \
 	"$(ynl --dump pm-type-get | jq_py "[p['name'] for t in d if t['name'] == 'count' for p in t['params']['param']]")" \
-	"['window', 'max_subflows', 'report']"
+	"['window', 'max_subflows', 'report', 'key']"
 expect_eq "ynl: net-get counts the namespace's flows" \
 	"$(ynl --do net-get | jq_py "d['flows']")" 1
 ktap_finished
