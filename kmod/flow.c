@@ -71,7 +71,8 @@ static int publish_classifier(struct flowos_net *fn,
 	return 0;
 }
 
-static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
+static struct flowos_flow *flow_alloc(const char *name,
+				      const struct flowos_flow_conf *conf,
 				      const struct flowos_match *match)
 {
 	struct flowos_flow *flow;
@@ -88,8 +89,10 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(flow->stats, cpu)->syncp);
 	strscpy(flow->name, name, sizeof(flow->name));
-	flow->priority = priority;
-	flow->qlen = qlen;
+	flow->priority = conf->priority;
+	flow->qlen = conf->qlen;
+	flow->mode = conf->mode;
+	flow->overflow = conf->overflow;
 	flow->match = *match;
 	return flow;
 }
@@ -98,8 +101,8 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
  * flowos_flow_create - add a flow to a namespace and start matching it
  * @fn: the namespace's flows
  * @name: the new flow's name
- * @priority: its rank among overlapping flows
- * @qlen: length of its per-CPU rings, a power of two
+ * @conf: its rank among overlapping flows, the length of its per-CPU
+ *	rings (a power of two), its mode and overflow policy
  * @match: what it matches
  * @extack: where to say why it failed
  *
@@ -107,7 +110,7 @@ static struct flowos_flow *flow_alloc(const char *name, u32 priority, u32 qlen,
  * is consistent, and holds flowos_mutex.
  */
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
-				       u32 priority, u32 qlen,
+				       const struct flowos_flow_conf *conf,
 				       const struct flowos_match *match,
 				       struct netlink_ext_ack *extack)
 {
@@ -120,7 +123,7 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				   "this namespace has max_flows flows already");
 		return ERR_PTR(-ENOSPC);
 	}
-	flow = flow_alloc(name, priority, qlen, match);
+	flow = flow_alloc(name, conf, match);
 	if (!flow)
 		return ERR_PTR(-ENOMEM);
 
@@ -236,6 +239,11 @@ static void read_cpu_stats(const struct flowos_flow_stats *s,
 		}
 		t->ring_drops = u64_stats_read(&s->ring_drops);
 		t->mem_drops = u64_stats_read(&s->mem_drops);
+		t->held = u64_stats_read(&s->held);
+		t->reinjected = u64_stats_read(&s->reinjected);
+		t->lost = u64_stats_read(&s->lost);
+		t->bypassed = u64_stats_read(&s->bypassed);
+		t->overflow_drops = u64_stats_read(&s->overflow_drops);
 	} while (u64_stats_fetch_retry(&s->syncp, start));
 }
 
@@ -255,6 +263,11 @@ void flowos_flow_read_stats(const struct flowos_flow *flow,
 		}
 		t->ring_drops += c.ring_drops;
 		t->mem_drops += c.mem_drops;
+		t->held += c.held;
+		t->reinjected += c.reinjected;
+		t->lost += c.lost;
+		t->bypassed += c.bypassed;
+		t->overflow_drops += c.overflow_drops;
 	}
 }
 
@@ -286,14 +299,18 @@ static int __net_init flowos_net_init(struct net *net)
 	struct flowos_net *fn = flowos_pernet(net);
 	int cpu;
 
+	/*
+	 * First: a namespace that fails to come up unregisters its devices,
+	 * and the netdevice notifier (inline.c) walks its flows then.
+	 */
+	fn->net = net;
+	INIT_LIST_HEAD(&fn->flows);
+	fn->next_id = 1;
 	fn->stats = alloc_percpu(struct flowos_net_stats);
 	if (!fn->stats)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(fn->stats, cpu)->syncp);
-	fn->net = net;
-	INIT_LIST_HEAD(&fn->flows);
-	fn->next_id = 1;
 	return 0;
 }
 

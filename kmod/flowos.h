@@ -41,6 +41,12 @@ struct flowos_flow_stats {
 	u64_stats_t bytes[FLOWOS_NDIRS];
 	u64_stats_t ring_drops;
 	u64_stats_t mem_drops;
+	/* Inline flows: see enum flowos_a_stats. */
+	u64_stats_t held;
+	u64_stats_t reinjected;
+	u64_stats_t lost;
+	u64_stats_t bypassed;
+	u64_stats_t overflow_drops;
 	struct u64_stats_sync syncp;
 };
 
@@ -48,6 +54,20 @@ struct flowos_flow_stats {
 #define FLOWOS_QLEN_DEFAULT	1024
 #define FLOWOS_QLEN_MIN		16
 #define FLOWOS_QLEN_MAX		65536
+
+/*
+ * What an inline flow keeps of a packet it holds (unit->skb), to pass it
+ * on where it was taken: the hook's state, with a reference on its
+ * devices and socket, as an nf_queue entry has.  @lost: a device of it
+ * went away (flowos_inline_netdev_event() took those references back),
+ * so the packet is dropped when released.
+ */
+struct flowos_held {
+	struct nf_hook_state state;
+	struct net_device *skb_dev;	/* skb->dev, which may differ */
+	unsigned int charged;	/* bytes charged to the memory cap */
+	bool lost;
+};
 
 /*
  * One CPU's ring of a flow's units.  The producer is the hook on that
@@ -63,6 +83,14 @@ struct flowos_ring {
 	unsigned int since_wake;	/* units queued since the last wake-up */
 	bool idle;			/* a thread of this ring waits for a unit */
 	u64 released ____cacheline_aligned;	/* units below are free */
+	/*
+	 * Inline flows: @held[seq & (qlen - 1)] belongs to unit seq, and
+	 * @release_lock serializes passing packets on (and moving
+	 * @released) with itself, so that they leave in ring order, and
+	 * with a device going away.
+	 */
+	struct flowos_held *held;
+	struct mutex release_lock;	/* see above */
 	struct flowos_unit units[];
 };
 
@@ -74,7 +102,9 @@ struct flowos_ring {
  */
 struct flowos_stream {
 	struct rcu_head rcu;
+	struct flowos_flow *flow;	/* which outlives it */
 	u32 qlen;
+	bool inline_mode;	/* the flow's, fixed: hold packets */
 	size_t charged;		/* bytes of rings, against the memory cap */
 	u8 first_order;		/* lowest order attached: woken by the hook */
 	bool need_skb;		/* an instance reads payload: clone packets */
@@ -149,6 +179,8 @@ struct flowos_flow {
 	u32 priority;
 	struct flowos_match match;
 	u32 qlen;
+	u8 mode;		/* enum flowos_flow_mode, fixed */
+	u8 overflow;		/* enum flowos_overflow, fixed */
 	struct flowos_flow_stats __percpu *stats;
 	struct flowos_stream __rcu *stream;	/* flowos_mutex to change */
 	struct flowos_flow_sysfs *sysfs;	/* initial namespace only */
@@ -183,8 +215,16 @@ struct flowos_net *flowos_pernet(const struct net *net);
 int flowos_flow_init(void);
 void flowos_flow_exit(void);
 struct flowos_flow *flowos_flow_find(struct flowos_net *fn, const char *name);
+/* How a flow is made, besides its name and what it matches. */
+struct flowos_flow_conf {
+	u32 priority;
+	u32 qlen;
+	u8 mode;
+	u8 overflow;
+};
+
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
-				       u32 priority, u32 qlen,
+				       const struct flowos_flow_conf *conf,
 				       const struct flowos_match *match,
 				       struct netlink_ext_ack *extack);
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
@@ -195,6 +235,11 @@ struct flowos_flow_totals {
 	u64 bytes[FLOWOS_NDIRS];
 	u64 ring_drops;
 	u64 mem_drops;
+	u64 held;
+	u64 reinjected;
+	u64 lost;
+	u64 bypassed;
+	u64 overflow_drops;
 };
 
 void flowos_flow_read_stats(const struct flowos_flow *flow,
@@ -210,9 +255,15 @@ void flowos_mem_read(u64 *used, u64 *limit, u64 *refused);
 
 /* stream.c */
 struct flowos_pkt;
-struct flowos_stream *flowos_stream_alloc(u32 qlen,
+struct flowos_stream *flowos_stream_alloc(struct flowos_flow *flow,
 					  struct netlink_ext_ack *extack);
 void flowos_stream_free_rcu(struct flowos_stream *st);
+unsigned int flowos_stream_hold(struct flowos_flow *flow,
+				struct flowos_stream *st,
+				const struct flowos_pkt *pkt, u8 dir,
+				struct sk_buff *skb,
+				const struct nf_hook_state *state);
+void flowos_stream_settle(struct flowos_stream *st);
 void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 			   const struct flowos_pkt *pkt, u8 dir,
 			   struct sk_buff *skb);
@@ -245,6 +296,26 @@ unsigned int flowos_pm_type_workers(const struct flowos_pm_ops *ops);
 /* hook.c */
 int flowos_hook_register(struct flowos_net *fn);
 void flowos_hook_unregister(struct flowos_net *fn);
+bool flowos_hook_is_ours(const struct nf_hook_ops *ops);
+int flowos_hook_priority(u8 pf, unsigned int hooknum);
+
+/* inline.c: holding packets and passing them on */
+enum flowos_inline_count {
+	FLOWOS_INLINE_HELD,
+	FLOWOS_INLINE_REINJECTED,
+	FLOWOS_INLINE_LOST,
+	FLOWOS_INLINE_BYPASSED,
+	FLOWOS_INLINE_OVERFLOW_DROPS,
+};
+
+void flowos_inline_count(struct flowos_flow *flow,
+			 enum flowos_inline_count what);
+bool flowos_held_take(struct flowos_held *h, struct sk_buff *skb,
+		      const struct nf_hook_state *state, unsigned int charged);
+void flowos_held_pass(struct flowos_flow *flow, struct flowos_held *h,
+		      struct sk_buff *skb, bool accept);
+int flowos_inline_init(void);
+void flowos_inline_exit(void);
 
 /*
  * A required attribute of a request: when it is missing, the error says

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The packet path: netfilter hooks that parse each packet, find its flow
- * and count it.  Mirror mode: the verdict is always NF_ACCEPT; these
- * hooks never delay, change or drop a packet.
+ * and count it.  For a passive flow the verdict is always NF_ACCEPT:
+ * these hooks never delay, change or drop its packets.  An inline flow
+ * with PM instances holds its packets (NF_STOLEN) until they are done,
+ * then passes them on from here (inline.c); one that cannot hold a
+ * packet lets it pass or drops it by its overflow policy.
+ *
+ * Ingress, flowos runs before conntrack, NAT and the filter tables, so
+ * a held packet reaches them when it is passed on; egress, after all
+ * of them but conntrack's confirmation (and any hook of a still higher
+ * priority), which it reaches when passed on.
  *
  * Ingress runs in PRE_ROUTING right after defragmentation, so no flow
  * ever sees a fragment of a packet that reassembles; egress runs in
@@ -37,19 +45,26 @@ static void count_packet(struct flowos_flow *flow, int dir,
 	u64_stats_update_end(&s->syncp);
 }
 
-/* Count the packet and queue its unit for the flow's PMs. */
-static void flow_take_bh(struct flowos_flow *flow,
-			 const struct flowos_pkt *pkt, bool ingress,
-			 struct sk_buff *skb)
+/*
+ * Count the packet and queue its unit for the flow's PMs, holding the
+ * packet if the flow is inline.  Returns the verdict.
+ */
+static unsigned int flow_take_bh(struct flowos_flow *flow,
+				 const struct flowos_pkt *pkt, bool ingress,
+				 struct sk_buff *skb,
+				 const struct nf_hook_state *state)
 {
+	u8 dir = ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT;
 	struct flowos_stream *st;
 
 	count_packet(flow, ingress ? FLOWOS_IN : FLOWOS_OUT, pkt);
 	st = rcu_dereference(flow->stream);
-	if (st)
-		flowos_stream_enqueue(flow, st, pkt,
-				      ingress ? FLOWOS_DIR_IN : FLOWOS_DIR_OUT,
-				      skb);
+	if (!st)
+		return NF_ACCEPT;
+	if (st->inline_mode)
+		return flowos_stream_hold(flow, st, pkt, dir, skb, state);
+	flowos_stream_enqueue(flow, st, pkt, dir, skb);
+	return NF_ACCEPT;
 }
 
 /*
@@ -61,16 +76,19 @@ static void flow_take_bh(struct flowos_flow *flow,
  * fair share of the hook's cost.  Egress from process context, or a
  * packet reinjected after an NFQUEUE verdict, takes it.
  */
-static void flow_take(struct flowos_flow *flow, const struct flowos_pkt *pkt,
-		      bool ingress, struct sk_buff *skb)
+static unsigned int flow_take(struct flowos_flow *flow,
+			      const struct flowos_pkt *pkt, bool ingress,
+			      struct sk_buff *skb,
+			      const struct nf_hook_state *state)
 {
-	if (softirq_count()) {
-		flow_take_bh(flow, pkt, ingress, skb);
-		return;
-	}
+	unsigned int verdict;
+
+	if (softirq_count())
+		return flow_take_bh(flow, pkt, ingress, skb, state);
 	local_bh_disable();
-	flow_take_bh(flow, pkt, ingress, skb);
+	verdict = flow_take_bh(flow, pkt, ingress, skb, state);
 	local_bh_enable();
+	return verdict;
 }
 
 /* A packet the parser refused: counted per reason, never trusted. */
@@ -116,9 +134,9 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	dev = ingress ? state->in : state->out;
 	flowos_pkt_key(&pkt, dev ? dev->ifindex : 0, dir, &key);
 	flow = flowos_classify(cls, &key);
-	if (flow)
-		flow_take(flow, &pkt, ingress, skb);
-	return NF_ACCEPT;
+	if (!flow)
+		return NF_ACCEPT;
+	return flow_take(flow, &pkt, ingress, skb, state);
 }
 
 static const struct nf_hook_ops hook_ops_template[FLOWOS_NHOOKS] = {
@@ -144,6 +162,24 @@ static const struct nf_hook_ops hook_ops_template[FLOWOS_NHOOKS] = {
 		.priority = NF_IP6_PRI_NAT_SRC + 1,
 	},
 };
+
+/* Whether @ops is one of flowos's hooks, in any namespace. */
+bool flowos_hook_is_ours(const struct nf_hook_ops *ops)
+{
+	return ops->hook == flowos_hook;
+}
+
+/* The priority of flowos's hook of family @pf at @hooknum. */
+int flowos_hook_priority(u8 pf, unsigned int hooknum)
+{
+	unsigned int i;
+
+	for (i = 0; i < FLOWOS_NHOOKS; i++)
+		if (hook_ops_template[i].pf == pf &&
+		    hook_ops_template[i].hooknum == hooknum)
+			return hook_ops_template[i].priority;
+	return INT_MAX;
+}
 
 int flowos_hook_register(struct flowos_net *fn)
 {

@@ -20,9 +20,12 @@ static int __init flowos_init(void)
 	err = flowos_flow_init();
 	if (err)
 		goto sysfs;
-	err = flowos_sysfs_add_malformed();
+	err = flowos_inline_init();
 	if (err)
 		goto flow;
+	err = flowos_sysfs_add_malformed();
+	if (err)
+		goto inline_mode;
 	err = flowos_netlink_init();
 	if (err)
 		goto malformed;
@@ -32,6 +35,8 @@ static int __init flowos_init(void)
 
 malformed:
 	flowos_sysfs_del_malformed();
+inline_mode:
+	flowos_inline_exit();
 flow:
 	flowos_flow_exit();
 sysfs:
@@ -44,6 +49,7 @@ static void __exit flowos_exit(void)
 {
 	flowos_netlink_exit();
 	flowos_sysfs_del_malformed();
+	flowos_inline_exit();
 	flowos_flow_exit();
 	flowos_sysfs_exit();
 }

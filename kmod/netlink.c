@@ -41,6 +41,10 @@ static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
 	[FLOWOS_A_FLOW_PRIORITY] = { .type = NLA_U32 },
 	[FLOWOS_A_FLOW_STATS] = { .type = NLA_REJECT },
 	[FLOWOS_A_FLOW_QLEN] = NLA_POLICY_FULL_RANGE(NLA_U32, &qlen_range),
+	[FLOWOS_A_FLOW_MODE] = NLA_POLICY_RANGE(NLA_U8, FLOWOS_FLOW_MODE_PASSIVE,
+						FLOWOS_FLOW_MODE_MAX),
+	[FLOWOS_A_FLOW_OVERFLOW] = NLA_POLICY_RANGE(NLA_U8, FLOWOS_OVERFLOW_ACCEPT,
+						    FLOWOS_OVERFLOW_MAX),
 };
 
 enum flowos_nl_mcgrp { FLOWOS_NLGRP_EVENTS };
@@ -233,23 +237,33 @@ static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 {
 	struct flowos_flow_totals t;
 	struct nlattr *nest;
+	unsigned int i;
 
 	flowos_flow_read_stats(flow, &t);
-	nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);
-	if (!nest ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_IN,
-			      t.packets[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_IN,
-			      t.bytes[FLOWOS_IN], FLOWOS_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_PACKETS_OUT,
-			      t.packets[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_BYTES_OUT,
-			      t.bytes[FLOWOS_OUT], FLOWOS_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_RING_DROPS,
-			      t.ring_drops, FLOWOS_A_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, FLOWOS_A_STATS_MEM_DROPS,
-			      t.mem_drops, FLOWOS_A_STATS_PAD))
-		return -EMSGSIZE;
+	{
+		const struct { u16 type; u64 value; } stats[] = {
+			{ FLOWOS_A_STATS_PACKETS_IN, t.packets[FLOWOS_IN] },
+			{ FLOWOS_A_STATS_BYTES_IN, t.bytes[FLOWOS_IN] },
+			{ FLOWOS_A_STATS_PACKETS_OUT, t.packets[FLOWOS_OUT] },
+			{ FLOWOS_A_STATS_BYTES_OUT, t.bytes[FLOWOS_OUT] },
+			{ FLOWOS_A_STATS_RING_DROPS, t.ring_drops },
+			{ FLOWOS_A_STATS_MEM_DROPS, t.mem_drops },
+			{ FLOWOS_A_STATS_HELD, t.held },
+			{ FLOWOS_A_STATS_REINJECTED, t.reinjected },
+			{ FLOWOS_A_STATS_LOST, t.lost },
+			{ FLOWOS_A_STATS_BYPASSED, t.bypassed },
+			{ FLOWOS_A_STATS_OVERFLOW_DROPS, t.overflow_drops },
+		};
+
+		nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);
+		if (!nest)
+			return -EMSGSIZE;
+		for (i = 0; i < ARRAY_SIZE(stats); i++)
+			if (nla_put_u64_64bit(skb, stats[i].type,
+					      stats[i].value,
+					      FLOWOS_A_STATS_PAD))
+				return -EMSGSIZE;
+	}
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -274,6 +288,8 @@ static int fill_flow(struct sk_buff *skb, const struct flowos_flow *flow,
 	if (cmd != FLOWOS_CMD_FLOW_DEL &&
 	    (nla_put_u32(skb, FLOWOS_A_FLOW_PRIORITY, flow->priority) ||
 	     nla_put_u32(skb, FLOWOS_A_FLOW_QLEN, flow->qlen) ||
+	     nla_put_u8(skb, FLOWOS_A_FLOW_MODE, flow->mode) ||
+	     nla_put_u8(skb, FLOWOS_A_FLOW_OVERFLOW, flow->overflow) ||
 	     put_match(skb, &flow->match) || put_stats(skb, flow)))
 		goto cancel;
 	genlmsg_end(skb, hdr);
@@ -367,13 +383,40 @@ static int on_named_flow(struct genl_info *info,
 	return err;
 }
 
+/* A flow's priority, ring length, mode and overflow policy. */
+static int conf_from_attrs(struct nlattr **tb, struct flowos_flow_conf *conf,
+			   struct netlink_ext_ack *extack)
+{
+	conf->priority = tb[FLOWOS_A_FLOW_PRIORITY] ?
+			 nla_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]) : 0;
+	conf->qlen = tb[FLOWOS_A_FLOW_QLEN] ?
+		     nla_get_u32(tb[FLOWOS_A_FLOW_QLEN]) : FLOWOS_QLEN_DEFAULT;
+	if (!is_power_of_2(conf->qlen)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_QLEN],
+				    "the ring length must be a power of two");
+		return -EINVAL;
+	}
+	conf->mode = tb[FLOWOS_A_FLOW_MODE] ?
+		     nla_get_u8(tb[FLOWOS_A_FLOW_MODE]) : FLOWOS_FLOW_MODE_PASSIVE;
+	if (tb[FLOWOS_A_FLOW_OVERFLOW] &&
+	    conf->mode != FLOWOS_FLOW_MODE_INLINE) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_OVERFLOW],
+				    "an overflow policy is for inline flows");
+		return -EINVAL;
+	}
+	conf->overflow = tb[FLOWOS_A_FLOW_OVERFLOW] ?
+			 nla_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW]) :
+			 FLOWOS_OVERFLOW_ACCEPT;
+	return 0;
+}
+
 static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
 	struct flowos_flow *flow;
+	struct flowos_flow_conf conf;
 	struct flowos_match match;
-	u32 priority, qlen;
 	const char *name;
 	int err;
 
@@ -385,15 +428,9 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 				    "a flow name is letters, digits, '_', '.' and '-', not . or ..");
 		return -EINVAL;
 	}
-	priority = tb[FLOWOS_A_FLOW_PRIORITY] ?
-		   nla_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]) : 0;
-	qlen = tb[FLOWOS_A_FLOW_QLEN] ?
-	       nla_get_u32(tb[FLOWOS_A_FLOW_QLEN]) : FLOWOS_QLEN_DEFAULT;
-	if (!is_power_of_2(qlen)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_QLEN],
-				    "the ring length must be a power of two");
-		return -EINVAL;
-	}
+	err = conf_from_attrs(tb, &conf, info->extack);
+	if (err)
+		return err;
 
 	mutex_lock(&flowos_mutex);
 	if (flowos_flow_find(fn, name)) {
@@ -405,8 +442,7 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = match_from_attrs(fn->net, tb, &match, info->extack);
 	if (err)
 		goto unlock;
-	flow = flowos_flow_create(fn, name, priority, qlen, &match,
-				  info->extack);
+	flow = flowos_flow_create(fn, name, &conf, &match, info->extack);
 	if (IS_ERR(flow)) {
 		err = PTR_ERR(flow);
 		goto unlock;

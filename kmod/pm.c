@@ -187,7 +187,7 @@ u64 flowos_pm_backlog(const struct flowos_pm_inst *pi)
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		/* Pairs with the release store in flowos_stream_enqueue(). */
+		/* Pairs with the release store in ring_publish(). */
 		u64 tail = smp_load_acquire(&pi->st->rings[cpu]->tail);
 
 		backlog += tail - READ_ONCE(pi->head[cpu]);
@@ -307,7 +307,8 @@ static void worker_set_idle(struct flowos_worker *w)
  * A worker that has just worked sleeps at most FLOWOS_TICK_MS, which
  * picks up units short of a batch; one that then found nothing more,
  * and has no ->tick to call, sleeps until woken, and has the hook wake
- * it on the next unit (ring->idle).  Only wake-ups count in @wakeups,
+ * it on the next unit (ring->idle).  On an inline flow, where packets
+ * wait for the PMs, every sleep is one the next unit ends.  Only wake-ups count in @wakeups,
  * not timeouts.
  */
 static int pm_thread(void *arg)
@@ -332,12 +333,14 @@ static int pm_thread(void *arg)
 			continue;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (idle && !pm->ops->tick) {
+		if (idle && !pm->ops->tick)
 			timeout = MAX_SCHEDULE_TIMEOUT;
+		/* A held packet must not wait for the timeout. */
+		if (timeout == MAX_SCHEDULE_TIMEOUT || w->pi->st->inline_mode) {
 			worker_set_idle(w);
 			/*
-			 * Pairs with smp_mb() in flowos_stream_enqueue(): the
-			 * hook sees ring->idle, or has_work() sees its unit.
+			 * Pairs with smp_mb() in ring_publish(): the hook
+			 * sees ring->idle, or has_work() sees its unit.
 			 */
 			smp_mb();
 		}
@@ -469,11 +472,14 @@ static struct flowos_stream *flow_stream(struct flowos_flow *flow,
 	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
 				lockdep_is_held(&flowos_mutex));
 
-	return st ?: flowos_stream_alloc(flow->qlen, extack);
+	return st ?: flowos_stream_alloc(flow, extack);
 }
 
 /*
- * Drop the flow's stream (published or not) if no instance is left.
+ * Drop the flow's stream (published or not) if no instance is left.  An
+ * inline stream's packets are settled first, once no hook can be
+ * holding one more: after a grace period, which a namespace going away
+ * has had already (its classifier went in pre_exit, see flow.c).
  */
 static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
 {
@@ -481,6 +487,11 @@ static void flow_stream_put(struct flowos_flow *flow, struct flowos_stream *st)
 	if (!list_empty(&st->pms))
 		return;
 	RCU_INIT_POINTER(flow->stream, NULL);
+	if (st->inline_mode) {
+		if (rcu_access_pointer(flow->fn->cls))
+			synchronize_rcu();
+		flowos_stream_settle(st);
+	}
 	flowos_stream_free_rcu(st);
 }
 
@@ -665,20 +676,32 @@ static void pm_release(struct flowos_pm_inst *pi)
 void flowos_pm_detach(struct flowos_pm_inst *pi)
 {
 	struct flowos_stream *st = pi->st;
+	bool last;
 	int cpu;
 
 	lockdep_assert_held(&flowos_mutex);
 	flowos_sysfs_del_pm(pi);
 	pm_stop_threads(pi);
+	/* On an inline flow, what it is done with goes on now. */
+	if (st->inline_mode)
+		for_each_possible_cpu(cpu)
+			flowos_stream_release(st, cpu);
 
 	spin_lock(&st->lock);
 	list_del_rcu(&pi->node);
 	stream_update(st);
+	last = list_empty(&st->pms);
 	spin_unlock(&st->lock);
 
-	/* Its units may be all that held the others back. */
-	for_each_possible_cpu(cpu)
-		flowos_stream_release(st, cpu);
+	/*
+	 * Its units may be all that held the others back.  The last
+	 * instance of an inline flow leaves the packets it had not
+	 * processed to flow_stream_put(), which settles them by the
+	 * flow's policy.
+	 */
+	if (!last || !st->inline_mode)
+		for_each_possible_cpu(cpu)
+			flowos_stream_release(st, cpu);
 	flowos_stream_wake(st, pi->order + 1, FLOWOS_PM_ORDER_MAX,
 			   FLOWOS_ALL_CPUS);
 	flow_stream_put(pi->flow, st);

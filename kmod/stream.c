@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
+#include <linux/netfilter_bridge.h>
 
 #include "flowos.h"
 #include "fastpath.h"
@@ -30,30 +31,63 @@
 /* Queued units that make the hook wake the first threads. */
 #define FLOWOS_WAKE_BATCH	64
 
+static void ring_free(struct flowos_ring *r)
+{
+	if (r)
+		kvfree(r->held);
+	kvfree(r);
+}
+
+/* A ring of @qlen units, with room for held packets if @inline_mode. */
+static struct flowos_ring *ring_alloc(u32 qlen, bool inline_mode, int node)
+{
+	struct flowos_ring *r;
+
+	r = kvzalloc_node(struct_size(r, units, qlen), GFP_KERNEL, node);
+	if (!r)
+		return NULL;
+	mutex_init(&r->release_lock);
+	if (!inline_mode)
+		return r;
+	r->held = kvzalloc_node(array_size(qlen, sizeof(*r->held)),
+				GFP_KERNEL, node);
+	if (!r->held) {
+		ring_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /*
- * A stream with a ring of @qlen units per possible CPU, charged to the
- * memory cap, or an ERR_PTR.
+ * A stream of @flow with a ring of flow->qlen units per possible CPU,
+ * charged to the memory cap, or an ERR_PTR.
  */
-struct flowos_stream *flowos_stream_alloc(u32 qlen,
+struct flowos_stream *flowos_stream_alloc(struct flowos_flow *flow,
 					  struct netlink_ext_ack *extack)
 {
-	size_t ring_size = struct_size_t(struct flowos_ring, units, qlen);
-	size_t charge = ring_size * num_possible_cpus();
+	bool inline_mode = flow->mode == FLOWOS_FLOW_MODE_INLINE;
+	size_t ring_size = struct_size_t(struct flowos_ring, units, flow->qlen);
 	struct flowos_stream *st;
+	size_t charge;
 	int cpu;
 
+	if (inline_mode)
+		ring_size += flow->qlen * sizeof(struct flowos_held);
+	charge = ring_size * num_possible_cpus();
 	if (flowos_mem_charge_setup(charge, extack))
 		return ERR_PTR(-ENOSPC);
 	st = kzalloc(struct_size(st, rings, nr_cpu_ids), GFP_KERNEL);
 	if (!st)
 		goto uncharge;
-	st->qlen = qlen;
+	st->flow = flow;
+	st->qlen = flow->qlen;
+	st->inline_mode = inline_mode;
 	st->charged = charge;
 	spin_lock_init(&st->lock);
 	INIT_LIST_HEAD(&st->pms);
 	for_each_possible_cpu(cpu) {
-		st->rings[cpu] = kvzalloc_node(ring_size, GFP_KERNEL,
-					       cpu_to_node(cpu));
+		st->rings[cpu] = ring_alloc(st->qlen, inline_mode,
+					    cpu_to_node(cpu));
 		if (!st->rings[cpu])
 			goto free;
 	}
@@ -61,7 +95,7 @@ struct flowos_stream *flowos_stream_alloc(u32 qlen,
 
 free:
 	for_each_possible_cpu(cpu)
-		kvfree(st->rings[cpu]);
+		ring_free(st->rings[cpu]);
 	kfree(st);
 uncharge:
 	flowos_mem_uncharge(charge);
@@ -82,6 +116,7 @@ static void ring_free_units(struct flowos_ring *r, u32 qlen, u64 from, u64 to)
 	}
 }
 
+/* An inline stream's units were settled before (flowos_stream_settle()). */
 static void stream_free(struct rcu_head *head)
 {
 	struct flowos_stream *st = container_of(head, struct flowos_stream, rcu);
@@ -90,8 +125,9 @@ static void stream_free(struct rcu_head *head)
 	for_each_possible_cpu(cpu) {
 		struct flowos_ring *r = st->rings[cpu];
 
-		ring_free_units(r, st->qlen, r->released, r->tail);
-		kvfree(r);
+		if (!st->inline_mode)
+			ring_free_units(r, st->qlen, r->released, r->tail);
+		ring_free(r);
 	}
 	flowos_mem_uncharge(st->charged);
 	kfree(st);
@@ -149,44 +185,31 @@ drop:
 }
 
 /*
- * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
- *
- * Called from the hook under RCU with bottom halves off: the only
- * producer of this CPU's ring.  A full ring drops the unit for the PMs
- * and counts it (ring_drops).  A clone that cannot be had under the
- * memory cap is counted (mem_drops) but the unit is queued all the same,
- * without its packet: header-only PMs on the flow still see it, and
- * payload PMs see a unit whose @skb is NULL.
- *
- * The first order's threads are woken after FLOWOS_WAKE_BATCH units, or
- * on the first unit after one of the ring's threads went to sleep until
- * woken (ring->idle): never once per unit while they are busy.
+ * The free slot at @r's tail, or NULL if the ring is full.  From the
+ * hook, the only producer of this CPU's ring.
  */
-void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
-			   const struct flowos_pkt *pkt, u8 dir,
-			   struct sk_buff *skb)
+static struct flowos_unit *ring_slot(const struct flowos_stream *st,
+				     struct flowos_ring *r)
 {
-	int cpu = smp_processor_id();
-	struct flowos_ring *r = st->rings[cpu];
-	u64 tail = r->tail;
-	struct flowos_unit *u;
+	/* Pairs with the release store in stream_released(). */
+	if (r->tail - smp_load_acquire(&r->released) >= st->qlen)
+		return NULL;
+	return &r->units[r->tail & (st->qlen - 1)];
+}
+
+/*
+ * Publish the unit at @r's tail to the PMs, and wake the first order's
+ * threads after FLOWOS_WAKE_BATCH units, or at once if one of the ring's
+ * threads went to sleep until woken (ring->idle; on an inline flow, any
+ * sleep): never once per unit while they are busy.
+ */
+static void ring_publish(const struct flowos_stream *st, struct flowos_ring *r,
+			 int cpu)
+{
 	u8 first;
 
-	/* Pairs with the release store in flowos_stream_release(). */
-	if (tail - smp_load_acquire(&r->released) >= st->qlen) {
-		count_drop(flow, false);
-		return;
-	}
-	u = &r->units[tail & (st->qlen - 1)];
-	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
-	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
-		u->skb = unit_clone(flow, skb);
-		if (u->skb)
-			u->payload_off = skb_network_offset(skb) +
-					 pkt->payload_off;
-	}
 	/* Pairs with the acquire load in flowos_stream_limit(). */
-	smp_store_release(&r->tail, tail + 1);
+	smp_store_release(&r->tail, r->tail + 1);
 
 	if (++r->since_wake < FLOWOS_WAKE_BATCH) {
 		/*
@@ -202,6 +225,88 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 		WRITE_ONCE(r->idle, false);
 	first = READ_ONCE(st->first_order);
 	flowos_stream_wake(st, first, first, cpu);
+}
+
+/*
+ * flowos_stream_enqueue - queue a packet's unit on this CPU's ring
+ *
+ * Called from the hook under RCU with bottom halves off: the only
+ * producer of this CPU's ring.  A full ring drops the unit for the PMs
+ * and counts it (ring_drops).  A clone that cannot be had under the
+ * memory cap is counted (mem_drops) but the unit is queued all the same,
+ * without its packet: header-only PMs on the flow still see it, and
+ * payload PMs see a unit whose @skb is NULL.
+ */
+void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
+			   const struct flowos_pkt *pkt, u8 dir,
+			   struct sk_buff *skb)
+{
+	int cpu = smp_processor_id();
+	struct flowos_ring *r = st->rings[cpu];
+	struct flowos_unit *u = ring_slot(st, r);
+
+	if (!u) {
+		count_drop(flow, false);
+		return;
+	}
+	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
+	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
+		u->skb = unit_clone(flow, skb);
+		if (u->skb)
+			u->payload_off = skb_network_offset(skb) +
+					 pkt->payload_off;
+	}
+	ring_publish(st, r, cpu);
+}
+
+/*
+ * flowos_stream_hold - take a packet of an inline flow for its PMs
+ *
+ * As flowos_stream_enqueue(), but the unit carries the packet itself,
+ * which stays in the ring until every instance has released it: the
+ * verdict is NF_STOLEN.  A packet that cannot be held (the ring full,
+ * no room under the memory cap, its socket or route going away, a
+ * bridged packet) is not queued, and
+ * passes (NF_ACCEPT, counted as bypassed) or is dropped (NF_DROP,
+ * overflow_drops) as the flow's overflow policy says.  A held packet
+ * wakes the first order's threads at once if they sleep (pm_thread()):
+ * it must not wait for a batch.
+ */
+unsigned int flowos_stream_hold(struct flowos_flow *flow,
+				struct flowos_stream *st,
+				const struct flowos_pkt *pkt, u8 dir,
+				struct sk_buff *skb,
+				const struct nf_hook_state *state)
+{
+	int cpu = smp_processor_id();
+	struct flowos_ring *r = st->rings[cpu];
+	struct flowos_unit *u = ring_slot(st, r);
+	unsigned int charge = skb->truesize;
+
+	/* br_netfilter's state needs more pinning: not held (flowctl.8). */
+	if (!u || nf_bridge_info_exists(skb))
+		goto overflow;
+	if (!flowos_mem_charge(charge))
+		goto overflow;
+	if (!flowos_held_take(&r->held[r->tail & (st->qlen - 1)], skb, state,
+			      charge)) {
+		flowos_mem_uncharge(charge);
+		goto overflow;
+	}
+	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
+	u->skb = skb;
+	u->payload_off = skb_network_offset(skb) + pkt->payload_off;
+	flowos_inline_count(flow, FLOWOS_INLINE_HELD);
+	ring_publish(st, r, cpu);
+	return NF_STOLEN;
+
+overflow:
+	if (flow->overflow == FLOWOS_OVERFLOW_DROP) {
+		flowos_inline_count(flow, FLOWOS_INLINE_OVERFLOW_DROPS);
+		return NF_DROP;
+	}
+	flowos_inline_count(flow, FLOWOS_INLINE_BYPASSED);
+	return NF_ACCEPT;
 }
 
 /*
@@ -232,7 +337,7 @@ void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu)
 u64 flowos_stream_limit(const struct flowos_stream *st,
 			const struct flowos_pm_inst *pi, unsigned int cpu)
 {
-	/* Pairs with the release store in flowos_stream_enqueue(). */
+	/* Pairs with the release store in ring_publish(). */
 	u64 limit = smp_load_acquire(&st->rings[cpu]->tail);
 	struct flowos_pm_inst *other;
 
@@ -246,26 +351,95 @@ u64 flowos_stream_limit(const struct flowos_stream *st,
 	return limit;
 }
 
+/* How far every instance is done with @cpu's ring.  Under st->lock. */
+static u64 stream_done(const struct flowos_stream *st, unsigned int cpu)
+{
+	struct flowos_pm_inst *pi;
+	/* Pairs with the release store in ring_publish(). */
+	u64 done = smp_load_acquire(&st->rings[cpu]->tail);
+
+	lockdep_assert_held(&st->lock);
+	list_for_each_entry(pi, &st->pms, node)
+		done = min(done, READ_ONCE(pi->head[cpu]));
+	return done;
+}
+
+/* Units below @done of @r are free. */
+static void stream_released(struct flowos_ring *r, u64 done)
+{
+	/* Pairs with the acquire load in ring_slot(). */
+	smp_store_release(&r->released, done);
+}
+
+/*
+ * Pass on the held packets of units [released, @done) of @r, in order,
+ * or drop them if !@accept, then free their slots.  Process context,
+ * with the ring's release_lock: slots are freed only after their
+ * packets have gone, so the hook cannot reuse a slot still being read.
+ */
+static void ring_pass_held(struct flowos_stream *st, struct flowos_ring *r,
+			   u64 done, bool accept)
+{
+	u64 seq;
+
+	lockdep_assert_held(&r->release_lock);
+	for (seq = r->released; seq < done; seq++) {
+		struct flowos_unit *u = &r->units[seq & (st->qlen - 1)];
+
+		flowos_held_pass(st->flow, &r->held[seq & (st->qlen - 1)],
+				 u->skb, accept);
+		u->skb = NULL;
+	}
+	if (done > r->released)
+		stream_released(r, done);
+}
+
 /*
  * flowos_stream_release - free the units of @cpu's ring that every
- * instance is done with.  Called from instance threads and from detach.
+ * instance is done with, passing their packets on if the flow is
+ * inline.  Called from instance threads and from detach.
  */
 void flowos_stream_release(struct flowos_stream *st, unsigned int cpu)
 {
 	struct flowos_ring *r = st->rings[cpu];
-	struct flowos_pm_inst *pi;
-	u64 done, released;
+	u64 done;
 
+	if (st->inline_mode) {
+		mutex_lock(&r->release_lock);
+		spin_lock(&st->lock);
+		done = stream_done(st, cpu);
+		spin_unlock(&st->lock);
+		ring_pass_held(st, r, done, true);
+		mutex_unlock(&r->release_lock);
+		return;
+	}
 	spin_lock(&st->lock);
-	released = r->released;
-	/* Pairs with the release store in flowos_stream_enqueue(). */
-	done = smp_load_acquire(&r->tail);
-	list_for_each_entry(pi, &st->pms, node)
-		done = min(done, READ_ONCE(pi->head[cpu]));
-	if (done > released) {
-		ring_free_units(r, st->qlen, released, done);
-		/* Pairs with the acquire load in flowos_stream_enqueue(). */
-		smp_store_release(&r->released, done);
+	done = stream_done(st, cpu);
+	if (done > r->released) {
+		ring_free_units(r, st->qlen, r->released, done);
+		stream_released(r, done);
 	}
 	spin_unlock(&st->lock);
+}
+
+/*
+ * flowos_stream_settle - the end of every packet an inline stream holds,
+ * when its last instance has gone: passed on unprocessed under overflow
+ * accept, dropped (counted as lost) under overflow drop, as a packet
+ * that could not be held would have been.  The caller has unpublished
+ * @st and waited for an RCU grace period: no hook is queueing into it.
+ */
+void flowos_stream_settle(struct flowos_stream *st)
+{
+	bool accept = st->flow->overflow != FLOWOS_OVERFLOW_DROP;
+	int cpu;
+
+	might_sleep();
+	for_each_possible_cpu(cpu) {
+		struct flowos_ring *r = st->rings[cpu];
+
+		mutex_lock(&r->release_lock);
+		ring_pass_held(st, r, r->tail, accept);
+		mutex_unlock(&r->release_lock);
+	}
 }

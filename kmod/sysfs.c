@@ -11,8 +11,9 @@
  *   pm_types/TYPE/{layer,mode}	each PM type loaded
  *   flows/FLOW/		each flow of the initial network namespace:
  *	id priority qlen family proto src dst sport dport ifindex dir
- *				its definition ("any" where it matches all)
+ *	mode overflow		its definition ("any" where it matches all)
  *	packets_in bytes_in packets_out bytes_out ring_drops mem_drops
+ *	held reinjected lost bypassed overflow_drops
  *				its counters
  *	pms/NAME/{type,order,workers,backlog,processed,wakeups,RESULT...}
  *				each attached instance and its scalar results
@@ -152,37 +153,29 @@ static ssize_t show_ports(char *buf, const struct flowos_match *m, int attr,
 enum flow_file {
 	FF_ID, FF_PRIORITY, FF_QLEN, FF_FAMILY, FF_PROTO, FF_SRC, FF_DST,
 	FF_SPORT, FF_DPORT, FF_IFINDEX, FF_DIR,
+	FF_MODE, FF_OVERFLOW,
+	/* Counters from here on, in this order. */
 	FF_PACKETS_IN, FF_BYTES_IN, FF_PACKETS_OUT, FF_BYTES_OUT, FF_RING_DROPS,
-	FF_MEM_DROPS, FF_MAX
+	FF_MEM_DROPS, FF_HELD, FF_REINJECTED, FF_LOST, FF_BYPASSED,
+	FF_OVERFLOW_DROPS, FF_MAX
 };
 
 static ssize_t flow_show_stat(const struct flowos_flow *flow, int file,
 			      char *buf)
 {
 	struct flowos_flow_totals t;
-	u64 v;
 
 	flowos_flow_read_stats(flow, &t);
-	switch (file) {
-	case FF_PACKETS_IN:
-		v = t.packets[FLOWOS_IN];
-		break;
-	case FF_BYTES_IN:
-		v = t.bytes[FLOWOS_IN];
-		break;
-	case FF_PACKETS_OUT:
-		v = t.packets[FLOWOS_OUT];
-		break;
-	case FF_BYTES_OUT:
-		v = t.bytes[FLOWOS_OUT];
-		break;
-	case FF_RING_DROPS:
-		v = t.ring_drops;
-		break;
-	default:
-		v = t.mem_drops;
+	{
+		const u64 v[FF_MAX - FF_PACKETS_IN] = {
+			t.packets[FLOWOS_IN], t.bytes[FLOWOS_IN],
+			t.packets[FLOWOS_OUT], t.bytes[FLOWOS_OUT],
+			t.ring_drops, t.mem_drops, t.held, t.reinjected,
+			t.lost, t.bypassed, t.overflow_drops,
+		};
+
+		return sysfs_emit(buf, "%llu\n", v[file - FF_PACKETS_IN]);
 	}
-	return sysfs_emit(buf, "%llu\n", v);
 }
 
 static ssize_t flow_show(const struct flowos_flow *flow, int file, char *buf)
@@ -218,6 +211,12 @@ static ssize_t flow_show(const struct flowos_flow *flow, int file, char *buf)
 		return sysfs_emit(buf, "%u\n", m->ifindex);
 	case FF_DIR:
 		return sysfs_emit(buf, "%s\n", dir_names[m->dir]);
+	case FF_MODE:
+		return sysfs_emit(buf, "%s\n", flow->mode == FLOWOS_FLOW_MODE_INLINE ?
+				  "inline" : "passive");
+	case FF_OVERFLOW:
+		return sysfs_emit(buf, "%s\n", flow->overflow == FLOWOS_OVERFLOW_DROP ?
+				  "drop" : "accept");
 	default:
 		return flow_show_stat(flow, file, buf);
 	}
@@ -258,6 +257,13 @@ FLOW_ATTR(packets_out, FF_PACKETS_OUT);
 FLOW_ATTR(bytes_out, FF_BYTES_OUT);
 FLOW_ATTR(ring_drops, FF_RING_DROPS);
 FLOW_ATTR(mem_drops, FF_MEM_DROPS);
+FLOW_ATTR(mode, FF_MODE);
+FLOW_ATTR(overflow, FF_OVERFLOW);
+FLOW_ATTR(held, FF_HELD);
+FLOW_ATTR(reinjected, FF_REINJECTED);
+FLOW_ATTR(lost, FF_LOST);
+FLOW_ATTR(bypassed, FF_BYPASSED);
+FLOW_ATTR(overflow_drops, FF_OVERFLOW_DROPS);
 
 static struct attribute *flow_attrs[] = {
 	&flow_attr_id.attr.attr, &flow_attr_priority.attr.attr,
@@ -268,7 +274,10 @@ static struct attribute *flow_attrs[] = {
 	&flow_attr_dir.attr.attr, &flow_attr_packets_in.attr.attr,
 	&flow_attr_bytes_in.attr.attr, &flow_attr_packets_out.attr.attr,
 	&flow_attr_bytes_out.attr.attr, &flow_attr_ring_drops.attr.attr,
-	&flow_attr_mem_drops.attr.attr,
+	&flow_attr_mem_drops.attr.attr, &flow_attr_mode.attr.attr,
+	&flow_attr_overflow.attr.attr, &flow_attr_held.attr.attr,
+	&flow_attr_reinjected.attr.attr, &flow_attr_lost.attr.attr,
+	&flow_attr_bypassed.attr.attr, &flow_attr_overflow_drops.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(flow);

@@ -73,6 +73,11 @@ static void print_flow(struct nlattr **tb)
 		[FLOWOS_A_STATS_BYTES_OUT] = "bytes_out",
 		[FLOWOS_A_STATS_RING_DROPS] = "ring_drops",
 		[FLOWOS_A_STATS_MEM_DROPS] = "mem_drops",
+		[FLOWOS_A_STATS_HELD] = "held",
+		[FLOWOS_A_STATS_REINJECTED] = "reinjected",
+		[FLOWOS_A_STATS_LOST] = "lost",
+		[FLOWOS_A_STATS_BYPASSED] = "bypassed",
+		[FLOWOS_A_STATS_OVERFLOW_DROPS] = "overflow_drops",
 	};
 	struct nlattr *st[FLOWOS_A_STATS_MAX + 1];
 	char addr[INET6_ADDRSTRLEN];
@@ -105,10 +110,14 @@ static void print_flow(struct nlattr **tb)
 		printf(" ifindex=%u", nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
 	if (tb[FLOWOS_A_FLOW_DIR])
 		printf(" dir=%u", nla_get_u8(tb[FLOWOS_A_FLOW_DIR]));
+	if (tb[FLOWOS_A_FLOW_MODE])
+		printf(" mode=%u", nla_get_u8(tb[FLOWOS_A_FLOW_MODE]));
+	if (tb[FLOWOS_A_FLOW_OVERFLOW])
+		printf(" overflow=%u", nla_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW]));
 	if (tb[FLOWOS_A_FLOW_STATS] &&
 	    !nla_parse_nested(st, FLOWOS_A_STATS_MAX, tb[FLOWOS_A_FLOW_STATS],
 			      NULL)) {
-		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_MEM_DROPS; i++)
+		for (i = FLOWOS_A_STATS_PACKETS_IN; i <= FLOWOS_A_STATS_MAX; i++)
 			if (st[i])
 				printf(" %s=%llu", stats_names[i],
 				       (unsigned long long)nla_get_u64(st[i]));

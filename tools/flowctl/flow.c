@@ -30,6 +30,28 @@ static const char *const dir_names[] = {
 	[FLOWOS_DIR_BOTH] = "both",
 };
 
+static const char *const mode_names[] = {
+	[FLOWOS_FLOW_MODE_PASSIVE] = "passive",
+	[FLOWOS_FLOW_MODE_INLINE] = "inline",
+};
+
+static const char *const overflow_names[] = {
+	[FLOWOS_OVERFLOW_ACCEPT] = "accept",
+	[FLOWOS_OVERFLOW_DROP] = "drop",
+};
+
+/* The index of @s in @names[1..@max], or 0. */
+static uint8_t enum_value(const char *const *names, unsigned int max,
+			  const char *s)
+{
+	unsigned int i;
+
+	for (i = 1; i <= max; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return i;
+	return 0;
+}
+
 static const char *proto_name(uint8_t proto, char *buf, size_t len)
 {
 	size_t i;
@@ -176,6 +198,20 @@ static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
 				return flowctl_usage_error("bad ring length '%s'", val);
 			mnl_attr_put_u32(nlh, FLOWOS_A_FLOW_QLEN, v);
 			i++;
+		} else if (!strcmp(k, "mode")) {
+			bit = 1 << 10;
+			v = enum_value(mode_names, FLOWOS_FLOW_MODE_MAX, val);
+			if (!v)
+				return flowctl_usage_error("mode is passive or inline");
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_MODE, v);
+			i++;
+		} else if (!strcmp(k, "overflow")) {
+			bit = 1 << 11;
+			v = enum_value(overflow_names, FLOWOS_OVERFLOW_MAX, val);
+			if (!v)
+				return flowctl_usage_error("overflow is accept or drop");
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_OVERFLOW, v);
+			i++;
 		} else if (!strcmp(k, "prio")) {
 			bit = 1 << 8;
 			if (flowctl_parse_ulong(val, UINT32_MAX, &v))
@@ -259,6 +295,25 @@ static void json_ports(struct json *j, const char *key,
 	json_close(j, '}');
 }
 
+/*
+ * Packets an inline flow holds now.  The counters are read CPU by CPU
+ * while packets move: never below 0.
+ */
+static uint64_t held_now(const struct flow_view *v)
+{
+	uint64_t held = stat_of(v, FLOWOS_A_STATS_HELD);
+	uint64_t gone = stat_of(v, FLOWOS_A_STATS_REINJECTED) +
+			stat_of(v, FLOWOS_A_STATS_LOST);
+
+	return held > gone ? held - gone : 0;
+}
+
+static bool is_inline(const struct flow_view *v)
+{
+	return v->tb[FLOWOS_A_FLOW_MODE] &&
+	       mnl_attr_get_u8(v->tb[FLOWOS_A_FLOW_MODE]) == FLOWOS_FLOW_MODE_INLINE;
+}
+
 /* The flow's keys, into an object @j has open. */
 void flowctl_json_flow(struct json *j, const struct flow_view *v)
 {
@@ -272,6 +327,13 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 		json_u64(j, "priority", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
 	if (tb[FLOWOS_A_FLOW_QLEN])
 		json_u64(j, "qlen", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
+	if (tb[FLOWOS_A_FLOW_MODE])
+		json_str(j, "mode", flowctl_enum_name(mode_names, FLOWOS_FLOW_MODE_MAX,
+						      mnl_attr_get_u8(tb[FLOWOS_A_FLOW_MODE])));
+	if (tb[FLOWOS_A_FLOW_OVERFLOW])
+		json_str(j, "overflow",
+			 flowctl_enum_name(overflow_names, FLOWOS_OVERFLOW_MAX,
+					   mnl_attr_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW])));
 	if (tb[FLOWOS_A_FLOW_DIR]) {
 		json_open(j, "match", '{');
 		if (tb[FLOWOS_A_FLOW_FAMILY])
@@ -310,6 +372,12 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 		json_u64(j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
 		json_u64(j, "ring_drops", stat_of(v, FLOWOS_A_STATS_RING_DROPS));
 		json_u64(j, "mem_drops", stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
+		json_u64(j, "held", stat_of(v, FLOWOS_A_STATS_HELD));
+		json_u64(j, "held_now", held_now(v));
+		json_u64(j, "reinjected", stat_of(v, FLOWOS_A_STATS_REINJECTED));
+		json_u64(j, "lost", stat_of(v, FLOWOS_A_STATS_LOST));
+		json_u64(j, "bypassed", stat_of(v, FLOWOS_A_STATS_BYPASSED));
+		json_u64(j, "overflow_drops", stat_of(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
 		json_close(j, '}');
 	}
 }
@@ -385,9 +453,20 @@ void flowctl_print_flow_counters(const struct flow_view *v)
 	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
 }
 
+/* "5 bypassed, 0 overflow drops" */
+static const char *overflow_text(const struct flow_view *v, char *buf,
+				 size_t size)
+{
+	snprintf(buf, size, "%llu bypassed, %llu overflow drops",
+		 (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYPASSED),
+		 (unsigned long long)stat_of(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
+	return buf;
+}
+
 static void print_flow_text(const struct flow_view *v, const char *event)
 {
 	const struct nlattr *const *tb = v->tb;
+	char buf[96];
 
 	if (event)
 		printf("%s ", event);
@@ -399,6 +478,10 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 	print_match(tb);
 	if (tb[FLOWOS_A_FLOW_QLEN])
 		printf(" qlen %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
+	if (is_inline(v) && tb[FLOWOS_A_FLOW_OVERFLOW])
+		printf(" mode inline overflow %s",
+		       flowctl_enum_name(overflow_names, FLOWOS_OVERFLOW_MAX,
+					 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW])));
 	printf("\n");
 	if (tb[FLOWOS_A_FLOW_STATS])
 		printf("    in  %llu packets %llu bytes\n"
@@ -410,6 +493,12 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
+	if (tb[FLOWOS_A_FLOW_STATS] && is_inline(v))
+		printf("    held %llu now, %llu reinjected, %llu lost, %s\n",
+		       (unsigned long long)held_now(v),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_REINJECTED),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_LOST),
+		       overflow_text(v, buf, sizeof(buf)));
 }
 
 struct list_ctx {

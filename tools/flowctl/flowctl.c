@@ -47,7 +47,10 @@ static void help(FILE *out)
 		"  dev IFNAME                 the device the packet is seen on\n"
 		"  dir in|out|both            ingress (default), egress, both\n"
 		"  prio N                     highest wins where flows overlap\n"
-		"  qlen N                     units per CPU ring for PMs (power of 2)\n");
+		"  qlen N                     units per CPU ring for PMs (power of 2)\n"
+		"  mode passive|inline        inline: packets wait for the PMs\n"
+		"  overflow accept|drop       inline: what to do when a packet\n"
+		"                             cannot be held (default accept)\n");
 }
 
 int flowctl_usage_error(const char *fmt, ...)

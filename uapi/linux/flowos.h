@@ -39,6 +39,18 @@
  *		A unit that finds the ring full is dropped for the PMs and
  *		counted in FLOWOS_A_STATS_RING_DROPS; flow counters still
  *		count its packet.
+ *   FLOWOS_A_FLOW_MODE	u8, enum flowos_flow_mode; passive if absent.
+ *		An inline flow holds each packet it matches (the packet
+ *		itself, not a copy) while its PM instances work on it in
+ *		pipeline order, and passes it on where it was taken once
+ *		the last one is done; a read-write PM may change or drop
+ *		it.  With no instance attached, its packets pass at once.
+ *   FLOWOS_A_FLOW_OVERFLOW	u8, enum flowos_overflow; accept if
+ *		absent.  What an inline flow does with a packet it cannot
+ *		hold (its ring full, the memory cap reached, its socket or
+ *		route going away, a bridged packet): let it pass
+ *		unprocessed (FLOWOS_A_STATS_BYPASSED), or drop it
+ *		(FLOWOS_A_STATS_OVERFLOW_DROPS).  Needs MODE inline.
  *   Replies with the flow as FLOWOS_CMD_FLOW_GET does, and announces it
  *   on the "events" group.  (Every reply to a "do" carries the command
  *   of its request.)
@@ -190,9 +202,27 @@ enum flowos_a_flow {
 	FLOWOS_A_FLOW_PRIORITY,
 	FLOWOS_A_FLOW_STATS,
 	FLOWOS_A_FLOW_QLEN,
+	FLOWOS_A_FLOW_MODE,
+	FLOWOS_A_FLOW_OVERFLOW,
 
 	__FLOWOS_A_FLOW_MAX,
 	FLOWOS_A_FLOW_MAX = __FLOWOS_A_FLOW_MAX - 1
+};
+
+enum flowos_flow_mode {
+	FLOWOS_FLOW_MODE_PASSIVE = 1,	/* PMs see copies; packets pass at once */
+	FLOWOS_FLOW_MODE_INLINE,	/* packets wait for the PMs */
+
+	__FLOWOS_FLOW_MODE_MAX,
+	FLOWOS_FLOW_MODE_MAX = __FLOWOS_FLOW_MODE_MAX - 1
+};
+
+enum flowos_overflow {
+	FLOWOS_OVERFLOW_ACCEPT = 1,	/* fail open: pass unprocessed */
+	FLOWOS_OVERFLOW_DROP,		/* fail closed: drop */
+
+	__FLOWOS_OVERFLOW_MAX,
+	FLOWOS_OVERFLOW_MAX = __FLOWOS_OVERFLOW_MAX - 1
 };
 
 /*
@@ -212,6 +242,16 @@ enum flowos_a_stats {
 	FLOWOS_A_STATS_BYTES_OUT,
 	FLOWOS_A_STATS_RING_DROPS,	/* units not queued: ring full */
 	FLOWOS_A_STATS_MEM_DROPS,	/* units queued without their packet: memory cap */
+	/*
+	 * Inline flows only, in packets (skbs: a GSO or GRO packet is one).
+	 * Every packet held is, in the end, re-injected or dropped:
+	 * HELD - REINJECTED - LOST is how many are held now.
+	 */
+	FLOWOS_A_STATS_HELD,		/* packets taken for the PMs */
+	FLOWOS_A_STATS_REINJECTED,	/* passed on after the PMs */
+	FLOWOS_A_STATS_LOST,		/* held, then dropped by flowos (see flowctl.8) */
+	FLOWOS_A_STATS_BYPASSED,	/* not held, passed on: overflow accept */
+	FLOWOS_A_STATS_OVERFLOW_DROPS,	/* not held, dropped: overflow drop */
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1

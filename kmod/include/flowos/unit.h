@@ -29,12 +29,14 @@ struct sk_buff;
  * evenly: a tunnel's, UFO's, SCTP's); flowos_unit_seg_len() has their
  * length.
  *
- * @skb is a clone of the packet, set only
- * while some instance on the flow works on FLOWOS_LAYER_PAYLOAD, and
+ * On a passive flow, @skb is a clone of the packet, set only while some
+ * instance on the flow works on FLOWOS_LAYER_PAYLOAD or _STREAM, and
  * @payload_off is the offset of the payload from skb->data.  Even then
  * @skb may be NULL: a clone the memory cap refused (counted in the
  * flow's mem_drops) leaves the unit queued without its packet, for the
- * PMs that read headers only.
+ * PMs that read headers only.  On an inline flow, @skb is the packet
+ * itself, always set, held until every instance has released the unit:
+ * a read-only PM reads it and never writes it.
  */
 struct flowos_unit {
 	u64 tstamp;		/* ktime_get_ns() when the packet was seen */
