@@ -10,7 +10,8 @@
 #   make check-debug     the selftests on a KASAN, lockdep and kmemleak kernel
 #                        built once from Debian's linux-source (slow)
 #   make lint            W=1, sparse and checkpatch --strict on the tree
-#   make bench           per-packet cost in a VM, next to no hook and nftables
+#   make bench           per-packet cost in a VM, next to no hook and nftables,
+#                        and the latency an inline flow adds
 #   make bench-native    the packet path's parser and classifier natively:
 #                        ns and instructions (callgrind) per packet
 #   make stress          long hostile-input and unload runs, debug kernel
@@ -114,6 +115,7 @@ demo:
 bench: modules tools
 	scripts/bench --kernel $(KVER)
 	scripts/bench --kernel $(KVER) --smp --rounds 9
+	scripts/bench --kernel $(KVER) --latency --packets 200 --rounds 3
 
 # The same source natively: time and callgrind (scripts/bench-native).
 bench-native:
