@@ -79,6 +79,7 @@ static inline void flowos_unit_fill(struct flowos_unit *u,
 	u->dir = dir;
 	u->layers = flowos_unit_layers(pkt);
 	u->mark = 0;
+	u->flags = 0;
 	u->payload_off = pkt->payload_off;
 	u->wire_len = pkt->wire_len;
 	u->payload_len = pkt->payload_len;

@@ -244,6 +244,7 @@ static void read_cpu_stats(const struct flowos_flow_stats *s,
 		t->lost = u64_stats_read(&s->lost);
 		t->bypassed = u64_stats_read(&s->bypassed);
 		t->overflow_drops = u64_stats_read(&s->overflow_drops);
+		t->pm_drops = u64_stats_read(&s->pm_drops);
 	} while (u64_stats_fetch_retry(&s->syncp, start));
 }
 
@@ -268,6 +269,7 @@ void flowos_flow_read_stats(const struct flowos_flow *flow,
 		t->lost += c.lost;
 		t->bypassed += c.bypassed;
 		t->overflow_drops += c.overflow_drops;
+		t->pm_drops += c.pm_drops;
 	}
 }
 

@@ -47,6 +47,7 @@ struct flowos_flow_stats {
 	u64_stats_t lost;
 	u64_stats_t bypassed;
 	u64_stats_t overflow_drops;
+	u64_stats_t pm_drops;
 	struct u64_stats_sync syncp;
 };
 
@@ -134,6 +135,7 @@ struct flowos_worker {
 	unsigned int idx;
 	u64 processed;			/* written by the thread only */
 	u64 wakeups;			/* written by the thread only */
+	u64 dropped;			/* written by the thread only */
 } ____cacheline_aligned;
 
 /* An attached PM instance: what its PM sees, and the core's side. */
@@ -240,6 +242,7 @@ struct flowos_flow_totals {
 	u64 lost;
 	u64 bypassed;
 	u64 overflow_drops;
+	u64 pm_drops;
 };
 
 void flowos_flow_read_stats(const struct flowos_flow *flow,
@@ -288,8 +291,15 @@ void flowos_pm_type_load(const char *name);
 const struct flowos_pm_ops *flowos_pm_type_find(const char *name);
 extern struct list_head flowos_pm_types;
 u64 flowos_pm_backlog(const struct flowos_pm_inst *pi);
-void flowos_pm_read_counts(const struct flowos_pm_inst *pi, u64 *processed,
-			   u64 *wakeups);
+/* An instance's counters, its workers' summed. */
+struct flowos_pm_counts {
+	u64 processed;
+	u64 wakeups;
+	u64 dropped;
+};
+
+void flowos_pm_read_counts(const struct flowos_pm_inst *pi,
+			   struct flowos_pm_counts *c);
 void flowos_pm_wake(const struct flowos_pm_inst *pi, int cpu);
 unsigned int flowos_pm_type_workers(const struct flowos_pm_ops *ops);
 
@@ -306,14 +316,22 @@ enum flowos_inline_count {
 	FLOWOS_INLINE_LOST,
 	FLOWOS_INLINE_BYPASSED,
 	FLOWOS_INLINE_OVERFLOW_DROPS,
+	FLOWOS_INLINE_PM_DROPS,
 };
 
 void flowos_inline_count(struct flowos_flow *flow,
 			 enum flowos_inline_count what);
 bool flowos_held_take(struct flowos_held *h, struct sk_buff *skb,
 		      const struct nf_hook_state *state, unsigned int charged);
+/* What becomes of a held packet when it is released. */
+enum flowos_held_end {
+	FLOWOS_HELD_PASS,	/* passed on, unless its device went away */
+	FLOWOS_HELD_DROP,	/* dropped: lost */
+	FLOWOS_HELD_PM_DROP,	/* dropped by a read-write PM */
+};
+
 void flowos_held_pass(struct flowos_flow *flow, struct flowos_held *h,
-		      struct sk_buff *skb, bool accept);
+		      struct sk_buff *skb, enum flowos_held_end end);
 int flowos_inline_init(void);
 void flowos_inline_exit(void);
 

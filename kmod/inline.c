@@ -51,6 +51,9 @@ void flowos_inline_count(struct flowos_flow *flow,
 	case FLOWOS_INLINE_BYPASSED:
 		c = &s->bypassed;
 		break;
+	case FLOWOS_INLINE_PM_DROPS:
+		c = &s->pm_drops;
+		break;
 	default:
 		c = &s->overflow_drops;
 		break;
@@ -216,18 +219,18 @@ next:
 }
 
 /*
- * flowos_held_pass - the end of a held packet: passed on if @accept and
- * its devices are still there, else dropped; counted either way.
+ * flowos_held_pass - the end of a held packet, as @end says: passed on
+ * (if its devices are still there), or dropped; counted either way.
  * Process context (a PM thread, or the flow's teardown); the caller
  * holds the ring's release_lock.
  */
 void flowos_held_pass(struct flowos_flow *flow, struct flowos_held *h,
-		      struct sk_buff *skb, bool accept)
+		      struct sk_buff *skb, enum flowos_held_end end)
 {
 	flowos_mem_uncharge(h->charged);
 	local_bh_disable();
 	rcu_read_lock();
-	if (accept && !h->lost) {
+	if (end == FLOWOS_HELD_PASS && !h->lost) {
 		reinject(skb, &h->state);
 		flowos_inline_count(flow, FLOWOS_INLINE_REINJECTED);
 	} else {
@@ -235,7 +238,9 @@ void flowos_held_pass(struct flowos_flow *flow, struct flowos_held *h,
 		if (h->lost)
 			skb->dev = NULL;
 		kfree_skb(skb);
-		flowos_inline_count(flow, FLOWOS_INLINE_LOST);
+		flowos_inline_count(flow, end == FLOWOS_HELD_PM_DROP && !h->lost ?
+					  FLOWOS_INLINE_PM_DROPS :
+					  FLOWOS_INLINE_LOST);
 	}
 	rcu_read_unlock();
 	local_bh_enable();

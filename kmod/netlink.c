@@ -253,6 +253,7 @@ static int put_stats(struct sk_buff *skb, const struct flowos_flow *flow)
 			{ FLOWOS_A_STATS_LOST, t.lost },
 			{ FLOWOS_A_STATS_BYPASSED, t.bypassed },
 			{ FLOWOS_A_STATS_OVERFLOW_DROPS, t.overflow_drops },
+			{ FLOWOS_A_STATS_PM_DROPS, t.pm_drops },
 		};
 
 		nest = nla_nest_start(skb, FLOWOS_A_FLOW_STATS);

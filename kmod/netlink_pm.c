@@ -41,14 +41,15 @@ const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1] = {
 static int put_pm_stats(struct flowos_results *res,
 			const struct flowos_pm_inst *pi)
 {
-	u64 processed, wakeups;
+	struct flowos_pm_counts c;
 
-	flowos_pm_read_counts(pi, &processed, &wakeups);
+	flowos_pm_read_counts(pi, &c);
 	if (flowos_results_nest_start(res, FLOWOS_A_PM_STATS) ||
-	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_PROCESSED, processed) ||
+	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_PROCESSED, c.processed) ||
 	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_BACKLOG,
 				   flowos_pm_backlog(pi)) ||
-	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_WAKEUPS, wakeups))
+	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_WAKEUPS, c.wakeups) ||
+	    flowos_results_put_u64(res, FLOWOS_A_PM_STATS_DROPPED, c.dropped))
 		return flowos_results_error(res);
 	flowos_results_end(res);
 	return flowos_results_error(res);

@@ -155,18 +155,33 @@ static unsigned int worker_cpu(const struct flowos_worker *w, unsigned int cpu)
 }
 
 /* The instance's counters: its workers' summed.  Any context. */
-void flowos_pm_read_counts(const struct flowos_pm_inst *pi, u64 *processed,
-			   u64 *wakeups)
+void flowos_pm_read_counts(const struct flowos_pm_inst *pi,
+			   struct flowos_pm_counts *c)
 {
 	unsigned int i;
 
-	*processed = 0;
-	*wakeups = 0;
+	memset(c, 0, sizeof(*c));
 	for (i = 0; i < pi->pm.workers; i++) {
-		*processed += READ_ONCE(pi->workers[i].processed);
-		*wakeups += READ_ONCE(pi->workers[i].wakeups);
+		c->processed += READ_ONCE(pi->workers[i].processed);
+		c->wakeups += READ_ONCE(pi->workers[i].wakeups);
+		c->dropped += READ_ONCE(pi->workers[i].dropped);
 	}
 }
+
+bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
+		      struct flowos_unit *u)
+{
+	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
+	struct flowos_worker *w = &pi->workers[win->worker];
+
+	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !pi->st->inline_mode ||
+	    u->flags & FLOWOS_UNIT_DROPPED)
+		return false;
+	u->flags |= FLOWOS_UNIT_DROPPED;
+	WRITE_ONCE(w->dropped, w->dropped + 1);
+	return true;
+}
+EXPORT_SYMBOL_GPL(flowos_unit_drop);
 
 /* Wake the worker of @cpu's ring, or every worker (FLOWOS_ALL_CPUS). */
 void flowos_pm_wake(const struct flowos_pm_inst *pi, int cpu)

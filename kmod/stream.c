@@ -359,8 +359,16 @@ static u64 stream_done(const struct flowos_stream *st, unsigned int cpu)
 	u64 done = smp_load_acquire(&st->rings[cpu]->tail);
 
 	lockdep_assert_held(&st->lock);
-	list_for_each_entry(pi, &st->pms, node)
-		done = min(done, READ_ONCE(pi->head[cpu]));
+	list_for_each_entry(pi, &st->pms, node) {
+		/*
+		 * Pairs with the release store of a head in pm.c: what the
+		 * instance wrote into units below it (a read-write PM's
+		 * FLOWOS_UNIT_DROPPED) is seen by whoever releases them.
+		 */
+		u64 head = smp_load_acquire(&pi->head[cpu]);
+
+		done = min(done, head);
+	}
 	return done;
 }
 
@@ -373,7 +381,7 @@ static void stream_released(struct flowos_ring *r, u64 done)
 
 /*
  * Pass on the held packets of units [released, @done) of @r, in order,
- * or drop them if !@accept, then free their slots.  Process context,
+ * or drop them if !@accept or a PM dropped them, then free their slots.  Process context,
  * with the ring's release_lock: slots are freed only after their
  * packets have gone, so the hook cannot reuse a slot still being read.
  */
@@ -385,9 +393,14 @@ static void ring_pass_held(struct flowos_stream *st, struct flowos_ring *r,
 	lockdep_assert_held(&r->release_lock);
 	for (seq = r->released; seq < done; seq++) {
 		struct flowos_unit *u = &r->units[seq & (st->qlen - 1)];
+		enum flowos_held_end end = FLOWOS_HELD_PASS;
 
+		if (u->flags & FLOWOS_UNIT_DROPPED)
+			end = FLOWOS_HELD_PM_DROP;
+		else if (!accept)
+			end = FLOWOS_HELD_DROP;
 		flowos_held_pass(st->flow, &r->held[seq & (st->qlen - 1)],
-				 u->skb, accept);
+				 u->skb, end);
 		u->skb = NULL;
 	}
 	if (done > r->released)

@@ -13,9 +13,10 @@
  *	id priority qlen family proto src dst sport dport ifindex dir
  *	mode overflow		its definition ("any" where it matches all)
  *	packets_in bytes_in packets_out bytes_out ring_drops mem_drops
- *	held reinjected lost bypassed overflow_drops
+ *	held reinjected lost bypassed overflow_drops pm_drops
  *				its counters
- *	pms/NAME/{type,order,workers,backlog,processed,wakeups,RESULT...}
+ *	pms/NAME/{type,order,workers,backlog,processed,wakeups,dropped,
+ *		  RESULT...}
  *				each attached instance and its scalar results
  *
  * Other namespaces' flows are not here: sysfs belongs to the initial
@@ -157,7 +158,7 @@ enum flow_file {
 	/* Counters from here on, in this order. */
 	FF_PACKETS_IN, FF_BYTES_IN, FF_PACKETS_OUT, FF_BYTES_OUT, FF_RING_DROPS,
 	FF_MEM_DROPS, FF_HELD, FF_REINJECTED, FF_LOST, FF_BYPASSED,
-	FF_OVERFLOW_DROPS, FF_MAX
+	FF_OVERFLOW_DROPS, FF_PM_DROPS, FF_MAX
 };
 
 static ssize_t flow_show_stat(const struct flowos_flow *flow, int file,
@@ -171,7 +172,7 @@ static ssize_t flow_show_stat(const struct flowos_flow *flow, int file,
 			t.packets[FLOWOS_IN], t.bytes[FLOWOS_IN],
 			t.packets[FLOWOS_OUT], t.bytes[FLOWOS_OUT],
 			t.ring_drops, t.mem_drops, t.held, t.reinjected,
-			t.lost, t.bypassed, t.overflow_drops,
+			t.lost, t.bypassed, t.overflow_drops, t.pm_drops,
 		};
 
 		return sysfs_emit(buf, "%llu\n", v[file - FF_PACKETS_IN]);
@@ -264,6 +265,7 @@ FLOW_ATTR(reinjected, FF_REINJECTED);
 FLOW_ATTR(lost, FF_LOST);
 FLOW_ATTR(bypassed, FF_BYPASSED);
 FLOW_ATTR(overflow_drops, FF_OVERFLOW_DROPS);
+FLOW_ATTR(pm_drops, FF_PM_DROPS);
 
 static struct attribute *flow_attrs[] = {
 	&flow_attr_id.attr.attr, &flow_attr_priority.attr.attr,
@@ -278,6 +280,7 @@ static struct attribute *flow_attrs[] = {
 	&flow_attr_overflow.attr.attr, &flow_attr_held.attr.attr,
 	&flow_attr_reinjected.attr.attr, &flow_attr_lost.attr.attr,
 	&flow_attr_bypassed.attr.attr, &flow_attr_overflow_drops.attr.attr,
+	&flow_attr_pm_drops.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(flow);
@@ -363,14 +366,15 @@ void flowos_sysfs_del_flow(struct flowos_flow *flow)
 /* PM instances: the core's files, then one per scalar result. */
 
 enum pm_file {
-	PF_TYPE, PF_ORDER, PF_WORKERS, PF_BACKLOG, PF_PROCESSED, PF_WAKEUPS
+	PF_TYPE, PF_ORDER, PF_WORKERS, PF_BACKLOG, PF_PROCESSED, PF_WAKEUPS,
+	PF_DROPPED
 };
 
 static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 {
-	u64 processed, wakeups;
+	struct flowos_pm_counts c;
 
-	flowos_pm_read_counts(pi, &processed, &wakeups);
+	flowos_pm_read_counts(pi, &c);
 	switch (file) {
 	case PF_TYPE:
 		return sysfs_emit(buf, "%s\n", pi->pm.ops->name);
@@ -381,9 +385,11 @@ static ssize_t pm_show(const struct flowos_pm_inst *pi, int file, char *buf)
 	case PF_BACKLOG:
 		return sysfs_emit(buf, "%llu\n", flowos_pm_backlog(pi));
 	case PF_PROCESSED:
-		return sysfs_emit(buf, "%llu\n", processed);
+		return sysfs_emit(buf, "%llu\n", c.processed);
+	case PF_WAKEUPS:
+		return sysfs_emit(buf, "%llu\n", c.wakeups);
 	default:
-		return sysfs_emit(buf, "%llu\n", wakeups);
+		return sysfs_emit(buf, "%llu\n", c.dropped);
 	}
 }
 
@@ -406,12 +412,13 @@ PM_ATTR(workers, PF_WORKERS);
 PM_ATTR(backlog, PF_BACKLOG);
 PM_ATTR(processed, PF_PROCESSED);
 PM_ATTR(wakeups, PF_WAKEUPS);
+PM_ATTR(dropped, PF_DROPPED);
 
 static struct attribute *pm_attrs[] = {
 	&pm_attr_type.attr.attr, &pm_attr_order.attr.attr,
 	&pm_attr_workers.attr.attr,
 	&pm_attr_backlog.attr.attr, &pm_attr_processed.attr.attr,
-	&pm_attr_wakeups.attr.attr,
+	&pm_attr_wakeups.attr.attr, &pm_attr_dropped.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(pm);

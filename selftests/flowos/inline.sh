@@ -48,10 +48,19 @@ fc() {
 	ip netns exec "$ns" "$FLOWCTL" "$@"
 }
 
-# st NS FLOW KEY: one of the flow's counters, as "flowctl -j show".
+# st NS FLOW KEY: one of the flow's counters, as the selftests' own
+# libnl client reads it (a C program: quick, where each python start
+# costs a second or more in a guest); held_now is what the flow holds.
 st() {
-	fc "$1" -j show "$2" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["stats"][sys.argv[1]])' "$3"
+	local held reinjected lost pm_drops
+
+	if [ "$3" != held_now ]; then
+		flow_stat "$1" "$2" "$3"
+		return
+	fi
+	read -r held reinjected lost pm_drops <<<"$(ip netns exec "$1" "$FLOWOS_NL" get "$2" |
+		tr ' ' '\n' | sed -n 's/^\(held\|reinjected\|lost\|pm_drops\)=//p' | xargs)"
+	echo $((held - reinjected - lost - pm_drops))
 }
 
 # count NS FLOW NAME: the packets a count instance counted.
@@ -96,6 +105,7 @@ print(len(data), hashlib.sha256(data).hexdigest())' "$1"
 # write the count to OUT, with those still queued on the socket: its
 # buffer holds a whole test's worth.
 udp_counter() {
+	rm -f "$2.ready"
 	ip netns exec "$B" python3 -c '
 import signal, socket, sys
 n = 0
@@ -233,6 +243,43 @@ test_overflow() {
 	overflow drop
 }
 
+# A read-write PM's verdict: test_drop drops every 4th unit it sees.
+# On an inline flow those packets never arrive and a later order never
+# sees them; on a passive flow the PM cannot drop (the packets have gone
+# on), and nothing is missing.
+test_pm_drop() {
+	local out=$TMP/drop counter got
+
+	fc "$B" create drop proto udp dport 6005 mode inline &&
+	fc "$B" attach drop test_drop every 4 &&
+	fc "$B" attach drop test_check order 1 || return 1
+	udp_counter 6005 "$out"
+	counter=$!
+	udp_send "$A" 10.0.0.2 6005 100 32 >/dev/null
+	slowwait 20 settled "$B" drop
+	got=$(udp_counted "$out" "$counter")
+	expect_eq "pm drop: B received 75 of 100, the PM dropped 25" \
+		"$got $(pm_eval "$B" drop test_drop 'r["dropped"], p["dropped"]')" "75 (25, 25)"
+	expect_eq "pm drop: the flow counts them, held = reinjected + pm_drops" \
+		"$(st "$B" drop held) $(st "$B" drop reinjected) $(st "$B" drop pm_drops) $(st "$B" drop lost)" \
+		"100 75 25 0"
+	expect_eq "pm drop: a later order never saw the dropped units" \
+		"$(pm_eval "$B" drop test_check 'r["seen"]')" 75
+	fc "$B" delete drop
+
+	out=$TMP/pdrop
+	fc "$B" create pdrop proto udp dport 6005 &&
+	fc "$B" attach pdrop test_drop every 4 || return 1
+	udp_counter 6005 "$out"
+	counter=$!
+	udp_send "$A" 10.0.0.2 6005 100 32 >/dev/null
+	slowwait 20 bash -c "[ \"\$(ip netns exec $B $FLOWCTL -j stats pdrop | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"pms\"][0][\"backlog\"])')\" = 0 ]"
+	got=$(udp_counted "$out" "$counter")
+	expect_eq "pm drop: a passive flow's packets cannot be dropped" \
+		"$got $(pm_eval "$B" pdrop test_drop 'r["seen"], r["dropped"], p["dropped"]')" "100 (100, 0, 0)"
+	fc "$B" delete pdrop
+}
+
 # held NS FLOW N: at least N packets are held now.
 held_at_least() {
 	[ "$(st "$1" "$2" held_now)" -ge "$3" ]
@@ -305,11 +352,12 @@ test_netns_gone() {
 
 require_root
 ktap_print_header
-ktap_set_plan 29
+ktap_set_plan 33
 setup || ktap_exit_fail_msg "cannot set up"
 test_create
 test_transfer
 test_overflow
+test_pm_drop
 test_detach_delete
 test_device_gone
 test_netns_gone

@@ -78,6 +78,7 @@ static void print_flow(struct nlattr **tb)
 		[FLOWOS_A_STATS_LOST] = "lost",
 		[FLOWOS_A_STATS_BYPASSED] = "bypassed",
 		[FLOWOS_A_STATS_OVERFLOW_DROPS] = "overflow_drops",
+		[FLOWOS_A_STATS_PM_DROPS] = "pm_drops",
 	};
 	struct nlattr *st[FLOWOS_A_STATS_MAX + 1];
 	char addr[INET6_ADDRSTRLEN];

@@ -303,7 +303,8 @@ static uint64_t held_now(const struct flow_view *v)
 {
 	uint64_t held = stat_of(v, FLOWOS_A_STATS_HELD);
 	uint64_t gone = stat_of(v, FLOWOS_A_STATS_REINJECTED) +
-			stat_of(v, FLOWOS_A_STATS_LOST);
+			stat_of(v, FLOWOS_A_STATS_LOST) +
+			stat_of(v, FLOWOS_A_STATS_PM_DROPS);
 
 	return held > gone ? held - gone : 0;
 }
@@ -378,6 +379,7 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 		json_u64(j, "lost", stat_of(v, FLOWOS_A_STATS_LOST));
 		json_u64(j, "bypassed", stat_of(v, FLOWOS_A_STATS_BYPASSED));
 		json_u64(j, "overflow_drops", stat_of(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
+		json_u64(j, "pm_drops", stat_of(v, FLOWOS_A_STATS_PM_DROPS));
 		json_close(j, '}');
 	}
 }
@@ -494,10 +496,11 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
 	if (tb[FLOWOS_A_FLOW_STATS] && is_inline(v))
-		printf("    held %llu now, %llu reinjected, %llu lost, %s\n",
+		printf("    held %llu now, %llu reinjected, %llu lost, %llu dropped by PMs, %s\n",
 		       (unsigned long long)held_now(v),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_REINJECTED),
 		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_LOST),
+		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PM_DROPS),
 		       overflow_text(v, buf, sizeof(buf)));
 }
 

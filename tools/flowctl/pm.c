@@ -677,12 +677,18 @@ static void print_instance(const struct instance *in, struct json *j)
 		json_u64(j, "processed", u64_of(st[FLOWOS_A_PM_STATS_PROCESSED]));
 		json_u64(j, "backlog", u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]));
 		json_u64(j, "wakeups", u64_of(st[FLOWOS_A_PM_STATS_WAKEUPS]));
+		json_u64(j, "dropped", u64_of(st[FLOWOS_A_PM_STATS_DROPPED]));
 		json_open(j, "results", '{');
 	} else {
-		printf("\n    processed %llu backlog %llu wakeups %llu\n",
+		printf("\n    processed %llu backlog %llu wakeups %llu",
 		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_PROCESSED]),
 		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_BACKLOG]),
 		       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_WAKEUPS]));
+		/* Only read-write PMs on inline flows drop packets. */
+		if (u64_of(st[FLOWOS_A_PM_STATS_DROPPED]))
+			printf(" dropped %llu",
+			       (unsigned long long)u64_of(st[FLOWOS_A_PM_STATS_DROPPED]));
+		printf("\n");
 	}
 	print_results(in, j);
 	if (j) {

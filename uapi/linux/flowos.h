@@ -245,13 +245,14 @@ enum flowos_a_stats {
 	/*
 	 * Inline flows only, in packets (skbs: a GSO or GRO packet is one).
 	 * Every packet held is, in the end, re-injected or dropped:
-	 * HELD - REINJECTED - LOST is how many are held now.
+	 * HELD - REINJECTED - LOST - PM_DROPS is how many are held now.
 	 */
 	FLOWOS_A_STATS_HELD,		/* packets taken for the PMs */
 	FLOWOS_A_STATS_REINJECTED,	/* passed on after the PMs */
 	FLOWOS_A_STATS_LOST,		/* held, then dropped by flowos (see flowctl.8) */
 	FLOWOS_A_STATS_BYPASSED,	/* not held, passed on: overflow accept */
 	FLOWOS_A_STATS_OVERFLOW_DROPS,	/* not held, dropped: overflow drop */
+	FLOWOS_A_STATS_PM_DROPS,	/* held, then dropped by a read-write PM */
 
 	__FLOWOS_A_STATS_MAX,
 	FLOWOS_A_STATS_MAX = __FLOWOS_A_STATS_MAX - 1
@@ -377,6 +378,7 @@ enum flowos_a_pm_stats {
 	FLOWOS_A_PM_STATS_PROCESSED,	/* units it released */
 	FLOWOS_A_PM_STATS_BACKLOG,	/* units queued for it, now */
 	FLOWOS_A_PM_STATS_WAKEUPS,	/* times its thread was woken */
+	FLOWOS_A_PM_STATS_DROPPED,	/* packets it dropped (inline flows) */
 
 	__FLOWOS_A_PM_STATS_MAX,
 	FLOWOS_A_PM_STATS_MAX = __FLOWOS_A_PM_STATS_MAX - 1

@@ -57,14 +57,18 @@ static inline bool flowos_unit_in_layer(const struct flowos_unit *u, u8 layer)
 	return u->layers & BIT(layer);
 }
 
-/* The first unit at or after *@seq in @w's layer, or NULL; moves *@seq. */
+/*
+ * The first unit at or after *@seq in @w's layer, or NULL; moves *@seq.
+ * A unit a lower order dropped is in no layer.
+ */
 static inline struct flowos_unit *flowos_window_next(const struct flowos_window *w,
 						     u64 *seq)
 {
 	for (; *seq < w->tail; (*seq)++) {
 		struct flowos_unit *u = flowos_window_unit(w, *seq);
 
-		if (flowos_unit_in_layer(u, w->layer))
+		if (flowos_unit_in_layer(u, w->layer) &&
+		    !(u->flags & FLOWOS_UNIT_DROPPED))
 			return u;
 	}
 	return NULL;
@@ -196,6 +200,19 @@ struct flowos_pm_ops {
  * its flow is busy (an idle one without ->tick sleeps until woken).
  */
 #define FLOWOS_TICK_MS	20
+
+/*
+ * flowos_unit_drop - drop the packet of @u, a unit of @win
+ *
+ * For a read-write PM (ops->mode FLOWOS_PM_MODE_RW) on an inline flow,
+ * from ->process: the packet is freed instead of passed on when the
+ * unit is released, counted in the instance's "dropped" and the flow's
+ * pm_drops, and instances of later orders never see the unit.  False
+ * (and nothing changes) for a read-only PM or a passive flow, whose
+ * packets have gone on already.
+ */
+bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
+		      struct flowos_unit *u);
 
 /*
  * The global memory cap (module parameter mem_limit_kb): a PM charges

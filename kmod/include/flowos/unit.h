@@ -18,7 +18,9 @@ struct sk_buff;
  * struct flowos_unit - one packet of a flow, as PMs see it (a DataUnit).
  *
  * Written by the packet path, read by PMs; only a read-write PM may
- * change it, and then only @mark.  Addresses are in network order, an
+ * change it, and then only @mark, and on an inline flow drop it
+ * (flowos_unit_drop()).  A dropped unit is in no stream: the windows
+ * of later orders skip it.  Addresses are in network order, an
  * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
  *
  * A unit is one skb, which may be a GSO or GRO aggregate: it stands for
@@ -50,6 +52,7 @@ struct flowos_unit {
 	u8 dir;			/* FLOWOS_DIR_IN or FLOWOS_DIR_OUT */
 	u8 layers;		/* BIT(FLOWOS_LAYER_*) of every stream it is in */
 	u8 mark;		/* for read-write PMs */
+	u8 flags;		/* FLOWOS_UNIT_*: the core's */
 	u16 payload_off;
 	u32 wire_len;		/* IP bytes of its @segs wire packets */
 	u32 payload_len;
@@ -59,6 +62,9 @@ struct flowos_unit {
 	u16 gso_size;		/* payload of each of them but the last */
 	struct sk_buff *skb;
 };
+
+/* flowos_unit.flags */
+#define FLOWOS_UNIT_DROPPED	0x01	/* a read-write PM dropped it */
 
 /*
  * The IP length of each wire packet @u stands for but the last, or 0

@@ -24,6 +24,10 @@
  * and counts the payload bytes of the packet clones it is handed, and
  * the units that came without one: what the clone path and the memory
  * cap are tested with.
+ *
+ * test_drop (read-write) asks the core to drop every Nth unit it sees
+ * (every), and counts those the core agreed to drop: on an inline flow
+ * all of them, on a passive one none.
  */
 #include <linux/delay.h>
 #include <linux/module.h>
@@ -64,6 +68,13 @@ static const char *const test_scalars[] = { "seen", "unmarked", "late" };
 static const char *const payload_scalars[] = {
 	"seen", "missing_skb", "payload_bytes",
 };
+
+static const struct flowos_pm_param drop_params[] = {
+	{ "every", FLOWOS_PARAM_U64, 1, 1000, 2, "drop every Nth unit" },
+};
+
+/* test_drop keeps its drops in ->unmarked. */
+static const char *const drop_scalars[] = { "seen", "dropped" };
 
 static int test_init(struct flowos_pm *pm)
 {
@@ -187,6 +198,22 @@ static unsigned int check_process(struct flowos_pm *pm,
 	return win->tail - win->head;
 }
 
+static unsigned int drop_process(struct flowos_pm *pm,
+				 const struct flowos_window *win)
+{
+	struct test_state *ts = pm->priv;
+	struct flowos_unit *u;
+	u64 seq;
+
+	flowos_window_for_each(win, seq, u) {
+		WRITE_ONCE(ts->seen, ts->seen + 1);
+		if (ts->seen % pm->params[0] == 0 &&
+		    flowos_unit_drop(pm, win, u))
+			WRITE_ONCE(ts->unmarked, ts->unmarked + 1);
+	}
+	return win->tail - win->head;
+}
+
 static struct flowos_pm_ops mark_ops = {
 	.name = "test_mark",
 	.owner = THIS_MODULE,
@@ -232,8 +259,23 @@ static struct flowos_pm_ops payload_ops = {
 	.read_scalar = test_read_scalar,
 };
 
+static struct flowos_pm_ops drop_ops = {
+	.name = "test_drop",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_IP,
+	.mode = FLOWOS_PM_MODE_RW,
+	.params = drop_params,
+	.n_params = ARRAY_SIZE(drop_params),
+	.scalars = drop_scalars,
+	.n_scalars = ARRAY_SIZE(drop_scalars),
+	.init = test_init,
+	.fini = test_fini,
+	.process = drop_process,
+	.read_scalar = test_read_scalar,
+};
+
 static struct flowos_pm_ops *const test_types[] = {
-	&mark_ops, &check_ops, &payload_ops,
+	&mark_ops, &check_ops, &payload_ops, &drop_ops,
 };
 
 static void unregister_first(unsigned int n)
