@@ -24,6 +24,7 @@
  */
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
 #include <linux/skbuff.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_queue.h>
@@ -71,9 +72,15 @@ void flowos_inline_count(struct flowos_flow *flow,
  * not a clone that shares an unconfirmed conntrack entry with its
  * original (a multicast packet looped back): the original could be
  * confirmed while the clone is held, and the entry confirmed twice.
+ * Nor a bridged packet: br_netfilter's state would need more pinning
+ * (flowctl.8 says so).
  */
 static bool skb_may_wait(struct sk_buff *skb)
 {
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	if (nf_bridge_info_exists(skb))
+		return false;
+#endif
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 	const struct nf_conn *ct = (const struct nf_conn *)skb_nfct(skb);
 

@@ -23,7 +23,6 @@
 #include <linux/slab.h>
 #include <linux/skbuff.h>
 #include <linux/timekeeping.h>
-#include <linux/netfilter_bridge.h>
 
 #include "flowos.h"
 #include "fastpath.h"
@@ -283,8 +282,7 @@ unsigned int flowos_stream_hold(struct flowos_flow *flow,
 	struct flowos_unit *u = ring_slot(st, r);
 	unsigned int charge = skb->truesize;
 
-	/* br_netfilter's state needs more pinning: not held (flowctl.8). */
-	if (!u || nf_bridge_info_exists(skb))
+	if (!u)
 		goto overflow;
 	if (!flowos_mem_charge(charge))
 		goto overflow;
