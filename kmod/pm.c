@@ -323,8 +323,8 @@ static void worker_set_idle(struct flowos_worker *w)
  * picks up units short of a batch; one that then found nothing more,
  * and has no ->tick to call, sleeps until woken, and has the hook wake
  * it on the next unit (ring->idle).  On an inline flow, where packets
- * wait for the PMs, every sleep is one the next unit ends.  Only wake-ups count in @wakeups,
- * not timeouts.
+ * wait for the PMs, every sleep is one the next unit ends.  Only
+ * wake-ups count in @wakeups, not timeouts.
  */
 static int pm_thread(void *arg)
 {
