@@ -81,6 +81,7 @@ static inline void flowos_unit_fill(struct flowos_unit *u,
 	u->mark = 0;
 	u->flags = 0;
 	u->payload_off = pkt->payload_off;
+	u->l4_off = pkt->l4_off;
 	u->wire_len = pkt->wire_len;
 	u->payload_len = pkt->payload_len;
 	u->tcp_seq = pkt->tcp_seq;

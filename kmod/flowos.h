@@ -170,7 +170,7 @@ struct flowos_pm_conf {
 	u8 order;
 	u8 workers;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
-	struct flowos_pm_strings *strings;	/* or NULL */
+	struct flowos_pm_strings *strings[FLOWOS_PM_MAX_PARAMS]; /* or NULL */
 };
 
 struct flowos_flow {
@@ -280,7 +280,7 @@ void flowos_stream_wake(const struct flowos_stream *st, u8 lo, u8 hi, int cpu);
 /* pm.c */
 int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 		     struct flowos_pm_conf *conf, struct netlink_ext_ack *extack);
-void flowos_pm_strings_free(struct flowos_pm_strings *strings);
+void flowos_pm_strings_free(struct flowos_pm_strings **strings);
 void flowos_pm_detach(struct flowos_pm_inst *pi);
 void flowos_pm_reader_get(struct flowos_pm_inst *pi);
 void flowos_pm_reader_put(struct flowos_pm_inst *pi);

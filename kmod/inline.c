@@ -26,6 +26,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_bridge.h>
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/checksum.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_queue.h>
 #include <net/sock.h>
@@ -318,6 +321,62 @@ static int netdev_event(struct notifier_block *nb, unsigned long event,
 static struct notifier_block netdev_notifier = {
 	.notifier_call = netdev_event,
 };
+
+/* The TCP or UDP checksum field of @u's packet, which is writable. */
+static __sum16 *l4_check(struct sk_buff *skb, const struct flowos_unit *u)
+{
+	void *l4 = skb->data + u->l4_off;
+
+	if (u->proto == IPPROTO_TCP)
+		return &((struct tcphdr *)l4)->check;
+	return &((struct udphdr *)l4)->check;
+}
+
+int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+		      const void *data, u32 len)
+{
+	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
+	struct sk_buff *skb = u->skb;
+	u32 start = u->payload_off + off;
+	__sum16 *check;
+	__wsum diff;
+	u8 *p;
+
+	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !pi->st->inline_mode ||
+	    !skb || skb_shared(skb) || u->flags & FLOWOS_UNIT_DROPPED)
+		return -EPERM;
+	if (u->proto != IPPROTO_TCP && u->proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	if (off > u->payload_len || len > u->payload_len - off)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	/* From skb->data on: the transport header, whose checksum changes. */
+	if (skb_ensure_writable(skb, start + len))
+		return -ENOMEM;
+	p = skb->data + start;
+	check = l4_check(skb, u);
+	/*
+	 * A CHECKSUM_PARTIAL packet's sum is made later, over what it holds
+	 * then; an IPv4 UDP datagram without a checksum stays so.  Else the
+	 * field takes what the change adds to the sum, shifted a byte if it
+	 * starts at an odd offset of the transport header (where the sum
+	 * begins, after a pseudo-header of even length).
+	 */
+	if (skb->ip_summed == CHECKSUM_PARTIAL ||
+	    (u->proto == IPPROTO_UDP && u->family == AF_INET && !*check)) {
+		memcpy(p, data, len);
+		return 0;
+	}
+	diff = csum_sub(csum_partial(data, len, 0), csum_partial(p, len, 0));
+	diff = csum_block_add(0, diff, start - u->l4_off);
+	memcpy(p, data, len);
+	csum_replace_by_diff(check, diff);
+	if (u->proto == IPPROTO_UDP && !*check)
+		*check = CSUM_MANGLED_0;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(flowos_unit_write);
 
 /* After flowos_flow_init(): every namespace has its flowos_net. */
 int flowos_inline_init(void)

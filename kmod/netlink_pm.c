@@ -276,7 +276,7 @@ static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 			    info->extack);
 	if (!err)
 		err = flowos_params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS],
-					       conf.params, &conf.strings,
+					       conf.params, conf.strings,
 					       info->extack);
 	if (!err)
 		err = flowos_pm_attach(flow, ops, &conf, info->extack);

@@ -35,15 +35,13 @@ const struct flowos_pm_ops *flowos_pm_type_find(const char *name)
 
 static bool pm_params_valid(const struct flowos_pm_ops *ops)
 {
-	unsigned int i, strings = 0;
+	unsigned int i;
 
 	if (ops->n_params > FLOWOS_PM_MAX_PARAMS)
 		return false;
 	for (i = 0; i < ops->n_params; i++) {
 		const struct flowos_pm_param *p = &ops->params[i];
 
-		if (p->type == FLOWOS_PARAM_STRING)
-			strings++;
 		if (!p->name || !strcmp(p->name, "name") ||
 		    !strcmp(p->name, "order") || !strcmp(p->name, "workers"))
 			return false;
@@ -53,7 +51,7 @@ static bool pm_params_valid(const struct flowos_pm_ops *ops)
 		    (p->live && !ops->set_params))
 			return false;
 	}
-	return strings <= 1;
+	return true;
 }
 
 static bool pm_ops_valid(const struct flowos_pm_ops *ops)
@@ -63,6 +61,7 @@ static bool pm_ops_valid(const struct flowos_pm_ops *ops)
 	       ops->max_workers <= FLOWOS_PM_WORKERS_MAX &&
 	       ops->layer >= FLOWOS_LAYER_IP && ops->layer <= FLOWOS_LAYER_MAX &&
 	       (ops->mode == FLOWOS_PM_MODE_RO || ops->mode == FLOWOS_PM_MODE_RW) &&
+	       (!ops->needs_inline || ops->mode == FLOWOS_PM_MODE_RW) &&
 	       (!ops->n_scalars || ops->read_scalar) && ops->process;
 }
 
@@ -285,6 +284,11 @@ static bool run_once(struct flowos_worker *w)
 	return done;
 }
 
+/*
+ * Whether the worker's rings have units its PM has not been handed yet.
+ * Units it kept (handed, not released) are not work: they come again
+ * with the next new ones, or after a tick (pm_thread()).
+ */
 static bool has_work(struct flowos_worker *w)
 {
 	struct flowos_pm_inst *pi = w->pi;
@@ -293,12 +297,24 @@ static bool has_work(struct flowos_worker *w)
 
 	rcu_read_lock();
 	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
-		if (flowos_stream_limit(pi->st, pi, cpu) > pi->head[cpu]) {
+		if (flowos_stream_limit(pi->st, pi, cpu) > pi->handed[cpu]) {
 			work = true;
 			break;
 		}
 	rcu_read_unlock();
 	return work;
+}
+
+/* Whether the PM keeps units of the worker's rings it was handed. */
+static bool keeps_units(struct flowos_worker *w)
+{
+	struct flowos_pm_inst *pi = w->pi;
+	unsigned int n = pi->pm.workers, cpu;
+
+	for (cpu = worker_cpu(w, w->idx); cpu < nr_cpu_ids; cpu = worker_cpu(w, cpu + n))
+		if (pi->handed[cpu] > pi->head[cpu])
+			return true;
+	return false;
 }
 
 /*
@@ -321,10 +337,10 @@ static void worker_set_idle(struct flowos_worker *w)
  * batch of units, by a lower order that released units, or by detach.
  * A worker that has just worked sleeps at most FLOWOS_TICK_MS, which
  * picks up units short of a batch; one that then found nothing more,
- * and has no ->tick to call, sleeps until woken, and has the hook wake
- * it on the next unit (ring->idle).  On an inline flow, where packets
- * wait for the PMs, every sleep is one the next unit ends.  Only
- * wake-ups count in @wakeups, not timeouts.
+ * and has no ->tick to call and no unit kept, sleeps until woken, and
+ * has the hook wake it on the next unit (ring->idle).  On an inline
+ * flow, where packets wait for the PMs, every sleep is one the next unit
+ * ends.  Only wake-ups count in @wakeups, not timeouts.
  */
 static int pm_thread(void *arg)
 {
@@ -348,7 +364,7 @@ static int pm_thread(void *arg)
 			continue;
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (idle && !pm->ops->tick)
+		if (idle && !pm->ops->tick && !keeps_units(w))
 			timeout = MAX_SCHEDULE_TIMEOUT;
 		/* A held packet must not wait for the timeout. */
 		if (timeout == MAX_SCHEDULE_TIMEOUT || w->pi->st->inline_mode) {
@@ -386,12 +402,21 @@ static void stream_update(struct flowos_stream *st)
 	WRITE_ONCE(st->need_skb, need_skb);
 }
 
-/* A read-write instance must have its order to itself. */
+/*
+ * A name of its own; a read-write instance must have its order to
+ * itself; a PM that changes packets needs an inline flow.
+ */
 static int check_order(struct flowos_stream *st,
 		       const struct flowos_pm_ops *ops, const char *name,
 		       u8 order, struct netlink_ext_ack *extack)
 {
 	struct flowos_pm_inst *pi;
+
+	if (ops->needs_inline && !st->inline_mode) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "this PM changes packets: it needs an inline flow (mode inline)");
+		return -EOPNOTSUPP;
+	}
 
 	list_for_each_entry(pi, &st->pms, node) {
 		if (!strcmp(pi->name, name)) {
@@ -436,20 +461,22 @@ static void pm_set_heads(struct flowos_pm_inst *pi)
 	}
 }
 
-void flowos_pm_strings_free(struct flowos_pm_strings *strings)
+/* Free the values of every string parameter in @strings, and forget them. */
+void flowos_pm_strings_free(struct flowos_pm_strings **strings)
 {
-	unsigned int i;
+	unsigned int p, i;
 
-	if (!strings)
-		return;
-	for (i = 0; i < strings->n; i++)
-		kfree(strings->v[i]);
-	kfree(strings);
+	for (p = 0; p < FLOWOS_PM_MAX_PARAMS; p++) {
+		for (i = 0; strings[p] && i < strings[p]->n; i++)
+			kfree(strings[p]->v[i]);
+		kfree(strings[p]);
+		strings[p] = NULL;
+	}
 }
 
 static void pm_free(struct flowos_pm_inst *pi)
 {
-	flowos_pm_strings_free((struct flowos_pm_strings *)pi->pm.strings);
+	flowos_pm_strings_free((struct flowos_pm_strings **)pi->pm.strings);
 	kfree(pi->handed);
 	kfree(pi->workers);
 	kfree(pi);
@@ -537,7 +564,7 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 	pi->pm.ops = ops;
 	pi->pm.workers = conf->workers;
 	memcpy(pi->pm.params, conf->params, sizeof(pi->pm.params));
-	pi->pm.strings = conf->strings;
+	memcpy(pi->pm.strings, conf->strings, sizeof(pi->pm.strings));
 	pi->flow = flow;
 	pi->st = st;
 	pi->order = conf->order;
@@ -605,7 +632,7 @@ static void pm_init_error(const struct flowos_pm *pm,
  *	instance keeps on success
  * @conf: its name (valid and unique in @flow), pipeline order, workers
  *	(checked against @ops), parameters (checked against @ops->params)
- *	and the values of its string parameter or NULL, which the instance
+ *	and the values of its string parameters, which the instance
  *	owns on success, and which are freed on failure
  * @extack: where to say why it failed
  *

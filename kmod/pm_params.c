@@ -99,7 +99,29 @@ static int param_index(const struct flowos_pm_ops *ops, const char *key)
 	return -1;
 }
 
-/* Add @value to the list of @ops's string parameter. */
+int flowos_pattern_decode(const char *value, u8 *buf, size_t max)
+{
+	size_t len;
+
+	if (!strncmp(value, "hex:", 4)) {
+		value += 4;
+		len = strlen(value);
+		if (!len || len % 2 || len / 2 > max ||
+		    hex2bin(buf, value, len / 2))
+			return -EINVAL;
+		return len / 2;
+	}
+	if (!strncmp(value, "str:", 4))
+		value += 4;
+	len = strlen(value);
+	if (!len || len > max)
+		return -EINVAL;
+	memcpy(buf, value, len);
+	return len;
+}
+EXPORT_SYMBOL_GPL(flowos_pattern_decode);
+
+/* Add @value to the values of @ops's string parameter @idx. */
 static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,
 		      const char *value, struct flowos_pm_strings **strings)
 {
@@ -124,8 +146,9 @@ static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,
 }
 
 /*
- * One KEY VALUE pair into @params (or @strings).  @live_only: for a
- * running instance, where only live parameters may change.
+ * One KEY VALUE pair into @params (and @strings[], per parameter, for a
+ * string one).  @live_only: for a running instance, where only live
+ * parameters may change (never a string one: @strings is NULL).
  */
 static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair,
 		      u64 *params, struct flowos_pm_strings **strings,
@@ -172,9 +195,9 @@ static int take_param(const struct flowos_pm_ops *ops, const struct nlattr *pair
 		return -EINVAL;
 	}
 	if (p->type == FLOWOS_PARAM_STRING) {
-		err = add_string(ops, idx, value, strings);
+		err = add_string(ops, idx, value, &strings[idx]);
 		if (!err)
-			params[idx] = (*strings)->n;
+			params[idx] = strings[idx]->n;
 	} else {
 		err = parse_param(p, value, &params[idx]);
 	}
@@ -221,7 +244,7 @@ static int check_string_counts(const struct flowos_pm_ops *ops,
 
 /*
  * The values of @ops's parameters from the KEY VALUE pairs of @attr,
- * defaults for the rest; those of its string parameter in *@strings.
+ * defaults for the rest; those of string parameter i in @strings[i].
  * Errors point at the pair to blame.
  */
 int flowos_params_from_attrs(const struct flowos_pm_ops *ops,
@@ -234,7 +257,7 @@ int flowos_params_from_attrs(const struct flowos_pm_ops *ops,
 	unsigned int i;
 	int rem, err = 0;
 
-	*strings = NULL;
+	memset(strings, 0, sizeof(*strings) * FLOWOS_PM_MAX_PARAMS);
 	for (i = 0; i < ops->n_params; i++)
 		params[i] = ops->params[i].type == FLOWOS_PARAM_STRING ?
 			    0 : ops->params[i].def;
@@ -248,10 +271,8 @@ int flowos_params_from_attrs(const struct flowos_pm_ops *ops,
 	}
 	if (!err)
 		err = check_string_counts(ops, params, attr, extack);
-	if (err) {
-		flowos_pm_strings_free(*strings);
-		*strings = NULL;
-	}
+	if (err)
+		flowos_pm_strings_free(strings);
 	return err;
 }
 
@@ -346,7 +367,7 @@ int flowos_params_put(struct flowos_results *res,
 		return flowos_results_error(res);
 	for (i = 0; i < ops->n_params; i++)
 		if (put_param(res, &ops->params[i], READ_ONCE(pi->pm.params[i]),
-			      pi->pm.strings))
+			      pi->pm.strings[i]))
 			return flowos_results_error(res);
 	flowos_results_end(res);
 	return flowos_results_error(res);

@@ -251,9 +251,11 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
 		u->skb = unit_clone(flow, skb);
-		if (u->skb)
+		if (u->skb) {
 			u->payload_off = skb_network_offset(skb) +
 					 pkt->payload_off;
+			u->l4_off = skb_network_offset(skb) + pkt->l4_off;
+		}
 	}
 	ring_publish(st, r, cpu);
 }
@@ -294,6 +296,7 @@ unsigned int flowos_stream_hold(struct flowos_flow *flow,
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	u->skb = skb;
 	u->payload_off = skb_network_offset(skb) + pkt->payload_off;
+	u->l4_off = skb_network_offset(skb) + pkt->l4_off;
 	flowos_inline_count(flow, FLOWOS_INLINE_HELD);
 	ring_publish(st, r, cpu);
 	return NF_STOLEN;

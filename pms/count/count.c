@@ -274,12 +274,12 @@ static int count_init(struct flowos_pm *pm)
 	size_t charge = struct_size_t(struct count_state, shards, pm->workers) +
 			pm->workers * (n * sizeof(struct count_subflow) +
 				       (sizeof(struct hlist_head) << hash_bits));
+	const char *spec = pm->strings[P_KEY] ? pm->strings[P_KEY]->v[0] : "5tuple";
 	struct count_keyspec key;
 	struct count_state *cs;
 
 	/* check_key() has seen any value but an empty one. */
-	if (parse_key(pm->params[P_KEY] ? pm->strings->v[0] : "5tuple", &key) ||
-	    !key.fields) {
+	if (parse_key(spec, &key) || !key.fields) {
 		pm->errmsg = "key: empty";
 		return -EINVAL;
 	}

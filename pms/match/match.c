@@ -167,22 +167,7 @@ static const struct flowos_conn_ops match_conn_ops = {
 /* A pattern's bytes, decoded into @buf; its length or -EINVAL. */
 static int decode_pattern(const char *s, u8 *buf)
 {
-	size_t len;
-
-	if (!strncmp(s, "str:", 4)) {
-		s += 4;
-	} else if (!strncmp(s, "hex:", 4)) {
-		s += 4;
-		len = strlen(s);
-		if (!len || len % 2 || hex2bin(buf, s, len / 2))
-			return -EINVAL;
-		return len / 2;
-	}
-	len = strlen(s);
-	if (!len || len > FLOWOS_AC_PATTERN_MAX)
-		return -EINVAL;
-	memcpy(buf, s, len);
-	return len;
+	return flowos_pattern_decode(s, buf, FLOWOS_AC_PATTERN_MAX);
 }
 
 /* Whether @value is a pattern: as the user sees it said, if not. */
@@ -202,7 +187,7 @@ static const char *check_pattern(const char *value)
 
 static int build_automaton(struct flowos_pm *pm, struct match_state *ms)
 {
-	const struct flowos_pm_strings *strs = pm->strings;
+	const struct flowos_pm_strings *strs = pm->strings[P_PATTERN];
 	struct flowos_ac_pattern *pats;
 	u8 *bytes;
 	int err = 0;
@@ -251,7 +236,7 @@ static void match_free(struct match_state *ms)
 
 static int match_init(struct flowos_pm *pm)
 {
-	u32 n = pm->strings->n;
+	u32 n = pm->strings[P_PATTERN]->n;
 	struct match_state *ms;
 	size_t tables;
 	int err;
@@ -415,12 +400,12 @@ static void take_snapshot(struct match_state *ms, struct match_snapshot *snap)
 static int put_patterns(const struct flowos_pm *pm, struct flowos_results *res,
 			const struct match_snapshot *snap)
 {
-	u32 p, n = pm->strings->n;
+	u32 p, n = pm->strings[P_PATTERN]->n;
 
 	flowos_result_table_start(res, "patterns");
 	for (p = 0; p < n; p++) {
 		flowos_result_row_start(res);
-		flowos_result_put_string(res, "pattern", pm->strings->v[p]);
+		flowos_result_put_string(res, "pattern", pm->strings[P_PATTERN]->v[p]);
 		flowos_result_put_u64(res, "matches", snap->counts[p]);
 		if (flowos_result_end(res))
 			break;
@@ -440,7 +425,8 @@ static int put_conn_row(struct flowos_results *res, const struct flowos_pm *pm,
 	flowos_result_put_addr(res, "dst", r->e.family, r->e.addr[1]);
 	flowos_result_put_u64(res, "dport", ntohs(r->e.port[1]));
 	flowos_result_put_string(res, "state", r->open ? "open" : "ended");
-	flowos_result_put_string(res, "pattern", pm->strings->v[r->e.pattern]);
+	flowos_result_put_string(res, "pattern",
+				 pm->strings[P_PATTERN]->v[r->e.pattern]);
 	flowos_result_put_u64(res, "matches", r->e.count);
 	return flowos_result_end(res);
 }
@@ -466,7 +452,7 @@ static int put_conns(const struct flowos_pm *pm, struct flowos_results *res,
 static int match_fill_results(const struct flowos_pm *pm,
 			      struct flowos_results *res)
 {
-	size_t counts = array_size(pm->strings->n, sizeof(u64));
+	size_t counts = array_size(pm->strings[P_PATTERN]->n, sizeof(u64));
 	size_t rows = array_size(MATCH_REPORT_ROWS, sizeof(struct match_row));
 	struct match_snapshot snap;
 	void *mem;

@@ -177,7 +177,7 @@ static int stats_init(struct flowos_pm *pm)
 	if (!view_fits(pm, p))
 		return -EINVAL;
 	/* check_addr() has seen any value but an empty one. */
-	err = p[P_ADDR] ? addr_mode(pm->strings->v[0]) : WSTATS_ADDR_BOTH;
+	err = p[P_ADDR] ? addr_mode(pm->strings[P_ADDR]->v[0]) : WSTATS_ADDR_BOTH;
 	if (err < 0) {
 		pm->errmsg = "addr: src, dst or both";
 		return -EINVAL;

@@ -84,9 +84,9 @@ static inline struct flowos_unit *flowos_window_next(const struct flowos_window 
 
 /*
  * One parameter an instance takes at attach time ("KEY VALUE").  For a
- * FLOWOS_PARAM_STRING parameter (at most one per type), @min and @max
- * bound how many times it may be given; its values are in
- * flowos_pm.strings and its entry of flowos_pm.params is their number.
+ * FLOWOS_PARAM_STRING parameter, @min and @max bound how many times it
+ * may be given; its values are in flowos_pm.strings[] at its own index,
+ * and its entry of flowos_pm.params is their number.
  * A @live parameter may also be changed while the instance runs
  * ("flowctl set"), through flowos_pm_ops.set_params; not a string one.
  * A string parameter's @check, if any, vets each value as it is given:
@@ -114,9 +114,9 @@ struct flowos_pm_strings {
 /*
  * struct flowos_pm - an attached instance, as its PM sees it.
  * @priv is the PM's own; @params holds the values of ops->params, in
- * the same order, already checked against their ranges; @strings, those
- * of the type's string parameter (NULL if none was given), owned by the
- * core and valid until after ->fini.  @workers is how many threads
+ * the same order, already checked against their ranges; @strings[i],
+ * the values of string parameter i (NULL if it was not given), owned by
+ * the core and valid until after ->fini.  @workers is how many threads
  * the instance runs (at most ops->max_workers), fixed before ->init.  A
  * failing ->init may point @errmsg at a static string saying why; the
  * user sees it.
@@ -126,7 +126,7 @@ struct flowos_pm {
 	void *priv;
 	unsigned int workers;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
-	const struct flowos_pm_strings *strings;
+	const struct flowos_pm_strings *strings[FLOWOS_PM_MAX_PARAMS];
 	const char *errmsg;
 };
 
@@ -138,6 +138,9 @@ struct flowos_results;
  * @owner: THIS_MODULE; pinned while an instance exists
  * @layer: the stream the instances work on (enum flowos_layer)
  * @mode: FLOWOS_PM_MODE_RO or FLOWOS_PM_MODE_RW
+ * @needs_inline: a RW PM that only changes packets: attaching it to a
+ *	passive flow, whose packets go on before any PM sees them, is
+ *	refused
  * @params: the parameter schema, @n_params entries
  * @scalars: names of the PM's scalar results, @n_scalars entries; each
  *	is shown in sysfs and in netlink results
@@ -150,7 +153,11 @@ struct flowos_results;
  *	inside @read_scalar or @fill_results (a read that began before a
  *	detach goes on after it: @fini waits for the last one)
  * @process: work on @win and return how many units from its head are
- *	done (at most tail - head); runs in the thread of win->worker
+ *	done (at most tail - head); runs in the thread of win->worker.
+ *	The units not done are kept: they stay valid, and come again at
+ *	the head of the next window of their ring, which is handed out
+ *	when new units come or FLOWOS_TICK_MS later (a read-write PM
+ *	waiting for the next segment of a connection keeps units so)
  * @tick: optional; called from each worker's thread with its index and
  *	the time (ktime_get_ns) at least every FLOWOS_TICK_MS, for time
  *	windows
@@ -174,6 +181,7 @@ struct flowos_pm_ops {
 	struct module *owner;
 	u8 layer;
 	u8 mode;
+	bool needs_inline;
 	const struct flowos_pm_param *params;
 	unsigned int n_params;
 	const char *const *scalars;
@@ -213,6 +221,37 @@ struct flowos_pm_ops {
  */
 bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
 		      struct flowos_unit *u);
+
+/*
+ * flowos_unit_write - change @len bytes of @u's payload, at @off, to @data
+ *
+ * For a read-write PM on an inline flow, from ->process, on a unit not
+ * yet released (one it keeps from an earlier window, too): TCP and UDP
+ * payload, either family.  The packet is made writable first
+ * (skb_ensure_writable(): a clone or paged data is copied, never
+ * written under another owner), and its TCP or UDP checksum follows the
+ * change whatever the skb's ip_summed says: a CHECKSUM_PARTIAL one is
+ * summed later and needs nothing, any other has its checksum field
+ * updated (and a CHECKSUM_COMPLETE one's skb->csum stays right, as the
+ * field moves opposite to the data).  A UDP datagram of IPv4 sent
+ * without a checksum (0) stays without.  Sequence numbers and lengths
+ * never change: write as many bytes as you replace.
+ *
+ * Return: 0; -EPERM for a read-only PM, a passive flow (its packets have
+ * gone on already) or a dropped unit; -EINVAL past the payload's end;
+ * -EPROTONOSUPPORT for a protocol other than TCP and UDP; -ENOMEM when
+ * the packet could not be made writable (it is unchanged).
+ */
+int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+		      const void *data, u32 len);
+
+/*
+ * The bytes of a pattern parameter's @value: its text; after "hex:",
+ * pairs of hex digits; after "str:", a text that would otherwise begin
+ * with "hex:".  At most @max bytes into @buf.  Returns their number, or
+ * -EINVAL for an empty pattern, bad hex or one over @max bytes.
+ */
+int flowos_pattern_decode(const char *value, u8 *buf, size_t max);
 
 /*
  * The global memory cap (module parameter mem_limit_kb): a PM charges

@@ -19,9 +19,10 @@ struct sk_buff;
  *
  * Written by the packet path, read by PMs; only a read-write PM may
  * change it, and then only @mark, and on an inline flow drop it
- * (flowos_unit_drop()).  A dropped unit is in no stream: the windows
- * of later orders skip it.  Addresses are in network order, an
- * IPv4 address in [0].  For ICMP, @sport is the type and @dport the code.
+ * (flowos_unit_drop()) or write its payload (flowos_unit_write()).  A
+ * dropped unit is in no stream: the windows of later orders skip it.
+ * Addresses are in network order, an IPv4 address in [0].  For ICMP,
+ * @sport is the type and @dport the code.
  *
  * A unit is one skb, which may be a GSO or GRO aggregate: it stands for
  * @segs packets on the wire (1 for any other packet), and @wire_len is
@@ -38,7 +39,9 @@ struct sk_buff;
  * flow's mem_drops) leaves the unit queued without its packet, for the
  * PMs that read headers only.  On an inline flow, @skb is the packet
  * itself, always set, held until every instance has released the unit:
- * a read-only PM reads it and never writes it.
+ * a read-only PM reads it and never writes it, a read-write PM writes
+ * it only through flowos_unit_write() (flowos/pm.h), which keeps
+ * @payload_off and @l4_off valid.
  */
 struct flowos_unit {
 	u64 tstamp;		/* ktime_get_ns() when the packet was seen */
@@ -60,6 +63,7 @@ struct flowos_unit {
 	u32 tcp_ack;		/* meaningful with TCPHDR_ACK in @tcp_flags */
 	u16 segs;		/* wire packets it stands for, >= 1 */
 	u16 gso_size;		/* payload of each of them but the last */
+	u16 l4_off;		/* transport header, from skb->data, with @skb */
 	struct sk_buff *skb;
 };
 
