@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The rewrite PM: a read-write PM that replaces a pattern in the payload
+# of an inline flow, on a router and on a sender's egress.
+#
+#   +----- A -----+        +------------ R ------------+        +----- B -----+
+#   | sender      |        | router, inline flows:     |        | receivers   |
+#   | 10.0.1.1 a0 +- veth -+ r0  "fwd" tcp 80  r1      +- veth -+ b0 10.0.2.1 |
+#   | fd01::1     |        |     "udp" udp 5000/5001   |        | fd02::1     |
+#   | flow "out" (dir out, tcp 81)                     |        |             |
+#   +-------------+        +---------------------------+        +-------------+
+#
+# The truth is what the receivers got against what the sender sent, with
+# every occurrence replaced as Python's bytes.replace() does it
+# (selftests/lib/rewrite_traffic.py), and tshark's checksum validation of
+# every segment captured on b0, after the rewrite.  A sends with its
+# checksums made in software (tx off on a0), so R's packets carry full
+# checksums that rewrite must fix (CHECKSUM_NONE); A's own egress flow
+# sees CHECKSUM_PARTIAL packets, summed after it.  B's b0 checks every
+# checksum itself (rx off): a wrong one would be dropped, not delivered.
+. "$FLOWOS_REPO/selftests/lib.sh"
+
+FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
+TRAFFIC=$FLOWOS_REPO/selftests/lib/rewrite_traffic.py
+PMS=$FLOWOS_BUILD/pms
+A=flowos-a-$$-$RANDOM
+R=flowos-r-$$-$RANDOM
+B=flowos-b-$$-$RANDOM
+TMP=$(mktemp -d)
+
+cleanup() {
+	local ns
+
+	for ns in "$A" "$R" "$B"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rmmod flowos_pm_rewrite flowos_pm_count 2>/dev/null
+	flowos_unload
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fc() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$FLOWCTL" "$@"
+}
+
+# pm_stat NS FLOW NAME KEY: a value of instance NAME, as flowos_nl reads it.
+pm_stat() {
+	ip netns exec "$1" "$FLOWOS_NL" stats "$2" "$3" | head -n 1 |
+		tr ' ' '\n' | sed -n "s/^$4=//p"
+}
+
+# settled NS FLOW: every packet the flow held went on or was dropped.
+settled() {
+	local held reinjected lost pm_drops
+
+	read -r held reinjected lost pm_drops <<<"$(ip netns exec "$1" "$FLOWOS_NL" get "$2" |
+		tr ' ' '\n' | sed -n 's/^\(held\|reinjected\|lost\|pm_drops\)=//p' | xargs)"
+	[ -n "$held" ] && [ $((held - reinjected - lost - pm_drops)) = 0 ]
+}
+
+link() { # NS1 DEV1 ADDR1 ADDR1_6 NS2 DEV2 ADDR2 ADDR2_6
+	ip link add "$2" netns "$1" type veth peer name "$6" netns "$5" &&
+	ip -n "$1" addr add "$3/24" dev "$2" &&
+	ip -n "$1" addr add "$4/64" dev "$2" nodad &&
+	ip -n "$5" addr add "$7/24" dev "$6" &&
+	ip -n "$5" addr add "$8/64" dev "$6" nodad &&
+	ip -n "$1" link set "$2" up && ip -n "$5" link set "$6" up
+}
+
+setup() {
+	local ns
+
+	for ns in "$A" "$R" "$B"; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+	done
+	link "$A" a0 10.0.1.1 fd01::1 "$R" r0 10.0.1.2 fd01::2 &&
+	link "$R" r1 10.0.2.2 fd02::2 "$B" b0 10.0.2.1 fd02::1 &&
+	ip -n "$A" route add default via 10.0.1.2 &&
+	ip -n "$A" -6 route add default via fd01::2 &&
+	ip -n "$B" route add default via 10.0.2.2 &&
+	ip -n "$B" -6 route add default via fd02::2 &&
+	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip netns exec "$R" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+	ip netns exec "$A" ethtool -K a0 tx off >/dev/null &&
+	ip netns exec "$B" ethtool -K b0 rx off >/dev/null &&
+	flowos_load && insmod "$PMS/count/flowos_pm_count.ko" &&
+	insmod "$PMS/rewrite/flowos_pm_rewrite.ko" || return 1
+	fc "$R" create fwd proto tcp dport 80 mode inline &&
+	fc "$R" attach fwd count &&
+	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX
+}
+
+test_refused() {
+	fc "$R" create passive proto tcp dport 8080 || return 1
+	expect_refused "refused: rewrite on a passive flow, whose packets went on" \
+		"it needs an inline flow" \
+		fc "$R" attach passive rewrite pattern secret with XXXXXX
+	fc "$R" delete passive
+	expect_refused "refused: a replacement of another length" \
+		"with must be as long as pattern" \
+		fc "$R" attach fwd rewrite name r2 order 2 pattern secret with XXX
+	expect_refused "refused: no replacement" "with" \
+		fc "$R" attach fwd rewrite name r2 order 2 pattern secret
+	expect_refused "refused: a read-write PM in an order taken" \
+		"its pipeline order to itself" \
+		fc "$R" attach fwd rewrite name r2 pattern secret with XXXXXX
+}
+
+# transfer NS FLOW NAME DST PORT TAG: send the crafted stream from A to
+# B's DST, capture it on b0; checks it all.
+transfer() {
+	local ns=$1 flow=$2 name=$3 dst=$4 port=$5 tag=$6
+	local pcap=$TMP/$tag.pcap sink dump occ straddling bad same before
+	local addr=10.0.2.1
+
+	[[ $dst == *:* ]] && addr=fd02::1
+	before=$(pm_stat "$ns" "$flow" "$name" rewritten)
+	ip netns exec "$B" tcpdump -U -n -i b0 -w "$pcap" "tcp port $port" \
+		2>"$pcap.err" &
+	dump=$!
+	slowwait 20 grep -q 'listening on' "$pcap.err"
+	ip netns exec "$B" "$TRAFFIC" recv "$addr" "$port" "$TMP/$tag.got" &
+	sink=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :$port' | grep -q LISTEN"
+	ip netns exec "$A" "$TRAFFIC" send "$dst" "$port" "$TMP/$tag.sent" 7
+	wait "$sink"
+	slowwait 20 settled "$ns" "$flow"
+	slowwait 10 bash -c "[ \$(tshark -r $pcap 2>/dev/null | wc -l) -gt 0 ]"
+	sleep 1
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	tshark -r "$pcap" -o tcp.check_checksum:TRUE -Y "tcp.dstport == $port" \
+		-T fields -e tcp.seq -e tcp.len -e tcp.checksum.status \
+		>"$TMP/$tag.fields" 2>/dev/null
+	read -r occ straddling bad same <<<"$("$TRAFFIC" check "$TMP/$tag.sent" \
+		"$TMP/$tag.got" "$TMP/$tag.fields" secret XXXXXX)"
+	expect_eq "$tag: B got the stream with every occurrence replaced, nothing else" \
+		"$same" 1
+	expect_eq "$tag: rewritten counts each occurrence sent, once" \
+		"$(($(pm_stat "$ns" "$flow" "$name" rewritten) - before))" "$occ"
+	expect_eq "$tag: some occurrences straddled segments (tshark), all replaced" \
+		"$([ "$straddling" -ge 20 ] && echo yes || echo "only $straddling")" yes
+	expect_eq "$tag: every segment B captured has a good checksum (tshark)" \
+		"$bad" 0
+}
+
+test_forward() {
+	transfer "$R" fwd rewrite 10.0.2.1 80 "forward IPv4"
+	transfer "$R" fwd rewrite fd02::1 80 "forward IPv6"
+	expect_eq "forward: rewrite kept segments for the next, and none expired" \
+		"$([ "$(pm_stat "$R" fwd rewrite held)" -gt 0 ] && echo yes) $(pm_stat "$R" fwd rewrite hold_expired) $(pm_stat "$R" fwd rewrite failed)" \
+		"yes 0 0"
+	expect_eq "forward: count, before rewrite, saw as many packets as R held" \
+		"$(pm_stat "$R" fwd count processed)" "$(flow_stat "$R" fwd held)"
+}
+
+# A's own egress: a flow on dir out rewrites what a local sender sends.
+test_egress() {
+	fc "$A" create out proto tcp dport 81 dir out mode inline &&
+	fc "$A" attach out rewrite pattern secret with XXXXXX || return 1
+	transfer "$A" out rewrite fd02::1 81 "egress IPv6"
+	fc "$A" delete out
+}
+
+# A segment that ends in "sec" waits for the next; the next comes late.
+test_hold() {
+	local got=$TMP/hold.got expired sink
+
+	expired=$(pm_stat "$R" fwd rewrite hold_expired)
+	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
+	sink=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 1 "top sec" "ret, and a secret"
+	wait "$sink"
+	expect_eq "hold: past its hold time the kept segment went on unchanged" \
+		"$(cat "$got") $(($(pm_stat "$R" fwd rewrite hold_expired) - expired))" \
+		"top secret, and a XXXXXX 1"
+}
+
+# Detach while a segment is kept: it goes on, unchanged, at once.
+test_detach_kept() {
+	local got=$TMP/detach.got sink
+
+	fc "$R" detach fwd rewrite &&
+	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX hold 10s || return 1
+	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
+	sink=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 4 "kept sec" "ret" &
+	slowwait 20 kept_one
+	fc "$R" detach fwd rewrite
+	expect_eq "detach: the kept segment went on when rewrite left" \
+		"$(slowwait 3 settled "$R" fwd && echo settled)" settled
+	wait "$sink"
+	expect_eq "detach: B got it all, unchanged after the detach" \
+		"$(cat "$got")" "kept secret"
+}
+
+kept_one() {
+	[ "$(pm_stat "$R" fwd rewrite held)" = 1 ]
+}
+
+# Datagrams: each one on its own, the pattern at odd and even offsets,
+# with a UDP checksum and without (IPv4's checksum 0 stays 0).
+test_udp() {
+	local pcap=$TMP/udp.pcap dump sink n=64 port nocheck
+
+	fc "$R" create udp proto udp dport 5000-5001 mode inline &&
+	fc "$R" attach udp rewrite pattern secret with XXXXXX || return 1
+	ip netns exec "$B" tcpdump -U -n -i b0 -w "$pcap" udp 2>"$pcap.err" &
+	dump=$!
+	slowwait 20 grep -q 'listening on' "$pcap.err"
+	for port in 5000 5001; do
+		nocheck=
+		[ "$port" = 5001 ] && nocheck=nocheck
+		ip netns exec "$B" "$TRAFFIC" udprecv 10.0.2.1 "$port" "$TMP/udp$port.got" "$n" &
+		sink=$!
+		slowwait 20 bash -c "ip netns exec $B ss -Hlun 'sport = :$port' | grep -q UNCONN"
+		ip netns exec "$A" "$TRAFFIC" udp 10.0.2.1 "$port" "$TMP/udp$port.sent" "$n" $nocheck
+		wait "$sink"
+		expect_eq "udp $port: each datagram came with its occurrences replaced" \
+			"$("$TRAFFIC" udpcheck "$TMP/udp$port.sent" "$TMP/udp$port.got" secret XXXXXX)" \
+			"$n 1"
+	done
+	slowwait 20 settled "$R" udp
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	expect_eq "udp: checksums good where sent, absent where not (tshark)" \
+		"$(tshark -r "$pcap" -o udp.check_checksum:TRUE -T fields -e udp.dstport \
+			-e udp.checksum.status 2>/dev/null | sort | uniq -c | awk '{print $2 ":" $3 "=" $1}' | xargs)" \
+		"5000:1=$n 5001:3=$n"
+	fc "$R" delete udp
+}
+
+require_root
+ktap_print_header
+ktap_set_plan 24
+setup || ktap_exit_fail_msg "cannot set up"
+test_refused
+test_forward
+test_egress
+test_hold
+test_detach_kept
+test_udp
+ktap_finished
