@@ -332,15 +332,11 @@ static __sum16 *l4_check(struct sk_buff *skb, const struct flowos_unit *u)
 	return &((struct udphdr *)l4)->check;
 }
 
-int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
-		      const void *data, u32 len)
+int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+			 u32 len)
 {
 	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
 	struct sk_buff *skb = u->skb;
-	u32 start = u->payload_off + off;
-	__sum16 *check;
-	__wsum diff;
-	u8 *p;
 
 	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !pi->st->inline_mode ||
 	    !skb || skb_shared(skb) || u->flags & FLOWOS_UNIT_DROPPED)
@@ -349,22 +345,45 @@ int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		return -EPROTONOSUPPORT;
 	if (off > u->payload_len || len > u->payload_len - off)
 		return -EINVAL;
-	if (!len)
-		return 0;
 	/* From skb->data on: the transport header, whose checksum changes. */
-	if (skb_ensure_writable(skb, start + len))
+	if (len && skb_ensure_writable(skb, u->payload_off + off + len))
 		return -ENOMEM;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(flowos_unit_writable);
+
+int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+		      const void *data, u32 len)
+{
+	struct sk_buff *skb = u->skb;
+	u32 start = u->payload_off + off;
+	__sum16 *check;
+	__wsum diff;
+	int err;
+	u8 *p;
+
+	err = flowos_unit_writable(pm, u, off, len);
+	if (err || !len)
+		return err;
 	p = skb->data + start;
 	check = l4_check(skb, u);
 	/*
 	 * A CHECKSUM_PARTIAL packet's sum is made later, over what it holds
-	 * then; an IPv4 UDP datagram without a checksum stays so.  Else the
-	 * field takes what the change adds to the sum, shifted a byte if it
-	 * starts at an odd offset of the transport header (where the sum
-	 * begins, after a pseudo-header of even length).
+	 * then; an IPv4 UDP datagram without a checksum stays so (and a
+	 * CHECKSUM_COMPLETE sum of it, which no field balances now, is
+	 * dropped: whoever needs one, a tunnel's decapsulation, sums it
+	 * again).  Else the field takes what the change adds to the sum,
+	 * shifted a byte if it starts at an odd offset of the transport
+	 * header (where the sum begins, after a pseudo-header of even
+	 * length).
 	 */
-	if (skb->ip_summed == CHECKSUM_PARTIAL ||
-	    (u->proto == IPPROTO_UDP && u->family == AF_INET && !*check)) {
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		memcpy(p, data, len);
+		return 0;
+	}
+	if (u->proto == IPPROTO_UDP && u->family == AF_INET && !*check) {
+		if (skb->ip_summed == CHECKSUM_COMPLETE)
+			skb->ip_summed = CHECKSUM_NONE;
 		memcpy(p, data, len);
 		return 0;
 	}

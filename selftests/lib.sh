@@ -236,6 +236,24 @@ replay_pcap() {
 	slowwait 30 bash -c "ip netns exec $b $FLOWOS_REPO/tools/flowctl/flowctl -j stats $flow | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
 }
 
+# netns_del NS...: stop what runs in each namespace, then delete it.
+netns_del() {
+	local ns
+
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+
+# flowctl_in NS ARGS...: flowctl in namespace NS.
+flowctl_in() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$FLOWOS_REPO/tools/flowctl/flowctl" "$@"
+}
+
 # flowos_unload: remove every PM module loaded, then flowos; true when
 # all are gone.  A namespace deleted just before is torn down later, by
 # the kernel's cleanup_net worker, and its PM instances pin their modules

@@ -6,7 +6,7 @@
  *
  *	flowctl create web dport 80 proto tcp mode inline
  *	flowctl attach web rewrite pattern 'secret' with 'XXXXXX'
- *		[hold 50ms] [max_conns 4096] [idle 60s]
+ *		[hold 50ms] [history 64] [max_conns 4096] [idle 60s]
  *
  * Values are the bytes of their text, or hex:HEX, as match's patterns;
  * the replacement is as long as the pattern, so no sequence number,
@@ -25,11 +25,13 @@
  * wait with it: the ring releases in order.  A pattern spread over more
  * than REWRITE_MAX_KEPT segments is not replaced (missed).
  *
- * Retransmissions: a segment that repeats bytes already seen gets the
- * recent replacements in those bytes again (the sender still holds the
- * original), and is searched on its own for whole occurrences; a
- * segment past a hole starts the search over.  Occurrences across a
- * hole are not replaced.
+ * Retransmissions: a segment that repeats bytes already seen is searched
+ * on its own for whole occurrences, then gets the recent replacements
+ * again where its bytes still hold the pattern (the sender still holds
+ * the original); a segment past a hole starts the search over, and a
+ * SYN the direction.  Occurrences across a hole are not replaced, nor
+ * those whose segments came on two CPUs' rings out of order (the
+ * instance's thread takes the rings one after the other).
  *
  * The table of directions belongs to the instance's thread; readers
  * see only the counters (READ_ONCE).
@@ -48,12 +50,10 @@
 #define REWRITE_PATTERN_MAX	255
 /* Segments one direction keeps at most while an occurrence may complete. */
 #define REWRITE_MAX_KEPT	4
-/* Replacements remembered per direction, for retransmissions. */
-#define REWRITE_HISTORY		16
 /* Payload bytes searched per read of a packet. */
 #define REWRITE_CHUNK		256
 
-enum { P_PATTERN, P_WITH, P_HOLD, P_MAX_CONNS, P_IDLE };
+enum { P_PATTERN, P_WITH, P_HOLD, P_HISTORY, P_MAX_CONNS, P_IDLE };
 
 static const char *check_value(const char *value);
 
@@ -66,6 +66,8 @@ static const struct flowos_pm_param rewrite_params[] = {
 		     .check = check_value },
 	[P_HOLD] = { "hold", FLOWOS_PARAM_DURATION, 1, 10 * MSEC_PER_SEC, 50,
 		     "longest a segment waits for the next one of its direction" },
+	[P_HISTORY] = { "history", FLOWOS_PARAM_U64, 1, 4096, 64,
+			"replacements remembered per direction, for retransmissions" },
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
 			  "most connection directions followed at once" },
 	[P_IDLE] = { "idle", FLOWOS_PARAM_DURATION, MSEC_PER_SEC,
@@ -117,12 +119,12 @@ struct rewrite_dir {
 	u64 last_seen;
 	bool started;
 	u8 nkept;
-	u8 nhistory;
-	u8 history_pos;
+	u16 nhistory;
+	u16 history_pos;
 	u32 matched;			/* pattern bytes ending at @next */
 	u32 next;			/* sequence number of the next byte */
 	struct rewrite_kept kept[REWRITE_MAX_KEPT];	/* oldest first */
-	u32 history[REWRITE_HISTORY];	/* where replacements began */
+	u32 *history;			/* where replacements began */
 };
 
 struct rewrite_state {
@@ -130,6 +132,7 @@ struct rewrite_state {
 	u8 with[REWRITE_PATTERN_MAX];
 	u8 fail[REWRITE_PATTERN_MAX];	/* KMP: the longest border of each prefix */
 	u32 len;
+	u32 history_len;
 	u64 hold_ns;
 	u64 idle_ns;
 	u32 seed;
@@ -139,6 +142,7 @@ struct rewrite_state {
 	struct list_head free;
 	struct list_head keeping;	/* directions with units kept */
 	struct rewrite_dir *pool;
+	u32 *histories;			/* the pool's, history_len each */
 	size_t charged;
 	u64 *seen;			/* per CPU: next unit not yet searched */
 	u64 scalars[ARRAY_SIZE(rewrite_scalars)];
@@ -196,6 +200,7 @@ static struct rewrite_dir *dir_find(struct rewrite_state *rs,
 	struct rewrite_key key = {};
 	struct hlist_head *head;
 	struct rewrite_dir *d;
+	u32 *history;
 
 	memcpy(key.saddr, u->saddr, sizeof(key.saddr));
 	memcpy(key.daddr, u->daddr, sizeof(key.daddr));
@@ -213,7 +218,9 @@ static struct rewrite_dir *dir_find(struct rewrite_state *rs,
 	}
 	d = list_first_entry(&rs->free, struct rewrite_dir, lru);
 	list_del(&d->lru);
+	history = d->history;
 	memset(d, 0, sizeof(*d));
+	d->history = history;
 	d->key = key;
 	hlist_add_head(&d->hnode, head);
 	list_add_tail(&d->lru, &rs->lru);
@@ -228,22 +235,54 @@ seen:
 
 /* ---- Writing replacements ---- */
 
+/* Payload bytes of a unit: sequence numbers [seq, seq + len). */
+struct rewrite_span {
+	struct flowos_unit *u;
+	u32 seq;
+	u32 len;
+};
+
 /*
- * Write the part of the replacement of the occurrence at @start that
- * falls in the payload [@seq, @seq + @len) of @u.
+ * The bytes [*@from, *@to) of @sp that hold part of the occurrence at
+ * @start, and where that part begins in the pattern; false if none.
  */
-static void write_part(struct flowos_pm *pm, struct flowos_unit *u, u32 seq,
-		       u32 len, u32 start)
+static bool part_of(const struct rewrite_state *rs,
+		    const struct rewrite_span *sp, u32 start, u32 *from,
+		    u32 *to, u32 *at)
+{
+	s64 rel = (s32)(start - sp->seq);	/* maybe before @sp */
+	s64 lo = max_t(s64, rel, 0);
+	s64 hi = min_t(s64, rel + rs->len, sp->len);
+
+	if (lo >= hi)
+		return false;
+	*from = lo;
+	*to = hi;
+	*at = lo - rel;
+	return true;
+}
+
+/*
+ * Replace the occurrence at @start in the @n spans that hold it: every
+ * part or, when a packet cannot be made writable, none.
+ */
+static void replace(struct flowos_pm *pm, const struct rewrite_span *sp,
+		    unsigned int n, u32 start)
 {
 	struct rewrite_state *rs = pm->priv;
-	s64 rel = (s32)(start - seq);	/* where it begins in @u: maybe before */
-	s64 from = max_t(s64, rel, 0);
-	s64 to = min_t(s64, rel + rs->len, len);
+	u32 from, to, at;
+	unsigned int i;
 
-	if (from >= to)
-		return;
-	if (flowos_unit_write(pm, u, from, rs->with + (from - rel), to - from))
-		add(rs, S_FAILED, 1);
+	for (i = 0; i < n; i++)
+		if (part_of(rs, &sp[i], start, &from, &to, &at) &&
+		    flowos_unit_writable(pm, sp[i].u, from, to - from)) {
+			add(rs, S_FAILED, 1);
+			return;
+		}
+	for (i = 0; i < n; i++)
+		if (part_of(rs, &sp[i], start, &from, &to, &at))
+			flowos_unit_write(pm, sp[i].u, from, rs->with + at,
+					  to - from);
 }
 
 static bool in_history(const struct rewrite_dir *d, u32 start)
@@ -256,21 +295,37 @@ static bool in_history(const struct rewrite_dir *d, u32 start)
 	return false;
 }
 
-static void remember(struct rewrite_dir *d, u32 start)
+static void remember(struct rewrite_dir *d, u32 start, u32 history_len)
 {
 	d->history[d->history_pos] = start;
-	d->history_pos = (d->history_pos + 1) % REWRITE_HISTORY;
-	d->nhistory = min(d->nhistory + 1, REWRITE_HISTORY);
+	d->history_pos = (d->history_pos + 1) % history_len;
+	d->nhistory = min_t(u32, d->nhistory + 1, history_len);
 }
 
-/* The replacements remembered, in the retransmitted payload of @u. */
+/*
+ * The replacements remembered, again, in the retransmitted payload of
+ * @u at @seq, its first @len bytes: where the bytes are still the
+ * pattern's (a sender's original copy), never over others.
+ */
 static void rewrite_again(struct flowos_pm *pm, struct rewrite_dir *d,
 			  struct flowos_unit *u, u32 seq, u32 len)
 {
+	struct rewrite_state *rs = pm->priv;
+	struct rewrite_span sp = { .u = u, .seq = seq, .len = len };
+	u8 buf[REWRITE_PATTERN_MAX];
+	u32 from, to, at;
 	unsigned int i;
 
-	for (i = 0; i < d->nhistory; i++)
-		write_part(pm, u, seq, len, d->history[i]);
+	for (i = 0; i < d->nhistory; i++) {
+		const u8 *p;
+
+		if (!part_of(rs, &sp, d->history[i], &from, &to, &at))
+			continue;
+		p = skb_header_pointer(u->skb, u->payload_off + from,
+				       to - from, buf);
+		if (p && !memcmp(p, rs->pattern + at, to - from))
+			replace(pm, &sp, 1, d->history[i]);
+	}
 }
 
 /* ---- Searching ---- */
@@ -284,7 +339,7 @@ static u32 kmp_step(const struct rewrite_state *rs, u32 matched, u8 c)
 }
 
 /*
- * Search @u's payload from @off on, @matched pattern bytes already
+ * Search @u's payload [@off, @end), @matched pattern bytes already
  * matched before it, for occurrences; @found(pm, ctx, end) gets the
  * payload offset just past each one.  Returns the bytes matched at the
  * end.  Occurrences do not overlap: the search starts over after one.
@@ -292,7 +347,7 @@ static u32 kmp_step(const struct rewrite_state *rs, u32 matched, u8 c)
  * chunks, so that no pointer into it outlives a write.
  */
 static u32 search(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
-		  u32 matched,
+		  u32 end, u32 matched,
 		  void (*found)(struct flowos_pm *pm, void *ctx, u32 end),
 		  void *ctx)
 {
@@ -300,9 +355,9 @@ static u32 search(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 	u16 ends[REWRITE_CHUNK];
 	u8 buf[REWRITE_CHUNK];
 
-	add(rs, S_BYTES, u->payload_len - off);
-	while (off < u->payload_len) {
-		u32 n = min_t(u32, u->payload_len - off, REWRITE_CHUNK);
+	add(rs, S_BYTES, end - off);
+	while (off < end) {
+		u32 n = min_t(u32, end - off, REWRITE_CHUNK);
 		const u8 *p = skb_header_pointer(u->skb, u->payload_off + off,
 						 n, buf);
 		unsigned int i, nends = 0;
@@ -335,14 +390,17 @@ static void found_in_order(struct flowos_pm *pm, void *ctx, u32 end)
 {
 	struct rewrite_state *rs = pm->priv;
 	struct in_order *io = ctx;
+	struct rewrite_span sp[REWRITE_MAX_KEPT + 1];
 	u32 start = io->seq + end - rs->len;
 	unsigned int i;
 
 	for (i = 0; i < io->d->nkept; i++)
-		write_part(pm, io->d->kept[i].u, io->d->kept[i].seq,
-			   io->d->kept[i].len, start);
-	write_part(pm, io->u, io->seq, io->u->payload_len, start);
-	remember(io->d, start);
+		sp[i] = (struct rewrite_span){ io->d->kept[i].u,
+					       io->d->kept[i].seq,
+					       io->d->kept[i].len };
+	sp[i++] = (struct rewrite_span){ io->u, io->seq, io->u->payload_len };
+	replace(pm, sp, i, start);
+	remember(io->d, start, rs->history_len);
 	add(rs, S_REWRITTEN, 1);
 }
 
@@ -351,13 +409,14 @@ static void found_alone(struct flowos_pm *pm, void *ctx, u32 end)
 {
 	struct rewrite_state *rs = pm->priv;
 	struct in_order *io = ctx;
+	struct rewrite_span sp = { io->u, io->seq, io->u->payload_len };
 	u32 start = io->seq + end - rs->len;
 
-	write_part(pm, io->u, io->seq, io->u->payload_len, start);
+	replace(pm, &sp, 1, start);
 	if (io->d && in_history(io->d, start))
 		return;
 	if (io->d)
-		remember(io->d, start);
+		remember(io->d, start, rs->history_len);
 	add(rs, S_REWRITTEN, 1);
 }
 
@@ -412,10 +471,9 @@ static void keep(struct rewrite_state *rs, struct rewrite_dir *d,
 
 /* A TCP segment with payload, @u at @wseq of @win. */
 static void tcp_segment(struct flowos_pm *pm, const struct flowos_window *win,
-			u64 wseq, struct flowos_unit *u)
+			u64 wseq, struct flowos_unit *u, struct rewrite_dir *d)
 {
 	struct rewrite_state *rs = pm->priv;
-	struct rewrite_dir *d = dir_find(rs, u);
 	struct in_order io = { .d = d, .u = u, .seq = u->tcp_seq };
 	u32 off = 0;
 
@@ -427,18 +485,58 @@ static void tcp_segment(struct flowos_pm *pm, const struct flowos_window *win,
 		let_go(rs, d);
 		d->started = true;
 		d->next = io.seq;
-	} else if (before(io.seq, d->next)) {
-		/* Bytes seen already: the sender's original copy. */
+	} else if (!after(io.seq + u->payload_len, d->next)) {
+		/*
+		 * Bytes seen already, the sender's original copy: whole
+		 * occurrences first, on the bytes as they came, then the
+		 * parts of those that straddled its ends.
+		 */
+		search(pm, u, 0, u->payload_len, 0, found_alone, &io);
 		rewrite_again(pm, d, u, io.seq, u->payload_len);
-		if (!after(io.seq + u->payload_len, d->next)) {
-			search(pm, u, 0, 0, found_alone, &io);
-			return;
-		}
+		return;
+	} else if (before(io.seq, d->next)) {
+		/* Some seen already, then new ones. */
 		off = d->next - io.seq;
+		rewrite_again(pm, d, u, io.seq, off);
 	}
-	d->matched = search(pm, u, off, d->matched, found_in_order, &io);
+	d->matched = search(pm, u, off, u->payload_len, d->matched,
+			    found_in_order, &io);
 	d->next = io.seq + u->payload_len;
 	keep(rs, d, win, wseq, u, io.seq);
+}
+
+/*
+ * A TCP unit of the stream layer: a SYN begins the direction anew (a
+ * new connection on the same 4-tuple has other sequence numbers), and
+ * after a FIN or RST nothing follows to complete an occurrence.
+ */
+static void tcp_unit(struct flowos_pm *pm, const struct flowos_window *win,
+		     u64 wseq, struct flowos_unit *u)
+{
+	struct rewrite_state *rs = pm->priv;
+	struct rewrite_dir *d = dir_find(rs, u);
+
+	if (u->tcp_flags & TCPHDR_SYN) {
+		let_go(rs, d);
+		d->started = false;
+		d->nhistory = 0;
+	}
+	if (u->payload_len)
+		tcp_segment(pm, win, wseq, u, d);
+	if (u->tcp_flags & (TCPHDR_FIN | TCPHDR_RST))
+		let_go(rs, d);
+}
+
+/* A UDP datagram, or each of those a UDP GSO packet stands for. */
+static void udp_unit(struct flowos_pm *pm, struct flowos_unit *u)
+{
+	u32 seg = u->segs > 1 && u->gso_size ? u->gso_size : u->payload_len;
+	struct in_order io = { .u = u };
+	u32 off;
+
+	for (off = 0; off < u->payload_len; off += seg)
+		search(pm, u, off, min(off + seg, u->payload_len), 0,
+		       found_alone, &io);
 }
 
 /* Let go of what waited longer than @hold, or waits for nothing now. */
@@ -474,23 +572,15 @@ static unsigned int rewrite_process(struct flowos_pm *pm,
 	u64 seq = max(win->head, rs->seen[win->cpu]);
 	struct flowos_unit *u;
 
-	expire_kept(rs, ktime_get_ns());
 	for (; (u = flowos_window_next(win, &seq)) != NULL; seq++) {
-		if (u->proto == IPPROTO_TCP) {
-			if (u->tcp_flags & (TCPHDR_FIN | TCPHDR_RST)) {
-				/* Nothing follows to complete an occurrence. */
-				tcp_segment(pm, win, seq, u);
-				let_go(rs, dir_find(rs, u));
-				continue;
-			}
-			tcp_segment(pm, win, seq, u);
-		} else if (u->proto == IPPROTO_UDP) {
-			struct in_order io = { .u = u };
-
-			search(pm, u, 0, 0, found_alone, &io);
-		}
+		if (u->proto == IPPROTO_TCP)
+			tcp_unit(pm, win, seq, u);
+		else if (u->proto == IPPROTO_UDP)
+			udp_unit(pm, u);
 	}
 	rs->seen[win->cpu] = win->tail;
+	/* After the window: the next segment may have been in it. */
+	expire_kept(rs, ktime_get_ns());
 	return first_kept(rs, win->cpu, win->tail) - win->head;
 }
 
@@ -547,7 +637,8 @@ static int decode_values(struct flowos_pm *pm, struct rewrite_state *rs)
 static size_t rewrite_charge(const struct flowos_pm *pm, unsigned int hash_bits)
 {
 	return sizeof(struct rewrite_state) +
-	       pm->params[P_MAX_CONNS] * sizeof(struct rewrite_dir) +
+	       pm->params[P_MAX_CONNS] * (sizeof(struct rewrite_dir) +
+					  pm->params[P_HISTORY] * sizeof(u32)) +
 	       (sizeof(struct hlist_head) << hash_bits) +
 	       nr_cpu_ids * sizeof(u64);
 }
@@ -555,6 +646,7 @@ static size_t rewrite_charge(const struct flowos_pm *pm, unsigned int hash_bits)
 static void rewrite_free(struct rewrite_state *rs)
 {
 	kvfree(rs->pool);
+	kvfree(rs->histories);
 	kvfree(rs->buckets);
 	kfree(rs->seen);
 	kfree(rs);
@@ -580,10 +672,13 @@ static int rewrite_init(struct flowos_pm *pm)
 	if (err)
 		goto fail;
 	err = -ENOMEM;
+	rs->history_len = pm->params[P_HISTORY];
 	rs->pool = kvcalloc(n, sizeof(*rs->pool), GFP_KERNEL);
+	rs->histories = kvcalloc(array_size(n, rs->history_len),
+				 sizeof(*rs->histories), GFP_KERNEL);
 	rs->buckets = kvcalloc(1U << hash_bits, sizeof(*rs->buckets), GFP_KERNEL);
 	rs->seen = kcalloc(nr_cpu_ids, sizeof(*rs->seen), GFP_KERNEL);
-	if (!rs->pool || !rs->buckets || !rs->seen)
+	if (!rs->pool || !rs->histories || !rs->buckets || !rs->seen)
 		goto fail;
 	rs->hash_bits = hash_bits;
 	rs->seed = get_random_u32();
@@ -592,8 +687,10 @@ static int rewrite_init(struct flowos_pm *pm)
 	INIT_LIST_HEAD(&rs->lru);
 	INIT_LIST_HEAD(&rs->free);
 	INIT_LIST_HEAD(&rs->keeping);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		rs->pool[i].history = rs->histories + i * rs->history_len;
 		list_add_tail(&rs->pool[i].lru, &rs->free);
+	}
 	pm->priv = rs;
 	return 0;
 
@@ -622,7 +719,7 @@ static u64 rewrite_read_scalar(const struct flowos_pm *pm, unsigned int i)
 static struct flowos_pm_ops rewrite_ops = {
 	.name = "rewrite",
 	.owner = THIS_MODULE,
-	.layer = FLOWOS_LAYER_PAYLOAD,
+	.layer = FLOWOS_LAYER_STREAM,
 	.mode = FLOWOS_PM_MODE_RW,
 	.needs_inline = true,
 	.params = rewrite_params,

@@ -39,12 +39,7 @@ PORT=5001
 BIG=185000
 
 cleanup() {
-	local ns
-
-	for ns in "$A" "$R" "$B"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
+	netns_del "$A" "$R" "$B"
 	[ -z "${backlog:-}" ] || sysctl -qw net.core.netdev_max_backlog="$backlog"
 	rmmod flowos_pm_count flowos_pm_stats flowos_pm_match 2>/dev/null
 	flowos_unload

@@ -29,24 +29,14 @@ MEM=/sys/kernel/flowos/memory_used
 BYTES=$((20 * 1024 * 1024))
 
 cleanup() {
-	local ns
-
-	for ns in "$A" "$B"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
+	netns_del "$A" "$B"
 	rmmod flowos_pm_test flowos_pm_count 2>/dev/null
 	flowos_unload
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-fc() {
-	local ns=$1
-
-	shift
-	ip netns exec "$ns" "$FLOWCTL" "$@"
-}
+fc() { flowctl_in "$@"; }
 
 # st NS FLOW KEY: one of the flow's counters, as the selftests' own
 # libnl client reads it (a C program: quick, where each python start

@@ -21,33 +21,26 @@
 # checksum itself (rx off): a wrong one would be dropped, not delivered.
 . "$FLOWOS_REPO/selftests/lib.sh"
 
-FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 TRAFFIC=$FLOWOS_REPO/selftests/lib/rewrite_traffic.py
 PMS=$FLOWOS_BUILD/pms
 A=flowos-a-$$-$RANDOM
 R=flowos-r-$$-$RANDOM
 B=flowos-b-$$-$RANDOM
 TMP=$(mktemp -d)
+# Long enough that a loaded guest's sender, 2 ms between writes, always
+# sends the next segment in time; history: the whole stream's
+# occurrences, so that any retransmission finds its replacements.
+HOLD="hold 1s history 1024 max_conns 64"
 
 cleanup() {
-	local ns
-
-	for ns in "$A" "$R" "$B"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
+	netns_del "$A" "$R" "$B"
 	rmmod flowos_pm_rewrite flowos_pm_count 2>/dev/null
 	flowos_unload
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-fc() {
-	local ns=$1
-
-	shift
-	ip netns exec "$ns" "$FLOWCTL" "$@"
-}
+fc() { flowctl_in "$@"; }
 
 # pm_stat NS FLOW NAME KEY: a value of instance NAME, as flowos_nl reads it.
 pm_stat() {
@@ -88,12 +81,13 @@ setup() {
 	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 &&
 	ip netns exec "$R" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
 	ip netns exec "$A" ethtool -K a0 tx off >/dev/null &&
+	ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 &&
 	ip netns exec "$B" ethtool -K b0 rx off >/dev/null &&
 	flowos_load && insmod "$PMS/count/flowos_pm_count.ko" &&
 	insmod "$PMS/rewrite/flowos_pm_rewrite.ko" || return 1
 	fc "$R" create fwd proto tcp dport 80 mode inline &&
 	fc "$R" attach fwd count &&
-	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX
+	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX $HOLD
 }
 
 test_refused() {
@@ -105,7 +99,7 @@ test_refused() {
 	expect_refused "refused: a replacement of another length" \
 		"with must be as long as pattern" \
 		fc "$R" attach fwd rewrite name r2 order 2 pattern secret with XXX
-	expect_refused "refused: no replacement" "with" \
+	expect_refused "refused: no replacement" "missing or given too few times" \
 		fc "$R" attach fwd rewrite name r2 order 2 pattern secret
 	expect_refused "refused: a read-write PM in an order taken" \
 		"its pipeline order to itself" \
@@ -116,38 +110,59 @@ test_refused() {
 # B's DST, capture it on b0; checks it all.
 transfer() {
 	local ns=$1 flow=$2 name=$3 dst=$4 port=$5 tag=$6
-	local pcap=$TMP/$tag.pcap sink dump occ straddling bad same before
+	local f=$TMP/${6// /_} sink dump occ straddling bad same intact whole
+	local before expired
 	local addr=10.0.2.1
 
 	[[ $dst == *:* ]] && addr=fd02::1
 	before=$(pm_stat "$ns" "$flow" "$name" rewritten)
-	ip netns exec "$B" tcpdump -U -n -i b0 -w "$pcap" "tcp port $port" \
-		2>"$pcap.err" &
+	expired=$(pm_stat "$ns" "$flow" "$name" hold_expired)
+	ip netns exec "$B" tcpdump -U -n -i b0 -w "$f.pcap" "tcp port $port" \
+		2>"$f.err" &
 	dump=$!
-	slowwait 20 grep -q 'listening on' "$pcap.err"
-	ip netns exec "$B" "$TRAFFIC" recv "$addr" "$port" "$TMP/$tag.got" &
+	slowwait 20 grep -q 'listening on' "$f.err"
+	ip netns exec "$B" "$TRAFFIC" recv "$addr" "$port" "$f.got" &
 	sink=$!
 	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :$port' | grep -q LISTEN"
-	ip netns exec "$A" "$TRAFFIC" send "$dst" "$port" "$TMP/$tag.sent" 7
+	ip netns exec "$A" "$TRAFFIC" send "$dst" "$port" "$f.sent" 7
 	wait "$sink"
 	slowwait 20 settled "$ns" "$flow"
-	slowwait 10 bash -c "[ \$(tshark -r $pcap 2>/dev/null | wc -l) -gt 0 ]"
-	sleep 1
+	# tcpdump -U writes each packet as it comes; the last one, a FIN
+	# B sent, is behind B's receive by a moment.
+	slowwait 10 bash -c "tcpdump -r '$f.pcap' 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | grep -q ."
 	kill "$dump"
 	wait "$dump" 2>/dev/null
-	tshark -r "$pcap" -o tcp.check_checksum:TRUE -Y "tcp.dstport == $port" \
+	tshark -r "$f.pcap" -o tcp.check_checksum:TRUE -Y "tcp.dstport == $port" \
 		-T fields -e tcp.seq -e tcp.len -e tcp.checksum.status \
-		>"$TMP/$tag.fields" 2>/dev/null
-	read -r occ straddling bad same <<<"$("$TRAFFIC" check "$TMP/$tag.sent" \
-		"$TMP/$tag.got" "$TMP/$tag.fields" secret XXXXXX)"
-	expect_eq "$tag: B got the stream with every occurrence replaced, nothing else" \
-		"$same" 1
-	expect_eq "$tag: rewritten counts each occurrence sent, once" \
-		"$(($(pm_stat "$ns" "$flow" "$name" rewritten) - before))" "$occ"
+		>"$f.fields" 2>/dev/null
+	read -r occ straddling bad same intact whole <<<"$("$TRAFFIC" check \
+		"$f.sent" "$f.got" "$f.fields" secret XXXXXX)"
+	expired=$(($(pm_stat "$ns" "$flow" "$name" hold_expired) - expired))
+	if [ -z "${LET_GO:-}" ]; then
+		expect_eq "$tag: B got the stream with every occurrence replaced, nothing else" \
+			"$same" 1
+	else
+		# A sender whose window is spent waits for the acknowledgment
+		# of the segment held: that one goes on after its hold, and
+		# the occurrence it began stays whole, never half replaced.
+		expect_eq "$tag: each occurrence B got replaced, or whole where a hold expired" \
+			"$whole $([ "$intact" -le "$expired" ] && echo ok || echo "$intact intact, $expired expired")" \
+			"1 ok"
+	fi
+	expect_eq "$tag: rewritten counts each occurrence replaced, once" \
+		"$(($(pm_stat "$ns" "$flow" "$name" rewritten) - before))" \
+		"$((occ - intact))"
 	expect_eq "$tag: some occurrences straddled segments (tshark), all replaced" \
 		"$([ "$straddling" -ge 20 ] && echo yes || echo "only $straddling")" yes
 	expect_eq "$tag: every segment B captured has a good checksum (tshark)" \
 		"$bad" 0
+}
+
+# A's TCP segments retransmitted so far (/proc/net/snmp, both families).
+retransmitted() {
+	ip netns exec "$A" awk '/^Tcp:/ {
+		if (!col) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") col = i }
+		else print $col }' /proc/net/snmp
 }
 
 test_forward() {
@@ -160,10 +175,24 @@ test_forward() {
 		"$(pm_stat "$R" fwd count processed)" "$(flow_stat "$R" fwd held)"
 }
 
+# R's link to B loses packets: A retransmits them, through R again, and
+# each must come with the same replacements (the sender's copy holds the
+# original), counted once.
+test_retransmit() {
+	local before
+
+	before=$(retransmitted)
+	ip netns exec "$R" tc qdisc add dev r1 root netem loss 3% || return 1
+	LET_GO=1 transfer "$R" fwd rewrite 10.0.2.1 80 "lossy IPv4"
+	ip netns exec "$R" tc qdisc del dev r1 root
+	expect_eq "lossy: A retransmitted segments through R (its TCP MIB)" \
+		"$([ "$(($(retransmitted) - before))" -gt 0 ] && echo yes)" yes
+}
+
 # A's own egress: a flow on dir out rewrites what a local sender sends.
 test_egress() {
 	fc "$A" create out proto tcp dport 81 dir out mode inline &&
-	fc "$A" attach out rewrite pattern secret with XXXXXX || return 1
+	fc "$A" attach out rewrite pattern secret with XXXXXX $HOLD || return 1
 	transfer "$A" out rewrite fd02::1 81 "egress IPv6"
 	fc "$A" delete out
 }
@@ -176,7 +205,7 @@ test_hold() {
 	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
 	sink=$!
 	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
-	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 1 "top sec" "ret, and a secret"
+	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 3 "top sec" "ret, and a secret"
 	wait "$sink"
 	expect_eq "hold: past its hold time the kept segment went on unchanged" \
 		"$(cat "$got") $(($(pm_stat "$R" fwd rewrite hold_expired) - expired))" \
@@ -188,7 +217,8 @@ test_detach_kept() {
 	local got=$TMP/detach.got sink
 
 	fc "$R" detach fwd rewrite &&
-	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX hold 10s || return 1
+	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX hold 10s ||
+		return 1
 	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
 	sink=$!
 	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
@@ -240,10 +270,11 @@ test_udp() {
 
 require_root
 ktap_print_header
-ktap_set_plan 24
+ktap_set_plan 29
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_forward
+test_retransmit
 test_egress
 test_hold
 test_detach_kept

@@ -3,8 +3,10 @@
 """rewrite_traffic.py: traffic for the rewrite PM's selftest, and its truth.
 
   send DST PORT SENT [SEED]   connect, send a crafted stream in 400-byte
-                              writes (TCP_NODELAY, 2 ms apart), keep a copy
-                              in SENT
+                              writes (TCP_NODELAY, 2 ms apart, an MSS of
+                              400: with TCP timestamps off, each write is
+                              one segment even when the sender must queue
+                              them), keep a copy in SENT
   split DST PORT PAUSE A B    send A, wait PAUSE seconds, send B, close
   recv ADDR PORT GOT          accept one connection, write what came to GOT
   udp DST PORT SENT N [NOCHECK]  send N datagrams with the pattern at every
@@ -18,9 +20,13 @@
                               non-overlapping); FIELDS is tshark's
                               "tcp.seq tcp.len tcp.checksum.status" of the
                               receiver's capture.  Prints "OCCURRENCES
-                              STRADDLING BAD_CHECKSUMS SAME", STRADDLING
-                              being the occurrences that cross a segment
-                              boundary of the capture.
+                              STRADDLING BAD_CHECKSUMS SAME INTACT WHOLE":
+                              STRADDLING, the occurrences that cross a
+                              segment boundary of the capture; INTACT,
+                              those GOT has unchanged; WHOLE, 1 if GOT is
+                              SENT with each occurrence either replaced
+                              or intact, and nothing else changed (none
+                              half replaced).
   udpcheck SENT GOT PATTERN WITH
                               prints "DATAGRAMS SAME": whether each datagram
                               came with its occurrences replaced
@@ -71,6 +77,7 @@ STALL = 30
 def connect(dst, port):
     s = socket.socket(family(dst), socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, WRITE)
     s.settimeout(STALL)
     s.connect((dst, port))
     return s
@@ -156,7 +163,8 @@ def occurrences(data, pattern):
 def check(sent, got, fields, pattern, with_):
     pattern, with_ = pattern.encode(), with_.encode()
     data = open(sent, "rb").read()
-    same = open(got, "rb").read() == data.replace(pattern, with_)
+    got = open(got, "rb").read()
+    same = got == data.replace(pattern, with_)
     starts, bad = set(), 0
     for line in open(fields):
         seq, length, status = (line.split() + ["", "", ""])[:3]
@@ -168,7 +176,12 @@ def check(sent, got, fields, pattern, with_):
     occ = occurrences(data, pattern)
     straddling = sum(any(o < b < o + len(pattern) for b in starts)
                      for o in occ)
-    print(len(occ), straddling, bad, int(same))
+    intact = [o for o in occ if got[o:o + len(pattern)] == pattern]
+    whole = bytearray(data.replace(pattern, with_))
+    for o in intact:
+        whole[o:o + len(pattern)] = pattern
+    print(len(occ), straddling, bad, int(same), len(intact),
+          int(got == whole))
 
 
 def udpcheck(sent, got, pattern, with_):

@@ -234,7 +234,8 @@ bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
  * summed later and needs nothing, any other has its checksum field
  * updated (and a CHECKSUM_COMPLETE one's skb->csum stays right, as the
  * field moves opposite to the data).  A UDP datagram of IPv4 sent
- * without a checksum (0) stays without.  Sequence numbers and lengths
+ * without a checksum (0) stays without (a CHECKSUM_COMPLETE one becomes
+ * CHECKSUM_NONE).  Sequence numbers and lengths
  * never change: write as many bytes as you replace.
  *
  * Return: 0; -EPERM for a read-only PM, a passive flow (its packets have
@@ -244,6 +245,15 @@ bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
  */
 int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		      const void *data, u32 len);
+
+/*
+ * Make @len bytes at @off of @u's payload writable, as flowos_unit_write()
+ * does first, and fail as it would; a later write of them cannot fail.
+ * For a change spread over several units: make every part writable,
+ * then write them, so that a failure leaves none half changed.
+ */
+int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+			 u32 len);
 
 /*
  * The bytes of a pattern parameter's @value: its text; after "hex:",
