@@ -14,7 +14,7 @@ SCTP's; for ICMP and ICMPv6, the type and the code.
 """
 import ipaddress
 import json
-import subprocess
+from tshark_cache import tshark
 import sys
 
 FIELDS = ["ip.src", "ip.dst", "ip.proto", "ip.len",
@@ -46,11 +46,10 @@ def parse_key(key):
 
 
 def packets(pcap):
-    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "occurrence=f"]
+    args = ["-T", "fields", "-E", "occurrence=f"]
     for f in FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.check_output(cmd, stderr=subprocess.DEVNULL, text=True)
-    for line in out.splitlines():
+        args += ["-e", f]
+    for line in tshark(pcap, *args).splitlines():
         v = dict(zip(FIELDS, line.split("\t")))
         if v["ip.src"]:
             src, dst = v["ip.src"], v["ip.dst"]

@@ -20,15 +20,11 @@ does not join the bytes on either side of a gap.
 """
 import json
 import re
-import subprocess
 import sys
 
+from tshark_cache import tshark
+
 MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\0")
-
-
-def tshark(*args):
-    return subprocess.run(["tshark", *args], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def decode(p):
@@ -44,40 +40,55 @@ def count(data, pat):
     return n
 
 
-def follow(pcap, stream):
-    """The two sides of a TCP stream: (ports, [client pieces, server
-    pieces], bytes missing), a side's pieces being its bytes between the
-    holes of the capture."""
-    sides, ports, gap = [[b""], [b""]], None, 0
-    out = tshark("-r", pcap, "-q", "-z", "follow,tcp,raw,%d" % stream)
-    for line in out.splitlines():
-        if line.startswith("Node 0:"):
+def follow(pcap, streams):
+    """The two sides of each TCP stream, by stream: (ports, [client
+    pieces, server pieces], bytes missing), a side's pieces being its
+    bytes between the holes of the capture.  One tshark run follows them
+    all, each in a section that names its stream."""
+    args = []
+    for s in streams:
+        args += ["-z", "follow,tcp,raw,%d" % s]
+    res, stream = {}, None
+    for line in tshark(pcap, "-q", *args).splitlines():
+        if line.startswith("Filter: tcp.stream eq "):
+            stream = int(line.rsplit(" ", 1)[1])
+            res[stream] = [None, [[b""], [b""]], 0]
+        elif stream is None:
+            continue
+        elif line.startswith("Node 0:"):
             port0 = line.rsplit(":", 1)[1]
         elif line.startswith("Node 1:"):
-            ports = "%s-%s" % (port0, line.rsplit(":", 1)[1])
+            res[stream][0] = "%s-%s" % (port0, line.rsplit(":", 1)[1])
         elif line and all(c in "0123456789abcdef\t" for c in line) and \
                 line.strip():
             side = 1 if line.startswith("\t") else 0
             data = bytes.fromhex(line.strip())
             hole = MISSING.fullmatch(data)
+            sides = res[stream][1]
             if hole:
-                gap += int(hole.group(1))
+                res[stream][2] += int(hole.group(1))
                 sides[side].append(b"")
             else:
                 sides[side][-1] += data
-    return ports, sides, gap
+    return res
 
 
 def main():
     pcap, pats = sys.argv[1], sys.argv[2:]
     res = {"patterns": {p: 0 for p in pats}, "conns": {}, "bytes": 0,
            "dup_bytes": 0, "gap_bytes": 0}
-    streams = {int(s) for s in tshark("-r", pcap, "-Y", "tcp", "-T", "fields",
-                                      "-e", "tcp.stream").split()}
-    tcp_bytes = sum(int(n) for n in tshark("-r", pcap, "-Y", "tcp", "-T",
-                                           "fields", "-e", "tcp.len").split())
+    streams, tcp_bytes, udp = set(), 0, []
+    for line in tshark(pcap, "-T", "fields", "-e", "tcp.stream", "-e",
+                       "tcp.len", "-e", "udp.payload").splitlines():
+        stream, length, payload = (line.split("\t") + ["", "", ""])[:3]
+        if stream:
+            streams.add(int(stream))
+            tcp_bytes += int(length)
+        elif payload:
+            udp.append(payload)
+    followed = follow(pcap, sorted(streams))
     for s in sorted(streams):
-        ports, sides, gap = follow(pcap, s)
+        ports, sides, gap = followed[s]
         pieces = sides[0] + sides[1]
         conn = {}
         for p in pats:
@@ -89,8 +100,7 @@ def main():
         res["bytes"] += sum(len(d) for d in pieces)
         res["gap_bytes"] += gap
     res["dup_bytes"] = tcp_bytes - res["bytes"]
-    for payload in tshark("-r", pcap, "-Y", "udp", "-T", "fields", "-e",
-                          "udp.payload").split():
+    for payload in udp:
         data = bytes.fromhex(payload.replace(":", ""))
         res["bytes"] += len(data)
         for p in pats:

@@ -17,7 +17,7 @@ histogram.
 import json
 import math
 import socket
-import subprocess
+from tshark_cache import tshark
 import sys
 
 SIZE_BOUNDS = [64, 128, 256, 512, 1024, 1500]
@@ -27,11 +27,10 @@ U64_MAX = (1 << 64) - 1
 def packets(pcap):
     fields = ["ip.src", "ip.dst", "ip.proto", "ip.len",
               "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.plen"]
-    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "occurrence=f"]
+    args = ["-T", "fields", "-E", "occurrence=f"]
     for f in fields:
-        cmd += ["-e", f]
-    for line in subprocess.check_output(cmd, stderr=subprocess.DEVNULL,
-                                        text=True).splitlines():
+        args += ["-e", f]
+    for line in tshark(pcap, *args).splitlines():
         s4, d4, p4, l4, s6, d6, p6, l6 = line.split("\t")
         if s4:
             yield socket.AF_INET, s4, d4, int(p4), int(l4)

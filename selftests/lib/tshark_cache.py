@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0
+"""tshark's output for a capture, run once per capture and arguments.
+
+tshark takes seconds to start in a guest (it registers every dissector
+it has), and several truths of one test read the same capture: the
+first run's output is kept beside the capture, named by a hash of the
+arguments and of the capture's size and time, so that a capture
+written again is read again.
+"""
+import hashlib
+import os
+import subprocess
+
+
+def tshark(pcap, *args):
+    st = os.stat(pcap)
+    key = "\0".join([*args, str(st.st_size), str(st.st_mtime_ns)])
+    cache = "%s.tshark-%s" % (pcap, hashlib.sha1(key.encode()).hexdigest()[:16])
+    try:
+        with open(cache) as f:
+            return f.read()
+    except FileNotFoundError:
+        pass
+    out = subprocess.run(["tshark", "-r", pcap, *args], check=True,
+                         capture_output=True, text=True).stdout
+    with open(cache + ".tmp", "w") as f:
+        f.write(out)
+    os.replace(cache + ".tmp", cache)
+    return out
