@@ -230,10 +230,28 @@ replay_pcap() {
 	local a=$1 b=$2 flow=$3 pcap=$4 sent
 
 	shift 4
-	sent=${REPLAY_EXPECT:-$(tshark -r "$pcap" 2>/dev/null | wc -l)}
+	sent=${REPLAY_EXPECT:-$(tcpdump -r "$pcap" 2>/dev/null | wc -l)}
 	ip netns exec "$a" taskset -c 0 tcpreplay -q "${@:---topspeed}" -i va \
 		"$pcap" >/dev/null 2>&1 || return 1
-	slowwait 30 bash -c "ip netns exec $b $FLOWOS_REPO/tools/flowctl/flowctl -j stats $flow | python3 -c 'import json, sys; sys.exit(any(p[\"processed\"] < $sent for p in json.load(sys.stdin)[\"pms\"]))'"
+	slowwait 30 all_processed "$b" "$flow" "$sent"
+}
+
+# all_processed NS FLOW N: every PM instance on FLOW has processed N
+# units or more (flowos_nl, a C program: this runs every 0.1 s, where
+# a python start would take most of a guest's CPU).
+all_processed() {
+	ip netns exec "$1" "$FLOWOS_NL" stats "$2" | awk -v n="$3" '
+		/^flow=/ { seen = 1; for (i = 1; i <= NF; i++) if ($i ~ /^processed=/) {
+			split($i, kv, "="); if (kv[2] + 0 < n) short = 1 } }
+		END { exit short || !seen }'
+}
+
+# pm_stat NS FLOW NAME KEY: a counter or scalar result of instance NAME
+# of FLOW, as flowos_nl reads it (a C program: quick to start, where
+# a python start costs a second in a guest).
+pm_stat() {
+	ip netns exec "$1" "$FLOWOS_NL" stats "$2" "$3" | head -n 1 |
+		tr ' ' '\n' | sed -n "s/^$4=//p"
 }
 
 # netns_del NS...: stop what runs in each namespace, then delete it.

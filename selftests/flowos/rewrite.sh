@@ -42,12 +42,6 @@ trap cleanup EXIT
 
 fc() { flowctl_in "$@"; }
 
-# pm_stat NS FLOW NAME KEY: a value of instance NAME, as flowos_nl reads it.
-pm_stat() {
-	ip netns exec "$1" "$FLOWOS_NL" stats "$2" "$3" | head -n 1 |
-		tr ' ' '\n' | sed -n "s/^$4=//p"
-}
-
 # settled NS FLOW: every packet the flow held went on or was dropped.
 settled() {
 	local held reinjected lost pm_drops
