@@ -230,7 +230,8 @@ replay_pcap() {
 	local a=$1 b=$2 flow=$3 pcap=$4 sent
 
 	shift 4
-	sent=${REPLAY_EXPECT:-$(tcpdump -r "$pcap" 2>/dev/null | wc -l)}
+	sent=${REPLAY_EXPECT:-$(tcpdump -nr "$pcap" 2>/dev/null | wc -l)}
+	[ "$sent" -gt 0 ] || return 1
 	ip netns exec "$a" taskset -c 0 tcpreplay -q "${@:---topspeed}" -i va \
 		"$pcap" >/dev/null 2>&1 || return 1
 	slowwait 30 all_processed "$b" "$flow" "$sent"
@@ -240,10 +241,13 @@ replay_pcap() {
 # units or more (flowos_nl, a C program: this runs every 0.1 s, where
 # a python start would take most of a guest's CPU).
 all_processed() {
-	ip netns exec "$1" "$FLOWOS_NL" stats "$2" | awk -v n="$3" '
-		/^flow=/ { seen = 1; for (i = 1; i <= NF; i++) if ($i ~ /^processed=/) {
-			split($i, kv, "="); if (kv[2] + 0 < n) short = 1 } }
-		END { exit short || !seen }'
+	local out
+
+	out=$(ip netns exec "$1" "$FLOWOS_NL" stats "$2") || return 1
+	awk -v n="$3" '
+		/^flow=/ { lines++; for (i = 1; i <= NF; i++) if ($i ~ /^processed=/) {
+			counted++; split($i, kv, "="); if (kv[2] + 0 < n) short = 1 } }
+		END { exit short || !lines || counted != lines }' <<<"$out"
 }
 
 # pm_stat NS FLOW NAME KEY: a counter or scalar result of instance NAME

@@ -58,11 +58,6 @@ count_packets() {
 	pm_eval "$1" "$2" "$3" 'r["packets"]'
 }
 
-# caught_up NS FLOW NAME: instance NAME has no unit left to process.
-caught_up() {
-	[ "$(pm_stat "$1" "$2" "$3" backlog)" = 0 ]
-}
-
 # Every packet the flow held is re-injected or lost, none still held.
 settled() {
 	[ "$(st "$1" "$2" held_now)" = 0 ]
@@ -268,7 +263,7 @@ test_pm_drop() {
 	udp_counter 6005 "$out"
 	counter=$!
 	udp_send "$A" 10.0.0.2 6005 100 32 >/dev/null
-	slowwait 20 caught_up "$B" pdrop test_drop
+	slowwait 20 all_processed "$B" pdrop 100
 	got=$(udp_counted "$out" "$counter")
 	expect_eq "pm drop: a passive flow's packets cannot be dropped" \
 		"$got $(pm_eval "$B" pdrop test_drop 'r["seen"], r["dropped"], p["dropped"]')" "100 (100, 0, 0)"

@@ -25,6 +25,8 @@ import sys
 from tshark_cache import tshark
 
 MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\0")
+# What begins the section of one stream in tshark's follow output.
+FILTER = re.compile(r"Filter: tcp\.stream (?:eq|==) (\d+)")
 
 
 def decode(p):
@@ -49,9 +51,10 @@ def follow(pcap, streams):
     for s in streams:
         args += ["-z", "follow,tcp,raw,%d" % s]
     res, stream = {}, None
-    for line in tshark(pcap, "-q", *args).splitlines():
-        if line.startswith("Filter: tcp.stream eq "):
-            stream = int(line.rsplit(" ", 1)[1])
+    for line in tshark(pcap, "-q", *args).splitlines() if args else []:
+        section = FILTER.fullmatch(line)
+        if section:
+            stream = int(section.group(1))
             res[stream] = [None, [[b""], [b""]], 0]
         elif stream is None:
             continue
@@ -83,8 +86,8 @@ def main():
         stream, length, payload = (line.split("\t") + ["", "", ""])[:3]
         if stream:
             streams.add(int(stream))
-            tcp_bytes += int(length)
-        elif payload:
+            tcp_bytes += int(length or 0)
+        if payload:
             udp.append(payload)
     followed = follow(pcap, sorted(streams))
     for s in sorted(streams):

@@ -10,11 +10,13 @@ written again is read again.
 import hashlib
 import os
 import subprocess
+import tempfile
 
 
 def tshark(pcap, *args):
     st = os.stat(pcap)
-    key = "\0".join([*args, str(st.st_size), str(st.st_mtime_ns)])
+    key = "\0".join([*args, str(st.st_ino), str(st.st_size),
+                     str(st.st_mtime_ns), str(st.st_ctime_ns)])
     cache = "%s.tshark-%s" % (pcap, hashlib.sha1(key.encode()).hexdigest()[:16])
     try:
         with open(cache) as f:
@@ -23,7 +25,8 @@ def tshark(pcap, *args):
         pass
     out = subprocess.run(["tshark", "-r", pcap, *args], check=True,
                          capture_output=True, text=True).stdout
-    with open(cache + ".tmp", "w") as f:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(cache)))
+    with os.fdopen(fd, "w") as f:
         f.write(out)
-    os.replace(cache + ".tmp", cache)
+    os.replace(tmp, cache)
     return out
