@@ -260,7 +260,7 @@ topology || ktap_exit_fail_msg "cannot set up the namespaces"
 
 for family in 4 6; do
 	flows tcp || ktap_exit_fail_msg "cannot create the flows"
-	expect_eq "IPv$family: B received every byte" "$(transfer $family 2000000)" 2000000
+	expect_eq "IPv$family: B received every byte" "$(transfer $family 1000000)" 1000000
 	check "IPv$family" nogro
 done
 

@@ -45,7 +45,7 @@ import time
 PATTERN = b"secret"
 FILL = b"abdfghijklmnopquvwyz"
 WRITE = 400
-WRITES = 240
+WRITES = 160
 # How each write ends and the next begins, in turn.
 SPLITS = [(b"sec", b"ret"), (b"secre", b"t"), (b"s", b"ecsecret"),
           (b"secr", b"ex")]
