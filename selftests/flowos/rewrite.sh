@@ -170,16 +170,24 @@ test_forward() {
 		"$(pm_stat "$R" fwd count processed)" "$(flow_stat "$R" fwd held)"
 }
 
-# R's link to B loses packets: A retransmits them, through R again, and
-# each must come with the same replacements (the sender's copy holds the
-# original), counted once.
+# R loses every 20th packet it forwards to B's port 80, after rewrite saw
+# it (nftables' forward chain comes after PRE_ROUTING): A retransmits
+# them, through R again, and each must come with the same replacements
+# (the sender's copy holds the original), counted once.
 test_retransmit() {
 	local before
 
 	before=$(retransmitted)
-	ip netns exec "$R" tc qdisc add dev r1 root netem loss 3% || return 1
+	ip netns exec "$R" nft -f - <<-'EOF' || return 1
+		table inet lossy {
+			chain forward {
+				type filter hook forward priority 0;
+				tcp dport 80 numgen inc mod 20 == 19 drop
+			}
+		}
+	EOF
 	LET_GO=1 transfer "$R" fwd rewrite 10.0.2.1 80 "lossy IPv4"
-	ip netns exec "$R" tc qdisc del dev r1 root
+	ip netns exec "$R" nft delete table inet lossy
 	expect_eq "lossy: A retransmitted segments through R (its TCP MIB)" \
 		"$([ "$(($(retransmitted) - before))" -gt 0 ] && echo yes)" yes
 }
