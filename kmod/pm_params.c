@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include <net/netlink.h>
 
+#include <flowos/ac.h>
 #include "flowos.h"
 
 const struct nla_policy flowos_param_policy[FLOWOS_A_PARAM_MAX + 1] = {
@@ -120,6 +121,72 @@ int flowos_pattern_decode(const char *value, u8 *buf, size_t max)
 	return len;
 }
 EXPORT_SYMBOL_GPL(flowos_pattern_decode);
+
+/*
+ * The values of @strs decoded into @pats, their bytes in @bytes;
+ * -EINVAL for a bad one, -E2BIG if they are too many bytes together.
+ */
+static int decode_patterns(const struct flowos_pm_strings *strs,
+			   struct flowos_ac_pattern *pats, u8 *bytes)
+{
+	unsigned int i, total = 0;
+
+	for (i = 0; i < strs->n; i++) {
+		u8 *buf = bytes + i * FLOWOS_AC_PATTERN_MAX;
+		int len = flowos_pattern_decode(strs->v[i], buf,
+						FLOWOS_AC_PATTERN_MAX);
+
+		if (len < 0)
+			return len;
+		pats[i] = (struct flowos_ac_pattern){ .data = buf, .len = len };
+		total += len;
+	}
+	return total > FLOWOS_AC_TOTAL_MAX ? -E2BIG : 0;
+}
+
+int flowos_pm_ac_build(struct flowos_pm *pm, struct flowos_ac *ac,
+		       const struct flowos_pm_strings *strs, bool nocase)
+{
+	struct flowos_ac_pattern *pats;
+	size_t size = 0;
+	u8 *bytes;
+	int err;
+
+	memset(ac, 0, sizeof(*ac));
+	pats = kcalloc(strs->n, sizeof(*pats), GFP_KERNEL);
+	bytes = kvmalloc_array(strs->n, FLOWOS_AC_PATTERN_MAX, GFP_KERNEL);
+	err = -ENOMEM;
+	if (!pats || !bytes)
+		goto out;
+	err = decode_patterns(strs, pats, bytes);
+	if (err == -E2BIG)
+		pm->errmsg = "the patterns hold more than 16384 bytes together";
+	else if (err)
+		pm->errmsg = "a pattern is empty, too long, or bad hex";
+	if (err) {
+		err = -EINVAL;
+		goto out;
+	}
+	size = flowos_ac_size(pats, strs->n);
+	err = -ENOSPC;
+	if (!flowos_mem_charge(size))
+		goto out;
+	err = flowos_ac_build(ac, pats, strs->n, nocase);
+	if (err)
+		flowos_mem_uncharge(size);
+out:
+	kvfree(bytes);
+	kfree(pats);
+	return err;
+}
+EXPORT_SYMBOL_GPL(flowos_pm_ac_build);
+
+void flowos_pm_ac_free(struct flowos_ac *ac)
+{
+	flowos_mem_uncharge(ac->size);
+	flowos_ac_free(ac);
+}
+EXPORT_SYMBOL_GPL(flowos_pm_ac_free);
 
 /* Add @value to the values of @ops's string parameter @idx. */
 static int add_string(const struct flowos_pm_ops *ops, unsigned int idx,

@@ -24,10 +24,9 @@
 #include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <flowos/ac.h>
 #include <flowos/conn.h>
 #include <flowos/pm.h>
-
-#include "ac.h"
 
 enum { P_PATTERN, P_NOCASE, P_MAX_CONNS, P_OOO_KB, P_IDLE };
 
@@ -185,49 +184,9 @@ static const char *check_pattern(const char *value)
 	return "not a pattern: empty";
 }
 
-static int build_automaton(struct flowos_pm *pm, struct match_state *ms)
-{
-	const struct flowos_pm_strings *strs = pm->strings[P_PATTERN];
-	struct flowos_ac_pattern *pats;
-	u8 *bytes;
-	int err = 0;
-	u32 i;
-
-	pats = kcalloc(strs->n, sizeof(*pats), GFP_KERNEL);
-	bytes = kvmalloc_array(strs->n, FLOWOS_AC_PATTERN_MAX, GFP_KERNEL);
-	if (!pats || !bytes) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < strs->n && !err; i++) {
-		int len = decode_pattern(strs->v[i], bytes + i * FLOWOS_AC_PATTERN_MAX);
-
-		if (len < 0)
-			err = len;
-		pats[i].data = bytes + i * FLOWOS_AC_PATTERN_MAX;
-		pats[i].len = len;
-	}
-	if (err) {
-		pm->errmsg = "a pattern is empty, too long, or bad hex";
-		goto out;
-	}
-	if (!flowos_mem_charge(flowos_ac_size(pats, strs->n))) {
-		err = -ENOSPC;
-		goto out;
-	}
-	ms->charged += flowos_ac_size(pats, strs->n);
-	err = flowos_ac_build(&ms->ac, pats, strs->n, pm->params[P_NOCASE]);
-	if (err == -EINVAL)
-		pm->errmsg = "the patterns hold more than 16384 bytes together";
-out:
-	kvfree(bytes);
-	kfree(pats);
-	return err;
-}
-
 static void match_free(struct match_state *ms)
 {
-	flowos_ac_free(&ms->ac);
+	flowos_pm_ac_free(&ms->ac);
 	kvfree(ms->counts);
 	kvfree(ms->ended);
 	flowos_mem_uncharge(ms->charged);
@@ -245,7 +204,8 @@ static int match_init(struct flowos_pm *pm)
 	if (!ms)
 		return -ENOMEM;
 	mutex_init(&ms->lock);
-	err = build_automaton(pm, ms);
+	err = flowos_pm_ac_build(pm, &ms->ac, pm->strings[P_PATTERN],
+				 pm->params[P_NOCASE]);
 	if (err)
 		goto free;
 	tables = n * sizeof(*ms->counts) + MATCH_ENDED_ROWS * sizeof(*ms->ended);

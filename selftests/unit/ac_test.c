@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the Aho-Corasick automaton of the match PM
- * (pms/match/ac.c), built natively under AddressSanitizer and UBSan.
+ * (kmod/ac.c), built natively under AddressSanitizer and UBSan.
  * The truth is brute force: at every offset of a random text, compare
  * every pattern (case-folded when asked).  Patterns come from a small
  * alphabet so that they overlap, nest and repeat; the text is fed in
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "flowos_user.h"
-#include "ac.h"
+#include <flowos/ac.h>
 #include "kselftest_harness.h"
 #include "test_rand.h"
 

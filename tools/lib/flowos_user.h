@@ -19,6 +19,8 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define BIT(n) (1UL << (n))
 #define GFP_KERNEL 0
+/* Natively, nothing is exported: the code is linked in. */
+#define EXPORT_SYMBOL_GPL(sym) extern int flowos_user_no_export_##sym
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
 #define __ffs(x) ((unsigned long)__builtin_ctzl(x))

@@ -263,6 +263,21 @@ int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
  */
 int flowos_pattern_decode(const char *value, u8 *buf, size_t max);
 
+struct flowos_ac;
+
+/*
+ * flowos_pm_ac_build - the Aho-Corasick automaton (flowos/ac.h) of the
+ * values of a pattern parameter, from ->init
+ *
+ * Each value is decoded as flowos_pattern_decode() does, at most
+ * FLOWOS_AC_PATTERN_MAX bytes; @nocase folds ASCII letters.  The
+ * automaton is charged to the memory cap until flowos_pm_ac_free().
+ * Return: 0; -EINVAL with pm->errmsg set; -ENOSPC over the cap; -ENOMEM.
+ */
+int flowos_pm_ac_build(struct flowos_pm *pm, struct flowos_ac *ac,
+		       const struct flowos_pm_strings *strs, bool nocase);
+void flowos_pm_ac_free(struct flowos_ac *ac);
+
 /*
  * The global memory cap (module parameter mem_limit_kb): a PM charges
  * what its instances allocate in ->init and uncharges it in ->fini; an

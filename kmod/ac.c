@@ -9,13 +9,14 @@
 #ifdef __KERNEL__
 #include <linux/ctype.h>
 #include <linux/errno.h>
+#include <linux/export.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #else
 #include <ctype.h>
 #include "flowos_user.h"
 #endif
-#include "ac.h"
+#include <flowos/ac.h>
 
 static u8 fold(u8 c, bool nocase)
 {
@@ -58,6 +59,7 @@ size_t flowos_ac_size(const struct flowos_ac_pattern *pats, u32 n)
 
 	return (states * nclasses + 3 * states + n) * sizeof(u32);
 }
+EXPORT_SYMBOL_GPL(flowos_ac_size);
 
 /* Insert pattern @p into the trie; delta holds 0 for "no child" yet. */
 static void trie_add(struct flowos_ac *ac, const struct flowos_ac_pattern *pat,
@@ -155,6 +157,7 @@ nomem:
 	flowos_ac_free(ac);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_GPL(flowos_ac_build);
 
 void flowos_ac_free(struct flowos_ac *ac)
 {
@@ -164,6 +167,7 @@ void flowos_ac_free(struct flowos_ac *ac)
 	kvfree(ac->next_same);
 	memset(ac, 0, sizeof(*ac));
 }
+EXPORT_SYMBOL_GPL(flowos_ac_free);
 
 /* Every pattern ending at state @s. */
 static void report(const struct flowos_ac *ac, u32 s,
@@ -189,3 +193,4 @@ u32 flowos_ac_scan(const struct flowos_ac *ac, u32 state, const u8 *data,
 	}
 	return state;
 }
+EXPORT_SYMBOL_GPL(flowos_ac_scan);

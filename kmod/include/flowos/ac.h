@@ -6,6 +6,7 @@
  * automaton finds every pattern in one pass, and its state, one u32,
  * carries across as many pieces as a stream comes in.
  *
+ * Part of the PM API (the core exports it: match and block share it).
  * Kernel-independent: it builds natively for selftests/unit/ac_test.c.
  */
 #ifndef _FLOWOS_AC_H
