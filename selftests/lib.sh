@@ -134,6 +134,52 @@ veth_pair() {
 	ip -n "$b" neigh add fd00::1 lladdr "$mac_a" dev vb nud permanent
 }
 
+# held_now NS FLOW: the packets an inline flow holds now ("?" if unread).
+held_now() {
+	local held reinjected lost pm_drops
+
+	read -r held reinjected lost pm_drops <<<"$(ip netns exec "$1" "$FLOWOS_NL" get "$2" |
+		tr ' ' '\n' | sed -n 's/^\(held\|reinjected\|lost\|pm_drops\)=//p' | xargs)"
+	if [ -n "$held" ]; then
+		echo $((held - reinjected - lost - pm_drops))
+	else
+		echo "?"
+	fi
+}
+
+# flow_settled NS FLOW: every packet the flow held went on or was dropped.
+flow_settled() {
+	[ "$(held_now "$1" "$2")" = 0 ]
+}
+
+# router_topology A R B: namespaces A and B on either side of a router R,
+# both families:
+#   A a0 10.0.1.1 fd01::1 -- r0 10.0.1.2 fd01::2  R  r1 10.0.2.2 fd02::2 -- b0 10.0.2.1 fd02::1 B
+router_topology() {
+	local ns
+
+	for ns in "$1" "$2" "$3"; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+	done
+	router_link "$1" a0 10.0.1.1 fd01::1 "$2" r0 10.0.1.2 fd01::2 &&
+	router_link "$2" r1 10.0.2.2 fd02::2 "$3" b0 10.0.2.1 fd02::1 &&
+	ip -n "$1" route add default via 10.0.1.2 &&
+	ip -n "$1" -6 route add default via fd01::2 &&
+	ip -n "$3" route add default via 10.0.2.2 &&
+	ip -n "$3" -6 route add default via fd02::2 &&
+	ip netns exec "$2" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip netns exec "$2" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+router_link() { # NS1 DEV1 ADDR1 ADDR1_6 NS2 DEV2 ADDR2 ADDR2_6
+	ip link add "$2" netns "$1" type veth peer name "$6" netns "$5" &&
+	ip -n "$1" addr add "$3/24" dev "$2" &&
+	ip -n "$1" addr add "$4/64" dev "$2" nodad &&
+	ip -n "$5" addr add "$7/24" dev "$6" &&
+	ip -n "$5" addr add "$8/64" dev "$6" nodad &&
+	ip -n "$1" link set "$2" up && ip -n "$5" link set "$6" up
+}
+
 # tcp_sink NS ADDR PORT: accept one TCP connection, read it to the end,
 # print how many bytes came.
 tcp_sink() {

@@ -42,38 +42,8 @@ trap cleanup EXIT
 
 fc() { flowctl_in "$@"; }
 
-# settled NS FLOW: every packet the flow held went on or was dropped.
-settled() {
-	local held reinjected lost pm_drops
-
-	read -r held reinjected lost pm_drops <<<"$(ip netns exec "$1" "$FLOWOS_NL" get "$2" |
-		tr ' ' '\n' | sed -n 's/^\(held\|reinjected\|lost\|pm_drops\)=//p' | xargs)"
-	[ -n "$held" ] && [ $((held - reinjected - lost - pm_drops)) = 0 ]
-}
-
-link() { # NS1 DEV1 ADDR1 ADDR1_6 NS2 DEV2 ADDR2 ADDR2_6
-	ip link add "$2" netns "$1" type veth peer name "$6" netns "$5" &&
-	ip -n "$1" addr add "$3/24" dev "$2" &&
-	ip -n "$1" addr add "$4/64" dev "$2" nodad &&
-	ip -n "$5" addr add "$7/24" dev "$6" &&
-	ip -n "$5" addr add "$8/64" dev "$6" nodad &&
-	ip -n "$1" link set "$2" up && ip -n "$5" link set "$6" up
-}
-
 setup() {
-	local ns
-
-	for ns in "$A" "$R" "$B"; do
-		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
-	done
-	link "$A" a0 10.0.1.1 fd01::1 "$R" r0 10.0.1.2 fd01::2 &&
-	link "$R" r1 10.0.2.2 fd02::2 "$B" b0 10.0.2.1 fd02::1 &&
-	ip -n "$A" route add default via 10.0.1.2 &&
-	ip -n "$A" -6 route add default via fd01::2 &&
-	ip -n "$B" route add default via 10.0.2.2 &&
-	ip -n "$B" -6 route add default via fd02::2 &&
-	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 &&
-	ip netns exec "$R" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+	router_topology "$A" "$R" "$B" &&
 	ip netns exec "$A" ethtool -K a0 tx off >/dev/null &&
 	ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 &&
 	ip netns exec "$B" ethtool -K b0 rx off >/dev/null &&
@@ -120,7 +90,7 @@ transfer() {
 	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :$port' | grep -q LISTEN"
 	ip netns exec "$A" "$TRAFFIC" send "$dst" "$port" "$f.sent" 7
 	wait "$sink"
-	slowwait 20 settled "$ns" "$flow"
+	slowwait 20 flow_settled "$ns" "$flow"
 	# tcpdump -U writes each packet as it comes; B's FIN, sent once B
 	# read all of A's data, is the last to wait for.
 	slowwait 10 bash -c "tcpdump -nr '$f.pcap' 'tcp src port $port and tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | grep -q ."
@@ -229,7 +199,7 @@ test_detach_kept() {
 	slowwait 20 kept_one
 	fc "$R" detach fwd rewrite
 	expect_eq "detach: the kept segment went on when rewrite left" \
-		"$(slowwait 3 settled "$R" fwd && echo settled)" settled
+		"$(slowwait 3 flow_settled "$R" fwd && echo settled)" settled
 	wait "$sink"
 	expect_eq "detach: B got it all, unchanged after the detach" \
 		"$(cat "$got")" "kept secret"
@@ -261,7 +231,7 @@ test_udp() {
 			"$("$TRAFFIC" udpcheck "$TMP/udp$port.sent" "$TMP/udp$port.got" secret XXXXXX)" \
 			"$n 1"
 	done
-	slowwait 20 settled "$R" udp
+	slowwait 20 flow_settled "$R" udp
 	kill "$dump"
 	wait "$dump" 2>/dev/null
 	expect_eq "udp: checksums good where sent, absent where not (tshark)" \
