@@ -403,7 +403,7 @@ static void take_unit(struct flowos_conns *t, const struct flowos_unit *u)
 unsigned int flowos_conns_process(struct flowos_conns *t,
 				  const struct flowos_window *win)
 {
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	t->cur_ring = win->cpu;

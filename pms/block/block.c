@@ -478,12 +478,12 @@ static unsigned int block_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
 {
 	struct block_state *bs = pm->priv;
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	mutex_lock(&bs->lock);
 	flowos_window_for_each(win, seq, u)
-		block_unit(pm, win, seq, u);
+		block_unit(pm, win, seq, flowos_unit_rw(pm, u));
 	mutex_unlock(&bs->lock);
 	return win->tail - win->head;
 }

@@ -400,7 +400,7 @@ static unsigned int count_process(struct flowos_pm *pm,
 	struct count_state *cs = pm->priv;
 	struct count_shard *sh = &cs->shards[win->worker];
 	u64 seq, packets = 0, bytes = 0;
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	struct count_key key;
 
 	spin_lock(&sh->lock);

@@ -570,13 +570,13 @@ static unsigned int rewrite_process(struct flowos_pm *pm,
 {
 	struct rewrite_state *rs = pm->priv;
 	u64 seq = max(win->head, rs->seen[win->cpu]);
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 
 	for (; (u = flowos_window_next(win, &seq)) != NULL; seq++) {
 		if (u->proto == IPPROTO_TCP)
-			tcp_unit(pm, win, seq, u);
+			tcp_unit(pm, win, seq, flowos_unit_rw(pm, u));
 		else if (u->proto == IPPROTO_UDP)
-			udp_unit(pm, u);
+			udp_unit(pm, flowos_unit_rw(pm, u));
 	}
 	rs->seen[win->cpu] = win->tail;
 	/* After the window: the next segment may have been in it. */

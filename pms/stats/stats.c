@@ -235,7 +235,7 @@ static unsigned int stats_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
 {
 	struct stats_state *ss = pm->priv;
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	mutex_lock(&ss->lock);

@@ -20,6 +20,7 @@
 #ifndef _FLOWOS_PM_H
 #define _FLOWOS_PM_H
 
+#include <linux/bug.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/skbuff.h>
@@ -34,10 +35,12 @@
 
 /*
  * struct flowos_window - the units [head, tail) of one per-CPU ring that
- * an instance may work on now.  Sequence numbers only grow.
+ * an instance may work on now.  Sequence numbers only grow.  The units
+ * are const: a read-only PM cannot write one (the compiler refuses); a
+ * read-write PM gets a unit it may change from flowos_unit_rw().
  */
 struct flowos_window {
-	struct flowos_unit *units;	/* the ring */
+	const struct flowos_unit *units;	/* the ring */
 	u32 mask;			/* ring length - 1 */
 	u8 layer;			/* the instance's layer */
 	unsigned int cpu;		/* whose ring */
@@ -46,8 +49,8 @@ struct flowos_window {
 	u64 tail;
 };
 
-static inline struct flowos_unit *flowos_window_unit(const struct flowos_window *w,
-						     u64 seq)
+static inline const struct flowos_unit *
+flowos_window_unit(const struct flowos_window *w, u64 seq)
 {
 	return &w->units[seq & w->mask];
 }
@@ -61,11 +64,11 @@ static inline bool flowos_unit_in_layer(const struct flowos_unit *u, u8 layer)
  * The first unit at or after *@seq in @w's layer, or NULL; moves *@seq.
  * A unit a lower order dropped is in no layer.
  */
-static inline struct flowos_unit *flowos_window_next(const struct flowos_window *w,
-						     u64 *seq)
+static inline const struct flowos_unit *
+flowos_window_next(const struct flowos_window *w, u64 *seq)
 {
 	for (; *seq < w->tail; (*seq)++) {
-		struct flowos_unit *u = flowos_window_unit(w, *seq);
+		const struct flowos_unit *u = flowos_window_unit(w, *seq);
 
 		if (flowos_unit_in_layer(u, w->layer) &&
 		    !(u->flags & FLOWOS_UNIT_DROPPED))
@@ -208,6 +211,23 @@ struct flowos_pm_ops {
  * its flow is busy (an idle one without ->tick sleeps until woken).
  */
 #define FLOWOS_TICK_MS	20
+
+/*
+ * flowos_unit_rw - @u, a unit of one of its windows, as a read-write PM
+ * may change it: drop it, write its payload, set its mark
+ *
+ * Windows hand out const units, so that a read-only PM cannot write one
+ * by mistake; a read-write PM (ops->mode FLOWOS_PM_MODE_RW) takes the
+ * units it changes through this.  NULL, and a warning once, for a
+ * read-only PM.
+ */
+static inline struct flowos_unit *flowos_unit_rw(const struct flowos_pm *pm,
+						 const struct flowos_unit *u)
+{
+	if (WARN_ON_ONCE(pm->ops->mode != FLOWOS_PM_MODE_RW))
+		return NULL;
+	return (struct flowos_unit *)u;
+}
 
 /*
  * flowos_unit_drop - drop the packet of @u, a unit of @win

@@ -143,7 +143,7 @@ static unsigned int payload_process(struct flowos_pm *pm,
 				    const struct flowos_window *win)
 {
 	struct test_state *ts = pm->priv;
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	flowos_window_for_each(win, seq, u) {
@@ -162,7 +162,7 @@ static unsigned int mark_process(struct flowos_pm *pm,
 				 const struct flowos_window *win)
 {
 	struct test_state *ts = pm->priv;
-	struct flowos_unit *u = flowos_window_unit(win, win->head);
+	struct flowos_unit *u = flowos_unit_rw(pm, flowos_window_unit(win, win->head));
 
 	u->mark = 1;
 	if (!READ_ONCE(mark_started[win->cpu]))
@@ -179,7 +179,7 @@ static unsigned int check_process(struct flowos_pm *pm,
 	/* Whether a test_mark instance was on the stream before this window. */
 	bool marking = READ_ONCE(mark_started[win->cpu]);
 	u64 handed = ts->handed[win->cpu];
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	flowos_window_for_each(win, seq, u) {
@@ -202,13 +202,13 @@ static unsigned int drop_process(struct flowos_pm *pm,
 				 const struct flowos_window *win)
 {
 	struct test_state *ts = pm->priv;
-	struct flowos_unit *u;
+	const struct flowos_unit *u;
 	u64 seq;
 
 	flowos_window_for_each(win, seq, u) {
 		WRITE_ONCE(ts->seen, ts->seen + 1);
 		if (ts->seen % pm->params[0] == 0 &&
-		    flowos_unit_drop(pm, win, u))
+		    flowos_unit_drop(pm, win, flowos_unit_rw(pm, u)))
 			WRITE_ONCE(ts->unmarked, ts->unmarked + 1);
 	}
 	return win->tail - win->head;
