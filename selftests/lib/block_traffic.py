@@ -12,7 +12,8 @@
         own (TCP_NODELAY), PAUSE seconds apart; then read what came back
         until the peer's FIN or IDLE, write it to GOT, and close or reset
         as serve does.  A MSG "wait:PATH" sends nothing: it waits until
-        PATH exists (at most 30 s).
+        PATH exists (at most 30 s); a MSG "now:MSG" is MSG sent without
+        the pause before it.
   dgrams DST PORT MSG...  send each MSG as a datagram, from one socket
   dgramrecv ADDR PORT GOT write each datagram received to GOT, one per
                           line, until the one that says "end" (or 10 s
@@ -101,7 +102,9 @@ def chat(dst, port, path, pause, msgs):
         if msg.startswith("wait:"):
             wait_for(msg[5:])
             continue
-        if i:
+        if msg.startswith("now:"):
+            msg = msg[4:]
+        elif i:
             time.sleep(pause)
         sock.send(payload(msg))
     sock.shutdown(socket.SHUT_WR)
