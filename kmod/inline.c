@@ -336,10 +336,14 @@ int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 			 u32 len)
 {
 	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
-	struct sk_buff *skb = u->skb;
+	struct sk_buff *skb;
 
-	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !pi->st->inline_mode ||
-	    !skb || skb_shared(skb) || u->flags & FLOWOS_UNIT_DROPPED)
+	/* A read-only PM's flowos_unit_rw() gave it NULL. */
+	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !u)
+		return -EPERM;
+	skb = u->skb;
+	if (!pi->st->inline_mode || !skb || skb_shared(skb) ||
+	    u->flags & FLOWOS_UNIT_DROPPED)
 		return -EPERM;
 	if (u->proto != IPPROTO_TCP && u->proto != IPPROTO_UDP)
 		return -EPROTONOSUPPORT;
@@ -355,16 +359,18 @@ EXPORT_SYMBOL_GPL(flowos_unit_writable);
 int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		      const void *data, u32 len)
 {
-	struct sk_buff *skb = u->skb;
-	u32 start = u->payload_off + off;
+	struct sk_buff *skb;
 	__sum16 *check;
 	__wsum diff;
+	u32 start;
 	int err;
 	u8 *p;
 
 	err = flowos_unit_writable(pm, u, off, len);
 	if (err || !len)
 		return err;
+	skb = u->skb;
+	start = u->payload_off + off;
 	p = skb->data + start;
 	check = l4_check(skb, u);
 	/*
