@@ -22,6 +22,7 @@
  * packets held on it give their references back and are dropped when
  * released, counted as lost.
  */
+#include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_bridge.h>
@@ -29,11 +30,13 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/checksum.h>
+#include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_queue.h>
 #include <net/sock.h>
 
 #include "flowos.h"
+#include "hdr_write.h"
 
 /* Count one packet of @flow; bottom halves off. */
 void flowos_inline_count(struct flowos_flow *flow,
@@ -332,25 +335,35 @@ static __sum16 *l4_check(struct sk_buff *skb, const struct flowos_unit *u)
 	return &((struct udphdr *)l4)->check;
 }
 
-int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
-			 u32 len)
+/* Whether @pm may write @u, a TCP or UDP packet: 0, or why not. */
+static int unit_may_write(const struct flowos_pm *pm,
+			  const struct flowos_unit *u)
 {
-	struct flowos_pm_inst *pi = container_of(pm, struct flowos_pm_inst, pm);
-	struct sk_buff *skb;
+	const struct flowos_pm_inst *pi =
+		container_of(pm, struct flowos_pm_inst, pm);
 
 	/* A read-only PM's flowos_unit_rw() gave it NULL. */
 	if (pm->ops->mode != FLOWOS_PM_MODE_RW || !u)
 		return -EPERM;
-	skb = u->skb;
-	if (!pi->st->inline_mode || !skb || skb_shared(skb) ||
+	if (!pi->st->inline_mode || !u->skb || skb_shared(u->skb) ||
 	    u->flags & FLOWOS_UNIT_DROPPED)
 		return -EPERM;
 	if (u->proto != IPPROTO_TCP && u->proto != IPPROTO_UDP)
 		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
+			 u32 len)
+{
+	int err = unit_may_write(pm, u);
+
+	if (err)
+		return err;
 	if (off > u->payload_len || len > u->payload_len - off)
 		return -EINVAL;
 	/* From skb->data on: the transport header, whose checksum changes. */
-	if (len && skb_ensure_writable(skb, u->payload_off + off + len))
+	if (len && skb_ensure_writable(u->skb, u->payload_off + off + len))
 		return -ENOMEM;
 	return 0;
 }
@@ -402,6 +415,74 @@ int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(flowos_unit_write);
+
+/* @u's addresses, ports and TCP fields, after a write of its headers. */
+static void unit_reread_headers(struct flowos_unit *u,
+				const struct flowos_hdrs *h)
+{
+	if (u->family == AF_INET) {
+		const struct iphdr *iph = (const struct iphdr *)h->ip;
+
+		u->saddr[0] = iph->saddr;
+		u->daddr[0] = iph->daddr;
+	} else {
+		const struct ipv6hdr *ip6h = (const struct ipv6hdr *)h->ip;
+
+		memcpy(u->saddr, &ip6h->saddr, sizeof(u->saddr));
+		memcpy(u->daddr, &ip6h->daddr, sizeof(u->daddr));
+	}
+	/* TCP and UDP alike begin with the two ports. */
+	u->sport = ((const struct udphdr *)h->l4)->source;
+	u->dport = ((const struct udphdr *)h->l4)->dest;
+	if (u->proto == IPPROTO_TCP) {
+		const struct tcphdr *th = (const struct tcphdr *)h->l4;
+
+		u->tcp_seq = ntohl(th->seq);
+		u->tcp_ack = ntohl(th->ack_seq);
+		u->tcp_flags = h->l4[13];	/* after the data offset */
+	}
+}
+
+int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
+			     enum flowos_hdr hdr, u32 off, const void *data,
+			     u32 len)
+{
+	struct flowos_hdrs h;
+	struct sk_buff *skb;
+	__wsum delta;
+	int err;
+
+	err = unit_may_write(pm, u);
+	if (err || !len)
+		return err;
+	skb = u->skb;
+	if (skb_ensure_writable(skb, u->payload_off))
+		return -ENOMEM;
+	h = (struct flowos_hdrs) {
+		.ip = skb_network_header(skb),
+		.l4 = skb->data + u->l4_off,
+		.ip_len = u->family == AF_INET ? ip_hdrlen(skb) :
+						 sizeof(struct ipv6hdr),
+		.l4_len = u->payload_off - u->l4_off,
+		.family = u->family,
+		.proto = u->proto,
+		.partial = skb->ip_summed == CHECKSUM_PARTIAL,
+	};
+	if (hdr == FLOWOS_HDR_L4) {
+		if (off > U32_MAX - (h.l4 - h.ip))
+			return -EINVAL;
+		off += h.l4 - h.ip;
+	}
+	err = flowos_hdrs_write(&h, off, data, len, &delta);
+	if (err)
+		return err;
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_block_add(skb->csum, delta,
+					   skb_network_offset(skb));
+	unit_reread_headers(u, &h);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(flowos_unit_write_header);
 
 /* After flowos_flow_init(): every namespace has its flowos_net. */
 int flowos_inline_init(void)

@@ -41,6 +41,7 @@ typedef int64_t s64;
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 /* Without the kernel's type checks; arguments evaluated once each. */
 #define min_t(type, x, y) ({ type _x = (x), _y = (y); _x < _y ? _x : _y; })
+#define max_t(type, x, y) ({ type _x = (x), _y = (y); _x > _y ? _x : _y; })
 #define clamp(v, lo, hi) ({ __typeof__(v) _v = (v), _lo = (lo), _hi = (hi); \
 			    _v < _lo ? _lo : _v > _hi ? _hi : _v; })
 #define __aligned(x) __attribute__((__aligned__(x)))
@@ -85,5 +86,62 @@ struct sctphdr {
 #define TCPHDR_FIN	0x01
 #define TCPHDR_SYN	0x02
 #define TCPHDR_RST	0x04
+
+/*
+ * include/net/checksum.h and lib/checksum.c, as the kernel's generic
+ * code has them: a 32-bit one's complement sum of 16-bit words loaded
+ * in host order, folded and complemented into a checksum field.
+ */
+#define CSUM_MANGLED_0	((__sum16)0xffff)
+
+static inline __wsum csum_add(__wsum a, __wsum b)
+{
+	u32 r = a + b;
+
+	return r + (r < a);
+}
+
+static inline __wsum csum_sub(__wsum a, __wsum b)
+{
+	return csum_add(a, ~b);
+}
+
+static inline __sum16 csum_fold(__wsum sum)
+{
+	u32 s = (sum & 0xffff) + (sum >> 16);
+
+	s = (s & 0xffff) + (s >> 16);
+	return (__sum16)~s;
+}
+
+static inline __wsum csum_unfold(__sum16 n)
+{
+	return n;
+}
+
+/* A sum of bytes that lie @offset bytes into a larger sum's. */
+static inline __wsum csum_block_add(__wsum csum, __wsum csum2, int offset)
+{
+	if (offset & 1)
+		csum2 = (csum2 >> 8) | (csum2 << 24);
+	return csum_add(csum, csum2);
+}
+
+static inline __wsum csum_partial(const void *buf, int len, __wsum sum)
+{
+	const u8 *p = buf;
+	u64 acc = 0;
+	u16 w;
+
+	for (; len > 1; p += 2, len -= 2) {
+		memcpy(&w, p, 2);
+		acc += w;
+	}
+	if (len)	/* the odd byte, first of a 16-bit word in memory */
+		acc += htons((u16)(*p << 8));
+	while (acc >> 32)
+		acc = (acc & 0xffffffff) + (acc >> 32);
+	return csum_add(sum, (__wsum)acc);
+}
 
 #endif /* _FLOWOS_KSHIM_H */

@@ -266,6 +266,44 @@ bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
 int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		      const void *data, u32 len);
 
+/* Where an offset of flowos_unit_write_header() counts from. */
+enum flowos_hdr {
+	FLOWOS_HDR_IP,		/* the IPv4 or IPv6 header's first byte */
+	FLOWOS_HDR_L4,		/* the TCP or UDP header's */
+};
+
+/*
+ * flowos_unit_write_header - change @len bytes of @u's IP or transport
+ * header, at @off bytes from the start of @hdr, to @data
+ *
+ * As flowos_unit_write(), for the headers: the IPv4 header checksum and
+ * the TCP or UDP checksum follow the change (an address is in the
+ * latter's pseudo-header), whatever the skb's ip_summed says, and so
+ * does a CHECKSUM_COMPLETE skb's sum.  The bytes may lie in the IP
+ * header (IPv4 with its options; IPv6's fixed header), in the TCP
+ * (with its options) or UDP header, or across both when they touch;
+ * not in IPv6 extension headers (an offset from FLOWOS_HDR_IP may run
+ * on into the transport header when no extension header lies between;
+ * struct iphdr, ipv6hdr, tcphdr and udphdr have the fields' offsets).
+ * What gives the packet its shape must
+ * keep its value: the IP version, IPv4 header length, fragment offset
+ * and MF bit, total or payload length, protocol or next header, TCP data
+ * offset, UDP length, and the checksum fields.  Afterwards @u's
+ * addresses, ports and TCP sequence, acknowledgment and flags are the
+ * packet's new ones, as instances of later orders see them.
+ *
+ * flowos sits before conntrack on the way in and after NAT on the way
+ * out (flowctl.8): conntrack sees the new addresses of a packet that
+ * came in, and never those of one that goes out.
+ *
+ * Return: 0; -EPERM, -EPROTONOSUPPORT or -ENOMEM as flowos_unit_write();
+ * -EINVAL for bytes outside the headers or a change of their shape
+ * (nothing changes).
+ */
+int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
+			     enum flowos_hdr hdr, u32 off, const void *data,
+			     u32 len);
+
 /*
  * Make @len bytes at @off of @u's payload writable, as flowos_unit_write()
  * does first, and fail as it would; a later write of them cannot fail.

@@ -19,7 +19,8 @@ struct sk_buff;
  *
  * Written by the packet path, read by PMs; only a read-write PM may
  * change it, and then only @mark, and on an inline flow drop it
- * (flowos_unit_drop()) or write its payload (flowos_unit_write()).  A
+ * (flowos_unit_drop()), write its payload (flowos_unit_write()) or its
+ * headers (flowos_unit_write_header()).  A
  * dropped unit is in no stream: the windows of later orders skip it.
  * Addresses are in network order, an IPv4 address in [0].  For ICMP,
  * @sport is the type and @dport the code.
@@ -40,8 +41,8 @@ struct sk_buff;
  * PMs that read headers only.  On an inline flow, @skb is the packet
  * itself, always set, held until every instance has released the unit:
  * a read-only PM reads it and never writes it, a read-write PM writes
- * it only through flowos_unit_write() (flowos/pm.h), which keeps
- * @payload_off and @l4_off valid.
+ * it only through flowos_unit_write() and flowos_unit_write_header()
+ * (flowos/pm.h), which keep @payload_off and @l4_off valid.
  */
 struct flowos_unit {
 	u64 tstamp;		/* ktime_get_ns() when the packet was seen */

@@ -28,10 +28,22 @@
  * test_drop (read-write) asks the core to drop every Nth unit it sees
  * (every), and counts those the core agreed to drop: on an inline flow
  * all of them, on a passive one none.
+ *
+ * test_nat (read-write) writes headers through flowos_unit_write_header():
+ * a stateless one-to-one NAT that sends what goes to vaddr (port vport)
+ * to raddr (port rport) and makes what comes from raddr (port rport)
+ * come from vaddr (port vport); ports of 0 stay as they are.  It sets
+ * every packet's IPv4 TOS or IPv6 traffic class to tos (unless 256),
+ * and with bad_write 1 first tries to change each packet's protocol
+ * (next header) byte, which must be refused.
  */
 #include <linux/delay.h>
+#include <linux/inet.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/udp.h>
 #include <flowos/pm.h>
 
 struct test_state {
@@ -75,6 +87,46 @@ static const struct flowos_pm_param drop_params[] = {
 
 /* test_drop keeps its drops in ->unmarked. */
 static const char *const drop_scalars[] = { "seen", "dropped" };
+
+enum { N_VADDR, N_RADDR, N_VPORT, N_RPORT, N_TOS, N_BAD_WRITE };
+
+static const char *nat_addr_check(const char *value)
+{
+	u8 buf[16];
+
+	if (in4_pton(value, -1, buf, -1, NULL) ||
+	    in6_pton(value, -1, buf, -1, NULL))
+		return NULL;
+	return "not an IPv4 or IPv6 address";
+}
+
+static const struct flowos_pm_param nat_params[] = {
+	[N_VADDR] = { "vaddr", FLOWOS_PARAM_STRING, 1, 1, 0,
+		      "the address clients use", .check = nat_addr_check },
+	[N_RADDR] = { "raddr", FLOWOS_PARAM_STRING, 1, 1, 0,
+		      "the server's real address", .check = nat_addr_check },
+	[N_VPORT] = { "vport", FLOWOS_PARAM_U64, 0, 65535, 0,
+		      "the port clients use (0: any, unchanged)" },
+	[N_RPORT] = { "rport", FLOWOS_PARAM_U64, 0, 65535, 0,
+		      "the server's real port" },
+	[N_TOS] = { "tos", FLOWOS_PARAM_U64, 0, 256, 256,
+		    "TOS or traffic class to set (256: leave)" },
+	[N_BAD_WRITE] = { "bad_write", FLOWOS_PARAM_U64, 0, 1, 0,
+			  "try to change the protocol byte first" },
+};
+
+static const char *const nat_scalars[] = {
+	"seen", "mapped", "tos_set", "refused", "failed",
+};
+
+struct nat_state {
+	u64 count[ARRAY_SIZE(nat_scalars)];
+	__be32 vaddr[4], raddr[4];
+	__be16 vport, rport;
+	u8 family;
+};
+
+enum { NS_SEEN, NS_MAPPED, NS_TOS_SET, NS_REFUSED, NS_FAILED };
 
 static int test_init(struct flowos_pm *pm)
 {
@@ -214,6 +266,137 @@ static unsigned int drop_process(struct flowos_pm *pm,
 	return win->tail - win->head;
 }
 
+static int nat_init(struct flowos_pm *pm)
+{
+	const char *v = pm->strings[N_VADDR]->v[0];
+	const char *r = pm->strings[N_RADDR]->v[0];
+	struct nat_state *ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+
+	if (!ns)
+		return -ENOMEM;
+	if (in4_pton(v, -1, (u8 *)ns->vaddr, -1, NULL) &&
+	    in4_pton(r, -1, (u8 *)ns->raddr, -1, NULL)) {
+		ns->family = AF_INET;
+	} else if (in6_pton(v, -1, (u8 *)ns->vaddr, -1, NULL) &&
+		   in6_pton(r, -1, (u8 *)ns->raddr, -1, NULL)) {
+		ns->family = AF_INET6;
+	} else {
+		kfree(ns);
+		pm->errmsg = "vaddr and raddr: one family for both";
+		return -EINVAL;
+	}
+	ns->vport = htons(pm->params[N_VPORT]);
+	ns->rport = htons(pm->params[N_RPORT]);
+	pm->priv = ns;
+	return 0;
+}
+
+static void nat_fini(struct flowos_pm *pm)
+{
+	kfree(pm->priv);
+}
+
+static void nat_count(struct nat_state *ns, unsigned int i)
+{
+	WRITE_ONCE(ns->count[i], ns->count[i] + 1);
+}
+
+/* Write @addr and @port as the source (@src) or destination of @u. */
+static int nat_write(struct flowos_pm *pm, struct flowos_unit *u, bool src,
+		     const __be32 *addr, __be16 port)
+{
+	bool v4 = u->family == AF_INET;
+	u32 off = v4 ? (src ? offsetof(struct iphdr, saddr) :
+			      offsetof(struct iphdr, daddr)) :
+		       (src ? offsetof(struct ipv6hdr, saddr) :
+			      offsetof(struct ipv6hdr, daddr));
+	int err;
+
+	err = flowos_unit_write_header(pm, u, FLOWOS_HDR_IP, off, addr,
+				       v4 ? 4 : 16);
+	if (err || !port)
+		return err;
+	/* TCP and UDP alike begin with the two ports. */
+	off = src ? offsetof(struct udphdr, source) :
+		    offsetof(struct udphdr, dest);
+	return flowos_unit_write_header(pm, u, FLOWOS_HDR_L4, off, &port,
+					sizeof(port));
+}
+
+static bool nat_is(const struct nat_state *ns, const __be32 *addr,
+		   __be16 port, const __be32 *want, __be16 want_port)
+{
+	size_t len = ns->family == AF_INET ? 4 : 16;
+
+	return !memcmp(addr, want, len) && (!want_port || port == want_port);
+}
+
+/* IPv4's TOS byte, or IPv6's traffic class across its first two bytes. */
+static int nat_set_tos(struct flowos_pm *pm, struct flowos_unit *u, u8 tos)
+{
+	const u8 *ip = skb_network_header(u->skb);
+	u8 tc[2];
+
+	if (u->family == AF_INET)
+		return flowos_unit_write_header(pm, u, FLOWOS_HDR_IP,
+						offsetof(struct iphdr, tos),
+						&tos, 1);
+	tc[0] = (ip[0] & 0xf0) | tos >> 4;
+	tc[1] = (ip[1] & 0x0f) | tos << 4;
+	return flowos_unit_write_header(pm, u, FLOWOS_HDR_IP, 0, tc, 2);
+}
+
+static void nat_one(struct flowos_pm *pm, struct nat_state *ns,
+		    struct flowos_unit *u)
+{
+	u8 bad = 0xff;
+	int err = 0;
+
+	nat_count(ns, NS_SEEN);
+	if (pm->params[N_BAD_WRITE]) {
+		u32 off = u->family == AF_INET ?
+			  offsetof(struct iphdr, protocol) :
+			  offsetof(struct ipv6hdr, nexthdr);
+
+		if (flowos_unit_write_header(pm, u, FLOWOS_HDR_IP, off, &bad,
+					     1) == -EINVAL)
+			nat_count(ns, NS_REFUSED);
+		else
+			nat_count(ns, NS_FAILED);
+	}
+	if (u->family == ns->family &&
+	    nat_is(ns, u->daddr, u->dport, ns->vaddr, ns->vport)) {
+		err = nat_write(pm, u, false, ns->raddr, ns->rport);
+		nat_count(ns, err ? NS_FAILED : NS_MAPPED);
+	} else if (u->family == ns->family &&
+		   nat_is(ns, u->saddr, u->sport, ns->raddr, ns->rport)) {
+		err = nat_write(pm, u, true, ns->vaddr, ns->vport);
+		nat_count(ns, err ? NS_FAILED : NS_MAPPED);
+	}
+	if (pm->params[N_TOS] < 256) {
+		err = nat_set_tos(pm, u, pm->params[N_TOS]);
+		nat_count(ns, err ? NS_FAILED : NS_TOS_SET);
+	}
+}
+
+static unsigned int nat_process(struct flowos_pm *pm,
+				const struct flowos_window *win)
+{
+	const struct flowos_unit *u;
+	u64 seq;
+
+	flowos_window_for_each(win, seq, u)
+		nat_one(pm, pm->priv, flowos_unit_rw(pm, u));
+	return win->tail - win->head;
+}
+
+static u64 nat_read_scalar(const struct flowos_pm *pm, unsigned int i)
+{
+	const struct nat_state *ns = pm->priv;
+
+	return READ_ONCE(ns->count[i]);
+}
+
 static struct flowos_pm_ops mark_ops = {
 	.name = "test_mark",
 	.owner = THIS_MODULE,
@@ -274,8 +457,24 @@ static struct flowos_pm_ops drop_ops = {
 	.read_scalar = test_read_scalar,
 };
 
+static struct flowos_pm_ops nat_ops = {
+	.name = "test_nat",
+	.owner = THIS_MODULE,
+	.layer = FLOWOS_LAYER_IP,
+	.mode = FLOWOS_PM_MODE_RW,
+	.needs_inline = true,
+	.params = nat_params,
+	.n_params = ARRAY_SIZE(nat_params),
+	.scalars = nat_scalars,
+	.n_scalars = ARRAY_SIZE(nat_scalars),
+	.init = nat_init,
+	.fini = nat_fini,
+	.process = nat_process,
+	.read_scalar = nat_read_scalar,
+};
+
 static struct flowos_pm_ops *const test_types[] = {
-	&mark_ops, &check_ops, &payload_ops, &drop_ops,
+	&mark_ops, &check_ops, &payload_ops, &drop_ops, &nat_ops,
 };
 
 static void unregister_first(unsigned int n)
@@ -313,4 +512,4 @@ module_init(test_module_init);
 module_exit(test_module_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("flowos test PMs: pipeline order, payload clones");
+MODULE_DESCRIPTION("flowos test PMs: pipeline order, payload clones, writes");
