@@ -117,8 +117,8 @@ static __wsum csum_change(const void *old, const void *new, u32 len, u32 pos)
 }
 
 /*
- * Set the checksum field @check, @pos bytes from the IP header, to
- * @value; return what that adds to the packet's sum.
+ * Set the checksum field @check, in @h's headers, to @value; return what
+ * that adds to the packet's sum.
  */
 static __wsum set_check(const struct flowos_hdrs *h, __sum16 *check,
 			__sum16 value)
@@ -152,8 +152,11 @@ static __wsum fix_l4_check(const struct flowos_hdrs *h, __wsum d_l4,
 	__sum16 *check = l4_check_field(h);
 	__sum16 value;
 
-	/* An IPv4 UDP datagram sent without a checksum stays so. */
-	if (h->proto == IPPROTO_UDP && h->family == AF_INET && !*check)
+	/*
+	 * A UDP datagram sent without a checksum stays so: IPv4 allows it,
+	 * IPv6 for tunnels (RFC 6935), whose receivers expect 0.
+	 */
+	if (h->proto == IPPROTO_UDP && !*check)
 		return 0;
 	/*
 	 * A CHECKSUM_PARTIAL packet's field holds the pseudo-header's sum,

@@ -43,13 +43,13 @@ struct flowos_hdrs {
  * header's start, in the IP header or the transport header
  *
  * Fixes the IPv4 header checksum, and the transport checksum for a
- * change of its header or of an address in its pseudo-header (an IPv4
- * UDP datagram without one stays without).  Refuses, changing nothing,
+ * change of its header or of an address in its pseudo-header.  Refuses, changing nothing,
  * a write outside both headers (or into extension headers between
  * them) and one that changes what gives the packet its shape: the IP
  * version, IPv4 header length, fragment offset and more-fragments bit,
  * total or payload length, protocol or next header, the TCP data offset,
- * the UDP length, or a checksum field.
+ * the UDP length, or a checksum field.  A UDP datagram without a checksum
+ * (0) stays without, in either family.
  *
  * *@delta receives what the write added to the sum of the packet's bytes
  * (checksum fields included), as a sum that starts at @ip: the caller

@@ -348,8 +348,18 @@ static int unit_may_write(const struct flowos_pm *pm,
 	if (!pi->st->inline_mode || !u->skb || skb_shared(u->skb) ||
 	    u->flags & FLOWOS_UNIT_DROPPED)
 		return -EPERM;
-	if (u->proto != IPPROTO_TCP && u->proto != IPPROTO_UDP)
+	/* A fragment has the protocol, not the header: it is IP-layer only. */
+	if (!(u->layers & (BIT(FLOWOS_LAYER_TCP) | BIT(FLOWOS_LAYER_UDP))))
 		return -EPROTONOSUPPORT;
+	/*
+	 * A GRO list keeps each packet's own headers in its frag_list, and
+	 * its segmentation copies only addresses and ports from the first:
+	 * other header bytes, and payload pulled into the head, would land
+	 * in one packet or in the wrong one.
+	 */
+	if (skb_is_gso(u->skb) &&
+	    skb_shinfo(u->skb)->gso_type & SKB_GSO_FRAGLIST)
+		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -388,7 +398,7 @@ int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 	check = l4_check(skb, u);
 	/*
 	 * A CHECKSUM_PARTIAL packet's sum is made later, over what it holds
-	 * then; an IPv4 UDP datagram without a checksum stays so (and a
+	 * then; a UDP datagram without a checksum stays so (and a
 	 * CHECKSUM_COMPLETE sum of it, which no field balances now, is
 	 * dropped: whoever needs one, a tunnel's decapsulation, sums it
 	 * again).  Else the field takes what the change adds to the sum,
@@ -400,7 +410,7 @@ int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		memcpy(p, data, len);
 		return 0;
 	}
-	if (u->proto == IPPROTO_UDP && u->family == AF_INET && !*check) {
+	if (u->proto == IPPROTO_UDP && !*check) {
 		if (skb->ip_summed == CHECKSUM_COMPLETE)
 			skb->ip_summed = CHECKSUM_NONE;
 		memcpy(p, data, len);
@@ -455,6 +465,8 @@ int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
 	err = unit_may_write(pm, u);
 	if (err || !len)
 		return err;
+	if (hdr != FLOWOS_HDR_IP && hdr != FLOWOS_HDR_L4)
+		return -EINVAL;
 	skb = u->skb;
 	if (skb_ensure_writable(skb, u->payload_off))
 		return -ENOMEM;
@@ -466,8 +478,14 @@ int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
 		.l4_len = u->payload_off - u->l4_off,
 		.family = u->family,
 		.proto = u->proto,
-		.partial = skb->ip_summed == CHECKSUM_PARTIAL,
 	};
+	/*
+	 * The field holds the pseudo-header's sum when the checksum is left
+	 * to the device or to segmentation for this header; a tunnel's
+	 * outer UDP header, whose inner one is left so, has a whole sum.
+	 */
+	h.partial = skb->ip_summed == CHECKSUM_PARTIAL &&
+		    (skb_is_gso(skb) || skb_checksum_start(skb) == h.l4);
 	if (hdr == FLOWOS_HDR_L4) {
 		if (off > U32_MAX - (h.l4 - h.ip))
 			return -EINVAL;

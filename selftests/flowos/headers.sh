@@ -162,7 +162,13 @@ test_tcp() {
 	expect_eq "tcp: no write failed, and the instances mapped and set TOS" \
 		"$(pm_stat "$R" nat v4 failed) $(pm_stat "$R" nat v6 failed) $(
 		  [ "$(pm_stat "$R" nat v4 mapped)" -ge 100 ] &&
+		  [ "$(pm_stat "$R" nat v6 mapped)" -ge 100 ] &&
 		  [ "$(pm_stat "$R" nat v6 tos_set)" -ge 200 ] && echo yes)" "0 0 yes"
+	# Else the CHECKSUM_PARTIAL path went untested: B's replies must
+	# come as such, GSO ones among them.
+	expect_eq "tcp: R wrote CHECKSUM_PARTIAL packets, GSO ones among them" \
+		"$([ "$(pm_stat "$R" nat v4 partial)" -gt 0 ] &&
+		   [ "$(pm_stat "$R" nat v4 gso)" -gt 0 ] && echo yes)" yes
 }
 
 test_udp() {
@@ -197,7 +203,7 @@ test_udp() {
 
 require_root
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 16
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_tcp

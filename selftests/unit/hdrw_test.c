@@ -33,7 +33,7 @@ struct pkt {
 	u32 ip_len, l4_at, l4_len;
 	u8 family, proto;
 	enum csum_state cs;
-	bool udp_nocheck;	/* IPv4 UDP sent without a checksum */
+	bool udp_nocheck;	/* UDP sent without a checksum (0) */
 	__wsum complete;	/* CS_COMPLETE: the skb's sum, host order */
 };
 
@@ -142,8 +142,9 @@ static void build(struct pkt *k, u8 family, u8 proto, enum csum_state cs)
 		l4[12] = (k->l4_len / 4) << 4 | (l4[12] & 0x0f);
 	else
 		put16(l4 + 4, k->len - k->l4_at);
-	k->udp_nocheck = family == AF_INET && proto == IPPROTO_UDP &&
-			 cs != CS_PARTIAL && rnd_below(4) == 0;
+	/* IPv4 allows it, IPv6 for tunnels (RFC 6935). */
+	k->udp_nocheck = proto == IPPROTO_UDP && cs != CS_PARTIAL &&
+			 rnd_below(4) == 0;
 	fill_l4_check(k);
 	/* The host-order sum of what the host reads in network order. */
 	k->complete = htons(rfc_fold(rfc_sum(k->b, k->len, 0)));

@@ -253,15 +253,18 @@ bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
  * change whatever the skb's ip_summed says: a CHECKSUM_PARTIAL one is
  * summed later and needs nothing, any other has its checksum field
  * updated (and a CHECKSUM_COMPLETE one's skb->csum stays right, as the
- * field moves opposite to the data).  A UDP datagram of IPv4 sent
- * without a checksum (0) stays without (a CHECKSUM_COMPLETE one becomes
- * CHECKSUM_NONE).  Sequence numbers and lengths
- * never change: write as many bytes as you replace.
+ * field moves opposite to the data).  A UDP datagram sent without a
+ * checksum (0: IPv4, or an IPv6 tunnel's) stays without (a
+ * CHECKSUM_COMPLETE one becomes CHECKSUM_NONE).  Sequence numbers and
+ * lengths never change: write as many bytes as you replace.  @data must
+ * not point into the packet, which making it writable may move.
  *
  * Return: 0; -EPERM for a read-only PM, a passive flow (its packets have
  * gone on already) or a dropped unit; -EINVAL past the payload's end;
- * -EPROTONOSUPPORT for a protocol other than TCP and UDP; -ENOMEM when
- * the packet could not be made writable (it is unchanged).
+ * -EPROTONOSUPPORT for a protocol other than TCP and UDP, or a fragment;
+ * -EOPNOTSUPP for a GRO list (SKB_GSO_FRAGLIST), whose packets keep
+ * headers of their own; -ENOMEM when the packet could not be made
+ * writable (it is unchanged).
  */
 int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		      const void *data, u32 len);
@@ -292,13 +295,17 @@ enum flowos_hdr {
  * addresses, ports and TCP sequence, acknowledgment and flags are the
  * packet's new ones, as instances of later orders see them.
  *
- * flowos sits before conntrack on the way in and after NAT on the way
- * out (flowctl.8): conntrack sees the new addresses of a packet that
- * came in, and never those of one that goes out.
+ * flowos sits before conntrack and routing on the way in, and after
+ * routing and NAT on the way out (flowctl.8): conntrack and routing see
+ * the new addresses of a packet that came in; a packet that goes out
+ * keeps its route, and conntrack never learns them.  An IPv6 packet
+ * with a routing header still to go has its final destination there,
+ * not in ->daddr, which the transport checksum does not cover: do not
+ * write ->daddr of one.
  *
- * Return: 0; -EPERM, -EPROTONOSUPPORT or -ENOMEM as flowos_unit_write();
- * -EINVAL for bytes outside the headers or a change of their shape
- * (nothing changes).
+ * Return: 0; -EPERM, -EPROTONOSUPPORT, -EOPNOTSUPP or -ENOMEM as
+ * flowos_unit_write(); -EINVAL for an unknown @hdr, bytes outside the
+ * headers or a change of their shape (nothing changes).
  */
 int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
 			     enum flowos_hdr hdr, u32 off, const void *data,

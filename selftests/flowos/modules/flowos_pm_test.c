@@ -116,7 +116,7 @@ static const struct flowos_pm_param nat_params[] = {
 };
 
 static const char *const nat_scalars[] = {
-	"seen", "mapped", "tos_set", "refused", "failed",
+	"seen", "mapped", "tos_set", "refused", "failed", "partial", "gso",
 };
 
 struct nat_state {
@@ -126,7 +126,11 @@ struct nat_state {
 	u8 family;
 };
 
-enum { NS_SEEN, NS_MAPPED, NS_TOS_SET, NS_REFUSED, NS_FAILED };
+/* partial, gso: units seen CHECKSUM_PARTIAL, and GSO ones */
+enum {
+	NS_SEEN, NS_MAPPED, NS_TOS_SET, NS_REFUSED, NS_FAILED, NS_PARTIAL,
+	NS_GSO,
+};
 
 static int test_init(struct flowos_pm *pm)
 {
@@ -353,6 +357,10 @@ static void nat_one(struct flowos_pm *pm, struct nat_state *ns,
 	int err = 0;
 
 	nat_count(ns, NS_SEEN);
+	if (u->skb->ip_summed == CHECKSUM_PARTIAL)
+		nat_count(ns, NS_PARTIAL);
+	if (skb_is_gso(u->skb))
+		nat_count(ns, NS_GSO);
 	if (pm->params[N_BAD_WRITE]) {
 		u32 off = u->family == AF_INET ?
 			  offsetof(struct iphdr, protocol) :
