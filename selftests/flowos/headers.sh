@@ -80,85 +80,96 @@ capture() {
 	slowwait 20 grep -q 'listening on' "$3.err"
 }
 
-# verdicts PCAP FAMILY PROTO SRC SPORT DST DPORT DSCP: one line per
-# packet of FAMILY that came to DST (from another address than DST's
-# own), "ok" if it is from SRC:SPORT to DST:DPORT (an empty port: any)
-# with DSCP and every checksum good, else what it is.
-verdicts() {
-	local pcap=$1 v=$2 proto=$3 src=$4 sport=$5 dst=$6 dport=$7 dscp=$8
-	local opts=(-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE)
-	local fields=(-e ip.src -e ip.dst -e "$proto.srcport" -e "$proto.dstport"
-		      -e ip.dsfield.dscp -e "$proto.checksum.status"
-		      -e ip.checksum.status)
-	local ip=ip
-
-	if [ "$v" = 6 ]; then
-		ip=ipv6
-		fields=("${fields[@]:0:12}")
-		fields=("${fields[@]//ip./ipv6.}")
-		fields[9]=ipv6.tclass.dscp
-	else
-		opts+=(-o ip.check_checksum:TRUE)
-	fi
-	tshark -r "$pcap" "${opts[@]}" -Y "$ip.src != $dst" -T fields \
-		-E separator=, "${fields[@]}" 2>/dev/null |
-	awk -F, -v s="$src" -v sp="$sport" -v d="$dst" -v dp="$dport" \
-	    -v dscp="$dscp" -v v="$v" '{
-		ends = $1 == s && $2 == d && (sp == "" || $3 == sp) &&
-		       (dp == "" || $4 == dp)
-		ipok = v == 6 || $7 == 1
-		print (ends && $5 == dscp && $6 == 1 && ipok) ? "ok" : $0
-	}'
+# fields PCAP PROTO: one line per packet, both families, for verdicts:
+# ip.src, ip.dst, ipv6.src, ipv6.dst, ports, DSCP (IPv4, IPv6), the
+# transport checksum's status, the IPv4 header checksum's (1: good).
+fields() {
+	tshark -r "$1" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+		-o udp.check_checksum:TRUE -T fields -E separator=, \
+		-e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
+		-e "$2.srcport" -e "$2.dstport" -e ip.dsfield.dscp \
+		-e ipv6.tclass.dscp -e "$2.checksum.status" \
+		-e ip.checksum.status 2>/dev/null
 }
 
-# expect_all_ok TAG FILE: every line of FILE says "ok", and there are many.
+# verdicts FIELDS FAMILY SRC SPORT DST DPORT DSCP: one line per packet
+# of FAMILY in FIELDS that came to DST's end (not from DST), "ok" if it
+# is from SRC:SPORT to DST:DPORT (an empty port: any) with DSCP and
+# every checksum good, else what it is.
+verdicts() {
+	awk -F, -v v="$2" -v s="$3" -v sp="$4" -v d="$5" -v dp="$6" \
+	    -v dscp="$7" '{
+		src = v == 4 ? $1 : $3
+		dst = v == 4 ? $2 : $4
+		if (src == "" || src == d)
+			next
+		ends = src == s && dst == d && (sp == "" || $5 == sp) &&
+		       (dp == "" || $6 == dp)
+		ok = ends && (v == 4 ? $7 : $8) == dscp && $9 == 1 &&
+		     (v == 6 || $10 == 1)
+		print ok ? "ok" : $0
+	}' "$1"
+}
+
+# expect_all_ok TAG FILE MIN: every line of FILE says "ok", at least MIN.
 expect_all_ok() {
 	local n bad
 
 	n=$(wc -l <"$2")
 	bad=$(grep -cv '^ok$' "$2")
 	grep -v '^ok$' "$2" | head -n 3 | sed 's/^/# not ok: /'
-	expect_eq "$1" "$([ "$n" -ge "${3:-20}" ] && echo "$bad of many" ||
+	expect_eq "$1" "$([ "$n" -ge "$3" ] && echo "$bad of many" ||
 		echo "only $n")" "0 of many"
 }
 
 # tcp_through FAMILY V B A: A's bytes through V:8080 to B:80 and back.
 tcp_through() {
-	local v=$1 vaddr=$2 baddr=$3 aaddr=$4 tag="tcp IPv$1" sent got peer port bpeer
-	local pa=$TMP/a$v.pcap pb=$TMP/b$v.pcap da db echo
+	local v=$1 vaddr=$2 baddr=$3 aaddr=$4 tag="tcp IPv$1" sent got peer port
+	local bpeer echo
+
+	ip netns exec "$B" "$TRAFFIC" echo "$baddr" 80 >"$TMP/echo$v" &
+	echo=$!
+	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	read -r sent got peer port <<<"$(ip netns exec "$A" "$TRAFFIC" send \
+		"$vaddr" 8080 1000000)"
+	wait "$echo"
+	read -r bpeer _ <"$TMP/echo$v"
+	expect_eq "$tag: A got its 1 MB back from V:8080, sha256 and all" \
+		"$got $peer $port" "$sent $vaddr 8080"
+	expect_eq "$tag: B's end saw A's own address" "$bpeer" "$aaddr"
+}
+
+# Both families' transfers, captured on a0 and b0; then each packet that
+# came to either end, as tshark sees it.
+test_tcp() {
+	local pa=$TMP/a.pcap pb=$TMP/b.pcap da db dscp=$((TOS >> 2)) v
 
 	capture "$A" a0 "$pa" "tcp port 8080 or tcp port 80"
 	da=$dump
 	capture "$B" b0 "$pb" "tcp port 8080 or tcp port 80"
 	db=$dump
-	ip netns exec "$B" "$TRAFFIC" echo "$baddr" 80 >"$TMP/echo$v" &
-	echo=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
-	read -r sent got peer port <<<"$(ip netns exec "$A" "$TRAFFIC" send \
-		"$vaddr" 8080 2000000)"
-	wait "$echo"
-	read -r bpeer _ <"$TMP/echo$v"
+	tcp_through 4 10.0.2.99 10.0.2.1 10.0.1.1
+	tcp_through 6 fd02::99 fd02::1 fd01::1
 	slowwait 20 flow_settled "$R" nat
 	# Each end's last packet is the ACK of the other's FIN: a moment.
 	sleep 0.5
 	kill "$da" "$db"
 	wait "$da" "$db" 2>/dev/null
-	expect_eq "$tag: A got its 2 MB back from V:8080, sha256 and all" \
-		"$got $peer $port" "$sent $vaddr 8080"
-	expect_eq "$tag: B's end saw A's own address" "$bpeer" "$aaddr"
-	verdicts "$pa" "$v" tcp "$vaddr" 8080 "$aaddr" "" $((TOS >> 2)) \
-		>"$TMP/a$v.verdicts"
-	expect_all_ok "$tag: A's capture: each packet that came from V:8080, TOS set, checksums good (tshark)" \
-		"$TMP/a$v.verdicts" 100
-	verdicts "$pb" "$v" tcp "$aaddr" "" "$baddr" 80 $((TOS >> 2)) \
-		>"$TMP/b$v.verdicts"
-	expect_all_ok "$tag: B's capture: each packet that came from A to B:80, TOS set, checksums good (tshark)" \
-		"$TMP/b$v.verdicts" 100
-}
-
-test_tcp() {
-	tcp_through 4 10.0.2.99 10.0.2.1 10.0.1.1
-	tcp_through 6 fd02::99 fd02::1 fd01::1
+	fields "$pa" tcp >"$TMP/a.fields"
+	fields "$pb" tcp >"$TMP/b.fields"
+	for v in 4 6; do
+		if [ "$v" = 4 ]; then
+			verdicts "$TMP/a.fields" 4 10.0.2.99 8080 10.0.1.1 "" "$dscp"
+			verdicts "$TMP/b.fields" 4 10.0.1.1 "" 10.0.2.1 80 "$dscp" >"$TMP/b4"
+		else
+			verdicts "$TMP/a.fields" 6 fd02::99 8080 fd01::1 "" "$dscp"
+			verdicts "$TMP/b.fields" 6 fd01::1 "" fd02::1 80 "$dscp" >"$TMP/b6"
+		fi >"$TMP/a$v"
+		expect_all_ok "tcp IPv$v: A's capture: each packet that came from V:8080, TOS set, checksums good (tshark)" \
+			"$TMP/a$v" 100
+		expect_all_ok "tcp IPv$v: B's capture: each packet that came from A to B:80, TOS set, checksums good (tshark)" \
+			"$TMP/b$v" 100
+	done
 	expect_eq "tcp: no write failed, and the instances mapped and set TOS" \
 		"$(pm_stat "$R" nat v4 failed) $(pm_stat "$R" nat v6 failed) $(
 		  [ "$(pm_stat "$R" nat v4 mapped)" -ge 100 ] &&
@@ -191,8 +202,9 @@ test_udp() {
 	sleep 0.2
 	kill "$dump"
 	wait "$dump" 2>/dev/null
-	{ verdicts "$pb" 4 udp 10.0.1.1 "" 10.0.2.1 5001 0 &&
-	  verdicts "$pb" 6 udp fd01::1 "" fd02::1 5001 0; } >"$TMP/udp.verdicts"
+	fields "$pb" udp >"$TMP/udp.fields"
+	{ verdicts "$TMP/udp.fields" 4 10.0.1.1 "" 10.0.2.1 5001 0 &&
+	  verdicts "$TMP/udp.fields" 6 fd01::1 "" fd02::1 5001 0; } >"$TMP/udp.verdicts"
 	expect_all_ok "udp: B's capture: each datagram came from A to B:5001, checksums good (tshark)" \
 		"$TMP/udp.verdicts" $((2 * (n + 1)))
 	seen=$(($(pm_stat "$R" natu v4 seen) + $(pm_stat "$R" natu v6 seen)))
