@@ -68,10 +68,15 @@ setup_pktgen() {
 # the modules of CONFIG are still loaded (perf resolves their symbols
 # through /proc/kallsyms).
 profile_start() {
+	perf record -q -a -e cpu-clock -c "$PERIOD" -o "/tmp/perf-$1.data" -- \
+		sh -c "echo start >/proc/net/pktgen/pgctrl" 2>/dev/null
+	profile_report "$1"
+}
+
+# profile_report CONFIG: perf's samples of CONFIG, by task and symbol.
+profile_report() {
 	local data=/tmp/perf-$1.data
 
-	perf record -q -a -e cpu-clock -c "$PERIOD" -o "$data" -- \
-		sh -c "echo start >/proc/net/pktgen/pgctrl" 2>/dev/null
 	perf report -i "$data" --stdio --sort comm,sym -n -t , \
 		--percent-limit 0 2>/dev/null |
 		sed -n "s/ *, */,/g
@@ -127,6 +132,152 @@ flows_with_match() {
 # Each config: set up, run, report, tear down.
 cfg_nohook() { run "$PACKETS"; }
 
+# A nap of a millisecond without a fork, whose instructions would count.
+exec {NAP_FD}<> <(:)
+nap() { read -r -t 0.001 -u "$NAP_FD"; }
+
+# drained_run CHECK: PACKETS sent, timed until CHECK (a shell function,
+# builtins only) says every one has been through; sets DRAINED_PPS (0
+# if CHECK never came true).  Not run in a subshell, whose fork would
+# count, and so that CHECK may read the main shell's coprocess.  For the
+# configurations that take packets off the CPU that sends them (inline
+# flowos, NFQUEUE): pktgen's own pps leaves out the time they take after
+# it, in the PM's thread or the NFQUEUE program, which the single vCPU
+# runs too.  Idle time is left out under icount; each nap costs at most
+# a millisecond of guest time, well under 1% of a run.
+drained_run() {
+	local t0 t1 tries=0 perf perf_ctl perf_ack
+
+	DRAINED_PPS=0
+	pg $DEV "count $PACKETS"
+	# Profiled, perf samples until every packet is through, not only
+	# while pktgen sends.  It starts disabled and is enabled through its
+	# control FIFO once ready (its start takes longer than a run here).
+	if [ -n "${PROFILING:-}" ]; then
+		rm -f /tmp/perf.ctl /tmp/perf.ack
+		mkfifo /tmp/perf.ctl /tmp/perf.ack
+		perf record -q -a -e cpu-clock -c "$PERIOD" -D -1 \
+			--control fifo:/tmp/perf.ctl,/tmp/perf.ack \
+			-o "/tmp/perf-$PROFILING.data" 2>/dev/null &
+		perf=$!
+		exec {perf_ctl}>/tmp/perf.ctl {perf_ack}</tmp/perf.ack
+		echo enable >&"$perf_ctl" && read -r -u "$perf_ack"
+	fi
+	t0=${EPOCHREALTIME/./}
+	pg pgctrl start
+	until "$1"; do
+		nap
+		tries=$((tries + 1))
+		[ "$tries" -lt 60000 ] || { echo "bench: $1 never came true" >&2; break; }
+	done
+	t1=${EPOCHREALTIME/./}
+	if [ -n "${PROFILING:-}" ]; then
+		echo disable >&"$perf_ctl" && read -r -u "$perf_ack"
+		exec {perf_ctl}>&- {perf_ack}<&-
+		kill -INT "$perf" && wait "$perf"
+		profile_report "$PROFILING"
+	fi
+	[ "$tries" -lt 60000 ] || return 1
+	DRAINED_PPS=$((PACKETS * 1000000 / (t1 - t0)))
+}
+
+# The inline flow "hit" with the count PM: each packet held, counted and
+# re-injected; lost means bypassed, dropped on overflow or lost.
+INLINE=/sys/kernel/flowos/flows/hit
+inline_settled() {
+	local r b o l
+
+	read -r r <"$INLINE/reinjected" && read -r b <"$INLINE/bypassed" &&
+		read -r o <"$INLINE/overflow_drops" && read -r l <"$INLINE/lost" &&
+		[ $((r + b + o + l)) -ge "$PACKETS" ]
+}
+
+# The passive flow "hit" with the count PM, timed until the PM has been
+# through every unit: the same work as cfg_inline_count but the hold.
+count_settled() {
+	local backlog
+
+	read -r backlog <"$INLINE/pms/count/backlog" && [ "$backlog" = 0 ]
+}
+
+cfg_count_drained() {
+	local r m
+
+	load_flowos || return 1
+	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
+		"$FLOWCTL" attach hit count || return 1
+	drained_run count_settled
+	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops"
+	echo "$DRAINED_PPS $((r + m))"
+	unload_flowos
+}
+
+cfg_inline_count() {
+	local b o l
+
+	load_flowos || return 1
+	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 mode inline &&
+		"$FLOWCTL" attach hit count || return 1
+	drained_run inline_settled
+	read -r b <"$INLINE/bypassed" && read -r o <"$INLINE/overflow_drops" &&
+		read -r l <"$INLINE/lost"
+	echo "$DRAINED_PPS $((b + o + l))"
+	unload_flowos
+}
+
+# NFQUEUE, the tool people use for this job: an nftables rule queues the
+# packets to nfq-accept (tools/nfq-accept, libnetfilter_queue), which
+# has each copied to it and accepts it.  It says "seen N lost M" once it
+# has given PACKETS verdicts, each of which re-injected its packet
+# before the call returned.  /proc/net/netfilter/nfnetlink_queue:
+# queue, portid, queued now, copy mode, copy range, queue dropped, user
+# dropped, id sequence.
+NFQ_ACCEPT=$REPO/tools/nfq-accept/nfq-accept
+NFQ_OUT=/tmp/nfq-accept.out
+
+# nfqueue_said WORD: its line that begins with WORD, in NFQ_SAID.
+nfqueue_said() {
+	local line
+
+	while read -r line; do
+		[[ $line == "$1"* ]] && { NFQ_SAID=$line; return 0; }
+	done <"$NFQ_OUT"
+	return 1
+}
+
+nfqueue_done() { nfqueue_said seen; }
+
+cfg_nfqueue() {
+	local pid tries=0 seen=0 lost=0 qd=0 ud=0 _
+
+	nft -f - <<'NFT' || return 1
+table ip bench {
+	chain pre {
+		type filter hook prerouting priority 0;
+		udp dport 9 queue num 0
+	}
+}
+NFT
+	# Empty before it starts: a line of the last run's is no answer.
+	: >"$NFQ_OUT"
+	"$NFQ_ACCEPT" 0 "$PACKETS" >>"$NFQ_OUT" &
+	pid=$!
+	until nfqueue_said ready; do
+		sleep 0.1
+		tries=$((tries + 1))
+		[ "$tries" -lt 100 ] || { kill "$pid"; nft delete table ip bench; return 1; }
+	done
+	if drained_run nfqueue_done; then
+		read -r _ seen _ lost <<<"$NFQ_SAID"
+	else	# it never had them all: the queue says what it lost
+		read -r _ _ _ _ _ qd ud _ </proc/net/netfilter/nfnetlink_queue
+		kill "$pid"
+	fi
+	wait "$pid"
+	nft delete table ip bench
+	echo "$DRAINED_PPS $((qd + ud + lost + PACKETS - seen))"
+}
+
 cfg_nftables() {
 	nft -f - <<'NFT' || return 1
 table ip bench {
@@ -164,7 +315,8 @@ flows_with() {
 
 # BENCH_CONFIGS picks some (the table needs nohook and nftables).
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables flowos flowos_count flowos_stats
-	 flowos_match10 flowos_match100 flowos_100 flowos_1000"}
+	 flowos_match10 flowos_match100 flowos_100 flowos_1000
+	 flowos_count_drained flowos_inline_count nfqueue"}
 
 one() {
 	case $1 in
@@ -177,6 +329,9 @@ one() {
 	flowos_match100) flows_with_match 100 ;;
 	flowos_100) flows_with 100 ;;
 	flowos_1000) flows_with 1000 ;;
+	flowos_count_drained) cfg_count_drained ;;
+	flowos_inline_count) cfg_inline_count ;;
+	nfqueue) cfg_nfqueue ;;
 	esac
 }
 
