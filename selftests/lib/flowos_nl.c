@@ -15,6 +15,7 @@
  *   flowos_nl detach FLOW NAME
  *   flowos_nl stats FLOW [NAME]
  *   flowos_nl net
+ *   flowos_nl batch          (stdin: a "new ..." or "del ..." per line)
  *
  * Prints one "key=value ..." line per flow in a reply; for a PM
  * instance, its identity, core counters and scalar results on one line,
@@ -30,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,8 @@ static void bad_usage(void)
 	      "       flowos_nl attach FLOW TYPE [name NAME] [order N] [KEY=VALUE...]\n"
 	      "       flowos_nl detach FLOW NAME\n"
 	      "       flowos_nl stats FLOW [NAME]\n"
-	      "       flowos_nl net\n", stderr);
+	      "       flowos_nl net\n"
+	      "       flowos_nl batch   (new/del commands on stdin)\n", stderr);
 	exit(2);
 }
 
@@ -515,54 +518,45 @@ static int monitor(struct nl_sock *sk, int count, int seconds)
 	return events_left > 0;
 }
 
-int main(int argc, char **argv)
+/* The command of @argv (as given to flowos_nl), its netlink flags in @flags. */
+static int parse_cmd(int argc, char **argv, int *flags)
 {
-	struct nl_sock *sk;
-	struct nl_msg *msg;
-	int family, cmd, flags = NLM_F_ACK, one = 1, err;
-
-	if (argc < 2)
-		bad_usage();
+	*flags = NLM_F_ACK;
 	if (!strcmp(argv[1], "new") && argc >= 3)
-		cmd = FLOWOS_CMD_FLOW_NEW;
-	else if (!strcmp(argv[1], "del") && argc == 3)
-		cmd = FLOWOS_CMD_FLOW_DEL;
-	else if (!strcmp(argv[1], "get") && argc == 3)
-		cmd = FLOWOS_CMD_FLOW_GET;
-	else if (!strcmp(argv[1], "dump") && argc == 2)
-		cmd = FLOWOS_CMD_FLOW_GET, flags |= NLM_F_DUMP;
-	else if (!strcmp(argv[1], "monitor") && argc == 4)
-		cmd = 0;
-	else if (!strcmp(argv[1], "attach") && argc >= 4)
-		cmd = FLOWOS_CMD_PM_ATTACH;
-	else if (!strcmp(argv[1], "detach") && argc == 4)
-		cmd = FLOWOS_CMD_PM_DETACH;
-	else if (!strcmp(argv[1], "stats") && (argc == 3 || argc == 4))
-		cmd = FLOWOS_CMD_STATS_GET, flags |= NLM_F_DUMP;
-	else if (!strcmp(argv[1], "net") && argc == 2)
-		cmd = FLOWOS_CMD_NET_GET;
-	else
-		bad_usage();
-
-	sk = nl_socket_alloc();
-	if (!sk || genl_connect(sk)) {
-		fprintf(stderr, "flowos_nl: cannot open a generic netlink socket\n");
-		return 1;
+		return FLOWOS_CMD_FLOW_NEW;
+	if (!strcmp(argv[1], "del") && argc == 3)
+		return FLOWOS_CMD_FLOW_DEL;
+	if (!strcmp(argv[1], "get") && argc == 3)
+		return FLOWOS_CMD_FLOW_GET;
+	if (!strcmp(argv[1], "dump") && argc == 2) {
+		*flags |= NLM_F_DUMP;
+		return FLOWOS_CMD_FLOW_GET;
 	}
-	/* A dump's messages are up to 32 KiB: size the buffer to each. */
-	nl_socket_enable_msg_peek(sk);
-	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
-		   sizeof(one));
-	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
-		   sizeof(one));
-	family = genl_ctrl_resolve(sk, FLOWOS_FAMILY_NAME);
-	if (family < 0) {
-		fprintf(stderr, "flowos_nl: no flowos family (module not loaded?)\n");
-		return 1;
+	if (!strcmp(argv[1], "monitor") && argc == 4)
+		return 0;
+	if (!strcmp(argv[1], "attach") && argc >= 4)
+		return FLOWOS_CMD_PM_ATTACH;
+	if (!strcmp(argv[1], "detach") && argc == 4)
+		return FLOWOS_CMD_PM_DETACH;
+	if (!strcmp(argv[1], "stats") && (argc == 3 || argc == 4)) {
+		*flags |= NLM_F_DUMP;
+		return FLOWOS_CMD_STATS_GET;
 	}
-	if (!cmd)
-		return monitor(sk, atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(argv[1], "net") && argc == 2)
+		return FLOWOS_CMD_NET_GET;
+	bad_usage();
+	return -1;
+}
 
+/* Send command @cmd of @argv on @sk, print its reply: 0, or 1 on failure. */
+static int run(struct nl_sock *sk, int family, int cmd, int flags, int argc,
+	       char **argv)
+{
+	struct nl_msg *msg;
+	int err;
+
+	kernel_err = 0;
+	extack_msg[0] = '\0';
 	msg = nlmsg_alloc();
 	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 				 flags, cmd, FLOWOS_FAMILY_VERSION))
@@ -608,6 +602,78 @@ int main(int argc, char **argv)
 			*extack_msg ? ": " : "", extack_msg);
 		return 1;
 	}
-	nl_socket_free(sk);
 	return 0;
+}
+
+/*
+ * batch: a "new" or "del" command per line of stdin, on one socket, so
+ * that many flows cost one start of the program; stops at the first
+ * that fails.
+ */
+static int batch(struct nl_sock *sk, int family)
+{
+	char line[1024], *argv[64], *tok;
+	int argc, cmd, flags;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		argv[0] = "flowos_nl";
+		argc = 1;
+		for (tok = strtok(line, " \t\n"); tok && argc < 63;
+		     tok = strtok(NULL, " \t\n"))
+			argv[argc++] = tok;
+		if (argc == 1)
+			continue;
+		if (strcmp(argv[1], "new") && strcmp(argv[1], "del"))
+			bad_usage();
+		argv[argc] = NULL;
+		cmd = parse_cmd(argc, argv, &flags);
+		if (run(sk, family, cmd, flags, argc, argv))
+			return 1;
+		/*
+		 * "new" is answered with the flow, then acknowledged, and one
+		 * read takes only the flow: take the acknowledgment too, or
+		 * the next command reads it, and the queue grows.
+		 */
+		if (cmd == FLOWOS_CMD_FLOW_NEW && nl_wait_for_ack(sk) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int family, cmd = 0, flags = 0, one = 1, err;
+	bool batched;
+	struct nl_sock *sk;
+
+	if (argc < 2)
+		bad_usage();
+	batched = !strcmp(argv[1], "batch") && argc == 2;
+	if (!batched)
+		cmd = parse_cmd(argc, argv, &flags);
+
+	sk = nl_socket_alloc();
+	if (!sk || genl_connect(sk)) {
+		fprintf(stderr, "flowos_nl: cannot open a generic netlink socket\n");
+		return 1;
+	}
+	/* A dump's messages are up to 32 KiB: size the buffer to each. */
+	nl_socket_enable_msg_peek(sk);
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+		   sizeof(one));
+	family = genl_ctrl_resolve(sk, FLOWOS_FAMILY_NAME);
+	if (family < 0) {
+		fprintf(stderr, "flowos_nl: no flowos family (module not loaded?)\n");
+		return 1;
+	}
+	if (batched)
+		err = batch(sk, family);
+	else if (!cmd)
+		err = monitor(sk, atoi(argv[2]), atoi(argv[3]));
+	else
+		err = run(sk, family, cmd, flags, argc, argv);
+	nl_socket_free(sk);
+	return err;
 }
