@@ -132,19 +132,22 @@ flows_with_match() {
 # Each config: set up, run, report, tear down.
 cfg_nohook() { run "$PACKETS"; }
 
-# A nap of a millisecond without a fork, whose instructions would count.
+# A nap of 5 ms of guest time, without a fork whose instructions would
+# count.  A poll, a nap and a read of one sysfs file, costs bash about
+# 100000 instructions (callgrind, bash 5.2): one every 5 ms is 2% of a
+# run's guest time, and the end is seen at most 5 ms late, under 1% of a
+# run of 60000 packets here.
 exec {NAP_FD}<> <(:)
-nap() { read -r -t 0.001 -u "$NAP_FD"; }
+nap() { read -r -t 0.005 -u "$NAP_FD"; }
 
-# drained_run CHECK: PACKETS sent, timed until CHECK (a shell function,
-# builtins only) says every one has been through; sets DRAINED_PPS (0
-# if CHECK never came true).  Not run in a subshell, whose fork would
-# count, and so that CHECK may read the main shell's coprocess.  For the
-# configurations that take packets off the CPU that sends them (inline
-# flowos, NFQUEUE): pktgen's own pps leaves out the time they take after
-# it, in the PM's thread or the NFQUEUE program, which the single vCPU
-# runs too.  Idle time is left out under icount; each nap costs at most
-# a millisecond of guest time, well under 1% of a run.
+# drained_run END: PACKETS sent, timed until END, a shell function of
+# builtins only, returns 0: every packet has been through.  END may
+# block, or poll (once, with a nap, returning 1 if not yet).  Sets
+# DRAINED_PPS (0 if END never came).  Not run in a subshell, whose fork
+# would count, and so that END may wait for the main shell's jobs.  For
+# the configurations whose packets go on on another task than pktgen's
+# (the PM thread, the NFQUEUE program), which pktgen's own pps leaves
+# out though the single vCPU runs it too.
 drained_run() {
 	local t0 t1 tries=0 perf perf_ctl perf_ack
 
@@ -152,62 +155,77 @@ drained_run() {
 	pg $DEV "count $PACKETS"
 	# Profiled, perf samples until every packet is through, not only
 	# while pktgen sends.  It starts disabled and is enabled through its
-	# control FIFO once ready (its start takes longer than a run here).
+	# control FIFO once ready (its start takes longer than a run here);
+	# the FIFOs are opened read-write so that no open waits for perf.
 	if [ -n "${PROFILING:-}" ]; then
 		rm -f /tmp/perf.ctl /tmp/perf.ack
 		mkfifo /tmp/perf.ctl /tmp/perf.ack
+		exec {perf_ctl}<>/tmp/perf.ctl {perf_ack}<>/tmp/perf.ack
 		perf record -q -a -e cpu-clock -c "$PERIOD" -D -1 \
 			--control fifo:/tmp/perf.ctl,/tmp/perf.ack \
 			-o "/tmp/perf-$PROFILING.data" 2>/dev/null &
 		perf=$!
-		exec {perf_ctl}>/tmp/perf.ctl {perf_ack}</tmp/perf.ack
-		echo enable >&"$perf_ctl" && read -r -u "$perf_ack"
+		echo enable >&"$perf_ctl" && read -r -t 300 -u "$perf_ack" ||
+			echo "bench: perf did not start" >&2
 	fi
-	t0=${EPOCHREALTIME/./}
+	t0=${EPOCHREALTIME//[!0-9]/}
 	pg pgctrl start
 	until "$1"; do
-		nap
 		tries=$((tries + 1))
-		[ "$tries" -lt 60000 ] || { echo "bench: $1 never came true" >&2; break; }
+		[ "$tries" -lt 20000 ] || { echo "bench: $1 never came true" >&2; break; }
 	done
-	t1=${EPOCHREALTIME/./}
+	t1=${EPOCHREALTIME//[!0-9]/}
 	if [ -n "${PROFILING:-}" ]; then
-		echo disable >&"$perf_ctl" && read -r -u "$perf_ack"
-		exec {perf_ctl}>&- {perf_ack}<&-
+		echo disable >&"$perf_ctl" && read -r -t 60 -u "$perf_ack"
 		kill -INT "$perf" && wait "$perf"
+		exec {perf_ctl}>&- {perf_ack}>&-
+		rm -f /tmp/perf.ctl /tmp/perf.ack
 		profile_report "$PROFILING"
 	fi
-	[ "$tries" -lt 60000 ] || return 1
+	[ "$tries" -lt 20000 ] || return 1
 	DRAINED_PPS=$((PACKETS * 1000000 / (t1 - t0)))
 }
 
-# The inline flow "hit" with the count PM: each packet held, counted and
-# re-injected; lost means bypassed, dropped on overflow or lost.
-INLINE=/sys/kernel/flowos/flows/hit
-inline_settled() {
-	local r b o l
+# poll_at_least FILE N: whether the counter in FILE has reached N; if
+# not, a nap first.
+poll_at_least() {
+	local n
 
-	read -r r <"$INLINE/reinjected" && read -r b <"$INLINE/bypassed" &&
-		read -r o <"$INLINE/overflow_drops" && read -r l <"$INLINE/lost" &&
-		[ $((r + b + o + l)) -ge "$PACKETS" ]
+	read -r n <"$1" && [ "$n" -ge "$2" ] && return 0
+	nap
+	return 1
 }
+
+# The inline flow "hit" with the count PM: each packet held, counted and
+# re-injected.  Lost means bypassed, dropped on overflow or lost: then
+# "reinjected" never comes to PACKETS, and the run fails.
+INLINE=/sys/kernel/flowos/flows/hit
+inline_settled() { poll_at_least "$INLINE/reinjected" "$PACKETS"; }
 
 # The passive flow "hit" with the count PM, timed until the PM has been
 # through every unit: the same work as cfg_inline_count but the hold.
+# pktgen has queued every unit when its start returns, so a backlog of
+# 0 then is the end.
 count_settled() {
 	local backlog
 
-	read -r backlog <"$INLINE/pms/count/backlog" && [ "$backlog" = 0 ]
+	read -r backlog <"$INLINE/pms/count/backlog" && [ "$backlog" = 0 ] &&
+		return 0
+	nap
+	return 1
 }
 
 cfg_count_drained() {
-	local r m
+	local n r m
 
 	load_flowos || return 1
 	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
 		"$FLOWCTL" attach hit count || return 1
 	drained_run count_settled
-	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops"
+	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops" &&
+		read -r n <"$INLINE/packets_in"
+	# A flow that matched nothing would have had nothing to wait for.
+	[ "$n" -ge "$PACKETS" ] || DRAINED_PPS=0
 	echo "$DRAINED_PPS $((r + m))"
 	unload_flowos
 }
@@ -227,15 +245,18 @@ cfg_inline_count() {
 
 # NFQUEUE, the tool people use for this job: an nftables rule queues the
 # packets to nfq-accept (tools/nfq-accept, libnetfilter_queue), which
-# has each copied to it and accepts it.  It says "seen N lost M" once it
-# has given PACKETS verdicts, each of which re-injected its packet
-# before the call returned.  /proc/net/netfilter/nfnetlink_queue:
-# queue, portid, queued now, copy mode, copy range, queue dropped, user
-# dropped, id sequence.
+# has each copied to it and accepts it, and exits once it has given
+# PACKETS verdicts, each of which re-injected its packet before the
+# call returned: the end is its exit, waited for without a poll.  A
+# packet the kernel could not queue or deliver never comes to it, so it
+# never exits by itself: "timeout" ends it, and it says how many it saw.
+# (/proc/net/netfilter/nfnetlink_queue counts those lost, but goes with
+# the queue.)
 NFQ_ACCEPT=$REPO/tools/nfq-accept/nfq-accept
 NFQ_OUT=/tmp/nfq-accept.out
 
-# nfqueue_said WORD: its line that begins with WORD, in NFQ_SAID.
+# nfqueue_said WORD: whether nfq-accept has said a line beginning with
+# WORD; the line in NFQ_SAID.
 nfqueue_said() {
 	local line
 
@@ -245,10 +266,14 @@ nfqueue_said() {
 	return 1
 }
 
-nfqueue_done() { nfqueue_said seen; }
+# nfqueue_done: nfq-accept has ended, its exit status in NFQ_STATUS.
+nfqueue_done() {
+	wait "$NFQ_PID"
+	NFQ_STATUS=$?
+}
 
 cfg_nfqueue() {
-	local pid tries=0 seen=0 lost=0 qd=0 ud=0 _
+	local tries=0 seen=0
 
 	nft -f - <<'NFT' || return 1
 table ip bench {
@@ -260,22 +285,18 @@ table ip bench {
 NFT
 	# Empty before it starts: a line of the last run's is no answer.
 	: >"$NFQ_OUT"
-	"$NFQ_ACCEPT" 0 "$PACKETS" >>"$NFQ_OUT" &
-	pid=$!
+	timeout 300 "$NFQ_ACCEPT" 0 "$PACKETS" >>"$NFQ_OUT" &
+	NFQ_PID=$!
 	until nfqueue_said ready; do
 		sleep 0.1
 		tries=$((tries + 1))
-		[ "$tries" -lt 100 ] || { kill "$pid"; nft delete table ip bench; return 1; }
+		[ "$tries" -lt 100 ] || { kill "$NFQ_PID"; nft delete table ip bench; return 1; }
 	done
-	if drained_run nfqueue_done; then
-		read -r _ seen _ lost <<<"$NFQ_SAID"
-	else	# it never had them all: the queue says what it lost
-		read -r _ _ _ _ _ qd ud _ </proc/net/netfilter/nfnetlink_queue
-		kill "$pid"
-	fi
-	wait "$pid"
+	drained_run nfqueue_done
+	nfqueue_said seen && seen=${NFQ_SAID#seen }
+	[ "$NFQ_STATUS" = 0 ] && [ "$seen" = "$PACKETS" ] || DRAINED_PPS=0
 	nft delete table ip bench
-	echo "$DRAINED_PPS $((qd + ud + lost + PACKETS - seen))"
+	echo "$DRAINED_PPS $((PACKETS - seen))"
 }
 
 cfg_nftables() {
