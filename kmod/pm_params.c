@@ -122,6 +122,23 @@ int flowos_pattern_decode(const char *value, u8 *buf, size_t max)
 }
 EXPORT_SYMBOL_GPL(flowos_pattern_decode);
 
+const char *flowos_pattern_check(const char *value)
+{
+	u8 buf[FLOWOS_AC_PATTERN_MAX];
+
+	if (!strncmp(value, "hex:", 4) &&
+	    strlen(value + 4) > 2 * FLOWOS_AC_PATTERN_MAX)
+		return "a pattern is at most 255 bytes";
+	if (flowos_pattern_decode(value, buf, sizeof(buf)) >= 0)
+		return NULL;
+	if (!strncmp(value, "hex:", 4))
+		return "not a pattern: bad hex (hex: wants pairs of hex digits)";
+	if (strlen(value) > FLOWOS_AC_PATTERN_MAX)
+		return "a pattern is at most 255 bytes";
+	return "not a pattern: empty";
+}
+EXPORT_SYMBOL_GPL(flowos_pattern_check);
+
 /*
  * The values of @strs decoded into @pats, their bytes in @bytes;
  * -EINVAL for a bad one, -E2BIG if they are too many bytes together.

@@ -52,12 +52,10 @@
 
 enum { P_PATTERN, P_NOCASE, P_MAX_CONNS, P_OOO_KB, P_IDLE, P_BLOCKED_IDLE };
 
-static const char *check_pattern(const char *value);
-
 static const struct flowos_pm_param block_params[] = {
 	[P_PATTERN] = { "pattern", FLOWOS_PARAM_STRING, 1, FLOWOS_PM_MAX_STRINGS,
 			0, "bytes that cut a connection; hex:HEX for binary",
-			.check = check_pattern },
+			.check = flowos_pattern_check },
 	[P_NOCASE] = { "nocase", FLOWOS_PARAM_U64, 0, 1, 0,
 		       "1: ASCII letters match either case" },
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
@@ -167,17 +165,6 @@ static void add(struct block_state *bs, unsigned int i, u64 n)
 static void sub(struct block_state *bs, unsigned int i, u64 n)
 {
 	WRITE_ONCE(bs->scalars[i], bs->scalars[i] - n);
-}
-
-static const char *check_pattern(const char *value)
-{
-	u8 buf[FLOWOS_AC_PATTERN_MAX];
-
-	if (flowos_pattern_decode(value, buf, sizeof(buf)) >= 0)
-		return NULL;
-	if (!strncmp(value, "hex:", 4))
-		return "not a pattern: bad hex, or over 255 bytes";
-	return "not a pattern: empty, or over 255 bytes";
 }
 
 /* ---- Keys ---- */

@@ -30,12 +30,10 @@
 
 enum { P_PATTERN, P_NOCASE, P_MAX_CONNS, P_OOO_KB, P_IDLE };
 
-static const char *check_pattern(const char *value);
-
 static const struct flowos_pm_param match_params[] = {
 	[P_PATTERN] = { "pattern", FLOWOS_PARAM_STRING, 1, FLOWOS_PM_MAX_STRINGS,
 			0, "bytes to count; hex:HEX for binary",
-			.check = check_pattern },
+			.check = flowos_pattern_check },
 	[P_NOCASE] = { "nocase", FLOWOS_PARAM_U64, 0, 1, 0,
 		       "1: ASCII letters match either case" },
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 1 << 20, 4096,
@@ -162,27 +160,6 @@ static const struct flowos_conn_ops match_conn_ops = {
 	.data = match_data,
 	.end = match_end,
 };
-
-/* A pattern's bytes, decoded into @buf; its length or -EINVAL. */
-static int decode_pattern(const char *s, u8 *buf)
-{
-	return flowos_pattern_decode(s, buf, FLOWOS_AC_PATTERN_MAX);
-}
-
-/* Whether @value is a pattern: as the user sees it said, if not. */
-static const char *check_pattern(const char *value)
-{
-	u8 buf[FLOWOS_AC_PATTERN_MAX];
-
-	if (!strncmp(value, "hex:", 4) &&
-	    strlen(value + 4) > 2 * FLOWOS_AC_PATTERN_MAX)
-		return "a pattern is at most 255 bytes";
-	if (decode_pattern(value, buf) >= 0)
-		return NULL;
-	if (!strncmp(value, "hex:", 4))
-		return "not a pattern: bad hex (hex: wants pairs of hex digits)";
-	return "not a pattern: empty";
-}
 
 static void match_free(struct match_state *ms)
 {

@@ -44,10 +44,11 @@
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/tcp.h>
+#include <flowos/ac.h>
 #include <flowos/pm.h>
 
-/* The longest pattern, as match's. */
-#define REWRITE_PATTERN_MAX	255
+/* The longest pattern, as flowos_pattern_check() lets through. */
+#define REWRITE_PATTERN_MAX	FLOWOS_AC_PATTERN_MAX
 /* Segments one direction keeps at most while an occurrence may complete. */
 #define REWRITE_MAX_KEPT	4
 /* Payload bytes searched per read of a packet. */
@@ -55,15 +56,13 @@
 
 enum { P_PATTERN, P_WITH, P_HOLD, P_HISTORY, P_MAX_CONNS, P_IDLE };
 
-static const char *check_value(const char *value);
-
 static const struct flowos_pm_param rewrite_params[] = {
 	[P_PATTERN] = { "pattern", FLOWOS_PARAM_STRING, 1, 1, 0,
 			"bytes to replace; hex:HEX for binary",
-			.check = check_value },
+			.check = flowos_pattern_check },
 	[P_WITH] = { "with", FLOWOS_PARAM_STRING, 1, 1, 0,
 		     "what replaces them: as many bytes; hex:HEX for binary",
-		     .check = check_value },
+		     .check = flowos_pattern_check },
 	[P_HOLD] = { "hold", FLOWOS_PARAM_DURATION, 1, 10 * MSEC_PER_SEC, 50,
 		     "longest a segment waits for the next one of its direction" },
 	[P_HISTORY] = { "history", FLOWOS_PARAM_U64, 1, 4096, 64,
@@ -151,17 +150,6 @@ struct rewrite_state {
 static void add(struct rewrite_state *rs, unsigned int i, u64 n)
 {
 	WRITE_ONCE(rs->scalars[i], rs->scalars[i] + n);
-}
-
-static const char *check_value(const char *value)
-{
-	u8 buf[REWRITE_PATTERN_MAX];
-
-	if (flowos_pattern_decode(value, buf, sizeof(buf)) >= 0)
-		return NULL;
-	if (!strncmp(value, "hex:", 4))
-		return "bad hex, or over 255 bytes (hex: wants pairs of hex digits)";
-	return "empty, or over 255 bytes";
 }
 
 /* ---- The table of directions ---- */

@@ -327,6 +327,11 @@ int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
  * -EINVAL for an empty pattern, bad hex or one over @max bytes.
  */
 int flowos_pattern_decode(const char *value, u8 *buf, size_t max);
+/*
+ * A pattern parameter's flowos_pm_param.check: NULL when @value decodes
+ * to 1..FLOWOS_AC_PATTERN_MAX bytes, else what is wrong with it.
+ */
+const char *flowos_pattern_check(const char *value);
 
 struct flowos_ac;
 
