@@ -17,7 +17,8 @@
   dgrams DST PORT MSG...  send each MSG as a datagram, from one socket
   dgramrecv ADDR PORT GOT write each datagram received to GOT, one per
                           line, until the one that says "end" (or 10 s
-                          without one)
+                          without one; 60 s for the first, which waits
+                          for the sender to start)
 
 A MSG or REPLY "hex:HEX" is the bytes HEX.  IDLE is 1.5 s, or the
 environment's IDLE.  Every process ends within seconds whatever the
@@ -123,10 +124,12 @@ def dgrams(dst, port, msgs):
 def dgramrecv(addr, port, path):
     sock = socket.socket(family(addr), socket.SOCK_DGRAM)
     sock.bind((addr, port))
-    sock.settimeout(10)
     lines = []
     try:
         while not lines or lines[-1] != "end":
+            # A slow guest (a debug kernel on a busy host) can take
+            # seconds to start the sender's python.
+            sock.settimeout(10 if lines else 60)
             lines.append(sock.recv(65536).decode())
     except socket.timeout:
         pass
