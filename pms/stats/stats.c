@@ -5,6 +5,7 @@
  *
  *	flowctl attach FLOW stats [window 1s] [history 30] [last 10s]
  *		[k 10] [h 10] [x 2] [max_addrs 1024] [addr both]
+ *		[internal PREFIX]...
  *	flowctl set FLOW stats last 5s k 3
  *
  * Windows are tumbling, "window" long, aligned to the attach; the last
@@ -17,6 +18,9 @@
  * receives), and for protocols and for
  * addresses: the top k, those with more than h percent of the view's
  * bytes, and those more than x standard deviations above the mean.
+ * With "internal" prefixes, protocols, addresses and the queries count
+ * only the external traffic (one end inside, the other outside), and h
+ * is a percentage of its bytes.
  * k, h, x and last change at run time and keep what was collected.
  * pms/stats/wstats.h gives the arithmetic, and the bound on addresses.
  * As each window starts, protocols and addresses that went over h
@@ -26,6 +30,7 @@
  * seen), not of its processing, unless it is older than the history.
  */
 #include <linux/bitmap.h>
+#include <linux/inet.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -36,7 +41,10 @@
 /* Rows of an address or protocol table at most. */
 #define STATS_ROWS_MAX	100
 
-enum { P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS, P_ADDR };
+enum {
+	P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS, P_ADDR,
+	P_INTERNAL,
+};
 
 /* "addr": the names of enum wstats_addr_mode. */
 static const char *const addr_modes[] = {
@@ -53,6 +61,46 @@ static int addr_mode(const char *value)
 static const char *check_addr(const char *value)
 {
 	return addr_mode(value) < 0 ? "addr: src, dst or both" : NULL;
+}
+
+/*
+ * "internal": ADDR/LEN, IPv4 or IPv6, host bits zero (as "ip route"
+ * wants them).  Returns what is wrong, or NULL.
+ */
+static const char *parse_prefix(const char *text, struct wstats_prefix *pfx)
+{
+	const char *slash = strchr(text, '/'), *end;
+	unsigned int len, max;
+	u32 i;
+
+	memset(pfx, 0, sizeof(*pfx));
+	if (!slash)
+		return "internal: ADDR/LEN, such as 10.0.0.0/8";
+	if (in4_pton(text, slash - text, (u8 *)pfx->addr.a, -1, &end) &&
+	    end == slash) {
+		pfx->addr.family = AF_INET;
+		max = 32;
+	} else if (in6_pton(text, slash - text, (u8 *)pfx->addr.a, -1, &end) &&
+		   end == slash) {
+		pfx->addr.family = AF_INET6;
+		max = 128;
+	} else {
+		return "internal: not an IPv4 or IPv6 address before the /";
+	}
+	if (kstrtouint(slash + 1, 10, &len) || len > max)
+		return "internal: LEN must be 0 to 32 (IPv4) or 128 (IPv6)";
+	pfx->len = len;
+	for (i = len; i < max; i++)
+		if (((u8 *)pfx->addr.a)[i / 8] & (0x80 >> i % 8))
+			return "internal: host bits set after the prefix length";
+	return NULL;
+}
+
+static const char *check_prefix(const char *value)
+{
+	struct wstats_prefix pfx;
+
+	return parse_prefix(value, &pfx);
 }
 
 static const struct flowos_pm_param stats_params[] = {
@@ -75,6 +123,10 @@ static const struct flowos_pm_param stats_params[] = {
 	[P_ADDR] = { "addr", FLOWOS_PARAM_STRING, 0, 1, 0,
 		     "an address counts the bytes it sends (src), receives (dst) or both",
 		     .check = check_addr },
+	[P_INTERNAL] = { "internal", FLOWOS_PARAM_STRING, 0,
+			 WSTATS_INTERNAL_MAX, 0,
+			 "an internal prefix: the queries count only packets with one end inside",
+			 .check = check_prefix },
 };
 
 enum {
@@ -158,39 +210,65 @@ static void publish(struct stats_state *ss)
 		WRITE_ONCE(ss->scalars[i], v[i]);
 }
 
-static int stats_init(struct flowos_pm *pm)
+/* The configuration of wstats from the parameters; the strings checked. */
+static int make_config(struct flowos_pm *pm, struct wstats_config *cfg)
 {
 	const u64 *p = pm->params;
-	struct wstats_config cfg = {
+	int mode;
+	u32 i;
+
+	if (!view_fits(pm, p))
+		return -EINVAL;
+	*cfg = (struct wstats_config) {
 		.width = p[P_WINDOW] * NSEC_PER_MSEC,
 		.history = p[P_HISTORY],
 		.view = view_windows(p),
 		.max_addrs = p[P_MAX_ADDRS],
 		.seed = get_random_u32(),
+		.ninternal = p[P_INTERNAL],
 	};
-	size_t charge = sizeof(struct stats_state) + wstats_size(&cfg) +
-			STATS_ROWS_MAX * sizeof(struct wstats_addr) +
-			cfg.max_addrs * sizeof(struct wstats_item);
-	struct stats_state *ss;
-	int err;
-
-	if (!view_fits(pm, p))
-		return -EINVAL;
 	/* check_addr() has seen any value but an empty one. */
-	err = p[P_ADDR] ? addr_mode(pm->strings[P_ADDR]->v[0]) : WSTATS_ADDR_BOTH;
-	if (err < 0) {
+	mode = p[P_ADDR] ? addr_mode(pm->strings[P_ADDR]->v[0]) : WSTATS_ADDR_BOTH;
+	if (mode < 0) {
 		pm->errmsg = "addr: src, dst or both";
 		return -EINVAL;
 	}
-	cfg.addr_mode = err;
+	cfg->addr_mode = mode;
+	for (i = 0; i < cfg->ninternal; i++) {
+		pm->errmsg = parse_prefix(pm->strings[P_INTERNAL]->v[i],
+					  &cfg->internal[i]);
+		if (pm->errmsg)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int stats_init(struct flowos_pm *pm)
+{
+	struct wstats_config *cfg;
+	struct stats_state *ss;
+	size_t charge;
+	int err;
+
+	/* About 1 KiB with the prefixes: not on the stack. */
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	err = make_config(pm, cfg);
+	if (err)
+		goto out;
+	charge = sizeof(struct stats_state) + wstats_size(cfg) +
+		 STATS_ROWS_MAX * sizeof(struct wstats_addr) +
+		 cfg->max_addrs * sizeof(struct wstats_item);
+	err = -ENOSPC;
 	if (!flowos_mem_charge(charge))
-		return -ENOSPC;
+		goto out;
 	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
-	err = ss ? wstats_init(&ss->ws, &cfg) : -ENOMEM;
+	err = ss ? wstats_init(&ss->ws, cfg) : -ENOMEM;
 	if (!err) {
 		ss->heavy_addrs = kvcalloc(STATS_ROWS_MAX,
 					   sizeof(*ss->heavy_addrs), GFP_KERNEL);
-		ss->items = kvcalloc(cfg.max_addrs, sizeof(*ss->items),
+		ss->items = kvcalloc(cfg->max_addrs, sizeof(*ss->items),
 				     GFP_KERNEL);
 		if (!ss->heavy_addrs || !ss->items) {
 			kvfree(ss->heavy_addrs);
@@ -202,16 +280,18 @@ static int stats_init(struct flowos_pm *pm)
 	if (err) {
 		kfree(ss);
 		flowos_mem_uncharge(charge);
-		return err;
+		goto out;
 	}
 	mutex_init(&ss->lock);
 	ss->charged = charge;
 	ss->t0 = ktime_get_ns();
-	ss->k = p[P_K];
-	ss->h = p[P_H];
-	ss->x = p[P_X];
+	ss->k = pm->params[P_K];
+	ss->h = pm->params[P_H];
+	ss->x = pm->params[P_X];
 	pm->priv = ss;
-	return 0;
+out:
+	kfree(cfg);
+	return err;
 }
 
 static void stats_fini(struct flowos_pm *pm)
@@ -299,7 +379,7 @@ static bool was_heavy(const struct stats_state *ss,
 static void announce_protos(struct flowos_pm *pm, struct stats_state *ss)
 {
 	DECLARE_BITMAP(now, WSTATS_PROTOS);
-	u64 total = ss->ws.view.bytes;
+	u64 total = ss->ws.view.ext_bytes;
 	u32 i, n = wstats_protos(&ss->ws, ss->items);
 
 	bitmap_zero(now, WSTATS_PROTOS);
@@ -314,7 +394,7 @@ static void announce_protos(struct flowos_pm *pm, struct stats_state *ss)
 
 static void announce_addrs(struct flowos_pm *pm, struct stats_state *ss)
 {
-	u64 total = ss->ws.view.bytes;
+	u64 total = ss->ws.view.ext_bytes;
 	u32 i, n = wstats_addrs(&ss->ws, ss->items);
 
 	for (i = 0; i < n && i < STATS_ROWS_MAX &&
@@ -394,6 +474,7 @@ struct stats_snapshot {
 	u32 history;
 	u32 view;
 	u32 addr_mode;
+	bool internal;		/* the queries are of the external traffic */
 	u64 k, h, x;
 	bool approximate;
 	struct wstats_window view_sums;
@@ -416,6 +497,7 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 	s->now = since_t0(ss, ktime_get_ns());
 	s->width = ws->cfg.width;
 	s->addr_mode = ws->cfg.addr_mode;
+	s->internal = ws->cfg.ninternal;
 	s->cur = ws->cur;
 	s->history = ws->cfg.history;
 	s->view = ws->cfg.view;
@@ -457,7 +539,7 @@ static bool selected(const struct stats_snapshot *s,
 	case Q_TOP:
 		return rank < s->k;
 	case Q_HEAVY:
-		return wstats_heavy(it->bytes, s->view_sums.bytes, s->h);
+		return wstats_heavy(it->bytes, s->view_sums.ext_bytes, s->h);
 	case Q_OUTLIER:
 		return wstats_outlier(spread, it->bytes, s->x);
 	default:
@@ -483,7 +565,7 @@ static int put_query(struct flowos_results *res, const struct stats_snapshot *s,
 		if (!selected(s, &spread, &items[i], i, q))
 			continue;
 		if (rows++ < STATS_ROWS_MAX &&
-		    put_item(res, &items[i], addr, s->view_sums.bytes))
+		    put_item(res, &items[i], addr, s->view_sums.ext_bytes))
 			break;
 	}
 	flowos_result_end(res);
@@ -499,9 +581,9 @@ static int put_spread(struct flowos_results *res, const char *what,
 
 	wstats_spread(items, n, &spread);
 	snprintf(name, sizeof(name), "%s_mean", what);
-	flowos_result_put_u64(res, name, spread.mean << spread.shift);
+	flowos_result_put_u64(res, name, spread.mean);
 	snprintf(name, sizeof(name), "%s_stddev", what);
-	return flowos_result_put_u64(res, name, spread.stddev << spread.shift);
+	return flowos_result_put_u64(res, name, spread.stddev);
 }
 
 static int put_window_row(struct flowos_results *res,
@@ -566,6 +648,10 @@ static int put_view(struct flowos_results *res, const struct stats_snapshot *s)
 	flowos_result_put_u64(res, "view_bps", rate(s->view_sums.bytes * 8, span));
 	flowos_result_put_u64(res, "size_mean", s->size_mean);
 	flowos_result_put_u64(res, "size_stddev", s->size_stddev);
+	/* What the queries' shares are of: all bytes, or the external ones. */
+	flowos_result_put_string(res, "queries_count",
+				 s->internal ? "external" : "all");
+	flowos_result_put_u64(res, "external_bytes", s->view_sums.ext_bytes);
 	put_spread(res, "proto", s->protos, s->nprotos);
 	/* Which end the address figures count ("addr"). */
 	flowos_result_put_string(res, "addrs_count", addr_modes[s->addr_mode]);

@@ -45,6 +45,24 @@ static u64 *proto_row(const struct wstats *ws, u32 slot)
 	return &ws->proto_bytes[(size_t)slot * WSTATS_PROTOS];
 }
 
+/* floor(sqrt(x)), digit by digit: int_sqrt64() stops at 64 bits. */
+static u64 isqrt_u128(unsigned __int128 x)
+{
+	unsigned __int128 root = 0, bit = (unsigned __int128)1 << 126;
+
+	while (bit > x)
+		bit >>= 2;
+	for (; bit; bit >>= 2) {
+		if (x >= root + bit) {
+			x -= root + bit;
+			root = (root >> 1) + bit;
+		} else {
+			root >>= 1;
+		}
+	}
+	return root;
+}
+
 static u32 hash_bits_for(u32 max_addrs)
 {
 	return ilog2(roundup_pow_of_two(max_addrs));
@@ -64,10 +82,16 @@ size_t wstats_size(const struct wstats_config *cfg)
 int wstats_init(struct wstats *ws, const struct wstats_config *cfg)
 {
 	size_t h = cfg->history, n = cfg->max_addrs;
+	u32 i;
 
 	if (!cfg->width || !h || h > WSTATS_HISTORY_MAX || !cfg->view ||
-	    cfg->view > h || !n || n > WSTATS_ADDRS_MAX)
+	    cfg->view > h || !n || n > WSTATS_ADDRS_MAX ||
+	    cfg->ninternal > WSTATS_INTERNAL_MAX)
 		return -EINVAL;
+	for (i = 0; i < cfg->ninternal; i++)
+		if (cfg->internal[i].len >
+		    (cfg->internal[i].addr.family == AF_INET ? 32 : 128))
+			return -EINVAL;
 	memset(ws, 0, sizeof(*ws));
 	ws->cfg = *cfg;
 	ws->hash_bits = hash_bits_for(cfg->max_addrs);
@@ -228,6 +252,7 @@ static void window_sub(struct wstats_window *sum, const struct wstats_window *w)
 
 	sum->packets -= w->packets;
 	sum->bytes -= w->bytes;
+	sum->ext_bytes -= w->ext_bytes;
 	sum->sumsq -= w->sumsq;
 	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
 		sum->sizes[i] -= w->sizes[i];
@@ -305,7 +330,8 @@ static void window_add(struct wstats_window *w, const struct wstats_pkt *p)
 	w->sumsq += (u64)last * last;
 	w->sizes[size_bucket(last)]++;
 	if (p->segs > 1) {
-		w->sumsq += (u64)(p->segs - 1) * p->seg_len * p->seg_len;
+		w->sumsq += (unsigned __int128)(p->segs - 1) *
+			    ((u64)p->seg_len * p->seg_len);
 		w->sizes[size_bucket(p->seg_len)] += p->segs - 1;
 	}
 }
@@ -317,11 +343,39 @@ static void make_addr(struct wstats_addr *addr, u8 family, const __be32 *a)
 	memcpy(addr->a, a, family == AF_INET ? 4 : 16);
 }
 
+bool wstats_prefix_has(const struct wstats_prefix *pfx, u8 family,
+		       const __be32 *addr)
+{
+	const u8 *a = (const u8 *)addr, *p = (const u8 *)pfx->addr.a;
+	u32 whole = pfx->len / 8, rest = pfx->len % 8;
+
+	return family == pfx->addr.family && !memcmp(a, p, whole) &&
+	       (!rest || !((a[whole] ^ p[whole]) & (0xff00 >> rest)));
+}
+
+static bool internal(const struct wstats *ws, u8 family, const __be32 *addr)
+{
+	u32 i;
+
+	for (i = 0; i < ws->cfg.ninternal; i++)
+		if (wstats_prefix_has(&ws->cfg.internal[i], family, addr))
+			return true;
+	return false;
+}
+
+/* Counted by the queries: every packet, or one end in, one out. */
+static bool external(const struct wstats *ws, const struct wstats_pkt *p)
+{
+	return !ws->cfg.ninternal ||
+	       internal(ws, p->family, p->saddr) !=
+	       internal(ws, p->family, p->daddr);
+}
+
 void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 {
 	u64 window = div64_u64(t, ws->cfg.width);
+	bool in_view, ext = external(ws, p);
 	struct wstats_addr src, dst;
-	bool in_view;
 	u32 slot;
 
 	if (window > ws->cur)
@@ -334,9 +388,16 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 	in_view = ws->cur - window < ws->cfg.view;
 
 	window_add(&ws->win[slot], p);
+	if (in_view)
+		window_add(&ws->view, p);
+	ws->packets += p->segs;
+	ws->bytes += p->len;
+	if (!ext)
+		return;
+	ws->win[slot].ext_bytes += p->len;
 	proto_row(ws, slot)[p->proto] += p->len;
 	if (in_view) {
-		window_add(&ws->view, p);
+		ws->view.ext_bytes += p->len;
 		ws->proto_view[p->proto] += p->len;
 	}
 	/* By default an address "uses" what it sends and receives, once. */
@@ -348,8 +409,6 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 	    (ws->cfg.addr_mode == WSTATS_ADDR_BOTH &&
 	     memcmp(&src, &dst, sizeof(src))))
 		addr_add(ws, &dst, slot, in_view, p->len);
-	ws->packets += p->segs;
-	ws->bytes += p->len;
 }
 
 void wstats_set_view(struct wstats *ws, u32 view)
@@ -368,6 +427,7 @@ void wstats_set_view(struct wstats *ws, u32 view)
 
 		ws->view.packets += w->packets;
 		ws->view.bytes += w->bytes;
+		ws->view.ext_bytes += w->ext_bytes;
 		ws->view.sumsq += w->sumsq;
 		for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
 			ws->view.sizes[i] += w->sizes[i];
@@ -447,33 +507,41 @@ u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out)
 	return n;
 }
 
+/*
+ * With n packets of S bytes and Q = sum(len^2): the mean S / n and the
+ * stddev sqrt(n * Q - S^2) / n, rounded down.  n * Q fits 128 bits
+ * while n < 2^40 and Q < 2^88; beyond (hundreds of hours of traffic in
+ * one view), the three sums are scaled down alike, which keeps the
+ * stddev close.
+ */
 void wstats_size_moments(const struct wstats *ws, u64 *mean, u64 *stddev)
 {
-	u64 packets = ws->view.packets, q = 0, r = 0, e2;
-	const struct wstats_window *w;
-	u32 age;
+	u64 n = ws->view.packets, sum = ws->view.bytes;
+	unsigned __int128 sumsq = ws->view.sumsq, nq, s2;
+	u32 shift = 0;
 
 	*mean = 0;
 	*stddev = 0;
-	if (!packets)
+	if (!n)
 		return;
-	*mean = div64_u64(ws->view.bytes, packets);
-	/* sum(len^2) / packets, window by window: the sum may not fit. */
-	for (age = 0; age < ws->cfg.view; age++) {
-		w = wstats_window(ws, age);
-		if (!w)
-			break;
-		q += div64_u64(w->sumsq, packets);
-		r += w->sumsq - div64_u64(w->sumsq, packets) * packets;
-	}
-	e2 = q + div64_u64(r, packets);
-	*stddev = int_sqrt64(e2 - *mean * *mean);
+	*mean = div64_u64(sum, n);
+	while (n >> shift >= 1ULL << 40 || sumsq >> shift >> 88)
+		shift++;
+	n >>= shift;
+	sum >>= shift;
+	sumsq >>= shift;
+	nq = n * sumsq;
+	s2 = (unsigned __int128)sum * sum;
+	if (n && nq > s2)
+		*stddev = div64_u64(isqrt_u128(nq - s2), n);
 }
 
+/* @n is at most WSTATS_ADDRS_MAX (2^16): S < 2^63 and n * sum(c^2) < 2^126. */
 void wstats_spread(const struct wstats_item *items, u32 n,
 		   struct wstats_spread *s)
 {
-	u64 top = 0, sum = 0, sumsq = 0, c;
+	unsigned __int128 sumsq = 0;
+	u64 top = 0, c;
 	u32 i;
 
 	memset(s, 0, sizeof(*s));
@@ -482,30 +550,49 @@ void wstats_spread(const struct wstats_item *items, u32 n,
 		return;
 	for (i = 0; i < n; i++)
 		top = max(top, items[i].bytes);
-	while ((c = top >> s->shift) && c > div64_u64(div64_u64(U64_MAX, n), c))
+	while (top >> s->shift >> WSTATS_EXACT_BITS)
 		s->shift++;
 	for (i = 0; i < n; i++) {
 		c = items[i].bytes >> s->shift;
-		sum += c;
-		sumsq += c * c;
+		s->sum += c;
+		sumsq += (unsigned __int128)c * c;
 	}
-	s->mean = div64_u64(sum, n);
-	s->stddev = int_sqrt64(div64_u64(sumsq, n) - s->mean * s->mean);
+	s->d = n * sumsq - (unsigned __int128)s->sum * s->sum;
+	s->root = isqrt_u128(s->d);
+	s->mean = div64_u64(s->sum, n) << s->shift;
+	s->stddev = div64_u64(s->root, n) << s->shift;
 }
 
+/*
+ * L = 1000 * (n * c - S) > X_milli * sqrt(D), X_milli < 2^20, with R =
+ * floor(sqrt(D)): L <= X_milli * R says no and L >= X_milli * (R + 1)
+ * yes.  Between, L = X_milli * R + r with 0 < r < X_milli, and squaring
+ * both sides leaves 2 * X_milli * R * r + r^2 > X_milli^2 * (D - R^2),
+ * products below 2^106.
+ */
 bool wstats_outlier(const struct wstats_spread *s, u64 bytes, u64 x_milli)
 {
-	return s->n &&
-	       bytes >> s->shift > s->mean + div64_u64(x_milli * s->stddev, 1000);
+	unsigned __int128 nc = (unsigned __int128)s->n * (bytes >> s->shift);
+	unsigned __int128 l, xr, r, e;
+
+	if (!s->n || nc <= s->sum)
+		return false;		/* not above the mean */
+	l = (nc - s->sum) * 1000;
+	xr = (unsigned __int128)x_milli * s->root;
+	if (l <= xr)
+		return false;
+	if (l >= xr + x_milli)
+		return true;
+	r = l - xr;
+	e = s->d - (unsigned __int128)s->root * s->root;
+	return (unsigned __int128)(2 * x_milli) * s->root * r + r * r >
+	       (unsigned __int128)(x_milli * x_milli) * e;
 }
 
 bool wstats_heavy(u64 bytes, u64 total, u64 h_milli)
 {
-	u32 shift = 0;
-
-	while (total >> shift > U64_MAX / 100000)
-		shift++;
-	return (bytes >> shift) * 100000 > h_milli * (total >> shift);
+	return (unsigned __int128)bytes * 100000 >
+	       (unsigned __int128)h_milli * total;
 }
 
 /* With a 128-bit product: n * 10^9 wraps for n over 1.8e10. */

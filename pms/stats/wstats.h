@@ -18,6 +18,11 @@
  * window remembers whether an eviction took bytes from it; a view that
  * covers such a window is approximate, and says so.
  *
+ * With internal prefixes, the protocol and address figures, and the
+ * share the queries measure against, are of the external traffic only:
+ * packets with one end inside a prefix and the other outside (seeds
+ * 003's "total external bandwidth").  Without, of all packets.
+ *
  * Kernel-independent: it builds natively for selftests/unit/wstats_test.c.
  * Not locked: the caller serializes every call on one instance.
  */
@@ -28,9 +33,15 @@
 #include <linux/types.h>
 #endif
 
+/* Exact sums of squares and their products take 128-bit integers. */
+#ifndef __SIZEOF_INT128__
+#error "the stats PM needs a compiler with 128-bit integers (64-bit targets)"
+#endif
+
 #define WSTATS_PROTOS		256
 #define WSTATS_HISTORY_MAX	256
 #define WSTATS_ADDRS_MAX	65536
+#define WSTATS_INTERNAL_MAX	32
 
 /* Packet sizes (IP length) up to these bounds, and one bucket above. */
 #define WSTATS_SIZE_BOUNDS	{ 64, 128, 256, 512, 1024, 1500 }
@@ -43,11 +54,18 @@ struct wstats_addr {
 };
 
 struct wstats_window {
+	unsigned __int128 sumsq;	/* sum of len * len */
 	u64 packets;
 	u64 bytes;
-	u64 sumsq;		/* sum of len * len */
+	u64 ext_bytes;		/* of packets the queries count */
 	u64 sizes[WSTATS_SIZE_BUCKETS];
 	bool lost;		/* an eviction took bytes counted here */
+};
+
+/* An address prefix: @len leading bits of @addr; the others are zero. */
+struct wstats_prefix {
+	struct wstats_addr addr;
+	u32 len;
 };
 
 struct wstats_entry {
@@ -71,6 +89,9 @@ struct wstats_config {
 	u32 max_addrs;		/* 1..WSTATS_ADDRS_MAX */
 	u32 seed;		/* for the address hash */
 	u32 addr_mode;		/* enum wstats_addr_mode */
+	/* The internal prefixes; none: every packet counts. */
+	u32 ninternal;		/* 0..WSTATS_INTERNAL_MAX */
+	struct wstats_prefix internal[WSTATS_INTERNAL_MAX];
 };
 
 /*
@@ -106,15 +127,26 @@ struct wstats_item {
 };
 
 /*
- * The spread of a set of byte counts b_1..b_n, on c_i = b_i >> shift,
- * shift being the least that keeps n * max(c_i)^2 within 64 bits:
- * mean = sum(c) / n, var = sum(c^2) / n - mean^2 (integer divisions),
- * stddev = isqrt(var).  An outlier at X (in thousandths) has
- * c_i > mean + X * stddev / 1000.
+ * The spread of a set of byte counts b_1..b_n, the population's: mean
+ * m = S / n and standard deviation sd = sqrt(D) / n, where S = sum(b_i)
+ * and D = n * sum(b_i^2) - S^2, both integers.  An outlier at X has
+ * b_i > m + X * sd, which is decided exactly, in integers, as
+ * 1000 * (n * b_i - S) > X_milli * sqrt(D).  @mean and @stddev are m and
+ * sd rounded down.
+ *
+ * Exact while every count is below 2^WSTATS_EXACT_BITS bytes (128 TiB
+ * in one view: ten minutes at 1.7 Tbit/s).  Beyond, the counts are
+ * taken shifted right by @shift, the least that brings them below, and
+ * the figures are of those: close, no longer exact.
  */
+#define WSTATS_EXACT_BITS	47
+
 struct wstats_spread {
 	u32 n;
 	u32 shift;
+	u64 sum;		/* S, of the shifted counts */
+	unsigned __int128 d;	/* D, of the shifted counts */
+	u64 root;		/* floor(sqrt(D)) */
 	u64 mean;
 	u64 stddev;
 };
@@ -142,6 +174,9 @@ struct wstats_pkt {
 
 /* Count @p, seen at @t. */
 void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p);
+/* True when @addr (of @family) lies inside @pfx. */
+bool wstats_prefix_has(const struct wstats_prefix *pfx, u8 family,
+		       const __be32 *addr);
 /* Change the number of windows in the view (1..history). */
 void wstats_set_view(struct wstats *ws, u32 view);
 
@@ -159,15 +194,17 @@ u32 wstats_protos(const struct wstats *ws, struct wstats_item *out);
 u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out);
 void wstats_sort(struct wstats_item *items, u32 n);
 
-/* Mean and stddev of the sizes of the view's packets (0 if none). */
+/*
+ * Mean and population stddev of the sizes of the view's packets,
+ * rounded down (0 if none): exact below 2^40 packets in the view.
+ */
 void wstats_size_moments(const struct wstats *ws, u64 *mean, u64 *stddev);
 void wstats_spread(const struct wstats_item *items, u32 n,
 		   struct wstats_spread *s);
 bool wstats_outlier(const struct wstats_spread *s, u64 bytes, u64 x_milli);
 /*
- * More than H percent of @total, H in thousandths of a percent:
- * bytes * 100000 > H * total, both shifted right as far as it takes to
- * keep the products within 64 bits.
+ * More than H percent of @total, H in thousandths of a percent, exactly:
+ * bytes * 100000 > H * total.
  */
 bool wstats_heavy(u64 bytes, u64 total, u64 h_milli);
 /* @n per second over @ns nanoseconds, rounded down; 0 over no time. */

@@ -48,6 +48,19 @@ truth() {
 	truth_eval "$4" "$json"
 }
 
+# The internal prefixes of instance "ext": the capture's heavy talkers.
+INTERNAL=(192.0.2.0/24 2001:db8::/64)
+
+# truth_ext EXPR: as truth, for "ext" (k 3 h 10 x 1, internal prefixes).
+truth_ext() {
+	local json=$TMP/truth-ext.json
+
+	[ -s "$json" ] ||
+		python3 "$LIB/pcap_stats.py" "$PCAP" 3 10 1 both "${INTERNAL[@]}" >"$json" ||
+		return 1
+	truth_eval "$1" "$json"
+}
+
 # Rows of a query table as (name, bytes) pairs, as the truth has them.
 PROTO_ROWS='[[x["proto"], x["bytes"]] for x in r[%s]]'
 ADDR_ROWS='[[x["addr"], x["bytes"]] for x in r[%s]]'
@@ -101,11 +114,17 @@ queries_equal() {
 }
 
 test_vs_tshark() {
+	local p internal=()
+
+	for p in "${INTERNAL[@]}"; do internal+=(internal "$p"); done
 	# h 100: no heavy hitter until the whole capture is in (see below).
 	fc create all && fc attach all stats name s window 2s history 120 \
 		last 240s k 3 h 100 x 1 &&
 	fc attach all stats name small max_addrs 16 window 2s history 120 \
-		last 240s && replay && fc set all s h 10 >/dev/null || return 1
+		last 240s &&
+	fc attach all stats name ext window 2s history 120 last 240s k 3 \
+		h 10 x 1 "${internal[@]}" &&
+	replay && fc set all s h 10 >/dev/null || return 1
 	expect_eq "packets and bytes = tshark's, all in the view" \
 		"$(pm s '[r["packets"], r["bytes"], r["view_packets"], r["view_bytes"]]')" \
 		"$(truth 3 10 1 '[t["packets"], t["bytes"]] * 2')"
@@ -138,6 +157,12 @@ test_vs_tshark() {
 		"$(pm small "$(printf "$PROTO_ROWS" "'protocols'")")" \
 		"$(truth 3 10 1 't["protocols"]["all"]')"
 	expect_heavy_events "monitor: each heavy hitter at h 10 announced once" 10
+	expect_eq "internal: external bytes and bytes per protocol = tshark's packets with one end inside" \
+		"$(pm ext '[r["queries_count"], r["view_bytes"], r["external_bytes"], [[x["proto"], x["bytes"]] for x in r["protocols"]]]')" \
+		"$(truth_ext '["external", t["bytes"], t["external_bytes"], t["protocols"]["all"]]')"
+	expect_eq "internal: heavy hitters and outliers, of the external bytes = tshark's" \
+		"$(pm ext '[[[x.get("proto", x.get("addr")), x["bytes"]] for x in r[q]] for q in ("heavy_protocols", "heavy_addrs", "outlier_protocols", "outlier_addrs")] + [r["addr_mean"], r["addr_stddev"]]')" \
+		"$(truth_ext '[t["protocols"]["heavy"], t["addrs"]["heavy"], t["protocols"]["outlier"], t["addrs"]["outlier"], t["addrs"]["mean"], t["addrs"]["stddev"]]')"
 }
 
 test_set_idle() {
@@ -221,11 +246,19 @@ test_refused() {
 	expect_refused "attach refused: addr given twice" \
 		"given more times than the PM takes" \
 		fc attach all stats name s2 addr src addr dst
+	expect_refused "attach refused: an internal prefix with host bits set" \
+		"internal: host bits set after the prefix length" \
+		fc attach all stats name s2 internal 10.0.0.0/8 internal 192.0.2.1/24
+	expect_refused "attach refused: an internal prefix longer than the address" \
+		"internal: LEN must be 0 to 32 (IPv4) or 128 (IPv6)" \
+		fc attach all stats name s2 internal 10.0.0.0/33
+	expect_refused "attach refused: an internal prefix that is not one" \
+		"internal: ADDR/LEN" fc attach all stats name s2 internal 10.0.0.0
 }
 
 require_root
 ktap_print_header
-ktap_set_plan 40
+ktap_set_plan 45
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 # A's own IPv6 chatter (MLD) would be counted with the capture.
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1

@@ -1,27 +1,32 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""pcap_stats.py PCAP K H X [ADDR]: what the stats PM must report for
-PCAP, from tshark's reading of it, as JSON.  H and X as flowctl takes
-them ("10", "2.5"); ADDR as the PM's "addr": which end of a packet its
-bytes count for in the address figures, src, dst or both (the default,
-each end once).
+"""pcap_stats.py PCAP K H X [ADDR [PREFIX...]]: what the stats PM must
+report for PCAP, from tshark's reading of it, as JSON.  H and X as
+flowctl takes them ("10", "2.5"); ADDR as the PM's "addr": which end of
+a packet its bytes count for in the address figures, src, dst or both
+(the default, each end once).  PREFIXes as the PM's "internal": then
+protocols, addresses and the queries' total ("external_bytes") count
+only the packets with one end inside a prefix and the other outside.
 
-tshark gives each packet's addresses, IP protocol and IP length; the
-figures follow the integer rules of pms/stats/wstats.h, written again
-here in Python's unbounded integers: bytes per protocol and per address
-(an address counts what it sends and what it receives, once), the top
-K, those over H percent of the bytes, those more than X standard
-deviations above the mean, and the packet-size mean, stddev and
-histogram.
+tshark gives each packet's addresses, IP protocol and IP length.  The
+figures are the seed's definitions read with exact rationals (Python's
+Fraction and statistics modules), not the PM's integer rules: bytes per
+protocol and per address (an address counts what it sends and what it
+receives, once), the top K, those over H percent of the bytes, those
+more than X population standard deviations above the mean, and the
+packet-size mean, stddev and histogram.  Means and standard deviations
+are reported rounded down, as the PM reports them.
 """
+from fractions import Fraction
+import ipaddress
 import json
 import math
 import socket
+import statistics
 from tshark_cache import tshark
 import sys
 
 SIZE_BOUNDS = [64, 128, 256, 512, 1024, 1500]
-U64_MAX = (1 << 64) - 1
 
 
 def packets(pcap):
@@ -38,69 +43,71 @@ def packets(pcap):
             yield socket.AF_INET6, s6, d6, int(p6), int(l6) + 40
 
 
-def milli(text):
-    whole, _, frac = text.partition(".")
-    return int(whole) * 1000 + int((frac + "000")[:3])
+def moments(values):
+    """The population mean and variance, exact."""
+    values = [Fraction(v) for v in values]
+    if not values:
+        return Fraction(0), Fraction(0)
+    return statistics.mean(values), statistics.pvariance(values)
 
 
-def spread(counts):
-    n = len(counts)
-    if not n:
-        return 0, 0, 0
-    top, shift = max(counts), 0
-    while n * (top >> shift) ** 2 > U64_MAX:
-        shift += 1
-    c = [b >> shift for b in counts]
-    mean = sum(c) // n
-    return shift, mean, math.isqrt(sum(x * x for x in c) // n - mean * mean)
+def floor_sqrt(q):
+    return math.isqrt(math.floor(q))    # = floor(sqrt(q)) for q >= 0
 
 
-def heavy(b, total, h):
-    shift = 0
-    while total >> shift > U64_MAX // 100000:
-        shift += 1
-    return (b >> shift) * 100000 > h * (total >> shift)
+def outlier(b, mean, var, x):
+    """b > mean + x * sqrt(var), squared where both sides are >= 0."""
+    return b > mean and (b - mean) ** 2 > x * x * var
 
 
 def queries(items, total, k, h, x):
     """items: [(name, bytes)], most bytes first."""
-    shift, mean, stddev = spread([b for _, b in items])
+    mean, var = moments([b for _, b in items])
     return {
         "all": items,
         "top": items[:k],
-        "heavy": [i for i in items if heavy(i[1], total, h)],
-        "outlier": [i for i in items
-                    if i[1] >> shift > mean + x * stddev // 1000],
-        "mean": mean << shift,
-        "stddev": stddev << shift,
+        "heavy": [i for i in items if total and Fraction(i[1], total) > h / 100],
+        "outlier": [i for i in items if outlier(i[1], mean, var, x)],
+        "mean": math.floor(mean),
+        "stddev": floor_sqrt(var),
     }
 
 
 def main():
-    pcap, k, h, x = sys.argv[1], int(sys.argv[2]), milli(sys.argv[3]), milli(sys.argv[4])
+    pcap, k, h, x = sys.argv[1], int(sys.argv[2]), Fraction(sys.argv[3]), Fraction(sys.argv[4])
     mode = sys.argv[5] if len(sys.argv) > 5 else "both"
+    internal = [ipaddress.ip_network(p) for p in sys.argv[6:]]
+
+    def inside(a):
+        return any(ipaddress.ip_address(a) in net for net in internal)
+
     protos, addrs = {}, {}
-    n = total = sumsq = 0
+    n = total = external = 0
+    sizes = []
     hist = [0] * (len(SIZE_BOUNDS) + 1)
     for fam, src, dst, proto, length in packets(pcap):
         n += 1
         total += length
-        sumsq += length * length
+        sizes.append(length)
         hist[sum(length >= b for b in SIZE_BOUNDS)] += 1
+        if internal and inside(src) == inside(dst):
+            continue
+        external += length
         protos[proto] = protos.get(proto, 0) + length
         for a in {"src": [src], "dst": [dst], "both": {src, dst}}[mode]:
             key = (fam, socket.inet_pton(fam, a))
             addrs[key] = addrs.get(key, 0) + length
-    mean = total // n if n else 0
+    size_mean, size_var = moments(sizes)
     out = {
-        "packets": n, "bytes": total, "size_mean": mean,
-        "size_stddev": math.isqrt(sumsq // n - mean * mean) if n else 0,
+        "packets": n, "bytes": total, "size_mean": math.floor(size_mean),
+        "size_stddev": floor_sqrt(size_var),
         "sizes": hist,
+        "external_bytes": external,
         "protocols": queries(sorted(protos.items(), key=lambda i: (-i[1], i[0])),
-                             total, k, h, x),
+                             external, k, h, x),
         "addrs": queries([(socket.inet_ntop(key[0], key[1]), b) for key, b in
                           sorted(addrs.items(), key=lambda i: (-i[1], i[0]))],
-                         total, k, h, x),
+                         external, k, h, x),
     }
     json.dump(out, sys.stdout)
 

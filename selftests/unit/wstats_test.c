@@ -6,7 +6,11 @@
  * counted in, and each check adds up the packets of the view again.
  * Times jump forward by whole windows and past the history, go back a
  * little, and the view changes size, as "flowctl set ... last" does.
+ * Means, standard deviations, outliers and shares are held to GMP's
+ * exact rationals, computed the textbook way (two passes, the sum of
+ * squared deviations from the mean), not the PM's one-pass integers.
  */
+#include <gmp.h>
 #include <stdlib.h>
 
 #include "flowos_user.h"
@@ -120,18 +124,84 @@ static u32 ref_proto_items(const struct ref *r, u32 view, struct wstats_item *ou
 	return n;	/* already in order only when bytes tie: sort */
 }
 
-static u32 isqrt128(__uint128_t x)
+static void mpq_set_u64(mpq_t q, u64 v)
 {
-	u64 r = 0;
-	int b;
+	mpz_set_ui(mpq_numref(q), v);	/* unsigned long is 64 bits here */
+	mpz_set_ui(mpq_denref(q), 1);
+}
 
-	for (b = 31; b >= 0; b--) {
-		u64 t = r | 1ULL << b;
+/*
+ * The population mean and variance of @v[0..n-1], as exact rationals:
+ * m = S / n with S = sum(v_i), and var = sum((v_i - m)^2) / n, which is
+ * sum((n * v_i - S)^2) / n^3 in integers.
+ */
+static void exact_moments(const u64 *v, u32 n, mpq_t m, mpq_t var)
+{
+	mpz_t sum, dev;
+	u32 i;
 
-		if ((__uint128_t)t * t <= x)
-			r = t;
+	mpz_inits(sum, dev, NULL);
+	for (i = 0; i < n; i++)
+		mpz_add_ui(sum, sum, v[i]);
+	mpq_set_num(m, sum);
+	mpz_set_ui(mpq_denref(m), n);
+	mpq_canonicalize(m);
+	mpz_set_ui(mpq_numref(var), 0);
+	for (i = 0; i < n; i++) {
+		mpz_set_ui(dev, v[i]);
+		mpz_mul_ui(dev, dev, n);
+		mpz_sub(dev, dev, sum);
+		mpz_addmul(mpq_numref(var), dev, dev);
 	}
+	mpz_ui_pow_ui(mpq_denref(var), n, 3);
+	mpq_canonicalize(var);
+	mpz_clears(sum, dev, NULL);
+}
+
+/* floor(q) and floor(sqrt(q)), q >= 0 and below 2^64 */
+static u64 floor_q(const mpq_t q)
+{
+	mpz_t z;
+	u64 r;
+
+	mpz_init(z);
+	mpz_fdiv_q(z, mpq_numref(q), mpq_denref(q));
+	r = mpz_get_ui(z);
+	mpz_clear(z);
 	return r;
+}
+
+static u64 floor_sqrt_q(const mpq_t q)
+{
+	mpz_t z;
+	u64 r;
+
+	mpz_init(z);
+	mpz_fdiv_q(z, mpq_numref(q), mpq_denref(q));
+	mpz_sqrt(z, z);		/* floor(sqrt(floor(q))) = floor(sqrt(q)) */
+	r = mpz_get_ui(z);
+	mpz_clear(z);
+	return r;
+}
+
+/* b > m + X * sqrt(var), X = x_milli / 1000, in rationals. */
+static bool exact_outlier(u64 b, const mpq_t m, const mpq_t var, u64 x_milli)
+{
+	mpq_t d, rhs;
+	bool out;
+
+	mpq_inits(d, rhs, NULL);
+	mpq_set_u64(d, b);
+	mpq_sub(d, d, m);
+	/* above m, and (b - m)^2 > X^2 var */
+	out = mpq_sgn(d) > 0;
+	mpq_mul(d, d, d);
+	mpq_set_ui(rhs, x_milli * x_milli, 1000000);
+	mpq_canonicalize(rhs);
+	mpq_mul(rhs, rhs, var);
+	out = out && mpq_cmp(d, rhs) > 0;
+	mpq_clears(d, rhs, NULL);
+	return out;
 }
 
 /* Every figure of @ws against the packets of @r. */
@@ -140,7 +210,8 @@ static void check(struct __test_metadata *_metadata, const struct wstats *ws,
 {
 	static struct wstats_item got[POOL], want[POOL];
 	u32 view = ws->cfg.view, history = ws->cfg.history, age, i, n;
-	u64 packets = 0, bytes = 0, sumsq = 0, mean, stddev;
+	static u64 sizes_in_view[MAX_PACKETS];
+	u64 packets = 0, bytes = 0, mean, stddev;
 
 	ASSERT_EQ(r->cur, ws->cur) TH_LOG("seed %u", seed);
 	for (age = 0; age < history && age <= r->cur; age++) {
@@ -161,9 +232,8 @@ static void check(struct __test_metadata *_metadata, const struct wstats *ws,
 				b++;
 			sizes[b]++;
 			if (age < view) {
-				packets++;
+				sizes_in_view[packets++] = p->len;
 				bytes += p->len;
-				sumsq += (u64)p->len * p->len;
 			}
 		}
 		ASSERT_EQ(wp, w->packets) TH_LOG("seed %u age %u", seed, age);
@@ -176,17 +246,21 @@ static void check(struct __test_metadata *_metadata, const struct wstats *ws,
 
 	wstats_size_moments(ws, &mean, &stddev);
 	if (packets) {
-		u64 m = bytes / packets;
+		mpq_t m, var;
 
-		ASSERT_EQ(m, mean) TH_LOG("seed %u", seed);
-		ASSERT_EQ(isqrt128(sumsq / packets - m * m), stddev)
-			TH_LOG("seed %u", seed);
+		mpq_inits(m, var, NULL);
+		exact_moments(sizes_in_view, packets, m, var);
+		EXPECT_EQ(floor_q(m), mean) TH_LOG("seed %u", seed);
+		EXPECT_EQ(floor_sqrt_q(var), stddev) TH_LOG("seed %u", seed);
+		mpq_clears(m, var, NULL);
 	}
 
 	n = ref_proto_items(r, view, want);
 	wstats_sort(want, n);
 	ASSERT_EQ(n, wstats_protos(ws, got)) TH_LOG("seed %u", seed);
 	ASSERT_EQ(0, memcmp(want, got, n * sizeof(*got))) TH_LOG("seed %u", seed);
+	/* No internal prefix: the queries' total is every byte of the view. */
+	ASSERT_EQ(bytes, ws->view.ext_bytes) TH_LOG("seed %u", seed);
 
 	/* The space-saving victim must be a least-counted entry. */
 	for (i = 0; i < ws->used; i++) {
@@ -367,6 +441,148 @@ TEST(the_address_mode_picks_the_end_that_counts)
 	}
 }
 
+/* Inside 10.0.0.0/29, or the IPv6 pool's first 29 bits alike. */
+static bool ref_internal(const struct wstats_addr *a)
+{
+	return ntohl(a->a[0]) >> 3 == 0x0a000000 >> 3;
+}
+
+struct ext_packet {
+	u32 s, d, len;
+	u8 proto;
+	u64 window;
+};
+
+/* The view's figures of @ws against @pk[0..n-1], the last @view windows. */
+static void check_external(struct __test_metadata *_metadata,
+			   const struct wstats *ws, const struct ext_packet *pk,
+			   u32 npk, u32 view)
+{
+	static struct wstats_item got[POOL], want[POOL];
+	u64 bytes = 0, ext = 0, by_proto[4] = {}, by_addr[POOL] = {};
+	u32 i, n;
+
+	for (i = 0; i < npk; i++) {
+		if (ws->cur - pk[i].window >= view)
+			continue;
+		bytes += pk[i].len;
+		if (ref_internal(&pool[pk[i].s]) == ref_internal(&pool[pk[i].d]))
+			continue;
+		ext += pk[i].len;
+		by_proto[pk[i].proto] += pk[i].len;
+		by_addr[pk[i].s] += pk[i].len;
+		by_addr[pk[i].d] += pk[i].len;
+	}
+	EXPECT_EQ(bytes, ws->view.bytes) TH_LOG("view %u", view);
+	EXPECT_EQ(ext, ws->view.ext_bytes) TH_LOG("view %u", view);
+	EXPECT_LT(0, ext);
+	EXPECT_GT(bytes, ext);
+	memset(want, 0, sizeof(want));
+	for (i = n = 0; i < ARRAY_SIZE(by_proto); i++) {
+		if (!by_proto[i])
+			continue;
+		want[n].bytes = by_proto[i];
+		want[n++].proto = i;
+	}
+	wstats_sort(want, n);
+	ASSERT_EQ(n, wstats_protos(ws, got)) TH_LOG("view %u", view);
+	EXPECT_EQ(0, memcmp(want, got, n * sizeof(*got))) TH_LOG("view %u", view);
+	memset(want, 0, sizeof(want));
+	for (i = n = 0; i < POOL; i++) {
+		if (!by_addr[i])
+			continue;
+		want[n].bytes = by_addr[i];
+		want[n++].addr = pool[i];
+	}
+	wstats_sort(want, n);
+	ASSERT_EQ(n, wstats_addrs(ws, got)) TH_LOG("view %u", view);
+	EXPECT_EQ(0, memcmp(want, got, n * sizeof(*got))) TH_LOG("view %u", view);
+}
+
+/*
+ * With internal prefixes, protocols, addresses and the queries' total
+ * count only packets with exactly one end inside; the view's packets
+ * and bytes still count all.  Over ten windows, six kept, as windows
+ * leave the view and as the view changes size.
+ */
+TEST(internal_prefixes_keep_the_external_traffic)
+{
+	struct wstats_config cfg = { .width = WIDTH, .history = 6, .view = 4,
+				     .max_addrs = POOL, .seed = 7,
+				     .ninternal = 2 };
+	static struct ext_packet pk[3000];
+	struct wstats ws;
+	u32 i, n = 0;
+
+	cfg.internal[0].addr.family = AF_INET;
+	cfg.internal[1].addr.family = AF_INET6;
+	for (i = 0; i < 2; i++) {
+		cfg.internal[i].addr.a[0] = htonl(0x0a000000);
+		cfg.internal[i].len = 29;
+	}
+	make_pool();
+	rnd_state = 99;
+	ASSERT_EQ(0, wstats_init(&ws, &cfg));
+	for (i = 0; i < ARRAY_SIZE(pk); i++) {
+		u64 t = (u64)i * 10 * WIDTH / ARRAY_SIZE(pk);
+		struct ext_packet e = { .s = rnd_below(POOL),
+					.d = rnd_below(POOL),
+					.len = 40 + rnd_below(1400),
+					.proto = rnd_below(4), .window = t / WIDTH };
+		struct wstats_pkt p = { .family = pool[e.s].family,
+					.proto = e.proto, .segs = 1,
+					.len = e.len };
+
+		if (pool[e.d].family != pool[e.s].family)
+			continue;
+		p.saddr = pool[e.s].a;
+		p.daddr = pool[e.d].a;
+		wstats_add(&ws, t, &p);
+		pk[n++] = e;
+	}
+	ASSERT_EQ(9, ws.cur);
+	check_external(_metadata, &ws, pk, n, 4);
+	wstats_set_view(&ws, 2);
+	check_external(_metadata, &ws, pk, n, 2);
+	wstats_set_view(&ws, 6);
+	check_external(_metadata, &ws, pk, n, 6);
+	wstats_free(&ws);
+}
+
+/*
+ * flowctl.8's example: protocols with 100, 700 and 700 bytes have mean
+ * 500 and stddev 282.84...; 700 is an outlier at x 0.707, not at 0.708.
+ */
+TEST(the_manual_example)
+{
+	struct wstats_config cfg = { .width = WIDTH, .history = 1, .view = 1,
+				     .max_addrs = 16 };
+	__be32 a = htonl(0x0a000001), b = htonl(0x0a000002);
+	static const u8 protos[] = { 1, 6, 17 };
+	static const u32 bytes[] = { 100, 700, 700 };
+	struct wstats_item items[WSTATS_PROTOS];
+	struct wstats_spread s;
+	struct wstats ws;
+	u32 i, n;
+
+	ASSERT_EQ(0, wstats_init(&ws, &cfg));
+	for (i = 0; i < 3; i++) {
+		struct wstats_pkt p = { &a, &b, AF_INET, protos[i], 1, 0,
+					bytes[i] };
+
+		wstats_add(&ws, 10, &p);
+	}
+	n = wstats_protos(&ws, items);
+	ASSERT_EQ(3, n);
+	wstats_spread(items, n, &s);
+	EXPECT_EQ(500, s.mean);
+	EXPECT_EQ(282, s.stddev);
+	EXPECT_TRUE(wstats_outlier(&s, 700, 707));
+	EXPECT_FALSE(wstats_outlier(&s, 700, 708));
+	EXPECT_FALSE(wstats_outlier(&s, 100, 0));
+	wstats_free(&ws);
+}
+
 /* Space-saving: an address with more than 1/m of the bytes stays. */
 TEST(a_heavy_address_survives_a_small_table)
 {
@@ -398,56 +614,146 @@ TEST(a_heavy_address_survives_a_small_table)
 	wstats_free(&ws);
 }
 
-/* The spread and share rules of wstats.h, with 128-bit arithmetic. */
-TEST(spread_and_share_follow_the_rules_on_huge_counts)
+static void check_spread(struct __test_metadata *_metadata,
+			 const struct wstats_item *items, u32 n, u64 x, u32 seed)
+{
+	static u64 counts[64];
+	struct wstats_spread s;
+	u64 top = 0, total = 0;
+	u32 i, shift = 0;
+	mpq_t m, var;
+
+	for (i = 0; i < n; i++)
+		top = max(top, items[i].bytes);
+	/* Exact below 2^47 bytes; beyond, of the counts shifted below. */
+	while (top >> shift >= 1ULL << 47)
+		shift++;
+	for (i = 0; i < n; i++) {
+		counts[i] = items[i].bytes >> shift;
+		total += items[i].bytes;
+	}
+	mpq_inits(m, var, NULL);
+	exact_moments(counts, n, m, var);
+	wstats_spread(items, n, &s);
+	ASSERT_EQ(shift, s.shift) TH_LOG("seed %u", seed);
+	ASSERT_EQ(floor_q(m) << shift, s.mean) TH_LOG("seed %u", seed);
+	ASSERT_EQ(floor_sqrt_q(var) << shift, s.stddev) TH_LOG("seed %u", seed);
+	for (i = 0; i < n; i++) {
+		u64 h = rnd_below(100001);
+		mpq_t share, limit;
+
+		ASSERT_EQ(exact_outlier(counts[i], m, var, x),
+			  wstats_outlier(&s, items[i].bytes, x))
+			TH_LOG("seed %u item %u x %llu", seed, i, (unsigned long long)x);
+		/* bytes / total > H / 100, H = h / 1000 */
+		mpq_inits(share, limit, NULL);
+		mpq_set_u64(share, items[i].bytes);
+		mpq_set_u64(limit, total ?: 1);
+		mpq_div(share, share, limit);
+		mpq_set_ui(limit, h, 100000);
+		mpq_canonicalize(limit);
+		ASSERT_EQ(total && mpq_cmp(share, limit) > 0,
+			  wstats_heavy(items[i].bytes, total, h))
+			TH_LOG("seed %u item %u h %llu", seed, i, (unsigned long long)h);
+		mpq_clears(share, limit, NULL);
+	}
+	mpq_clears(m, var, NULL);
+}
+
+/*
+ * Random counts up to 2^56, X up to 1000: the spread, the outliers and
+ * the heavy hitters equal the rationals'.  A quarter of the sets repeat
+ * a few values, which puts items near mean + X * stddev.
+ */
+TEST(spread_and_share_are_exact)
 {
 	static struct wstats_item items[64];
 	u32 seed;
 
-	for (seed = 1; seed <= 2000; seed++) {
-		struct wstats_spread s;
-		__uint128_t sum = 0, sumsq = 0;
-		u64 top = 0, mean, var, x = rnd_below(5000), total = 0;
-		u32 n, i, shift = 0;
+	for (seed = 1; seed <= 4000; seed++) {
+		u32 n, i, bits;
+		u64 x;
 
 		rnd_state = seed;
 		n = 1 + rnd_below(64);
+		bits = rnd_below(4) ? 20 : 1 + rnd_below(56);
+		x = rnd_below(3) ? rnd_below(5000) : rnd_below(1000001);
 		for (i = 0; i < n; i++) {
-			u32 bits = rnd_below(4) ? 20 : 1 + rnd_below(56);
-
+			memset(&items[i], 0, sizeof(items[i]));
 			items[i].bytes = ((u64)rnd() << 32 | rnd()) &
 					 ((1ULL << bits) - 1);
-			top = max(top, items[i].bytes);
-			total += items[i].bytes;
+			if (seed % 4 == 0)
+				items[i].bytes = (items[i].bytes % 3) << (bits - 1);
 		}
-		while ((__uint128_t)n * (top >> shift) * (top >> shift) >
-		       U64_MAX)
-			shift++;
-		for (i = 0; i < n; i++) {
-			sum += items[i].bytes >> shift;
-			sumsq += (__uint128_t)(items[i].bytes >> shift) *
-				 (items[i].bytes >> shift);
-		}
-		mean = sum / n;
-		var = sumsq / n - (__uint128_t)mean * mean;
-		wstats_spread(items, n, &s);
-		ASSERT_EQ(shift, s.shift) TH_LOG("seed %u", seed);
-		ASSERT_EQ(mean, s.mean) TH_LOG("seed %u", seed);
-		ASSERT_EQ(isqrt128(var), s.stddev) TH_LOG("seed %u", seed);
-		for (i = 0; i < n; i++) {
-			u64 h = rnd_below(100001);
-			u32 hs = 0;
-
-			ASSERT_EQ((items[i].bytes >> shift) > mean + x * s.stddev / 1000,
-				  wstats_outlier(&s, items[i].bytes, x));
-			while (total >> hs > U64_MAX / 100000)
-				hs++;
-			ASSERT_EQ((__uint128_t)(items[i].bytes >> hs) * 100000 >
-				  (__uint128_t)h * (total >> hs),
-				  wstats_heavy(items[i].bytes, total, h))
-				TH_LOG("seed %u", seed);
-		}
+		check_spread(_metadata, items, n, x, seed);
 	}
+}
+
+/*
+ * Worked by hand.  {0, t, t}: mean 2t/3, stddev t * sqrt(2) / 3, so t
+ * is an outlier exactly while X < (t - 2t/3) / (t * sqrt(2) / 3) =
+ * 1 / sqrt(2) = 0.70710678...: at 0.707 it is, at 0.708 it is not, for
+ * any t.  {0, 2t}: mean t, stddev t; 2t is not above t + 1 * t.
+ */
+TEST(outliers_at_the_edge)
+{
+	static const unsigned long long ts[] = { 1, 1000, 1ULL << 40, (1ULL << 46) - 1 };
+	struct wstats_item it[3] = {};
+	struct wstats_spread s;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(ts); i++) {
+		unsigned long long t = ts[i];
+
+		it[0].bytes = 0;
+		it[1].bytes = t;
+		it[2].bytes = t;
+		wstats_spread(it, 3, &s);
+		EXPECT_TRUE(wstats_outlier(&s, t, 707)) TH_LOG("t %llu", t);
+		EXPECT_FALSE(wstats_outlier(&s, t, 708)) TH_LOG("t %llu", t);
+		EXPECT_FALSE(wstats_outlier(&s, 0, 0));
+		it[0].bytes = 2 * t;
+		it[1].bytes = 0;
+		wstats_spread(it, 2, &s);	/* {2t, 0} */
+		EXPECT_EQ(t, s.mean);
+		EXPECT_EQ(t, s.stddev);
+		EXPECT_FALSE(wstats_outlier(&s, 2 * t, 1000)) TH_LOG("t %llu", t);
+		EXPECT_TRUE(wstats_outlier(&s, 2 * t, 999)) TH_LOG("t %llu", t);
+		EXPECT_TRUE(wstats_outlier(&s, 2 * t, 0));
+	}
+}
+
+/*
+ * Sizes past 64-bit sums of squares: 2^33 wire segments of 60000 bytes
+ * and as many of 1500 make sum(len^2) about 2^64.6.  As many of each:
+ * mean (60000 + 1500) / 2 = 30750, stddev (60000 - 1500) / 2 = 29250.
+ */
+TEST(size_stddev_exact_past_64_bits)
+{
+	struct wstats_config cfg = {
+		.width = WIDTH, .history = 4, .view = 4, .max_addrs = 16,
+	};
+	__be32 a = htonl(0x0a000001), b = htonl(0x0a000002);
+	struct wstats_pkt big = {
+		.saddr = &a, .daddr = &b, .family = AF_INET, .proto = 6,
+		.segs = 1U << 16, .seg_len = 60000, .len = 60000U << 16,
+	};
+	struct wstats_pkt small = big;
+	struct wstats ws;
+	u64 mean, stddev;
+	u32 i;
+
+	small.seg_len = 1500;
+	small.len = 1500U << 16;
+	ASSERT_EQ(0, wstats_init(&ws, &cfg));
+	for (i = 0; i < 1U << 17; i++) {
+		wstats_add(&ws, 10, &big);
+		wstats_add(&ws, 10, &small);
+	}
+	wstats_size_moments(&ws, &mean, &stddev);
+	EXPECT_EQ(30750, mean);
+	EXPECT_EQ(29250, stddev);
+	wstats_free(&ws);
 }
 
 /*

@@ -232,6 +232,15 @@ enum flowos_overflow {
  * stands for (gso_segs), and its bytes as theirs, each segment with its
  * own IP and transport headers.  Bytes are IP-layer bytes (header and
  * payload, no link-layer header or padding).  PMs count the same way.
+ *
+ * Figures that PMs derive from such counts are integers rounded down
+ * where the exact value is not whole: a mean is the sum over the count,
+ * a standard deviation is the population's, sqrt(sum((v - mean)^2) / n),
+ * a rate is per second over the time covered.  A comparison with a
+ * threshold (the stats PM's outliers, v > mean + X * stddev, and heavy
+ * hitters, v > H percent of the total) is decided on the values before
+ * rounding, never on the rounded figures a reply shows (the stats PM:
+ * exactly while each count is below 2^47; flowctl.8 says beyond).
  */
 enum flowos_a_stats {
 	FLOWOS_A_STATS_UNSPEC,

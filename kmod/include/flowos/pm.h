@@ -28,8 +28,8 @@
 #include <linux/flowos.h>
 #include <flowos/unit.h>
 
-/* Most parameters one PM type may declare. */
-#define FLOWOS_PM_MAX_PARAMS	8
+/* Most parameters one PM type may declare (at most BITS_PER_LONG). */
+#define FLOWOS_PM_MAX_PARAMS	16
 /* Most values a FLOWOS_PARAM_STRING parameter may be given. */
 #define FLOWOS_PM_MAX_STRINGS	1024
 
