@@ -152,6 +152,26 @@ flow_settled() {
 	[ "$(held_now "$1" "$2")" = 0 ]
 }
 
+# router_test: the setting of a test on router_topology "$A" "$R" "$B":
+# picks the three namespaces' names, makes TMP, a scratch directory, and
+# sets an EXIT trap that stops MON (a monitor's pid, when set), removes
+# the namespaces, unloads flowos and its PMs, and removes TMP.
+router_test() {
+	A=flowos-a-$$-$RANDOM
+	R=flowos-r-$$-$RANDOM
+	B=flowos-b-$$-$RANDOM
+	TMP=$(mktemp -d)
+	MON=
+	trap router_test_cleanup EXIT
+}
+
+router_test_cleanup() {
+	[ -n "$MON" ] && kill "$MON" 2>/dev/null
+	netns_del "$A" "$R" "$B"
+	flowos_unload
+	rm -rf "$TMP"
+}
+
 # router_topology A R B: namespaces A and B on either side of a router R,
 # both families:
 #   A a0 10.0.1.1 fd01::1 -- r0 10.0.1.2 fd01::2  R  r1 10.0.2.2 fd02::2 -- b0 10.0.2.1 fd02::1 B

@@ -18,20 +18,7 @@
 
 TRAFFIC=$FLOWOS_REPO/selftests/lib/block_traffic.py
 PMS=$FLOWOS_BUILD/pms
-A=flowos-a-$$-$RANDOM
-R=flowos-r-$$-$RANDOM
-B=flowos-b-$$-$RANDOM
-TMP=$(mktemp -d)
-MON=
-
-cleanup() {
-	[ -n "$MON" ] && kill "$MON" 2>/dev/null
-	netns_del "$A" "$R" "$B"
-	rmmod flowos_pm_block 2>/dev/null
-	flowos_unload
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+router_test
 
 fc() { flowctl_in "$@"; }
 

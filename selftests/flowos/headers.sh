@@ -27,19 +27,8 @@
 
 TRAFFIC=$FLOWOS_REPO/selftests/lib/nat_traffic.py
 DGRAMS=$FLOWOS_REPO/selftests/lib/block_traffic.py
-A=flowos-a-$$-$RANDOM
-R=flowos-r-$$-$RANDOM
-B=flowos-b-$$-$RANDOM
-TMP=$(mktemp -d)
 TOS=0x28	# DSCP 10 (AF11), ECN 0
-
-cleanup() {
-	netns_del "$A" "$R" "$B"
-	rmmod flowos_pm_test 2>/dev/null
-	flowos_unload
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+router_test
 
 fc() { flowctl_in "$@"; }
 

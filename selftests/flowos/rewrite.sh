@@ -23,22 +23,11 @@
 
 TRAFFIC=$FLOWOS_REPO/selftests/lib/rewrite_traffic.py
 PMS=$FLOWOS_BUILD/pms
-A=flowos-a-$$-$RANDOM
-R=flowos-r-$$-$RANDOM
-B=flowos-b-$$-$RANDOM
-TMP=$(mktemp -d)
 # Long enough that a loaded guest's sender, 2 ms between writes, always
 # sends the next segment in time; history: the whole stream's
 # occurrences, so that any retransmission finds its replacements.
 HOLD="hold 1s history 1024 max_conns 64"
-
-cleanup() {
-	netns_del "$A" "$R" "$B"
-	rmmod flowos_pm_rewrite flowos_pm_count 2>/dev/null
-	flowos_unload
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+router_test
 
 fc() { flowctl_in "$@"; }
 
