@@ -278,9 +278,48 @@ test_results() {
 		"$(cat "$TMP/dropped")"
 }
 
+# dgram_seq PORT STEP...: B receives on PORT what A's sockets send in
+# STEPs (block_traffic.py's dgramseq, to B); the datagrams B got, in a
+# line.
+dgram_seq() {
+	local port=$1 recv
+
+	shift
+	ip netns exec "$B" "$TRAFFIC" dgramrecv fd02::1 "$port" "$TMP/seq.b" &
+	recv=$!
+	slowwait 20 listening "$B" "$port" u
+	ip netns exec "$A" "$TRAFFIC" dgramseq fd02::1 "$port" "$@"
+	wait "$recv"
+	xargs <"$TMP/seq.b"
+}
+
+# A blocked 5-tuple is forgotten after blocked_idle without packets, or
+# when a newer one needs its place: then its packets pass again.
+test_forget() {
+	local i steps=()
+
+	for i in $(seq 0 16); do steps+=("$i:cmd.exe"); done
+	fc "$R" create forget proto udp dport 5001 mode inline &&
+	fc "$R" attach forget block pattern cmd.exe idle 1s blocked_idle 1s &&
+	fc "$R" create evict proto udp dport 5002 mode inline &&
+	fc "$R" attach evict block pattern cmd.exe max_conns 16 || return 1
+	expect_eq "blocked_idle 1s: the 5-tuple passes again once 3 s without packets" \
+		"$(dgram_seq 5001 0:one 0:cmd.exe 0:lost sleep:3 0:back 0:end)" \
+		"one back end"
+	expect_eq "blocked_idle: counted forgotten as expired, none still blocked" \
+		"$(pm_stat "$R" forget block blocked_expired) $(pm_stat "$R" forget block blocked_active)" \
+		"1 0"
+	expect_eq "max_conns 16: a 17th blocked 5-tuple evicts the oldest, which passes again" \
+		"$(dgram_seq 5002 "${steps[@]}" 0:back 16:still 0:end)" \
+		"back end"
+	expect_eq "max_conns 16: one evicted, sixteen still blocked" \
+		"$(pm_stat "$R" evict block blocked_evicted) $(pm_stat "$R" evict block blocked_active)" \
+		"1 16"
+}
+
 require_root
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 19
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_straddling
@@ -290,4 +329,5 @@ test_udp
 test_dropped
 test_events
 test_results
+test_forget
 ktap_finished

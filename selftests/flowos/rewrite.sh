@@ -7,7 +7,7 @@
 #   +----- A -----+        +------------ R ------------+        +----- B -----+
 #   | sender      |        | router, inline flows:     |        | receivers   |
 #   | 10.0.1.1 a0 +- veth -+ r0  "fwd" tcp 80  r1      +- veth -+ b0 10.0.2.1 |
-#   | fd01::1     |        |     "udp" udp 5000/5001   |        | fd02::1     |
+#   | fd01::1     |        |     "udp" udp 5000-5002   |        | fd02::1     |
 #   | flow "out" (dir out, tcp 81)                     |        |             |
 #   +-------------+        +---------------------------+        +-------------+
 #
@@ -199,22 +199,24 @@ kept_one() {
 }
 
 # Datagrams: each one on its own, the pattern at odd and even offsets,
-# with a UDP checksum and without (IPv4's checksum 0 stays 0).
+# with a UDP checksum and without (IPv4's checksum 0 stays 0), and over
+# IPv6 (port 5002).
 test_udp() {
-	local pcap=$TMP/udp.pcap dump sink n=64 port nocheck
+	local pcap=$TMP/udp.pcap dump sink n=64 port nocheck dst
 
-	fc "$R" create udp proto udp dport 5000-5001 mode inline &&
+	fc "$R" create udp proto udp dport 5000-5002 mode inline &&
 	fc "$R" attach udp rewrite pattern secret with XXXXXX || return 1
 	ip netns exec "$B" tcpdump -U -n -i b0 -w "$pcap" udp 2>"$pcap.err" &
 	dump=$!
 	slowwait 20 grep -q 'listening on' "$pcap.err"
-	for port in 5000 5001; do
-		nocheck=
+	for port in 5000 5001 5002; do
+		nocheck="" dst=10.0.2.1
 		[ "$port" = 5001 ] && nocheck=nocheck
-		ip netns exec "$B" "$TRAFFIC" udprecv 10.0.2.1 "$port" "$TMP/udp$port.got" "$n" &
+		[ "$port" = 5002 ] && dst=fd02::1
+		ip netns exec "$B" "$TRAFFIC" udprecv "$dst" "$port" "$TMP/udp$port.got" "$n" &
 		sink=$!
 		slowwait 20 bash -c "ip netns exec $B ss -Hlun 'sport = :$port' | grep -q UNCONN"
-		ip netns exec "$A" "$TRAFFIC" udp 10.0.2.1 "$port" "$TMP/udp$port.sent" "$n" $nocheck
+		ip netns exec "$A" "$TRAFFIC" udp "$dst" "$port" "$TMP/udp$port.sent" "$n" $nocheck
 		wait "$sink"
 		expect_eq "udp $port: each datagram came with its occurrences replaced" \
 			"$("$TRAFFIC" udpcheck "$TMP/udp$port.sent" "$TMP/udp$port.got" secret XXXXXX)" \
@@ -226,13 +228,13 @@ test_udp() {
 	expect_eq "udp: checksums good where sent, absent where not (tshark)" \
 		"$(tshark -r "$pcap" -o udp.check_checksum:TRUE -T fields -e udp.dstport \
 			-e udp.checksum.status 2>/dev/null | sort | uniq -c | awk '{print $2 ":" $3 "=" $1}' | xargs)" \
-		"5000:1=$n 5001:3=$n"
+		"5000:1=$n 5001:3=$n 5002:1=$n"
 	fc "$R" delete udp
 }
 
 require_root
 ktap_print_header
-ktap_set_plan 29
+ktap_set_plan 30
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_forward

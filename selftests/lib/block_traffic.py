@@ -15,6 +15,10 @@
         PATH exists (at most 30 s); a MSG "now:MSG" is MSG sent without
         the pause before it.
   dgrams DST PORT MSG...  send each MSG as a datagram, from one socket
+  dgramseq DST PORT STEP...
+                          a STEP "N:MSG" sends MSG from socket N (each
+                          socket its own source port), "sleep:S" waits S
+                          seconds; PAUSE between steps
   dgramrecv ADDR PORT GOT write each datagram received to GOT, one per
                           line, until the one that says "end" (or 10 s
                           without one; 60 s for the first, which waits
@@ -121,6 +125,19 @@ def dgrams(dst, port, msgs):
         time.sleep(PAUSE)
 
 
+def dgramseq(dst, port, steps):
+    socks = {}
+    for step in steps:
+        what, _, arg = step.partition(":")
+        if what == "sleep":
+            time.sleep(float(arg))
+            continue
+        if what not in socks:
+            socks[what] = socket.socket(family(dst), socket.SOCK_DGRAM)
+        socks[what].sendto(arg.encode(), (dst, port))
+        time.sleep(PAUSE)
+
+
 def dgramrecv(addr, port, path):
     sock = socket.socket(family(addr), socket.SOCK_DGRAM)
     sock.bind((addr, port))
@@ -144,6 +161,8 @@ def main(argv):
         chat(args[0], int(args[1]), args[2], float(args[3]), args[4:])
     elif cmd == "dgrams":
         dgrams(args[0], int(args[1]), args[2:])
+    elif cmd == "dgramseq":
+        dgramseq(args[0], int(args[1]), args[2:])
     elif cmd == "dgramrecv":
         dgramrecv(args[0], int(args[1]), args[2])
     else:
