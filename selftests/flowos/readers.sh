@@ -17,6 +17,7 @@ FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 SLOW_KO=$FLOWOS_BUILD/testpm/flowos_pm_slowread.ko
 READING=/sys/module/flowos_pm_slowread/parameters/reading
 EARLY_FINI=/sys/module/flowos_pm_slowread/parameters/early_fini
+HOLD=/sys/module/flowos_pm_slowread/parameters/hold
 A=flowos-a-$$-$RANDOM
 B=flowos-b-$$-$RANDOM
 C=flowos-c-$$-$RANDOM
@@ -38,16 +39,24 @@ fc_c() { ip netns exec "$C" "$FLOWCTL" "$@"; }
 
 reading_is() { [ "$(cat "$READING")" = "$1" ]; }
 
-# start_read SECONDS OUT: a read of flow r held that long inside the PM,
-# in the background; returns once it is inside.
+# start_read SECONDS OUT: a read of flow r that sleeps that long inside
+# the PM, then stays there until release_reads, in the background;
+# returns once it is inside.
 start_read() {
-	fc set r slow read_ms "$(($1 * 1000))" >/dev/null &&
+	echo 1 >"$HOLD" && fc set r slow read_ms "$(($1 * 1000))" >/dev/null &&
 		{ fc -j stats r >"$2" 2>"$2.err" & } &&
 		slowwait 20 reading_is 1
 }
 
+# release_reads: let the reads held inside the PM finish, and wait for them.
+release_reads() {
+	echo 0 >"$HOLD"
+	wait
+}
+
 # still_reading COMMAND...: COMMAND succeeds, and the read is still
-# inside the PM when it has: it did not wait for the read.
+# inside the PM when it has: it did not wait for the read (which stays
+# until release_reads, so no timing decides this).
 still_reading() {
 	"$@" >/dev/null && reading_is 1
 }
@@ -63,14 +72,14 @@ fc create r proto udp && fc attach r test_slowread name slow read_ms 0 ||
 expect_eq "udp traffic" "$(udp_send "$A" 10.0.0.2 9 5 10)" 5
 slowwait 20 bash -c "[ \"\$(ip netns exec $B $FLOWCTL -j stats r | grep -o '\"seen\":[0-9]*')\" = '\"seen\":5' ]"
 
-start_read 8 "$TMP/read1" || ktap_exit_fail_msg "the read never reached the PM"
+start_read 1 "$TMP/read1" || ktap_exit_fail_msg "the read never reached the PM"
 ktest "while a read is inside a PM: a flow is created in another namespace" \
 	still_reading fc_c create x proto tcp
 ktest "and attached to" still_reading fc_c attach x count
 ktest "and deleted" still_reading fc_c delete x
 ktest "and the reader's own namespace attaches another PM" \
 	still_reading fc attach r count name other
-wait
+release_reads
 expect_eq "the read, interrupted by the attach, was read again, whole" \
 	"$(python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["pms"]; print([(x["name"], x["results"].get("after_sleep", [{}])[0].get("seen")) for x in p])' "$TMP/read1")" \
 	"[('slow', 5), ('other', None)]"
@@ -79,28 +88,29 @@ expect_eq "the read, interrupted by the attach, was read again, whole" \
 # still gets everything it asked for (the selftests' client, reading
 # only that instance: the dump then says the PMs changed,
 # NLM_F_DUMP_INTR).
-fc set r slow read_ms 4000 >/dev/null
+echo 1 >"$HOLD" && fc set r slow read_ms 100 >/dev/null
 { ip netns exec "$B" "$FLOWOS_NL" stats r slow >"$TMP/read2" 2>&1 & }
 slowwait 20 reading_is 1 || ktap_exit_fail_msg "the read never reached the PM"
 ktest "a detach of the instance being read did not wait for the read" \
 	still_reading fc detach r slow
-wait
+release_reads
 expect_eq "and that read came back whole" \
-	"$(grep -c '^row after_sleep slept_ms=4000 seen=5$' "$TMP/read2")" 1
+	"$(grep -c '^row after_sleep slept_ms=100 seen=5$' "$TMP/read2")" 1
 expect_eq "and the PM's state was freed only after the read" \
 	"$(cat "$EARLY_FINI")" 0
 
 # So with a delete of the flow: the instance and the flow go at once.
-fc create d proto udp prio 10 && fc attach d test_slowread name slow read_ms 4000 >/dev/null ||
+fc create d proto udp prio 10 && fc attach d test_slowread name slow read_ms 100 >/dev/null ||
 	ktap_exit_fail_msg "cannot attach the test PM"
 expect_eq "udp traffic" "$(udp_send "$A" 10.0.0.2 9 3 10)" 3
+echo 1 >"$HOLD"
 { ip netns exec "$B" "$FLOWOS_NL" stats d slow >"$TMP/read3" 2>&1 & }
 slowwait 20 reading_is 1 || ktap_exit_fail_msg "the read never reached the PM"
 ktest "a delete of the flow being read did not wait for the read" \
 	still_reading fc delete d
-wait
+release_reads
 expect_eq "and that read came back whole" \
-	"$(grep -c '^row after_sleep slept_ms=4000 seen=3$' "$TMP/read3")" 1
+	"$(grep -c '^row after_sleep slept_ms=100 seen=3$' "$TMP/read3")" 1
 expect_eq "and the PM's state was freed only after the read" \
 	"$(cat "$EARLY_FINI")" 0
 

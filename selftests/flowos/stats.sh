@@ -113,16 +113,18 @@ queries_equal() {
 	done
 }
 
+# The view is as long as it can be (256 windows of 2 s): a debug kernel
+# takes minutes from the replay to the last check.
 test_vs_tshark() {
 	local p internal=()
 
 	for p in "${INTERNAL[@]}"; do internal+=(internal "$p"); done
 	# h 100: no heavy hitter until the whole capture is in (see below).
-	fc create all && fc attach all stats name s window 2s history 120 \
-		last 240s k 3 h 100 x 1 &&
-	fc attach all stats name small max_addrs 16 window 2s history 120 \
-		last 240s &&
-	fc attach all stats name ext window 2s history 120 last 240s k 3 \
+	fc create all && fc attach all stats name s window 2s history 256 \
+		last 512s k 3 h 100 x 1 &&
+	fc attach all stats name small max_addrs 16 window 2s history 256 \
+		last 512s &&
+	fc attach all stats name ext window 2s history 256 last 512s k 3 \
 		h 10 x 1 "${internal[@]}" &&
 	replay && fc set all s h 10 >/dev/null || return 1
 	expect_eq "packets and bytes = tshark's, all in the view" \
@@ -194,8 +196,8 @@ test_set_view() {
 	expect_eq "last 1s, after the traffic: an empty view" \
 		"$(pm s '[r["view_packets"], r["top_addrs"], r["packets"] > 0]')" \
 		"[0, [], True]"
-	fc set all s last 240s >/dev/null
-	expect_eq "last 240s again: the windows kept come back into the view" \
+	fc set all s last 512s >/dev/null
+	expect_eq "last 512s again: the windows kept come back into the view" \
 		"$(pm s '[r["view_packets"], r["view_bytes"]]')" \
 		"$(truth 5 5 0.5 '[t["packets"], t["bytes"]]')"
 }
@@ -234,7 +236,7 @@ test_refused() {
 
 	before=$(pm s 'p["params"]')
 	refused_set s window 2s -- "cannot change while the PM runs"
-	refused_set s k 4 last 241s -- "last is longer than history x window"
+	refused_set s k 4 last 513s -- "last is longer than history x window"
 	refused_set s h 101 -- "out of range"
 	refused_set s x 1.2345 -- "not valid"
 	refused_set s nosuch 1 -- "no such parameter"

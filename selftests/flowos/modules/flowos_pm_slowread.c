@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A test PM whose results take long to read: ->fill_results sleeps
- * read_ms before it writes its one row, and says on
+ * read_ms before it writes its one row, then stays while the module's
+ * parameter "hold" is set (60 s at most), and says on
  * /sys/module/flowos_pm_slowread/parameters/reading how many reads are
- * inside it now.  With it a test holds a read open for as long as it
- * likes and checks that nothing waits for it, configuration of any
+ * inside it now.  With it a test holds a read open until it releases
+ * it, however slow the machine, and checks that nothing waits for it, configuration of any
  * namespace nor a detach of the instance being read, and that the read
  * still comes back whole: ->fini runs only once no read is inside
  * (early_fini counts the times it did not).
@@ -30,6 +31,9 @@ module_param_cb(reading, &counter_ops, &reading, 0444);
 MODULE_PARM_DESC(reading, "reads of results inside ->fill_results now");
 module_param_cb(early_fini, &counter_ops, &early_fini, 0444);
 MODULE_PARM_DESC(early_fini, "times ->fini ran while a read was inside ->fill_results");
+static bool hold;
+module_param(hold, bool, 0644);
+MODULE_PARM_DESC(hold, "reads stay inside ->fill_results while set (60 s at most)");
 
 static const struct flowos_pm_param slowread_params[] = {
 	{ "read_ms", FLOWOS_PARAM_U64, 0, 60000, 1000,
@@ -77,8 +81,12 @@ static u64 slowread_read_scalar(const struct flowos_pm *pm, unsigned int i)
 static int slowread_fill_results(const struct flowos_pm *pm,
 				 struct flowos_results *res)
 {
+	unsigned int i;
+
 	atomic_inc(&reading);
 	msleep(READ_ONCE(pm->params[0]));
+	for (i = 0; READ_ONCE(hold) && i < 3000; i++)
+		msleep(20);
 	atomic_dec(&reading);
 	flowos_result_table_start(res, "after_sleep");
 	flowos_result_row_start(res);
