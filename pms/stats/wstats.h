@@ -135,7 +135,7 @@ struct wstats_item {
  * sd rounded down.
  *
  * Exact while every count is below 2^WSTATS_EXACT_BITS bytes (128 TiB
- * in one view: ten minutes at 1.7 Tbit/s).  Beyond, the counts are
+ * in one view: ten minutes at 1.87 Tbit/s).  Beyond, the counts are
  * taken shifted right by @shift, the least that brings them below, and
  * the figures are of those: close, no longer exact.
  */
