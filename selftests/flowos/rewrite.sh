@@ -223,6 +223,8 @@ test_udp() {
 			"$n 1"
 	done
 	slowwait 20 flow_settled "$R" udp
+	# B got them all: kill tcpdump only once its file holds them too.
+	slowwait 20 bash -c "[ \$(tcpdump -nr '$pcap' 2>/dev/null | wc -l) -ge $((3 * n)) ]"
 	kill "$dump"
 	wait "$dump" 2>/dev/null
 	expect_eq "udp: checksums good where sent, absent where not (tshark)" \
