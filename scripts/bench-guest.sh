@@ -336,7 +336,7 @@ flows_with() {
 
 # BENCH_CONFIGS picks some (the table needs nohook and nftables).
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables flowos flowos_count flowos_stats
-	 flowos_match10 flowos_match100 flowos_100 flowos_1000
+	 flowos_stats_tumbling flowos_stats_sliding flowos_match10 flowos_match100 flowos_100 flowos_1000
 	 flowos_count_drained flowos_inline_count nfqueue"}
 
 one() {
@@ -346,6 +346,12 @@ one() {
 	flowos) flows_with 1 ;;
 	flowos_count) flows_with 1 count ;;
 	flowos_stats) flows_with 1 stats ;;
+	# Windows short enough that a run turns them (a run is under a
+	# second): the same view, whole windows or exactly the last T with
+	# every unit kept.
+	flowos_stats_tumbling) flows_with 1 stats window 100ms history 4 last 200ms ;;
+	flowos_stats_sliding) flows_with 1 stats window 100ms history 4 last 200ms \
+		view sliding log 65536 ;;
 	flowos_match10) flows_with_match 10 ;;
 	flowos_match100) flows_with_match 100 ;;
 	flowos_100) flows_with 100 ;;

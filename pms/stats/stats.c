@@ -4,6 +4,7 @@
  * query-based monitor (seeds 003) over "the last T":
  *
  *	flowctl attach FLOW stats [window 1s] [history 30] [last 10s]
+ *		[view tumbling|sliding] [log 8192]
  *		[k 10] [h 10] [x 2] [max_addrs 1024] [addr both]
  *		[internal PREFIX]...
  *	flowctl set FLOW stats last 5s k 3
@@ -11,13 +12,15 @@
  * Windows are tumbling, "window" long, aligned to the attach; the last
  * "history" of them are kept.  The view, "last", covers the current
  * window and as many before it as make up T (rounded up to whole
- * windows).  Over the view: packets, bytes, packet-size mean, stddev
- * and histogram, bytes per IP protocol and per IP address (with "addr
- * both", the default, an address counts what it sends and what it
- * receives; "addr src" only what it sends, "addr dst" only what it
- * receives), and for protocols and for
- * addresses: the top k, those with more than h percent of the view's
- * bytes, and those more than x standard deviations above the mean.
+ * windows); "view sliding" makes it exactly the last T: the units seen
+ * in (now - T, now], T a whole number of windows, with up to "log"
+ * units a window kept one by one for that (wstats.h).  Over the view:
+ * packets, bytes, packet-size mean, stddev and histogram, bytes per IP
+ * protocol and per IP address (with "addr both", the default, an
+ * address counts what it sends and what it receives; "addr src" only
+ * what it sends, "addr dst" only what it receives), and for protocols
+ * and for addresses: the top k, those with more than h percent of the
+ * view's bytes, and those more than x standard deviations above the mean.
  * With "internal" prefixes, protocols, addresses and the queries count
  * only the external traffic (one end inside, the other outside), and h
  * is a percentage of its bytes.
@@ -43,8 +46,23 @@
 
 enum {
 	P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS, P_ADDR,
-	P_INTERNAL,
+	P_INTERNAL, P_VIEW, P_LOG,
 };
+
+/* "view": tumbling (the default) or sliding. */
+static const char *const view_modes[] = { "tumbling", "sliding" };
+
+static const char *check_view(const char *value)
+{
+	return match_string(view_modes, ARRAY_SIZE(view_modes), value) < 0 ?
+	       "view: tumbling or sliding" : NULL;
+}
+
+static bool sliding(const struct flowos_pm *pm)
+{
+	return pm->params[P_VIEW] &&
+	       !strcmp(pm->strings[P_VIEW]->v[0], "sliding");
+}
 
 /* "addr": the names of enum wstats_addr_mode. */
 static const char *const addr_modes[] = {
@@ -127,11 +145,17 @@ static const struct flowos_pm_param stats_params[] = {
 			 WSTATS_INTERNAL_MAX, 0,
 			 "an internal prefix: the queries count only packets with one end inside",
 			 .check = check_prefix },
+	[P_VIEW] = { "view", FLOWOS_PARAM_STRING, 0, 1, 0,
+		     "tumbling: whole windows; sliding: exactly the last T",
+		     .check = check_view },
+	[P_LOG] = { "log", FLOWOS_PARAM_U64, 1, WSTATS_LOG_MAX, 8192,
+		    "sliding: units kept one by one a window; beyond, the oldest counts whole" },
 };
 
 enum {
 	S_PACKETS, S_BYTES, S_WINDOWS, S_PPS, S_BPS, S_VIEW_PACKETS,
 	S_VIEW_BYTES, S_ADDRS, S_EVICTIONS, S_APPROXIMATE, S_LATE,
+	S_VIEW_OVER_MS,
 };
 
 static const char *const stats_scalars[] = {
@@ -146,6 +170,7 @@ static const char *const stats_scalars[] = {
 	[S_EVICTIONS] = "addr_evictions",
 	[S_APPROXIMATE] = "approximate",
 	[S_LATE] = "late",
+	[S_VIEW_OVER_MS] = "view_over_ms",
 };
 
 /*
@@ -173,12 +198,28 @@ static u32 view_windows(const u64 *params)
 	return DIV_ROUND_UP_ULL(params[P_LAST], params[P_WINDOW]);
 }
 
+/*
+ * A sliding view is T exactly, in whole windows, and keeps the window
+ * before them (its edge).  Its log has a slot per window of the view:
+ * T cannot change.
+ */
 static bool view_fits(struct flowos_pm *pm, const u64 *params)
 {
-	if (view_windows(params) <= params[P_HISTORY])
-		return true;
-	pm->errmsg = "last is longer than history x window";
-	return false;
+	if (!sliding(pm)) {
+		if (view_windows(params) <= params[P_HISTORY])
+			return true;
+		pm->errmsg = "last is longer than history x window";
+		return false;
+	}
+	if (params[P_LAST] % params[P_WINDOW]) {
+		pm->errmsg = "view sliding: last must be a whole number of windows";
+		return false;
+	}
+	if (view_windows(params) >= params[P_HISTORY]) {
+		pm->errmsg = "view sliding: history must be more than last / window";
+		return false;
+	}
+	return true;
 }
 
 static u64 rate(u64 n, u64 ns)
@@ -186,26 +227,41 @@ static u64 rate(u64 n, u64 ns)
 	return wstats_rate(n, ns);
 }
 
-/* Make the scalars match @ss->ws.  Called with ss->lock held. */
+/* How much longer than T a sliding view is: its edge counted whole. */
+static u64 view_over_ns(const struct wstats *ws)
+{
+	u64 t = (u64)ws->cfg.view * ws->cfg.width;
+
+	if (!ws->cfg.sliding || ws->now < t)
+		return 0;
+	return ws->now - t - wstats_view_start(ws);
+}
+
+/*
+ * Make the scalars match @ss->ws.  Called with ss->lock held.  A
+ * sliding view is as of the last time its units or a tick brought.
+ */
 static void publish(struct stats_state *ss)
 {
 	const struct wstats *ws = &ss->ws;
 	const struct wstats_window *last = wstats_window(ws, 1);
-	u64 v[ARRAY_SIZE(stats_scalars)] = {
-		[S_PACKETS] = ws->packets,
-		[S_BYTES] = ws->bytes,
-		[S_WINDOWS] = ws->cur,
-		[S_PPS] = last ? rate(last->packets, ws->cfg.width) : 0,
-		[S_BPS] = last ? rate(last->bytes * 8, ws->cfg.width) : 0,
-		[S_VIEW_PACKETS] = ws->view.packets,
-		[S_VIEW_BYTES] = ws->view.bytes,
-		[S_ADDRS] = ws->used,
-		[S_EVICTIONS] = ws->evictions,
-		[S_APPROXIMATE] = wstats_approximate(ws),
-		[S_LATE] = ws->late,
-	};
+	struct wstats_window view;
+	u64 v[ARRAY_SIZE(stats_scalars)];
 	unsigned int i;
 
+	wstats_view_sums(ws, &view);
+	v[S_PACKETS] = ws->packets;
+	v[S_BYTES] = ws->bytes;
+	v[S_WINDOWS] = ws->cur;
+	v[S_PPS] = last ? rate(last->packets, ws->cfg.width) : 0;
+	v[S_BPS] = last ? rate(last->bytes * 8, ws->cfg.width) : 0;
+	v[S_VIEW_PACKETS] = view.packets;
+	v[S_VIEW_BYTES] = view.bytes;
+	v[S_ADDRS] = ws->used;
+	v[S_EVICTIONS] = ws->evictions;
+	v[S_APPROXIMATE] = wstats_approximate(ws);
+	v[S_LATE] = ws->late;
+	v[S_VIEW_OVER_MS] = div_u64(view_over_ns(ws), NSEC_PER_MSEC);
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		WRITE_ONCE(ss->scalars[i], v[i]);
 }
@@ -223,6 +279,8 @@ static int make_config(struct flowos_pm *pm, struct wstats_config *cfg)
 		.width = p[P_WINDOW] * NSEC_PER_MSEC,
 		.history = p[P_HISTORY],
 		.view = view_windows(p),
+		.sliding = sliding(pm),
+		.log = p[P_LOG],
 		.max_addrs = p[P_MAX_ADDRS],
 		.seed = get_random_u32(),
 		.ninternal = p[P_INTERNAL],
@@ -376,10 +434,10 @@ static bool was_heavy(const struct stats_state *ss,
 	return false;
 }
 
-static void announce_protos(struct flowos_pm *pm, struct stats_state *ss)
+static void announce_protos(struct flowos_pm *pm, struct stats_state *ss,
+			    u64 total)
 {
 	DECLARE_BITMAP(now, WSTATS_PROTOS);
-	u64 total = ss->ws.view.ext_bytes;
 	u32 i, n = wstats_protos(&ss->ws, ss->items);
 
 	bitmap_zero(now, WSTATS_PROTOS);
@@ -392,9 +450,9 @@ static void announce_protos(struct flowos_pm *pm, struct stats_state *ss)
 	bitmap_copy(ss->heavy_protos, now, WSTATS_PROTOS);
 }
 
-static void announce_addrs(struct flowos_pm *pm, struct stats_state *ss)
+static void announce_addrs(struct flowos_pm *pm, struct stats_state *ss,
+			   u64 total)
 {
-	u64 total = ss->ws.view.ext_bytes;
 	u32 i, n = wstats_addrs(&ss->ws, ss->items);
 
 	for (i = 0; i < n && i < STATS_ROWS_MAX &&
@@ -414,14 +472,17 @@ static void announce_addrs(struct flowos_pm *pm, struct stats_state *ss)
  */
 static void check_heavy(struct flowos_pm *pm, struct stats_state *ss)
 {
+	struct wstats_window view;
+
 	ss->checked = ss->ws.cur;
 	if (!flowos_pm_has_listeners(pm)) {
 		bitmap_zero(ss->heavy_protos, WSTATS_PROTOS);
 		ss->nheavy_addrs = 0;
 		return;
 	}
-	announce_protos(pm, ss);
-	announce_addrs(pm, ss);
+	wstats_view_sums(&ss->ws, &view);
+	announce_protos(pm, ss, view.ext_bytes);
+	announce_addrs(pm, ss, view.ext_bytes);
 }
 
 static void stats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
@@ -429,8 +490,12 @@ static void stats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 	struct stats_state *ss = pm->priv;
 	u64 cur = READ_ONCE(ss->scalars[S_WINDOWS]);
 
-	/* Only ->tick, in the thread, writes ss->checked: no lock to read it. */
-	if (div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur &&
+	/*
+	 * Only ->tick, in the thread, writes ss->checked: no lock to read
+	 * it.  A sliding view moves on with time, not only window by window.
+	 */
+	if (!ss->ws.cfg.sliding &&
+	    div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur &&
 	    ss->checked == cur)
 		return;
 	mutex_lock(&ss->lock);
@@ -454,6 +519,10 @@ static int stats_set_params(struct flowos_pm *pm, const u64 *params)
 
 	if (!view_fits(pm, params))
 		return -EINVAL;
+	if (sliding(pm) && params[P_LAST] != pm->params[P_LAST]) {
+		pm->errmsg = "view sliding: last cannot change; attach anew";
+		return -EINVAL;
+	}
 	mutex_lock(&ss->lock);
 	if (view_windows(params) != ss->ws.cfg.view)
 		wstats_set_view(&ss->ws, view_windows(params));
@@ -469,6 +538,8 @@ static int stats_set_params(struct flowos_pm *pm, const u64 *params)
 
 struct stats_snapshot {
 	u64 now;			/* ns since t0 */
+	u64 view_start;			/* ns since t0 */
+	bool sliding;
 	u64 width;
 	u64 cur;
 	u32 history;
@@ -494,7 +565,9 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 
 	mutex_lock(&ss->lock);
 	wstats_advance(&ss->ws, since_t0(ss, ktime_get_ns()));
-	s->now = since_t0(ss, ktime_get_ns());
+	s->now = ws->now;
+	s->view_start = wstats_view_start(ws);
+	s->sliding = ws->cfg.sliding;
 	s->width = ws->cfg.width;
 	s->addr_mode = ws->cfg.addr_mode;
 	s->internal = ws->cfg.ninternal;
@@ -505,7 +578,7 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 	s->h = ss->h;
 	s->x = ss->x;
 	s->approximate = wstats_approximate(ws);
-	s->view_sums = ws->view;
+	wstats_view_sums(ws, &s->view_sums);
 	wstats_size_moments(ws, &s->size_mean, &s->size_stddev);
 	for (s->nwindows = 0; (w = wstats_window(ws, s->nwindows));
 	     s->nwindows++)
@@ -640,9 +713,9 @@ static int put_sizes(struct flowos_results *res, const struct stats_snapshot *s)
 
 static int put_view(struct flowos_results *res, const struct stats_snapshot *s)
 {
-	u64 first = s->cur + 1 > s->view ? s->cur + 1 - s->view : 0;
-	u64 span = s->now - first * s->width;
+	u64 span = s->now - s->view_start;
 
+	flowos_result_put_string(res, "view", view_modes[s->sliding]);
 	flowos_result_put_u64(res, "view_ms", div_u64(span, NSEC_PER_MSEC));
 	flowos_result_put_u64(res, "view_pps", rate(s->view_sums.packets, span));
 	flowos_result_put_u64(res, "view_bps", rate(s->view_sums.bytes * 8, span));

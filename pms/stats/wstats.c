@@ -9,6 +9,12 @@
  * address entries form a min-heap on their view bytes, which gives
  * space-saving its least-counted entry in O(1) and costs O(log n) per
  * packet; rotating the windows re-heapifies once, O(n) per window.
+ *
+ * A sliding view adds its edge: when a window leaves the view's whole
+ * windows, its sums are copied to the edge sums and its kept units are
+ * sorted by time; as now - T moves on, units at or before it leave the
+ * edge sums, from the front of that order.  A unit that comes for the
+ * edge window after that (a late one) goes into the order by insertion.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -68,6 +74,16 @@ static u32 hash_bits_for(u32 max_addrs)
 	return ilog2(roundup_pow_of_two(max_addrs));
 }
 
+static size_t log_size(const struct wstats_config *cfg)
+{
+	size_t slots = cfg->view + 1;
+
+	if (!cfg->sliding)
+		return 0;
+	return slots * cfg->log * sizeof(struct wstats_unit) +
+	       slots * sizeof(u32) + cfg->max_addrs * sizeof(u64);
+}
+
 size_t wstats_size(const struct wstats_config *cfg)
 {
 	size_t h = cfg->history, n = cfg->max_addrs;
@@ -76,22 +92,47 @@ size_t wstats_size(const struct wstats_config *cfg)
 	       h * WSTATS_PROTOS * sizeof(u64) +
 	       (sizeof(u32) << hash_bits_for(cfg->max_addrs)) +
 	       n * (sizeof(struct wstats_entry) + sizeof(u32) +
-		    h * sizeof(u64));
+		    h * sizeof(u64)) + log_size(cfg);
+}
+
+static bool config_valid(const struct wstats_config *cfg)
+{
+	u32 i;
+
+	if (!cfg->width || !cfg->history || cfg->history > WSTATS_HISTORY_MAX ||
+	    !cfg->view || cfg->view > cfg->history || !cfg->max_addrs ||
+	    cfg->max_addrs > WSTATS_ADDRS_MAX ||
+	    cfg->ninternal > WSTATS_INTERNAL_MAX)
+		return false;
+	/* The edge window must still be kept when it is the edge. */
+	if (cfg->sliding && (cfg->view >= cfg->history || !cfg->log ||
+			     cfg->log > WSTATS_LOG_MAX))
+		return false;
+	for (i = 0; i < cfg->ninternal; i++)
+		if (cfg->internal[i].len >
+		    (cfg->internal[i].addr.family == AF_INET ? 32 : 128))
+			return false;
+	return true;
+}
+
+static int log_init(struct wstats *ws)
+{
+	size_t slots = ws->cfg.view + 1;
+
+	if (!ws->cfg.sliding)
+		return 0;
+	ws->log = kvcalloc(slots * ws->cfg.log, sizeof(*ws->log), GFP_KERNEL);
+	ws->logged = kvcalloc(slots, sizeof(u32), GFP_KERNEL);
+	ws->addr_edge = kvcalloc(ws->cfg.max_addrs, sizeof(u64), GFP_KERNEL);
+	return ws->log && ws->logged && ws->addr_edge ? 0 : -ENOMEM;
 }
 
 int wstats_init(struct wstats *ws, const struct wstats_config *cfg)
 {
 	size_t h = cfg->history, n = cfg->max_addrs;
-	u32 i;
 
-	if (!cfg->width || !h || h > WSTATS_HISTORY_MAX || !cfg->view ||
-	    cfg->view > h || !n || n > WSTATS_ADDRS_MAX ||
-	    cfg->ninternal > WSTATS_INTERNAL_MAX)
+	if (!config_valid(cfg))
 		return -EINVAL;
-	for (i = 0; i < cfg->ninternal; i++)
-		if (cfg->internal[i].len >
-		    (cfg->internal[i].addr.family == AF_INET ? 32 : 128))
-			return -EINVAL;
 	memset(ws, 0, sizeof(*ws));
 	ws->cfg = *cfg;
 	ws->hash_bits = hash_bits_for(cfg->max_addrs);
@@ -102,7 +143,7 @@ int wstats_init(struct wstats *ws, const struct wstats_config *cfg)
 	ws->addr_bytes = kvcalloc(n * h, sizeof(u64), GFP_KERNEL);
 	ws->heap = kvcalloc(n, sizeof(u32), GFP_KERNEL);
 	if (!ws->win || !ws->proto_bytes || !ws->buckets || !ws->entries ||
-	    !ws->addr_bytes || !ws->heap) {
+	    !ws->addr_bytes || !ws->heap || log_init(ws)) {
 		wstats_free(ws);
 		return -ENOMEM;
 	}
@@ -118,6 +159,9 @@ void wstats_free(struct wstats *ws)
 	kvfree(ws->entries);
 	kvfree(ws->addr_bytes);
 	kvfree(ws->heap);
+	kvfree(ws->log);
+	kvfree(ws->logged);
+	kvfree(ws->addr_edge);
 	memset(ws, 0, sizeof(*ws));
 }
 
@@ -232,8 +276,9 @@ static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
 	return e;
 }
 
-static void addr_add(struct wstats *ws, const struct wstats_addr *addr,
-		     u32 slot, bool in_view, u32 len)
+/* Count @len for @addr in window @slot; returns its entry. */
+static u32 addr_add(struct wstats *ws, const struct wstats_addr *addr,
+		    u32 slot, bool in_view, u32 len)
 {
 	u32 e = addr_entry(ws, addr);
 
@@ -242,73 +287,10 @@ static void addr_add(struct wstats *ws, const struct wstats_addr *addr,
 		ws->entries[e].view += len;
 		heap_sink(ws, ws->entries[e].heap);
 	}
+	return e;
 }
 
 /* Windows. */
-
-static void window_sub(struct wstats_window *sum, const struct wstats_window *w)
-{
-	u32 i;
-
-	sum->packets -= w->packets;
-	sum->bytes -= w->bytes;
-	sum->ext_bytes -= w->ext_bytes;
-	sum->sumsq -= w->sumsq;
-	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
-		sum->sizes[i] -= w->sizes[i];
-}
-
-/* Drop window cur - view + 1 from the view, and start window cur + 1. */
-static void rotate_one(struct wstats *ws)
-{
-	u32 h = ws->cfg.history, e, p;
-	u32 leaving = slot_of(ws, ws->cur + 1 + h - ws->cfg.view);
-	u32 next = slot_of(ws, ws->cur + 1);
-	u64 *protos = proto_row(ws, leaving);
-
-	window_sub(&ws->view, &ws->win[leaving]);
-	for (p = 0; p < WSTATS_PROTOS; p++)
-		ws->proto_view[p] -= protos[p];
-	for (e = 0; e < ws->used; e++) {
-		u64 *row = addr_row(ws, e);
-
-		ws->entries[e].view -= row[leaving];
-		row[next] = 0;
-	}
-	memset(&ws->win[next], 0, sizeof(ws->win[next]));
-	memset(proto_row(ws, next), 0, WSTATS_PROTOS * sizeof(u64));
-	ws->cur++;
-}
-
-/* Everything kept is older than the history: start afresh at @window. */
-static void restart(struct wstats *ws, u64 window)
-{
-	u32 h = ws->cfg.history, e;
-
-	memset(ws->win, 0, h * sizeof(*ws->win));
-	memset(ws->proto_bytes, 0, h * WSTATS_PROTOS * sizeof(u64));
-	memset(ws->proto_view, 0, sizeof(ws->proto_view));
-	memset(&ws->view, 0, sizeof(ws->view));
-	memset(ws->addr_bytes, 0, (size_t)ws->cfg.max_addrs * h * sizeof(u64));
-	for (e = 0; e < ws->used; e++)
-		ws->entries[e].view = 0;
-	ws->cur = window;
-}
-
-void wstats_advance(struct wstats *ws, u64 t)
-{
-	u64 window = div64_u64(t, ws->cfg.width);
-
-	if (window <= ws->cur)
-		return;
-	if (window - ws->cur >= ws->cfg.history) {
-		restart(ws, window);
-		return;
-	}
-	while (ws->cur < window)
-		rotate_one(ws);
-	heapify(ws);
-}
 
 static u32 size_bucket(u32 len)
 {
@@ -334,6 +316,259 @@ static void window_add(struct wstats_window *w, const struct wstats_pkt *p)
 			    ((u64)p->seg_len * p->seg_len);
 		w->sizes[size_bucket(p->seg_len)] += p->segs - 1;
 	}
+}
+
+static void window_merge(struct wstats_window *sum,
+			 const struct wstats_window *w)
+{
+	u32 i;
+
+	sum->packets += w->packets;
+	sum->bytes += w->bytes;
+	sum->ext_bytes += w->ext_bytes;
+	sum->sumsq += w->sumsq;
+	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
+		sum->sizes[i] += w->sizes[i];
+}
+
+static void window_sub(struct wstats_window *sum, const struct wstats_window *w)
+{
+	u32 i;
+
+	sum->packets -= w->packets;
+	sum->bytes -= w->bytes;
+	sum->ext_bytes -= w->ext_bytes;
+	sum->sumsq -= w->sumsq;
+	for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
+		sum->sizes[i] -= w->sizes[i];
+}
+
+/* The log of a sliding view, and its edge. */
+
+static u32 log_index(const struct wstats *ws, u64 window)
+{
+	u32 rem;
+
+	div_u64_rem(window, ws->cfg.view + 1, &rem);
+	return rem;
+}
+
+static struct wstats_unit *log_units(const struct wstats *ws, u32 i)
+{
+	return &ws->log[(size_t)i * ws->cfg.log];
+}
+
+/* Window cur - view exists: the sliding view has an edge. */
+static bool has_edge(const struct wstats *ws)
+{
+	return ws->cfg.sliding && ws->cur >= ws->cfg.view;
+}
+
+/* now - T: units at or before it are out of a sliding view. */
+static u64 edge_cut(const struct wstats *ws)
+{
+	return ws->now - (u64)ws->cfg.view * ws->cfg.width;
+}
+
+static void bump(u64 *sum, u32 len, bool add)
+{
+	if (add)
+		*sum += len;
+	else
+		*sum -= len;
+}
+
+/* Count @u in the edge sums (@add), or take it out. */
+static void edge_count(struct wstats *ws, const struct wstats_unit *u,
+		       bool add)
+{
+	const struct wstats_pkt p = {
+		.segs = u->segs, .seg_len = u->seg_len, .len = u->len,
+	};
+	struct wstats_window w = {};
+	u32 i;
+
+	window_add(&w, &p);
+	if (add)
+		window_merge(&ws->edge, &w);
+	else
+		window_sub(&ws->edge, &w);
+	if (!u->ext)
+		return;
+	bump(&ws->edge.ext_bytes, u->len, add);
+	bump(&ws->proto_edge[u->proto], u->len, add);
+	for (i = 0; i < ARRAY_SIZE(u->entry); i++)
+		if (u->entry[i] != WSTATS_NO_ENTRY)
+			bump(&ws->addr_edge[u->entry[i]], u->len, add);
+}
+
+/* The edge window's sums, whole: what its window slot holds. */
+static void edge_fill(struct wstats *ws)
+{
+	u32 s = slot_of(ws, ws->cur - ws->cfg.view), e;
+
+	ws->edge = ws->win[s];
+	memcpy(ws->proto_edge, proto_row(ws, s), sizeof(ws->proto_edge));
+	for (e = 0; e < ws->used; e++)
+		ws->addr_edge[e] = addr_row(ws, e)[s];
+}
+
+static int unit_cmp(const void *a, const void *b)
+{
+	const struct wstats_unit *x = a, *y = b;
+
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/*
+ * Window cur - view has just left the whole windows: it is the edge,
+ * counted whole, its units in time order to be taken out as now - T
+ * passes them; or counted whole for good if they were not all kept.
+ */
+static void edge_start(struct wstats *ws)
+{
+	u32 i = log_index(ws, ws->cur - ws->cfg.view);
+
+	edge_fill(ws);
+	ws->edge_next = 0;
+	ws->edge_whole = ws->logged[i] > ws->cfg.log;
+	if (!ws->edge_whole)
+		sort(log_units(ws, i), ws->logged[i], sizeof(struct wstats_unit),
+		     unit_cmp, NULL);
+}
+
+/* Take the units at or before now - T out of the edge sums. */
+static void edge_trim(struct wstats *ws)
+{
+	u32 i = log_index(ws, ws->cur - ws->cfg.view);
+	const struct wstats_unit *units = log_units(ws, i);
+	u64 cut = edge_cut(ws);
+
+	if (ws->edge_whole)
+		return;
+	while (ws->edge_next < ws->logged[i] && units[ws->edge_next].t <= cut)
+		edge_count(ws, &units[ws->edge_next++], false);
+}
+
+/*
+ * @u came for the edge window after it became the edge: into the time
+ * order, unless it is already out of the view.  With no room left the
+ * edge is counted whole from now on (its window slot holds @u already).
+ */
+static void edge_late(struct wstats *ws, const struct wstats_unit *u)
+{
+	u32 i = log_index(ws, ws->cur - ws->cfg.view);
+	struct wstats_unit *units = log_units(ws, i);
+	u32 lo = ws->edge_next, hi = ws->logged[i], mid;
+
+	if (ws->edge_whole) {
+		edge_count(ws, u, true);
+		return;
+	}
+	if (u->t <= edge_cut(ws))
+		return;
+	if (ws->logged[i] == ws->cfg.log) {
+		ws->logged[i]++;
+		ws->edge_whole = true;
+		edge_fill(ws);
+		return;
+	}
+	while (lo < hi) {	/* the first unit after @u */
+		mid = lo + (hi - lo) / 2;
+		if (units[mid].t <= u->t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&units[lo + 1], &units[lo],
+		(ws->logged[i] - lo) * sizeof(*units));
+	units[lo] = *u;
+	ws->logged[i]++;
+	edge_count(ws, u, true);
+}
+
+/*
+ * Keep @u, counted in @window, for a sliding view: in its window's log
+ * slot, or in the edge's order.  Windows before the edge are out of it.
+ * @logged saturates at one past cfg.log: "not all kept".
+ */
+static void slide_add(struct wstats *ws, u64 window, const struct wstats_unit *u)
+{
+	u32 i = log_index(ws, window);
+
+	if (ws->cur - window > ws->cfg.view)
+		return;
+	if (ws->cur - window == ws->cfg.view) {
+		edge_late(ws, u);
+		return;
+	}
+	if (ws->logged[i] < ws->cfg.log)
+		log_units(ws, i)[ws->logged[i]] = *u;
+	if (ws->logged[i] <= ws->cfg.log)
+		ws->logged[i]++;
+}
+
+/* Drop window cur - view + 1 from the view, and start window cur + 1. */
+static void rotate_one(struct wstats *ws)
+{
+	u32 h = ws->cfg.history, e, p;
+	u32 leaving = slot_of(ws, ws->cur + 1 + h - ws->cfg.view);
+	u32 next = slot_of(ws, ws->cur + 1);
+	u64 *protos = proto_row(ws, leaving);
+
+	window_sub(&ws->view, &ws->win[leaving]);
+	for (p = 0; p < WSTATS_PROTOS; p++)
+		ws->proto_view[p] -= protos[p];
+	for (e = 0; e < ws->used; e++) {
+		u64 *row = addr_row(ws, e);
+
+		ws->entries[e].view -= row[leaving];
+		row[next] = 0;
+	}
+	memset(&ws->win[next], 0, sizeof(ws->win[next]));
+	memset(proto_row(ws, next), 0, WSTATS_PROTOS * sizeof(u64));
+	ws->cur++;
+	/* Its log slot was the old edge's. */
+	if (ws->cfg.sliding)
+		ws->logged[log_index(ws, ws->cur)] = 0;
+}
+
+/* Everything kept is older than the history: start afresh at @window. */
+static void restart(struct wstats *ws, u64 window)
+{
+	u32 h = ws->cfg.history, e;
+
+	memset(ws->win, 0, h * sizeof(*ws->win));
+	memset(ws->proto_bytes, 0, h * WSTATS_PROTOS * sizeof(u64));
+	memset(ws->proto_view, 0, sizeof(ws->proto_view));
+	memset(&ws->view, 0, sizeof(ws->view));
+	memset(ws->addr_bytes, 0, (size_t)ws->cfg.max_addrs * h * sizeof(u64));
+	for (e = 0; e < ws->used; e++)
+		ws->entries[e].view = 0;
+	ws->cur = window;
+	if (ws->cfg.sliding)
+		memset(ws->logged, 0, (ws->cfg.view + 1) * sizeof(u32));
+	/* The edge, if any, is window cur - view: empty, as all before. */
+}
+
+void wstats_advance(struct wstats *ws, u64 t)
+{
+	u64 window = div64_u64(t, ws->cfg.width);
+
+	ws->now = max(ws->now, t);
+	if (window > ws->cur) {
+		if (window - ws->cur >= ws->cfg.history) {
+			restart(ws, window);
+		} else {
+			while (ws->cur < window)
+				rotate_one(ws);
+			heapify(ws);
+		}
+		if (has_edge(ws))
+			edge_start(ws);
+	}
+	if (has_edge(ws))
+		edge_trim(ws);
 }
 
 static void make_addr(struct wstats_addr *addr, u8 family, const __be32 *a)
@@ -371,18 +606,39 @@ static bool external(const struct wstats *ws, const struct wstats_pkt *p)
 	       internal(ws, p->family, p->daddr);
 }
 
+/* The address figures of @p; the entries counted go to @u. */
+static void addrs_add(struct wstats *ws, const struct wstats_pkt *p, u32 slot,
+		      bool in_view, struct wstats_unit *u)
+{
+	struct wstats_addr src, dst;
+
+	/* By default an address "uses" what it sends and receives, once. */
+	make_addr(&src, p->family, p->saddr);
+	make_addr(&dst, p->family, p->daddr);
+	if (ws->cfg.addr_mode != WSTATS_ADDR_DST)
+		u->entry[0] = addr_add(ws, &src, slot, in_view, p->len);
+	if (ws->cfg.addr_mode == WSTATS_ADDR_DST ||
+	    (ws->cfg.addr_mode == WSTATS_ADDR_BOTH &&
+	     memcmp(&src, &dst, sizeof(src))))
+		u->entry[1] = addr_add(ws, &dst, slot, in_view, p->len);
+}
+
 void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 {
 	u64 window = div64_u64(t, ws->cfg.width);
-	bool in_view, ext = external(ws, p);
-	struct wstats_addr src, dst;
+	struct wstats_unit u = {
+		.t = t, .segs = p->segs, .seg_len = p->seg_len, .len = p->len,
+		.entry = { WSTATS_NO_ENTRY, WSTATS_NO_ENTRY },
+		.proto = p->proto, .ext = external(ws, p),
+	};
+	bool in_view;
 	u32 slot;
 
-	if (window > ws->cur)
-		wstats_advance(ws, t);
+	wstats_advance(ws, t);
 	if (ws->cur - window >= ws->cfg.history) {
 		ws->late++;
 		window = ws->cur;
+		u.t = window * ws->cfg.width;	/* as if it came now */
 	}
 	slot = slot_of(ws, window);
 	in_view = ws->cur - window < ws->cfg.view;
@@ -392,45 +648,37 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 		window_add(&ws->view, p);
 	ws->packets += p->segs;
 	ws->bytes += p->len;
-	if (!ext)
-		return;
-	ws->win[slot].ext_bytes += p->len;
-	proto_row(ws, slot)[p->proto] += p->len;
-	if (in_view) {
-		ws->view.ext_bytes += p->len;
-		ws->proto_view[p->proto] += p->len;
+	if (u.ext) {
+		ws->win[slot].ext_bytes += p->len;
+		proto_row(ws, slot)[p->proto] += p->len;
+		if (in_view) {
+			ws->view.ext_bytes += p->len;
+			ws->proto_view[p->proto] += p->len;
+		}
+		addrs_add(ws, p, slot, in_view, &u);
 	}
-	/* By default an address "uses" what it sends and receives, once. */
-	make_addr(&src, p->family, p->saddr);
-	make_addr(&dst, p->family, p->daddr);
-	if (ws->cfg.addr_mode != WSTATS_ADDR_DST)
-		addr_add(ws, &src, slot, in_view, p->len);
-	if (ws->cfg.addr_mode == WSTATS_ADDR_DST ||
-	    (ws->cfg.addr_mode == WSTATS_ADDR_BOTH &&
-	     memcmp(&src, &dst, sizeof(src))))
-		addr_add(ws, &dst, slot, in_view, p->len);
+	if (ws->cfg.sliding)
+		slide_add(ws, window, &u);
 }
 
 void wstats_set_view(struct wstats *ws, u32 view)
 {
 	u32 age, e, p;
 
+	/* The log has view + 1 slots: a sliding view keeps its size. */
+	if (ws->cfg.sliding)
+		return;
 	ws->cfg.view = view;
 	memset(&ws->view, 0, sizeof(ws->view));
 	memset(ws->proto_view, 0, sizeof(ws->proto_view));
 	for (e = 0; e < ws->used; e++)
 		ws->entries[e].view = 0;
 	for (age = 0; age < view && age <= ws->cur; age++) {
-		u32 s = slot_of(ws, ws->cur - age), i;
+		u32 s = slot_of(ws, ws->cur - age);
 		const struct wstats_window *w = &ws->win[s];
 		const u64 *protos = proto_row(ws, s);
 
-		ws->view.packets += w->packets;
-		ws->view.bytes += w->bytes;
-		ws->view.ext_bytes += w->ext_bytes;
-		ws->view.sumsq += w->sumsq;
-		for (i = 0; i < WSTATS_SIZE_BUCKETS; i++)
-			ws->view.sizes[i] += w->sizes[i];
+		window_merge(&ws->view, w);
 		for (p = 0; p < WSTATS_PROTOS; p++)
 			ws->proto_view[p] += protos[p];
 		for (e = 0; e < ws->used; e++)
@@ -449,14 +697,32 @@ const struct wstats_window *wstats_window(const struct wstats *ws, u32 age)
 bool wstats_approximate(const struct wstats *ws)
 {
 	const struct wstats_window *w;
-	u32 age;
+	u32 age, view = ws->cfg.view + has_edge(ws);
 
-	for (age = 0; age < ws->cfg.view; age++) {
+	if (has_edge(ws) && ws->edge_whole)
+		return true;
+	for (age = 0; age < view; age++) {
 		w = wstats_window(ws, age);
 		if (w && w->lost)
 			return true;
 	}
 	return false;
+}
+
+u64 wstats_view_start(const struct wstats *ws)
+{
+	u64 first = ws->cur + 1 > ws->cfg.view ? ws->cur + 1 - ws->cfg.view : 0;
+
+	if (!has_edge(ws))
+		return first * ws->cfg.width;
+	return ws->edge_whole ? (first - 1) * ws->cfg.width : edge_cut(ws);
+}
+
+void wstats_view_sums(const struct wstats *ws, struct wstats_window *out)
+{
+	*out = ws->view;
+	if (has_edge(ws))
+		window_merge(out, &ws->edge);
 }
 
 static int item_cmp(const void *a, const void *b)
@@ -482,11 +748,13 @@ u32 wstats_protos(const struct wstats *ws, struct wstats_item *out)
 	u32 p, n = 0;
 
 	for (p = 0; p < WSTATS_PROTOS; p++) {
-		if (!ws->proto_view[p])
+		u64 bytes = ws->proto_view[p] + ws->proto_edge[p];
+
+		if (!bytes)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].proto = p;
-		out[n++].bytes = ws->proto_view[p];
+		out[n++].bytes = bytes;
 	}
 	wstats_sort(out, n);
 	return n;
@@ -497,11 +765,15 @@ u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out)
 	u32 e, n = 0;
 
 	for (e = 0; e < ws->used; e++) {
-		if (!ws->entries[e].view)
+		u64 bytes = ws->entries[e].view;
+
+		if (has_edge(ws))
+			bytes += ws->addr_edge[e];
+		if (!bytes)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].addr = ws->entries[e].addr;
-		out[n++].bytes = ws->entries[e].view;
+		out[n++].bytes = bytes;
 	}
 	wstats_sort(out, n);
 	return n;
@@ -516,10 +788,15 @@ u32 wstats_addrs(const struct wstats *ws, struct wstats_item *out)
  */
 void wstats_size_moments(const struct wstats *ws, u64 *mean, u64 *stddev)
 {
-	u64 n = ws->view.packets, sum = ws->view.bytes;
-	unsigned __int128 sumsq = ws->view.sumsq, nq, s2;
+	struct wstats_window v;
+	u64 n, sum;
+	unsigned __int128 sumsq, nq, s2;
 	u32 shift = 0;
 
+	wstats_view_sums(ws, &v);
+	n = v.packets;
+	sum = v.bytes;
+	sumsq = v.sumsq;
 	*mean = 0;
 	*stddev = 0;
 	if (!n)

@@ -18,6 +18,17 @@
  * window remembers whether an eviction took bytes from it; a view that
  * covers such a window is approximate, and says so.
  *
+ * A sliding view (cfg.sliding) covers exactly the units with times in
+ * (now - T, now], T = view * width, "now" the latest time given to
+ * wstats_advance() or wstats_add(): the view's whole windows, plus the
+ * part after now - T of the window before them (the edge).  Each unit
+ * of the view is kept (time, size, protocol, address entries), up to
+ * cfg.log per window; when the edge comes, its units are sorted by time
+ * and taken out of the view as now - T passes them, amortized O(log n)
+ * per unit.  An edge window with more units than that is counted whole:
+ * the view then covers (edge start, now], up to one window more than T,
+ * and says so (wstats_view_start(), wstats_approximate()).
+ *
  * With internal prefixes, the protocol and address figures, and the
  * share the queries measure against, are of the external traffic only:
  * packets with one end inside a prefix and the other outside (seeds
@@ -42,6 +53,8 @@
 #define WSTATS_HISTORY_MAX	256
 #define WSTATS_ADDRS_MAX	65536
 #define WSTATS_INTERNAL_MAX	32
+#define WSTATS_LOG_MAX		(1024 * 1024)
+#define WSTATS_NO_ENTRY		0xffffffffU
 
 /* Packet sizes (IP length) up to these bounds, and one bucket above. */
 #define WSTATS_SIZE_BOUNDS	{ 64, 128, 256, 512, 1024, 1500 }
@@ -85,13 +98,30 @@ enum wstats_addr_mode {
 struct wstats_config {
 	u64 width;		/* ns */
 	u32 history;		/* windows kept, 1..WSTATS_HISTORY_MAX */
-	u32 view;		/* windows in the view, 1..history */
+	u32 view;		/* whole windows in the view, 1..history */
+	/* Sliding: the view is exact, needs history > view, and keeps */
+	bool sliding;
+	u32 log;		/* units per window, 1..WSTATS_LOG_MAX */
 	u32 max_addrs;		/* 1..WSTATS_ADDRS_MAX */
 	u32 seed;		/* for the address hash */
 	u32 addr_mode;		/* enum wstats_addr_mode */
 	/* The internal prefixes; none: every packet counts. */
 	u32 ninternal;		/* 0..WSTATS_INTERNAL_MAX */
 	struct wstats_prefix internal[WSTATS_INTERNAL_MAX];
+};
+
+/*
+ * A unit of the sliding view, kept to take it out of the view at its
+ * time: what wstats_add() counted, and where.
+ */
+struct wstats_unit {
+	u64 t;
+	u32 segs;
+	u32 seg_len;
+	u32 len;
+	u32 entry[2];		/* address entries counted, or WSTATS_NO_ENTRY */
+	u8 proto;
+	bool ext;		/* counted by the queries */
 };
 
 /*
@@ -117,6 +147,20 @@ struct wstats {
 	u64 packets;		/* since the start */
 	u64 bytes;
 	size_t size;		/* bytes allocated, for the memory cap */
+	/*
+	 * Sliding only.  The edge is window cur - view; its units after
+	 * now - T are counted in @edge, @proto_edge and @addr_edge.  Units
+	 * of windows cur - view .. cur are in log slot window % (view + 1),
+	 * @logged of them seen (more than cfg.log: not all kept).
+	 */
+	u64 now;
+	struct wstats_window edge;		/* lost unused */
+	u64 proto_edge[WSTATS_PROTOS];
+	u64 *addr_edge;				/* [max_addrs] */
+	struct wstats_unit *log;		/* [view + 1][cfg.log] */
+	u32 *logged;				/* [view + 1] */
+	u32 edge_next;		/* the edge's first unit still in the view */
+	bool edge_whole;	/* the edge's units are not all kept */
 };
 
 /* One protocol or address of a view, for the queries. */
@@ -155,7 +199,10 @@ size_t wstats_size(const struct wstats_config *cfg);
 int wstats_init(struct wstats *ws, const struct wstats_config *cfg);
 void wstats_free(struct wstats *ws);
 
-/* Make the window that holds @t current (t only grows, mostly). */
+/*
+ * Make the window that holds @t current (t only grows, mostly), and if
+ * sliding, take out of the view the units at or before @t - T.
+ */
 void wstats_advance(struct wstats *ws, u64 t);
 /*
  * A packet seen, or the wire packets a GSO or GRO packet stands for:
@@ -177,11 +224,21 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p);
 /* True when @addr (of @family) lies inside @pfx. */
 bool wstats_prefix_has(const struct wstats_prefix *pfx, u8 family,
 		       const __be32 *addr);
-/* Change the number of windows in the view (1..history). */
+/* Change the number of windows in the view (1..history); tumbling only. */
 void wstats_set_view(struct wstats *ws, u32 view);
 
-/* True when an eviction took bytes from a window of the view. */
+/*
+ * True when an eviction took bytes from a window of the view, or a
+ * sliding view counts its edge window whole.
+ */
 bool wstats_approximate(const struct wstats *ws);
+/*
+ * Where the view starts: it covers (start, now] if sliding, [start, now]
+ * if tumbling (times as given to wstats_add()); 0 before window 0.
+ */
+u64 wstats_view_start(const struct wstats *ws);
+/* The view's sums: its whole windows, and the edge if sliding. */
+void wstats_view_sums(const struct wstats *ws, struct wstats_window *out);
 /* The view's windows, newest first; NULL before window 0. */
 const struct wstats_window *wstats_window(const struct wstats *ws, u32 age);
 

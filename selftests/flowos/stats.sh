@@ -10,7 +10,9 @@
 # change at run time, idle and under traffic, and nothing collected is
 # lost; a small address table says it is approximate and still holds
 # the heavy hitters; new heavy hitters are announced to "flowctl
-# monitor", once each; refused changes change nothing.
+# monitor", once each; refused changes change nothing.  A sliding view
+# equals tshark's reading of a capture taken at B over exactly the last
+# T, read after three bursts with now - T in the gaps between them.
 . "$FLOWOS_REPO/selftests/lib.sh"
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
@@ -258,9 +260,143 @@ test_refused() {
 		"internal: ADDR/LEN" fc attach all stats name s2 internal 10.0.0.0
 }
 
+# The sliding view: T = 8 s of windows of 2 s, over three bursts of
+# the capture about 2 s apart, the first in the instance's first window.
+# Each read is timed so that now - T falls in the middle of a gap, the
+# first inside the first burst's window: a view of whole windows would
+# count that burst.  The reads must equal tshark's figures for the
+# packets captured after now - T (pcap_stats.py --after).  The kernel's
+# and the capture's clocks agree to microseconds and the gaps are
+# seconds wide; each read checks that no packet lies near its cut.
+SLIDE_T=8
+SLIDE_CAP=$TMP/slide.pcap
+
+# sl N EXPR: a Python expression over instance "sl" in read N.
+sl() {
+	python3 -c '
+import json, sys
+p = [p for p in json.load(open(sys.argv[1]))["pms"] if p["name"] == "sl"][0]
+r = p["results"]
+print(eval(sys.argv[2]))' "$TMP/read-$1.json" "$2"
+}
+
+# gap_middle N: the middle of the N-th pause of over a second between
+# packets captured so far (1: between the first two bursts).
+gap_middle() {
+	tcpdump -tt -nr "$SLIDE_CAP" 2>/dev/null | python3 -c '
+import sys
+from fractions import Fraction
+t = [Fraction(l.split()[0]) for l in sys.stdin]
+gaps = [(a, b) for a, b in zip(t, t[1:]) if b - a > 1]
+a, b = gaps[int(sys.argv[1]) - 1]
+print(float((a + b) / 2))' "$1"
+}
+
+# slide_read N AT: read "sl" at AT + T (seconds since the epoch), into
+# read-N.json, and the times the read began and ended into read-N.t.
+slide_read() {
+	python3 -c 'import sys, time; time.sleep(max(0, float(sys.argv[1]) + float(sys.argv[2]) - time.time()))' \
+		"$2" "$SLIDE_T"
+	date +%s.%N >"$TMP/read-$1.t"
+	fc -j stats all >"$TMP/read-$1.json"
+	date +%s.%N >>"$TMP/read-$1.t"
+}
+
+# slide_cut N [PLUS]: when read N began, less T, plus PLUS seconds.
+slide_cut() {
+	python3 -c '
+import sys
+from fractions import Fraction
+t = Fraction(open(sys.argv[1]).readline()) - int(sys.argv[2]) + Fraction(sys.argv[3])
+print("%.9f" % t)' "$TMP/read-$1.t" "$SLIDE_T" "${2:-0}"
+}
+
+# packets_near N: packets captured from 10 ms before read N's now - T
+# to 10 ms after, now taken when the read began and when it ended.
+packets_near() {
+	local from to
+
+	from=$(slide_cut "$1" -0.01)
+	to=$(python3 -c '
+import sys
+from fractions import Fraction
+print("%.9f" % (Fraction(open(sys.argv[1]).read().split()[1]) - int(sys.argv[2]) + Fraction("0.01")))' \
+		"$TMP/read-$1.t" "$SLIDE_T")
+	tshark -r "$SLIDE_CAP" -Y "frame.time_epoch >= $from && frame.time_epoch <= $to" \
+		2>/dev/null | wc -l
+}
+
+# slide_truth N EXPR: as truth, over the packets after read N's cut.
+slide_truth() {
+	local json=$TMP/slide-truth-$1.json
+
+	[ -s "$json" ] ||
+		python3 "$LIB/pcap_stats.py" --after "$(slide_cut "$1")" \
+			"$SLIDE_CAP" 3 10 1 >"$json" || return 1
+	truth_eval "$2" "$json"
+}
+
+QUERY_TABLES='[[[x.get("proto", x.get("addr")), x["bytes"]] for x in r[q + "_" + w]] for w in ("protocols", "addrs") for q in ("top", "heavy", "outlier")]'
+TRUTH_TABLES='[t[w][q] for w in ("protocols", "addrs") for q in ("top", "heavy", "outlier")]'
+
+# slide_check N WHAT: read N against tshark; WHAT names what it holds.
+slide_check() {
+	expect_eq "sliding read $1 ($2): no packet within 10 ms of now - T" \
+		"$(packets_near "$1")" 0
+	expect_eq "sliding read $1: exactly the last 8 s, not approximate" \
+		"$(sl "$1" '[r["view"], r["view_ms"], r["approximate"], r["view_over_ms"]]')" \
+		"['sliding', 8000, 0, 0]"
+	expect_eq "sliding read $1: packets, bytes and bytes per protocol = tshark's after now - T" \
+		"$(sl "$1" '[r["view_packets"], r["view_bytes"], [[x["proto"], x["bytes"]] for x in r["protocols"]]]')" \
+		"$(slide_truth "$1" '[t["packets"], t["bytes"], t["protocols"]["all"]]')"
+	expect_eq "sliding read $1: top, heavy and outlier protocols and addresses = tshark's" \
+		"$(sl "$1" "$QUERY_TABLES")" "$(slide_truth "$1" "$TRUTH_TABLES")"
+	expect_eq "sliding read $1: packet sizes and the spread of addresses = tshark's" \
+		"$(sl "$1" '[r["size_mean"], r["size_stddev"], [x["packets"] for x in r["sizes"]], r["addr_mean"], r["addr_stddev"]]')" \
+		"$(slide_truth "$1" '[t["size_mean"], t["size_stddev"], t["sizes"], t["addrs"]["mean"], t["addrs"]["stddev"]]')"
+}
+
+test_sliding() {
+	local n i sent=0 dump
+
+	n=$(tcpdump -nr "$PCAP" 2>/dev/null | wc -l)
+	for i in 0 1 2; do
+		editcap -r "$PCAP" "$TMP/part$i.pcap" \
+			"$((i * n / 3 + 1))-$(((i + 1) * n / 3))" || return 1
+	done
+	ip netns exec "$B" tcpdump -U -n -i vb -w "$SLIDE_CAP" 2>"$SLIDE_CAP.err" &
+	dump=$!
+	slowwait 20 grep -q 'listening on' "$SLIDE_CAP.err"
+	fc attach all stats name sl window 2s history 6 last 8s view sliding \
+		k 3 h 10 x 1 || return 1
+	for i in 0 1 2; do
+		[ "$i" = 0 ] || sleep 2
+		sent=$((sent + n / 3))
+		REPLAY_EXPECT=$sent replay_pcap "$A" "$B" all "$TMP/part$i.pcap" ||
+			return 1
+	done
+	slide_read 1 "$(gap_middle 1)"
+	slide_read 2 "$(gap_middle 2)"
+	slide_read 3 "$(tcpdump -tt -nr "$SLIDE_CAP" 2>/dev/null | tail -1 | cut -d' ' -f1)"
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	slide_check 1 "the second and third bursts"
+	slide_check 2 "the third burst"
+	expect_eq "sliding read 3, T after the last packet: an empty view, every packet counted" \
+		"$(sl 3 '[r["view_packets"], r["top_addrs"], r["packets"]]')" \
+		"[0, [], $(tshark -r "$SLIDE_CAP" -Y 'ip || ipv6' 2>/dev/null | wc -l)]"
+	refused_set sl last 6s -- "view sliding: last cannot change"
+	expect_refused "attach refused: a sliding T that is not whole windows" \
+		"view sliding: last must be a whole number of windows" \
+		fc attach all stats name s2 window 2s last 5s view sliding
+	expect_refused "attach refused: a sliding view with no window kept before it" \
+		"view sliding: history must be more than last / window" \
+		fc attach all stats name s2 window 2s last 8s history 4 view sliding
+}
+
 require_root
 ktap_print_header
-ktap_set_plan 45
+ktap_set_plan 59
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 # A's own IPv6 chatter (MLD) would be counted with the capture.
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
@@ -279,6 +415,7 @@ test_set_idle
 test_set_view
 test_set_under_traffic
 test_refused
+test_sliding
 fc delete all
 ktest "unload: rmmod stats once detached" rmmod flowos_pm_stats
 ktap_finished

@@ -812,4 +812,239 @@ TEST(bad_configs_refused)
 	wstats_free(&ws);
 }
 
+/*
+ * The sliding view, against the units it was given, one by one: every
+ * figure is that of the units with times in (now - T, now], now the
+ * latest time given.  When the view says it is approximate (its edge
+ * window had more units than it keeps), the figures are those of every
+ * unit from the start of that window, which is what it then says it
+ * covers: never less than exact, at most one window more.  Times fall
+ * on a coarse grid, so that units lie exactly on now - T, and come up
+ * to three windows late.
+ */
+#define SLIDE_UNITS	1200
+#define SLIDE_SEGS	4
+
+struct slide_unit {
+	u64 t;
+	u32 segs, seg_len, len;
+	u32 s, d;		/* in pool[] */
+	u8 proto;
+};
+
+struct slide_truth {
+	struct wstats_window sums;
+	u64 proto[WSTATS_PROTOS];
+	u64 addr[POOL];
+	u64 sizes[SLIDE_UNITS * SLIDE_SEGS];
+	u32 nsizes;
+};
+
+static void slide_count(struct slide_truth *st, const struct slide_unit *u,
+			bool internal)
+{
+	static const u32 bounds[] = WSTATS_SIZE_BOUNDS;
+	bool ext = !internal || ref_internal(&pool[u->s]) != ref_internal(&pool[u->d]);
+	u32 i, left = u->len;
+
+	for (i = 0; i < u->segs; i++) {
+		u32 size = i + 1 < u->segs ? u->seg_len : left, b = 0;
+
+		left -= size;
+		while (b < ARRAY_SIZE(bounds) && size >= bounds[b])
+			b++;
+		st->sums.sizes[b]++;
+		st->sums.sumsq += (u64)size * size;
+		st->sizes[st->nsizes++] = size;
+	}
+	st->sums.packets += u->segs;
+	st->sums.bytes += u->len;
+	if (!ext)
+		return;
+	st->sums.ext_bytes += u->len;
+	st->proto[u->proto] += u->len;
+	st->addr[u->s] += u->len;
+	if (u->d != u->s)
+		st->addr[u->d] += u->len;
+}
+
+static void slide_check(struct __test_metadata *_metadata,
+			const struct wstats *ws, const struct slide_unit *units,
+			u32 n, u64 now, u32 seed, bool internal)
+{
+	static struct wstats_item got[WSTATS_PROTOS], want[WSTATS_PROTOS];
+	static struct slide_truth st;
+	u64 T = (u64)ws->cfg.view * WIDTH, cur = now / WIDTH, mean, stddev;
+	bool whole = wstats_approximate(ws);
+	struct wstats_window v;
+	u32 i, m;
+
+	memset(&st, 0, sizeof(st));
+	if (cur < ws->cfg.view) {
+		/* No window before the view's whole ones: every unit. */
+		ASSERT_EQ(0, wstats_view_start(ws));
+		ASSERT_FALSE(whole);
+	} else if (whole) {
+		/* Every unit from the start of the window before them. */
+		ASSERT_EQ((cur - ws->cfg.view) * WIDTH, wstats_view_start(ws));
+	} else {
+		ASSERT_EQ(now - T, wstats_view_start(ws));
+	}
+	for (i = 0; i < n; i++)
+		if (cur < ws->cfg.view ||
+		    (whole ? units[i].t >= (cur - ws->cfg.view) * WIDTH :
+			     units[i].t > now - T))
+			slide_count(&st, &units[i], internal);
+
+	wstats_view_sums(ws, &v);
+	ASSERT_EQ(st.sums.packets, v.packets) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(st.sums.bytes, v.bytes) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(st.sums.ext_bytes, v.ext_bytes) TH_LOG("seed %u", seed);
+	ASSERT_TRUE(st.sums.sumsq == v.sumsq) TH_LOG("seed %u", seed);
+	ASSERT_EQ(0, memcmp(st.sums.sizes, v.sizes, sizeof(v.sizes)))
+		TH_LOG("seed %u", seed);
+
+	wstats_size_moments(ws, &mean, &stddev);
+	if (st.nsizes) {
+		mpq_t q, var;
+
+		mpq_inits(q, var, NULL);
+		exact_moments(st.sizes, st.nsizes, q, var);
+		ASSERT_EQ(floor_q(q), mean) TH_LOG("seed %u", seed);
+		ASSERT_EQ(floor_sqrt_q(var), stddev) TH_LOG("seed %u", seed);
+		mpq_clears(q, var, NULL);
+	}
+
+	for (i = 0, m = 0; i < WSTATS_PROTOS; i++) {
+		if (!st.proto[i])
+			continue;
+		memset(&want[m], 0, sizeof(want[m]));
+		want[m].proto = i;
+		want[m++].bytes = st.proto[i];
+	}
+	wstats_sort(want, m);
+	ASSERT_EQ(m, wstats_protos(ws, got)) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(0, memcmp(want, got, m * sizeof(*got))) TH_LOG("seed %u", seed);
+
+	for (i = 0, m = 0; i < POOL; i++) {
+		if (!st.addr[i])
+			continue;
+		memset(&want[m], 0, sizeof(want[m]));
+		want[m].addr = pool[i];
+		want[m++].bytes = st.addr[i];
+	}
+	wstats_sort(want, m);
+	ASSERT_EQ(m, wstats_addrs(ws, got)) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(0, memcmp(want, got, m * sizeof(*got))) TH_LOG("seed %u", seed);
+}
+
+/* The clock after @now: it only goes forward. */
+static u64 slide_clock(u64 now, u32 history)
+{
+	if (!rnd_below(24))	/* idle for longer than the history */
+		return now + (u64)(history + rnd_below(3)) * WIDTH;
+	return now + 50 * rnd_below(4);
+}
+
+/* A unit's time: mostly the clock's, else up to three windows late. */
+static u64 slide_time(u64 now)
+{
+	u64 late = 50 * rnd_below(60);
+
+	return rnd_below(12) || late > now ? now : now - late;
+}
+
+/*
+ * @log units kept per window; with @internal, prefixes 10.0.0.0/29.
+ * Returns how many checks found the view approximate.
+ */
+static u32 slide_run(struct __test_metadata *_metadata, u32 seed, u32 log,
+		      bool internal)
+{
+	static const u8 protos[] = { 6, 17, 1, 58, 47 };
+	static struct slide_unit units[SLIDE_UNITS];
+	struct wstats_config cfg = {
+		.width = WIDTH, .seed = seed, .sliding = true, .log = log,
+		.max_addrs = POOL, .addr_mode = WSTATS_ADDR_BOTH,
+	};
+	u64 t, now = 50 * rnd_below(100);
+	u32 n = 0, i, whole = 0, exact = 0;
+	struct wstats ws;
+
+	cfg.view = 1 + rnd_below(5);
+	cfg.history = cfg.view + 4 + rnd_below(4);
+	if (internal) {
+		cfg.ninternal = 2;
+		for (i = 0; i < 2; i++) {
+			cfg.internal[i].addr.family = i ? AF_INET6 : AF_INET;
+			cfg.internal[i].addr.a[0] = htonl(0x0a000000);
+			cfg.internal[i].len = 29;
+		}
+	}
+	ASSERT_EQ(0, wstats_init(&ws, &cfg)) TH_LOG("seed %u", seed);
+	ASSERT_EQ(wstats_size(&cfg), ws.size);
+	while (n < SLIDE_UNITS) {
+		struct slide_unit *u = &units[n++];
+		struct wstats_pkt p;
+
+		now = slide_clock(now, cfg.history);
+		t = slide_time(now);
+		u->t = t;
+		u->s = rnd_below(POOL);
+		u->d = rnd_below(POOL);
+		/* One family per unit: the destination's is the source's. */
+		if (pool[u->d].family != pool[u->s].family)
+			u->d = u->s;
+		u->proto = protos[rnd_below(sizeof(protos))];
+		u->segs = rnd_below(8) ? 1 : 2 + rnd_below(SLIDE_SEGS - 1);
+		u->seg_len = 40 + rnd_below(1500);
+		u->len = (u->segs - 1) * u->seg_len + 20 + rnd_below(1500);
+		p = (struct wstats_pkt) {
+			.saddr = pool[u->s].a, .daddr = pool[u->d].a,
+			.family = pool[u->s].family, .proto = u->proto,
+			.segs = u->segs, .seg_len = u->seg_len, .len = u->len,
+		};
+		wstats_add(&ws, t, &p);
+		if (rnd_below(6))
+			continue;
+		/* A read: the clock now, or a little later. */
+		if (rnd_below(2))
+			now += 50 * rnd_below(WIDTH / 50);
+		wstats_advance(&ws, now);
+		slide_check(_metadata, &ws, units, n, now, seed, internal);
+		if (wstats_approximate(&ws))
+			whole++;
+		else
+			exact++;
+	}
+	wstats_free(&ws);
+	EXPECT_NE(0, exact) TH_LOG("seed %u: never exact", seed);
+	return whole;
+}
+
+TEST(sliding_view_exact_over_the_last_t)
+{
+	u32 seed;
+
+	make_pool();
+	for (seed = 1; seed <= 150; seed++) {
+		rnd_state = seed;
+		/* Room for every unit: never approximate. */
+		ASSERT_EQ(0, slide_run(_metadata, seed, SLIDE_UNITS, seed % 3 == 0))
+			TH_LOG("seed %u", seed);
+	}
+}
+
+TEST(sliding_view_says_when_its_edge_counts_whole)
+{
+	u32 seed, whole = 0;
+
+	make_pool();
+	for (seed = 1; seed <= 150; seed++) {
+		rnd_state = seed * 7919;
+		whole += slide_run(_metadata, seed, 1 + rnd_below(40), seed % 2);
+	}
+	EXPECT_NE(0, whole) TH_LOG("no edge was ever counted whole");
+}
+
 TEST_HARNESS_MAIN
