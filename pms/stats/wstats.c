@@ -11,10 +11,14 @@
  * packet; rotating the windows re-heapifies once, O(n) per window.
  *
  * A sliding view adds its edge: when a window leaves the view's whole
- * windows, its sums are copied to the edge sums and its kept units are
- * sorted by time; as now - T moves on, units at or before it leave the
- * edge sums, from the front of that order.  A unit that comes for the
- * edge window after that (a late one) goes into the order by insertion.
+ * windows, its sums are copied to the edge sums; as now - T moves on,
+ * its kept units at or before it leave the edge sums, from the front of
+ * their time order.  Units mostly come in that order (each CPU's ring
+ * is in it): one a little out of it moves back into place as it comes,
+ * and a window with one further out is sorted when it becomes the edge
+ * (the kernel's sort, a heapsort, costs about a thousand instructions a
+ * unit where insertion costs none).  A unit that comes for the edge
+ * window once it is the edge goes into the order by binary insertion.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -81,7 +85,8 @@ static size_t log_size(const struct wstats_config *cfg)
 	if (!cfg->sliding)
 		return 0;
 	return slots * cfg->log * sizeof(struct wstats_unit) +
-	       slots * sizeof(u32) + cfg->max_addrs * sizeof(u64);
+	       slots * sizeof(struct wstats_logged) +
+	       cfg->max_addrs * sizeof(u64);
 }
 
 size_t wstats_size(const struct wstats_config *cfg)
@@ -122,7 +127,7 @@ static int log_init(struct wstats *ws)
 	if (!ws->cfg.sliding)
 		return 0;
 	ws->log = kvcalloc(slots * ws->cfg.log, sizeof(*ws->log), GFP_KERNEL);
-	ws->logged = kvcalloc(slots, sizeof(u32), GFP_KERNEL);
+	ws->logged = kvcalloc(slots, sizeof(*ws->logged), GFP_KERNEL);
 	ws->addr_edge = kvcalloc(ws->cfg.max_addrs, sizeof(u64), GFP_KERNEL);
 	return ws->log && ws->logged && ws->addr_edge ? 0 : -ENOMEM;
 }
@@ -427,14 +432,15 @@ static int unit_cmp(const void *a, const void *b)
  */
 static void edge_start(struct wstats *ws)
 {
-	u32 i = log_index(ws, ws->cur - ws->cfg.view);
+	struct wstats_logged *l = &ws->logged[log_index(ws, ws->cur - ws->cfg.view)];
 
 	edge_fill(ws);
 	ws->edge_next = 0;
-	ws->edge_whole = ws->logged[i] > ws->cfg.log;
-	if (!ws->edge_whole)
-		sort(log_units(ws, i), ws->logged[i], sizeof(struct wstats_unit),
-		     unit_cmp, NULL);
+	ws->edge_whole = l->n > ws->cfg.log;
+	if (!ws->edge_whole && l->unsorted)
+		sort(log_units(ws, l - ws->logged), l->n,
+		     sizeof(struct wstats_unit), unit_cmp, NULL);
+	l->unsorted = false;
 }
 
 /* Take the units at or before now - T out of the edge sums. */
@@ -446,7 +452,7 @@ static void edge_trim(struct wstats *ws)
 
 	if (ws->edge_whole)
 		return;
-	while (ws->edge_next < ws->logged[i] && units[ws->edge_next].t <= cut)
+	while (ws->edge_next < ws->logged[i].n && units[ws->edge_next].t <= cut)
 		edge_count(ws, &units[ws->edge_next++], false);
 }
 
@@ -459,7 +465,7 @@ static void edge_late(struct wstats *ws, const struct wstats_unit *u)
 {
 	u32 i = log_index(ws, ws->cur - ws->cfg.view);
 	struct wstats_unit *units = log_units(ws, i);
-	u32 lo = ws->edge_next, hi = ws->logged[i], mid;
+	u32 lo = ws->edge_next, hi = ws->logged[i].n, mid;
 
 	if (ws->edge_whole) {
 		edge_count(ws, u, true);
@@ -467,8 +473,8 @@ static void edge_late(struct wstats *ws, const struct wstats_unit *u)
 	}
 	if (u->t <= edge_cut(ws))
 		return;
-	if (ws->logged[i] == ws->cfg.log) {
-		ws->logged[i]++;
+	if (ws->logged[i].n == ws->cfg.log) {
+		ws->logged[i].n++;
 		ws->edge_whole = true;
 		edge_fill(ws);
 		return;
@@ -481,20 +487,36 @@ static void edge_late(struct wstats *ws, const struct wstats_unit *u)
 			hi = mid;
 	}
 	memmove(&units[lo + 1], &units[lo],
-		(ws->logged[i] - lo) * sizeof(*units));
+		(ws->logged[i].n - lo) * sizeof(*units));
 	units[lo] = *u;
-	ws->logged[i]++;
+	ws->logged[i].n++;
 	edge_count(ws, u, true);
+}
+
+/* Append @u to @units, @l->n of them, back into time order if close. */
+static void log_keep(struct wstats_unit *units, struct wstats_logged *l,
+		     const struct wstats_unit *u)
+{
+	u32 pos = l->n, moved = 0;
+
+	while (pos && units[pos - 1].t > u->t && moved++ < WSTATS_REORDER) {
+		units[pos] = units[pos - 1];
+		pos--;
+	}
+	if (pos && units[pos - 1].t > u->t)
+		l->unsorted = true;
+	units[pos] = *u;
 }
 
 /*
  * Keep @u, counted in @window, for a sliding view: in its window's log
  * slot, or in the edge's order.  Windows before the edge are out of it.
- * @logged saturates at one past cfg.log: "not all kept".
+ * The count seen saturates at one past cfg.log: "not all kept".
  */
 static void slide_add(struct wstats *ws, u64 window, const struct wstats_unit *u)
 {
 	u32 i = log_index(ws, window);
+	struct wstats_logged *l = &ws->logged[i];
 
 	if (ws->cur - window > ws->cfg.view)
 		return;
@@ -502,10 +524,10 @@ static void slide_add(struct wstats *ws, u64 window, const struct wstats_unit *u
 		edge_late(ws, u);
 		return;
 	}
-	if (ws->logged[i] < ws->cfg.log)
-		log_units(ws, i)[ws->logged[i]] = *u;
-	if (ws->logged[i] <= ws->cfg.log)
-		ws->logged[i]++;
+	if (l->n < ws->cfg.log)
+		log_keep(log_units(ws, i), l, u);
+	if (l->n <= ws->cfg.log)
+		l->n++;
 }
 
 /* Drop window cur - view + 1 from the view, and start window cur + 1. */
@@ -530,7 +552,8 @@ static void rotate_one(struct wstats *ws)
 	ws->cur++;
 	/* Its log slot was the old edge's. */
 	if (ws->cfg.sliding)
-		ws->logged[log_index(ws, ws->cur)] = 0;
+		memset(&ws->logged[log_index(ws, ws->cur)], 0,
+		       sizeof(*ws->logged));
 }
 
 /* Everything kept is older than the history: start afresh at @window. */
@@ -547,7 +570,7 @@ static void restart(struct wstats *ws, u64 window)
 		ws->entries[e].view = 0;
 	ws->cur = window;
 	if (ws->cfg.sliding)
-		memset(ws->logged, 0, (ws->cfg.view + 1) * sizeof(u32));
+		memset(ws->logged, 0, (ws->cfg.view + 1) * sizeof(*ws->logged));
 	/* The edge, if any, is window cur - view: empty, as all before. */
 }
 

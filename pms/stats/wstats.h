@@ -55,6 +55,8 @@
 #define WSTATS_INTERNAL_MAX	32
 #define WSTATS_LOG_MAX		(1024 * 1024)
 #define WSTATS_NO_ENTRY		0xffffffffU
+/* How far back a unit out of time order moves into place as it comes. */
+#define WSTATS_REORDER		16
 
 /* Packet sizes (IP length) up to these bounds, and one bucket above. */
 #define WSTATS_SIZE_BOUNDS	{ 64, 128, 256, 512, 1024, 1500 }
@@ -124,6 +126,12 @@ struct wstats_unit {
 	bool ext;		/* counted by the queries */
 };
 
+/* A window's units kept: @n seen (more than cfg.log: not all kept). */
+struct wstats_logged {
+	u32 n;
+	bool unsorted;		/* not in time order: sort them as the edge */
+};
+
 /*
  * Windows have absolute numbers: window i covers [i * width, (i + 1) *
  * width) on the caller's clock, and lives in slot i % history.  The view
@@ -151,14 +159,14 @@ struct wstats {
 	 * Sliding only.  The edge is window cur - view; its units after
 	 * now - T are counted in @edge, @proto_edge and @addr_edge.  Units
 	 * of windows cur - view .. cur are in log slot window % (view + 1),
-	 * @logged of them seen (more than cfg.log: not all kept).
+	 * mostly in time order as they come.
 	 */
 	u64 now;
 	struct wstats_window edge;		/* lost unused */
 	u64 proto_edge[WSTATS_PROTOS];
 	u64 *addr_edge;				/* [max_addrs] */
 	struct wstats_unit *log;		/* [view + 1][cfg.log] */
-	u32 *logged;				/* [view + 1] */
+	struct wstats_logged *logged;		/* [view + 1] */
 	u32 edge_next;		/* the edge's first unit still in the view */
 	bool edge_whole;	/* the edge's units are not all kept */
 };

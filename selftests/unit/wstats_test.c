@@ -938,12 +938,12 @@ static void slide_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, memcmp(want, got, m * sizeof(*got))) TH_LOG("seed %u", seed);
 }
 
-/* The clock after @now: it only goes forward. */
-static u64 slide_clock(u64 now, u32 history)
+/* The clock after @now, by steps of @step at most: only forward. */
+static u64 slide_clock(u64 now, u32 history, u32 step)
 {
 	if (!rnd_below(24))	/* idle for longer than the history */
 		return now + (u64)(history + rnd_below(3)) * WIDTH;
-	return now + 50 * rnd_below(4);
+	return now + step * rnd_below(4);
 }
 
 /* A unit's time: mostly the clock's, else up to three windows late. */
@@ -955,11 +955,13 @@ static u64 slide_time(u64 now)
 }
 
 /*
- * @log units kept per window; with @internal, prefixes 10.0.0.0/29.
+ * @log units kept per window; with @internal, prefixes 10.0.0.0/29;
+ * the clock moves by up to 3 * @step between units (50: about 13 units
+ * a window, 5: about 130, so that a late one is far out of order).
  * Returns how many checks found the view approximate.
  */
 static u32 slide_run(struct __test_metadata *_metadata, u32 seed, u32 log,
-		      bool internal)
+		     bool internal, u32 step)
 {
 	static const u8 protos[] = { 6, 17, 1, 58, 47 };
 	static struct slide_unit units[SLIDE_UNITS];
@@ -987,7 +989,7 @@ static u32 slide_run(struct __test_metadata *_metadata, u32 seed, u32 log,
 		struct slide_unit *u = &units[n++];
 		struct wstats_pkt p;
 
-		now = slide_clock(now, cfg.history);
+		now = slide_clock(now, cfg.history, step);
 		t = slide_time(now);
 		u->t = t;
 		u->s = rnd_below(POOL);
@@ -1030,7 +1032,21 @@ TEST(sliding_view_exact_over_the_last_t)
 	for (seed = 1; seed <= 150; seed++) {
 		rnd_state = seed;
 		/* Room for every unit: never approximate. */
-		ASSERT_EQ(0, slide_run(_metadata, seed, SLIDE_UNITS, seed % 3 == 0))
+		ASSERT_EQ(0, slide_run(_metadata, seed, SLIDE_UNITS, seed % 3 == 0,
+				       50))
+			TH_LOG("seed %u", seed);
+	}
+}
+
+/* Many units a window: late ones come far out of time order. */
+TEST(sliding_view_exact_with_units_far_out_of_order)
+{
+	u32 seed;
+
+	make_pool();
+	for (seed = 1; seed <= 100; seed++) {
+		rnd_state = seed * 31;
+		ASSERT_EQ(0, slide_run(_metadata, seed, SLIDE_UNITS, seed % 2, 5))
 			TH_LOG("seed %u", seed);
 	}
 }
@@ -1042,7 +1058,8 @@ TEST(sliding_view_says_when_its_edge_counts_whole)
 	make_pool();
 	for (seed = 1; seed <= 150; seed++) {
 		rnd_state = seed * 7919;
-		whole += slide_run(_metadata, seed, 1 + rnd_below(40), seed % 2);
+		whole += slide_run(_metadata, seed, 1 + rnd_below(40), seed % 2,
+				   seed % 3 ? 50 : 5);
 	}
 	EXPECT_NE(0, whole) TH_LOG("no edge was ever counted whole");
 }
