@@ -22,6 +22,7 @@
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS=$FLOWOS_BUILD/pms
 TEST_KO=$FLOWOS_BUILD/testpm/flowos_pm_test.ko
+MARK_STALL=/sys/module/flowos_pm_test/parameters/mark_stall
 A=flowos-a-$$-$RANDOM
 B=flowos-b-$$-$RANDOM
 TMP=$(mktemp -d)
@@ -186,7 +187,8 @@ test_transfer() {
 	fc "$B" delete in
 }
 
-# overflow POLICY: a slow PM on a 16-unit ring, 200 datagrams at once.
+# overflow POLICY: a stalled PM on a 16-unit ring, 200 datagrams at once;
+# it takes none until all are sent, however slowly the sender goes.
 overflow() {
 	local policy=$1 out=$TMP/udp-$1 counter got held bypassed drops
 
@@ -195,8 +197,10 @@ overflow() {
 	fc "$B" attach udp test_mark delay_us 2000 || return 1
 	udp_counter 6000 "$out"
 	counter=$!
+	echo 1 >"$MARK_STALL"
 	expect_eq "overflow $policy: A sent 200 datagrams" \
 		"$(udp_send "$A" 10.0.0.2 6000 200 32)" 200
+	echo 0 >"$MARK_STALL"
 	slowwait 30 flow_settled "$B" udp
 	got=$(udp_counted "$out" "$counter")
 	held=$(st "$B" udp held)

@@ -60,6 +60,14 @@ struct test_state {
  */
 static bool *mark_started;
 
+/*
+ * While set, test_mark takes no unit: its ring fills whatever the pace
+ * of the traffic, so that a test overflows it for sure.
+ */
+static bool mark_stall;
+module_param(mark_stall, bool, 0644);
+MODULE_PARM_DESC(mark_stall, "test_mark takes no unit while set");
+
 static const struct flowos_pm_param mark_params[] = {
 	{ "delay_us", FLOWOS_PARAM_U64, 0, 100000, 100,
 	  "sleep after each unit" },
@@ -218,8 +226,11 @@ static unsigned int mark_process(struct flowos_pm *pm,
 				 const struct flowos_window *win)
 {
 	struct test_state *ts = pm->priv;
-	struct flowos_unit *u = flowos_unit_rw(pm, flowos_window_unit(win, win->head));
+	struct flowos_unit *u;
 
+	if (READ_ONCE(mark_stall))
+		return 0;
+	u = flowos_unit_rw(pm, flowos_window_unit(win, win->head));
 	u->mark = 1;
 	if (!READ_ONCE(mark_started[win->cpu]))
 		WRITE_ONCE(mark_started[win->cpu], true);
