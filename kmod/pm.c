@@ -396,7 +396,8 @@ static void stream_update(struct flowos_stream *st)
 	list_for_each_entry(pi, &st->pms, node) {
 		first = min(first, pi->order);
 		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD ||
-			    pi->pm.ops->layer == FLOWOS_LAYER_STREAM;
+			    pi->pm.ops->layer == FLOWOS_LAYER_STREAM ||
+			    pi->pm.payload;
 	}
 	WRITE_ONCE(st->first_order, first);
 	WRITE_ONCE(st->need_skb, need_skb);

@@ -336,7 +336,7 @@ flows_with() {
 
 # BENCH_CONFIGS picks some (the table needs nohook and nftables).
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables flowos flowos_count flowos_stats
-	 flowos_stats_tumbling flowos_stats_sliding flowos_match10 flowos_match100 flowos_100 flowos_1000
+	 flowos_stats_tumbling flowos_stats_sliding flowos_stats_app flowos_match10 flowos_match100 flowos_100 flowos_1000
 	 flowos_count_drained flowos_inline_count nfqueue"}
 
 one() {
@@ -352,6 +352,8 @@ one() {
 	flowos_stats_tumbling) flows_with 1 stats window 100ms history 4 last 200ms ;;
 	flowos_stats_sliding) flows_with 1 stats window 100ms history 4 last 200ms \
 		view sliding log 65536 ;;
+	# Application protocols: a clone of each packet, its connection.
+	flowos_stats_app) flows_with 1 stats proto app ;;
 	flowos_match10) flows_with_match 10 ;;
 	flowos_match100) flows_with_match 100 ;;
 	flowos_100) flows_with 100 ;;

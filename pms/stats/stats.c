@@ -4,7 +4,8 @@
  * query-based monitor (seeds 003) over "the last T":
  *
  *	flowctl attach FLOW stats [window 1s] [history 30] [last 10s]
- *		[view tumbling|sliding] [log 8192]
+ *		[view tumbling|sliding] [log 8192] [proto ip|app]
+ *		[max_conns 4096]
  *		[k 10] [h 10] [x 2] [max_addrs 1024] [addr both]
  *		[internal PREFIX]...
  *	flowctl set FLOW stats last 5s k 3
@@ -21,6 +22,9 @@
  * what it sends, "addr dst" only what it receives), and for protocols
  * and for addresses: the top k, those with more than h percent of the
  * view's bytes, and those more than x standard deviations above the mean.
+ * "proto app" makes the protocols application protocols (apps.h): each
+ * TCP or UDP connection's, from its first payload, and the IP protocol
+ * of any other packet.
  * With "internal" prefixes, protocols, addresses and the queries count
  * only the external traffic (one end inside, the other outside), and h
  * is a percentage of its bytes.
@@ -39,6 +43,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <flowos/pm.h>
+#include "apps.h"
 #include "wstats.h"
 
 /* Rows of an address or protocol table at most. */
@@ -46,7 +51,7 @@
 
 enum {
 	P_WINDOW, P_HISTORY, P_LAST, P_K, P_H, P_X, P_MAX_ADDRS, P_ADDR,
-	P_INTERNAL, P_VIEW, P_LOG,
+	P_INTERNAL, P_VIEW, P_LOG, P_PROTO, P_MAX_CONNS,
 };
 
 /* "view": tumbling (the default) or sliding. */
@@ -62,6 +67,18 @@ static bool sliding(const struct flowos_pm *pm)
 {
 	return pm->params[P_VIEW] &&
 	       !strcmp(pm->strings[P_VIEW]->v[0], "sliding");
+}
+
+static const char *check_proto(const char *value)
+{
+	return strcmp(value, "ip") && strcmp(value, "app") ?
+	       "proto: ip or app" : NULL;
+}
+
+/* "proto app": application protocols. */
+static bool app_protos(const struct flowos_pm *pm)
+{
+	return pm->params[P_PROTO] && !strcmp(pm->strings[P_PROTO]->v[0], "app");
 }
 
 /* "addr": the names of enum wstats_addr_mode. */
@@ -150,12 +167,18 @@ static const struct flowos_pm_param stats_params[] = {
 		     .check = check_view },
 	[P_LOG] = { "log", FLOWOS_PARAM_U64, 1, WSTATS_LOG_MAX, 8192,
 		    "sliding: units kept one by one a window; beyond, the oldest counts whole" },
+	[P_PROTO] = { "proto", FLOWOS_PARAM_STRING, 0, 1, 0,
+		      "ip: IP protocols; app: application protocols, by connection",
+		      .check = check_proto },
+	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, APPS_CONNS_MAX,
+			  4096, "proto app: connections tracked" },
 };
 
 enum {
 	S_PACKETS, S_BYTES, S_WINDOWS, S_PPS, S_BPS, S_VIEW_PACKETS,
 	S_VIEW_BYTES, S_ADDRS, S_EVICTIONS, S_APPROXIMATE, S_LATE,
-	S_VIEW_OVER_MS,
+	S_VIEW_OVER_MS, S_APP_CONNS, S_APP_PENDING, S_APP_BLIND,
+	S_APP_EVICTED,
 };
 
 static const char *const stats_scalars[] = {
@@ -171,6 +194,10 @@ static const char *const stats_scalars[] = {
 	[S_APPROXIMATE] = "approximate",
 	[S_LATE] = "late",
 	[S_VIEW_OVER_MS] = "view_over_ms",
+	[S_APP_CONNS] = "app_conns",
+	[S_APP_PENDING] = "app_pending",
+	[S_APP_BLIND] = "app_blind",
+	[S_APP_EVICTED] = "app_evicted",
 };
 
 /*
@@ -181,6 +208,7 @@ static const char *const stats_scalars[] = {
 struct stats_state {
 	struct mutex lock;		/* all but @scalars */
 	struct wstats ws;
+	struct apps apps;		/* "proto app" only: else zeroed */
 	u64 t0;				/* ktime of window 0 */
 	u64 k, h, x;			/* live parameters */
 	u64 scalars[ARRAY_SIZE(stats_scalars)];
@@ -262,6 +290,10 @@ static void publish(struct stats_state *ss)
 	v[S_APPROXIMATE] = wstats_approximate(ws);
 	v[S_LATE] = ws->late;
 	v[S_VIEW_OVER_MS] = div_u64(view_over_ns(ws), NSEC_PER_MSEC);
+	v[S_APP_CONNS] = ss->apps.used;
+	v[S_APP_PENDING] = ss->apps.pending;
+	v[S_APP_BLIND] = ss->apps.blind;
+	v[S_APP_EVICTED] = ss->apps.evicted;
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		WRITE_ONCE(ss->scalars[i], v[i]);
 }
@@ -301,8 +333,35 @@ static int make_config(struct flowos_pm *pm, struct wstats_config *cfg)
 	return 0;
 }
 
+static void state_free(struct stats_state *ss)
+{
+	wstats_free(&ss->ws);
+	apps_free(&ss->apps);
+	kvfree(ss->heavy_addrs);
+	kvfree(ss->items);
+}
+
+/* All of @ss's tables, or none. */
+static int state_alloc(struct stats_state *ss, const struct wstats_config *cfg,
+		       u32 max_conns)
+{
+	int err = wstats_init(&ss->ws, cfg);
+
+	if (err)
+		return err;
+	ss->heavy_addrs = kvcalloc(STATS_ROWS_MAX, sizeof(*ss->heavy_addrs),
+				   GFP_KERNEL);
+	ss->items = kvcalloc(cfg->max_addrs, sizeof(*ss->items), GFP_KERNEL);
+	if (ss->heavy_addrs && ss->items &&
+	    (!max_conns || !apps_init(&ss->apps, max_conns, cfg->seed)))
+		return 0;
+	state_free(ss);
+	return -ENOMEM;
+}
+
 static int stats_init(struct flowos_pm *pm)
 {
+	u32 max_conns = app_protos(pm) ? pm->params[P_MAX_CONNS] : 0;
 	struct wstats_config *cfg;
 	struct stats_state *ss;
 	size_t charge;
@@ -317,24 +376,13 @@ static int stats_init(struct flowos_pm *pm)
 		goto out;
 	charge = sizeof(struct stats_state) + wstats_size(cfg) +
 		 STATS_ROWS_MAX * sizeof(struct wstats_addr) +
-		 cfg->max_addrs * sizeof(struct wstats_item);
+		 cfg->max_addrs * sizeof(struct wstats_item) +
+		 (max_conns ? apps_size(max_conns) : 0);
 	err = -ENOSPC;
 	if (!flowos_mem_charge(charge))
 		goto out;
 	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
-	err = ss ? wstats_init(&ss->ws, cfg) : -ENOMEM;
-	if (!err) {
-		ss->heavy_addrs = kvcalloc(STATS_ROWS_MAX,
-					   sizeof(*ss->heavy_addrs), GFP_KERNEL);
-		ss->items = kvcalloc(cfg->max_addrs, sizeof(*ss->items),
-				     GFP_KERNEL);
-		if (!ss->heavy_addrs || !ss->items) {
-			kvfree(ss->heavy_addrs);
-			kvfree(ss->items);
-			wstats_free(&ss->ws);
-			err = -ENOMEM;
-		}
-	}
+	err = ss ? state_alloc(ss, cfg, max_conns) : -ENOMEM;
 	if (err) {
 		kfree(ss);
 		flowos_mem_uncharge(charge);
@@ -346,6 +394,8 @@ static int stats_init(struct flowos_pm *pm)
 	ss->k = pm->params[P_K];
 	ss->h = pm->params[P_H];
 	ss->x = pm->params[P_X];
+	/* The first payload of each connection decides its protocol. */
+	pm->payload = max_conns;
 	pm->priv = ss;
 out:
 	kfree(cfg);
@@ -356,9 +406,7 @@ static void stats_fini(struct flowos_pm *pm)
 {
 	struct stats_state *ss = pm->priv;
 
-	wstats_free(&ss->ws);
-	kvfree(ss->heavy_addrs);
-	kvfree(ss->items);
+	state_free(ss);
 	mutex_destroy(&ss->lock);
 	flowos_mem_uncharge(ss->charged);
 	kfree(ss);
@@ -387,8 +435,13 @@ static unsigned int stats_process(struct flowos_pm *pm,
 				   u->wire_len / u->segs,
 			.len = u->wire_len,
 		};
+		u64 t = since_t0(ss, u->tstamp);
 
-		wstats_add(&ss->ws, since_t0(ss, u->tstamp), &p);
+		if (ss->apps.conns &&
+		    (u->proto == IPPROTO_TCP || u->proto == IPPROTO_UDP))
+			apps_unit(&ss->apps, &ss->ws, u, t, &p);
+		else
+			wstats_add(&ss->ws, t, &p);
 	}
 	publish(ss);
 	mutex_unlock(&ss->lock);
@@ -405,17 +458,39 @@ static int put_percent(struct flowos_results *res, u64 bytes, u64 total)
 	return flowos_result_put_string(res, "percent", buf);
 }
 
+/*
+ * What a row or an event is of: "addr", an IP "proto" number, or with
+ * "proto app", "app": an application protocol's name, or "ip/N" for
+ * IP protocol N.
+ */
+static int put_key(struct flowos_results *res, const struct wstats_item *it,
+		   bool addr, bool apps)
+{
+	char name[16];
+
+	if (addr)
+		return flowos_result_put_addr(res, "addr", it->addr.family,
+					      it->addr.a);
+	if (!apps)
+		return flowos_result_put_u64(res, "proto", it->proto);
+	if (it->proto >= WSTATS_APP_BASE)
+		return flowos_result_put_string(res, "app",
+						appid_name(it->proto -
+							   WSTATS_APP_BASE));
+	snprintf(name, sizeof(name), "ip/%u", it->proto);
+	return flowos_result_put_string(res, "app", name);
+}
+
 /* "heavy_hitter": a protocol or an address, its bytes and share. */
 static void announce(struct flowos_pm *pm, const struct wstats_item *it,
 		     bool addr, u64 total)
 {
+	const struct stats_state *ss = pm->priv;
 	struct flowos_pm_event ev;
 
 	if (!flowos_pm_event_start(pm, &ev, "heavy_hitter"))
 		return;
-	if ((addr ? flowos_result_put_addr(ev.res, "addr", it->addr.family,
-					   it->addr.a) :
-		    flowos_result_put_u64(ev.res, "proto", it->proto)) ||
+	if (put_key(ev.res, it, addr, ss->apps.conns) ||
 	    flowos_result_put_u64(ev.res, "bytes", it->bytes) ||
 	    put_percent(ev.res, it->bytes, total))
 		flowos_pm_event_cancel(&ev);
@@ -500,6 +575,8 @@ static void stats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 		return;
 	mutex_lock(&ss->lock);
 	wstats_advance(&ss->ws, since_t0(ss, now));
+	if (ss->apps.conns)
+		apps_expire(&ss->apps, &ss->ws, since_t0(ss, now));
 	if (ss->checked != ss->ws.cur)
 		check_heavy(pm, ss);
 	publish(ss);
@@ -540,6 +617,7 @@ struct stats_snapshot {
 	u64 now;			/* ns since t0 */
 	u64 view_start;			/* ns since t0 */
 	bool sliding;
+	bool apps;			/* "proto app" */
 	u64 width;
 	u64 cur;
 	u32 history;
@@ -568,6 +646,7 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 	s->now = ws->now;
 	s->view_start = wstats_view_start(ws);
 	s->sliding = ws->cfg.sliding;
+	s->apps = ss->apps.conns;
 	s->width = ws->cfg.width;
 	s->addr_mode = ws->cfg.addr_mode;
 	s->internal = ws->cfg.ninternal;
@@ -589,16 +668,13 @@ static void snapshot_view(struct stats_state *ss, struct stats_snapshot *s)
 	mutex_unlock(&ss->lock);
 }
 
-static int put_item(struct flowos_results *res, const struct wstats_item *it,
-		    bool addr, u64 total)
+static int put_item(struct flowos_results *res, const struct stats_snapshot *s,
+		    const struct wstats_item *it, bool addr)
 {
 	flowos_result_row_start(res);
-	if (addr)
-		flowos_result_put_addr(res, "addr", it->addr.family, it->addr.a);
-	else
-		flowos_result_put_u64(res, "proto", it->proto);
+	put_key(res, it, addr, s->apps);
 	flowos_result_put_u64(res, "bytes", it->bytes);
-	put_percent(res, it->bytes, total);
+	put_percent(res, it->bytes, s->view_sums.ext_bytes);
 	return flowos_result_end(res);
 }
 
@@ -638,7 +714,7 @@ static int put_query(struct flowos_results *res, const struct stats_snapshot *s,
 		if (!selected(s, &spread, &items[i], i, q))
 			continue;
 		if (rows++ < STATS_ROWS_MAX &&
-		    put_item(res, &items[i], addr, s->view_sums.ext_bytes))
+		    put_item(res, s, &items[i], addr))
 			break;
 	}
 	flowos_result_end(res);

@@ -49,7 +49,12 @@
 #error "the stats PM needs a compiler with 128-bit integers (64-bit targets)"
 #endif
 
-#define WSTATS_PROTOS		256
+/*
+ * Protocol keys: an IP protocol number, or WSTATS_APP_BASE plus an
+ * application protocol (appid.h), which the caller chose.
+ */
+#define WSTATS_APP_BASE		256
+#define WSTATS_PROTOS		(WSTATS_APP_BASE + 16)
 #define WSTATS_HISTORY_MAX	256
 #define WSTATS_ADDRS_MAX	65536
 #define WSTATS_INTERNAL_MAX	32
@@ -122,7 +127,7 @@ struct wstats_unit {
 	u32 seg_len;
 	u32 len;
 	u32 entry[2];		/* address entries counted, or WSTATS_NO_ENTRY */
-	u8 proto;
+	u16 proto;		/* its key */
 	bool ext;		/* counted by the queries */
 };
 
@@ -221,7 +226,7 @@ struct wstats_pkt {
 	const __be32 *saddr;
 	const __be32 *daddr;
 	u8 family;
-	u8 proto;
+	u16 proto;		/* its key: below WSTATS_PROTOS */
 	u32 segs;
 	u32 seg_len;
 	u32 len;

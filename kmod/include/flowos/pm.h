@@ -122,12 +122,16 @@ struct flowos_pm_strings {
  * the core and valid until after ->fini.  @workers is how many threads
  * the instance runs (at most ops->max_workers), fixed before ->init.  A
  * failing ->init may point @errmsg at a static string saying why; the
- * user sees it.
+ * user sees it.  An instance of a FLOWOS_LAYER_IP PM that reads its
+ * units' payload after all (the stats PM's application protocols) sets
+ * @payload in ->init: the core then keeps unit->skb, as for a payload
+ * PM, with what that costs.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;
 	void *priv;
 	unsigned int workers;
+	bool payload;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
 	const struct flowos_pm_strings *strings[FLOWOS_PM_MAX_PARAMS];
 	const char *errmsg;
