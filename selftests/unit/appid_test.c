@@ -97,11 +97,14 @@ TEST(ntp_by_its_port)
 
 TEST(ssdp_by_its_requests_anywhere_and_by_its_port)
 {
-	EXPECT_EQ(APPID_SSDP, udp_str(50000, 1900,
+	static const char msearch[] =
 		"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
-		"MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n"));
-	EXPECT_EQ(APPID_SSDP, udp_str(50000, 7777,
-		"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"));
+		"MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n";
+	static const char notify[] =
+		"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n";
+
+	EXPECT_EQ(APPID_SSDP, udp_str(50000, 1900, msearch));
+	EXPECT_EQ(APPID_SSDP, udp_str(50000, 7777, notify));
 	/* A response is HTTP's status line, on UDP from port 1900. */
 	EXPECT_EQ(APPID_SSDP, udp_str(1900, 50000, "HTTP/1.1 200 OK\r\n\r\n"));
 	EXPECT_EQ(APPID_OTHER_UDP, udp_str(7777, 50000, "HTTP/1.1 200 OK\r\n\r\n"));

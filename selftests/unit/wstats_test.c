@@ -875,6 +875,7 @@ static void slide_check(struct __test_metadata *_metadata,
 	static struct wstats_item got[WSTATS_PROTOS], want[WSTATS_PROTOS];
 	static struct slide_truth st;
 	u64 T = (u64)ws->cfg.view * WIDTH, cur = now / WIDTH, mean, stddev;
+	unsigned long long at = now;	/* for the messages */
 	bool whole = wstats_approximate(ws);
 	struct wstats_window v;
 	u32 i, m;
@@ -897,8 +898,8 @@ static void slide_check(struct __test_metadata *_metadata,
 			slide_count(&st, &units[i], internal);
 
 	wstats_view_sums(ws, &v);
-	ASSERT_EQ(st.sums.packets, v.packets) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
-	ASSERT_EQ(st.sums.bytes, v.bytes) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(st.sums.packets, v.packets) TH_LOG("seed %u now %llu", seed, at);
+	ASSERT_EQ(st.sums.bytes, v.bytes) TH_LOG("seed %u now %llu", seed, at);
 	ASSERT_EQ(st.sums.ext_bytes, v.ext_bytes) TH_LOG("seed %u", seed);
 	ASSERT_TRUE(st.sums.sumsq == v.sumsq) TH_LOG("seed %u", seed);
 	ASSERT_EQ(0, memcmp(st.sums.sizes, v.sizes, sizeof(v.sizes)))
@@ -923,7 +924,7 @@ static void slide_check(struct __test_metadata *_metadata,
 		want[m++].bytes = st.proto[i];
 	}
 	wstats_sort(want, m);
-	ASSERT_EQ(m, wstats_protos(ws, got)) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(m, wstats_protos(ws, got)) TH_LOG("seed %u now %llu", seed, at);
 	ASSERT_EQ(0, memcmp(want, got, m * sizeof(*got))) TH_LOG("seed %u", seed);
 
 	for (i = 0, m = 0; i < POOL; i++) {
@@ -934,7 +935,7 @@ static void slide_check(struct __test_metadata *_metadata,
 		want[m++].bytes = st.addr[i];
 	}
 	wstats_sort(want, m);
-	ASSERT_EQ(m, wstats_addrs(ws, got)) TH_LOG("seed %u now %llu", seed, (unsigned long long)now);
+	ASSERT_EQ(m, wstats_addrs(ws, got)) TH_LOG("seed %u now %llu", seed, at);
 	ASSERT_EQ(0, memcmp(want, got, m * sizeof(*got))) TH_LOG("seed %u", seed);
 }
 
