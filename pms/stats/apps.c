@@ -192,7 +192,7 @@ void apps_unit(struct apps *a, struct wstats *ws, const struct flowos_unit *u,
 	c->last = max(c->last, t);
 	/* A new SYN on a known connection: the 4-tuple is used again. */
 	if ((flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN &&
-	    c->app != APPID_NONE) {
+	    c->app != APPID_NONE && t > c->decided) {
 		c->app = APPID_NONE;
 		c->npending = 0;
 	}
@@ -203,6 +203,7 @@ void apps_unit(struct apps *a, struct wstats *ws, const struct flowos_unit *u,
 	}
 	if (c->app == APPID_NONE) {
 		c->app = u->payload_len ? classify(a, u) : other(c);
+		c->decided = t;
 		flush(a, ws, c);
 	}
 	count(ws, c, t, p);

@@ -10,10 +10,13 @@
  * comes.  A connection that ends (FIN or RST) or idles APPS_IDLE_NS
  * before any payload, or has more packets than that without one, or
  * leaves a full table as the least recently seen, is "other/tcp" or
- * "other/udp".  A TCP SYN on a connection whose protocol is known
- * starts a new one.  A unit whose payload the core could not keep (its
- * clone refused by the memory cap) is classified by its ports alone,
- * and counted in @blind.
+ * "other/udp".  A TCP SYN (no ACK) seen after a connection's protocol
+ * was decided starts a new one (one seen before it, from a ring the
+ * thread reads later, does not).  A TCP or UDP packet without ports (a
+ * fragment) is no connection's: the caller counts it by IP protocol.
+ * A unit whose payload the core could not keep (its clone refused by
+ * the memory cap) is classified by its ports alone, and counted in
+ * @blind.
  *
  * Not locked: the caller serializes every call on one table.
  */
@@ -52,6 +55,7 @@ struct apps_conn {
 	struct list_head lru;		/* least recently seen first */
 	struct apps_key key;
 	u64 last;
+	u64 decided;			/* the time @app was decided */
 	u8 app;				/* enum appid; APPID_NONE: waiting */
 	u8 npending;
 	struct apps_pending pending[APPS_PENDING];

@@ -239,6 +239,11 @@ static bool view_fits(struct flowos_pm *pm, const u64 *params)
 		pm->errmsg = "last is longer than history x window";
 		return false;
 	}
+	if ((view_windows(params) + 1) * params[P_LOG] *
+	    sizeof(struct wstats_unit) > INT_MAX) {
+		pm->errmsg = "view sliding: (last / window + 1) x log units are over 2 GiB";
+		return false;
+	}
 	if (params[P_LAST] % params[P_WINDOW]) {
 		pm->errmsg = "view sliding: last must be a whole number of windows";
 		return false;
@@ -437,7 +442,8 @@ static unsigned int stats_process(struct flowos_pm *pm,
 		};
 		u64 t = since_t0(ss, u->tstamp);
 
-		if (ss->apps.conns &&
+		/* A fragment has no ports: its IP protocol is its key. */
+		if (ss->apps.conns && (u->sport || u->dport) &&
 		    (u->proto == IPPROTO_TCP || u->proto == IPPROTO_UDP))
 			apps_unit(&ss->apps, &ss->ws, u, t, &p);
 		else
@@ -569,7 +575,7 @@ static void stats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 	 * Only ->tick, in the thread, writes ss->checked: no lock to read
 	 * it.  A sliding view moves on with time, not only window by window.
 	 */
-	if (!ss->ws.cfg.sliding &&
+	if (!ss->ws.cfg.sliding && !ss->apps.conns &&
 	    div64_u64(since_t0(ss, now), ss->ws.cfg.width) == cur &&
 	    ss->checked == cur)
 		return;

@@ -111,7 +111,8 @@ static bool config_valid(const struct wstats_config *cfg)
 		return false;
 	/* The edge window must still be kept when it is the edge. */
 	if (cfg->sliding && (cfg->view >= cfg->history || !cfg->log ||
-			     cfg->log > WSTATS_LOG_MAX))
+			     cfg->log > WSTATS_LOG_MAX ||
+			     log_size(cfg) > INT_MAX))
 		return false;
 	for (i = 0; i < cfg->ninternal; i++)
 		if (cfg->internal[i].len >
@@ -182,12 +183,19 @@ static void heap_swap(struct wstats *ws, u32 i, u32 j)
 	ws->entries[ws->heap[j]].heap = j;
 }
 
+/*
+ * An entry's bytes in the view: its whole windows', and a sliding
+ * view's edge's (which space-saving must weigh too, or an address
+ * whose bytes are mostly in the edge would go first).
+ */
 static u64 heap_key(const struct wstats *ws, u32 i)
 {
-	return ws->entries[ws->heap[i]].view;
+	u32 e = ws->heap[i];
+
+	return ws->entries[e].view + (ws->addr_edge ? ws->addr_edge[e] : 0);
 }
 
-/* An entry's view bytes only grow between rotations: it sinks. */
+/* An entry whose bytes grew: it sinks. */
 static void heap_sink(struct wstats *ws, u32 i)
 {
 	for (;;) {
@@ -204,7 +212,7 @@ static void heap_sink(struct wstats *ws, u32 i)
 	}
 }
 
-/* A newcomer, with no bytes in the view yet: it rises. */
+/* A newcomer, with no bytes in the view yet, or one that lost some. */
 static void heap_rise(struct wstats *ws, u32 i)
 {
 	while (i && heap_key(ws, (i - 1) / 2) > heap_key(ws, i)) {
@@ -243,12 +251,19 @@ static void unhash(struct wstats *ws, u32 e)
 /*
  * Space-saving: the least-counted entry makes room.  The newcomer keeps
  * the old counts, so it is over-counted, never under-counted; every
- * window they were in is marked lost.
+ * window they were in is marked lost.  Entry @keep, the other end of
+ * the packet being counted, is not the one to go (a sliding view's
+ * edge packet has not counted its bytes for it yet).
  */
-static u32 evict(struct wstats *ws)
+static u32 evict(struct wstats *ws, u32 keep)
 {
-	u32 e = ws->heap[0], s;
-	const u64 *row = addr_row(ws, e);
+	u32 i = 0, e, s;
+	const u64 *row;
+
+	if (ws->heap[0] == keep && ws->used > 1)
+		i = ws->used > 2 && heap_key(ws, 2) < heap_key(ws, 1) ? 2 : 1;
+	e = ws->heap[i];
+	row = addr_row(ws, e);
 
 	for (s = 0; s < ws->cfg.history; s++)
 		if (row[s])
@@ -258,7 +273,8 @@ static u32 evict(struct wstats *ws)
 	return e;
 }
 
-static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
+static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr,
+		      u32 keep)
 {
 	u32 *head = addr_bucket(ws, addr), e;
 
@@ -273,7 +289,7 @@ static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
 		ws->entries[e].view = 0;
 		heap_rise(ws, e);
 	} else {
-		e = evict(ws);
+		e = evict(ws, keep);
 	}
 	ws->entries[e].addr = *addr;
 	ws->entries[e].next = *head;
@@ -283,9 +299,9 @@ static u32 addr_entry(struct wstats *ws, const struct wstats_addr *addr)
 
 /* Count @len for @addr in window @slot; returns its entry. */
 static u32 addr_add(struct wstats *ws, const struct wstats_addr *addr,
-		    u32 slot, bool in_view, u32 len)
+		    u32 slot, bool in_view, u32 len, u32 keep)
 {
-	u32 e = addr_entry(ws, addr);
+	u32 e = addr_entry(ws, addr, keep);
 
 	addr_row(ws, e)[slot] += len;
 	if (in_view) {
@@ -402,9 +418,17 @@ static void edge_count(struct wstats *ws, const struct wstats_unit *u,
 		return;
 	bump(&ws->edge.ext_bytes, u->len, add);
 	bump(&ws->proto_edge[u->proto], u->len, add);
-	for (i = 0; i < ARRAY_SIZE(u->entry); i++)
-		if (u->entry[i] != WSTATS_NO_ENTRY)
-			bump(&ws->addr_edge[u->entry[i]], u->len, add);
+	for (i = 0; i < ARRAY_SIZE(u->entry); i++) {
+		u32 e = u->entry[i];
+
+		if (e == WSTATS_NO_ENTRY)
+			continue;
+		bump(&ws->addr_edge[e], u->len, add);
+		if (add)
+			heap_sink(ws, ws->entries[e].heap);
+		else
+			heap_rise(ws, ws->entries[e].heap);
+	}
 }
 
 /* The edge window's sums, whole: what its window slot holds. */
@@ -477,6 +501,7 @@ static void edge_late(struct wstats *ws, const struct wstats_unit *u)
 		ws->logged[i].n++;
 		ws->edge_whole = true;
 		edge_fill(ws);
+		heapify(ws);
 		return;
 	}
 	while (lo < hi) {	/* the first unit after @u */
@@ -585,10 +610,10 @@ void wstats_advance(struct wstats *ws, u64 t)
 		} else {
 			while (ws->cur < window)
 				rotate_one(ws);
-			heapify(ws);
 		}
 		if (has_edge(ws))
 			edge_start(ws);
+		heapify(ws);
 	}
 	if (has_edge(ws))
 		edge_trim(ws);
@@ -639,11 +664,13 @@ static void addrs_add(struct wstats *ws, const struct wstats_pkt *p, u32 slot,
 	make_addr(&src, p->family, p->saddr);
 	make_addr(&dst, p->family, p->daddr);
 	if (ws->cfg.addr_mode != WSTATS_ADDR_DST)
-		u->entry[0] = addr_add(ws, &src, slot, in_view, p->len);
+		u->entry[0] = addr_add(ws, &src, slot, in_view, p->len,
+				       WSTATS_NO_ENTRY);
 	if (ws->cfg.addr_mode == WSTATS_ADDR_DST ||
 	    (ws->cfg.addr_mode == WSTATS_ADDR_BOTH &&
 	     memcmp(&src, &dst, sizeof(src))))
-		u->entry[1] = addr_add(ws, &dst, slot, in_view, p->len);
+		u->entry[1] = addr_add(ws, &dst, slot, in_view, p->len,
+				       u->entry[0]);
 }
 
 void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
@@ -661,7 +688,8 @@ void wstats_add(struct wstats *ws, u64 t, const struct wstats_pkt *p)
 	if (ws->cur - window >= ws->cfg.history) {
 		ws->late++;
 		window = ws->cur;
-		u.t = window * ws->cfg.width;	/* as if it came now */
+		/* Counted now: at the start of the current window. */
+		u.t = window * ws->cfg.width;
 	}
 	slot = slot_of(ws, window);
 	in_view = ws->cur - window < ws->cfg.view;

@@ -246,8 +246,9 @@ void wstats_set_view(struct wstats *ws, u32 view);
  */
 bool wstats_approximate(const struct wstats *ws);
 /*
- * Where the view starts: it covers (start, now] if sliding, [start, now]
- * if tumbling (times as given to wstats_add()); 0 before window 0.
+ * Where the view starts (times as given to wstats_add()): it covers
+ * (start, now] if sliding, [start, now] if tumbling or if a sliding
+ * view counts its edge whole; 0 before window 0.
  */
 u64 wstats_view_start(const struct wstats *ws);
 /* The view's sums: its whole windows, and the edge if sliding. */

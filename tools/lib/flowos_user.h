@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "kshim.h"
