@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""pcap_stats.py [--after EPOCH] PCAP K H X [ADDR [PREFIX...]]: what the
-stats PM must report for PCAP, from tshark's reading of it, as JSON;
-with --after, for the packets captured after EPOCH (seconds, as
-"date +%s.%N" prints them) only: a sliding view's (now - T, now].  H and X as
+"""pcap_stats.py [--after EPOCH] [--until EPOCH] PCAP K H X [ADDR [PREFIX...]]:
+what the stats PM must report for PCAP, from tshark's reading of it, as
+JSON; with --after and --until, for the packets captured after the
+first and up to the second (seconds, as "date +%s.%N" prints them)
+only: a sliding view's (now - T, now].  H and X as
 flowctl takes them ("10", "2.5"); ADDR as the PM's "addr": which end of
 a packet its bytes count for in the address figures, src, dst or both
 (the default, each end once).  PREFIXes as the PM's "internal": then
@@ -31,7 +32,7 @@ import sys
 SIZE_BOUNDS = [64, 128, 256, 512, 1024, 1500]
 
 
-def packets(pcap, after):
+def packets(pcap, after, until):
     fields = ["frame.time_epoch", "ip.src", "ip.dst", "ip.proto", "ip.len",
               "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.plen"]
     args = ["-T", "fields", "-E", "occurrence=f"]
@@ -40,6 +41,8 @@ def packets(pcap, after):
     for line in tshark(pcap, *args).splitlines():
         when, s4, d4, p4, l4, s6, d6, p6, l6 = line.split("\t")
         if after is not None and Fraction(when) <= after:
+            continue
+        if until is not None and Fraction(when) > until:
             continue
         if s4:
             yield socket.AF_INET, s4, d4, int(p4), int(l4)
@@ -78,9 +81,13 @@ def queries(items, total, k, h, x):
 
 
 def main():
-    args, after = sys.argv[1:], None
-    if args[0] == "--after":
-        after, args = Fraction(args[1]), args[2:]
+    args, after, until = sys.argv[1:], None, None
+    while args[0] in ("--after", "--until"):
+        if args[0] == "--after":
+            after = Fraction(args[1])
+        else:
+            until = Fraction(args[1])
+        args = args[2:]
     pcap, k, h, x = args[0], int(args[1]), Fraction(args[2]), Fraction(args[3])
     mode = args[4] if len(args) > 4 else "both"
     internal = [ipaddress.ip_network(p) for p in args[5:]]
@@ -92,7 +99,7 @@ def main():
     n = total = external = 0
     sizes = []
     hist = [0] * (len(SIZE_BOUNDS) + 1)
-    for fam, src, dst, proto, length in packets(pcap, after):
+    for fam, src, dst, proto, length in packets(pcap, after, until):
         n += 1
         total += length
         sizes.append(length)
