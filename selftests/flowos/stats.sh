@@ -262,10 +262,11 @@ test_refused() {
 
 # The sliding view: T = 12 s of windows of 2 s, over three bursts of
 # the capture about 2 s apart, the first in the instance's first window.
-# Each read is timed so that now - T falls in the middle of a gap, the
-# first inside the first burst's window: a view of whole windows would
-# count that burst.  Each read comes before the next burst, so that a
-# slow guest (a debug kernel takes seconds a burst) never reads late.  The reads must equal tshark's figures for the
+# Each read is timed so that now - T falls in a gap, the first inside
+# the first burst's window: a view of whole windows would count that
+# burst.  Each read comes before the next burst, so that a slow guest
+# (a debug kernel takes seconds a burst) never reads late.  The reads
+# must equal tshark's figures for the
 # packets captured after now - T (pcap_stats.py --after).  The kernel's
 # and the capture's clocks agree to microseconds and the gaps are
 # seconds wide; each read checks that no packet lies near its cut.
@@ -281,16 +282,19 @@ r = p["results"]
 print(eval(sys.argv[2]))' "$TMP/read-$1.json" "$2"
 }
 
-# gap_middle N: the middle of the N-th pause of over a second between
-# packets captured so far (1: between the first two bursts).
-gap_middle() {
+# gap_cut N: a time in the N-th pause of over a second between packets
+# captured so far (1: between the first two bursts), a second before it
+# ends or in its middle if shorter.  Late in the pause, so that the read
+# at that time + T leaves the burst after it T - 1 s to arrive: a debug
+# kernel replays a burst in several seconds.
+gap_cut() {
 	tcpdump -tt -nr "$SLIDE_CAP" 2>/dev/null | python3 -c '
 import sys
 from fractions import Fraction
 t = [Fraction(l.split()[0]) for l in sys.stdin]
 gaps = [(a, b) for a, b in zip(t, t[1:]) if b - a > 1]
 a, b = gaps[int(sys.argv[1]) - 1]
-print(float((a + b) / 2))' "$1"
+print(float(max((a + b) / 2, b - 1)))' "$1"
 }
 
 # slide_read N AT: read "sl" at AT + T (seconds since the epoch), into
@@ -380,7 +384,7 @@ test_sliding() {
 		sent=$((sent + n / 3))
 		REPLAY_EXPECT=$sent replay_pcap "$A" "$B" all "$TMP/part$i.pcap" ||
 			return 1
-		[ "$i" = 0 ] || slide_read "$i" "$(gap_middle "$i")"
+		[ "$i" = 0 ] || slide_read "$i" "$(gap_cut "$i")"
 	done
 	slide_read 3 "$(tcpdump -tt -nr "$SLIDE_CAP" 2>/dev/null | tail -1 | cut -d' ' -f1)"
 	kill "$dump"
