@@ -219,3 +219,21 @@ int flowos_hdrs_write(const struct flowos_hdrs *h, u32 off, const void *data,
 		*delta = csum_add(*delta, fix_l4_check(h, d_l4, d_pseudo));
 	return 0;
 }
+
+int flowos_payload_write(const struct flowos_hdrs *h, u32 off,
+			 const void *data, u32 len, __wsum *delta)
+{
+	u32 l4_at = h->l4 - h->ip;
+	__wsum d_l4;
+
+	*delta = 0;
+	if (off < l4_at + h->l4_len)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	d_l4 = csum_change(h->ip + off, data, len, off - l4_at);
+	*delta = csum_change(h->ip + off, data, len, off);
+	memcpy(h->ip + off, data, len);
+	*delta = csum_add(*delta, fix_l4_check(h, d_l4, 0));
+	return 0;
+}

@@ -60,4 +60,19 @@ struct flowos_hdrs {
 int flowos_hdrs_write(const struct flowos_hdrs *h, u32 off, const void *data,
 		      u32 len, __wsum *delta);
 
+/*
+ * flowos_payload_write - write @len bytes of @data at @off bytes from the
+ * IP header's start, in the transport payload of @h's packet
+ *
+ * The bytes must lie after the transport header (the caller knows where
+ * the packet ends).  The transport checksum takes the change, unless
+ * @h->partial (the stack sums the payload later) or the UDP datagram was
+ * sent without one (0), which stays without.  *@delta receives what the
+ * write added to the packet's sum, as flowos_hdrs_write()'s does.
+ *
+ * Return: 0, or -EINVAL for bytes before the payload (nothing changes).
+ */
+int flowos_payload_write(const struct flowos_hdrs *h, u32 off,
+			 const void *data, u32 len, __wsum *delta);
+
 #endif /* _FLOWOS_HDR_WRITE_H */

@@ -325,16 +325,6 @@ static struct notifier_block netdev_notifier = {
 	.notifier_call = netdev_event,
 };
 
-/* The TCP or UDP checksum field of @u's packet, which is writable. */
-static __sum16 *l4_check(struct sk_buff *skb, const struct flowos_unit *u)
-{
-	void *l4 = skb->data + u->l4_off;
-
-	if (u->proto == IPPROTO_TCP)
-		return &((struct tcphdr *)l4)->check;
-	return &((struct udphdr *)l4)->check;
-}
-
 /* Whether @pm may write @u, a TCP or UDP packet: 0, or why not. */
 static int unit_may_write(const struct flowos_pm *pm,
 			  const struct flowos_unit *u)
@@ -379,50 +369,54 @@ int flowos_unit_writable(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 }
 EXPORT_SYMBOL_GPL(flowos_unit_writable);
 
+/* The headers of @u's packet, made writable up to its payload. */
+static struct flowos_hdrs unit_hdrs(const struct flowos_unit *u)
+{
+	struct sk_buff *skb = u->skb;
+
+	return (struct flowos_hdrs) {
+		.ip = skb_network_header(skb),
+		.l4 = skb->data + u->l4_off,
+		.ip_len = u->family == AF_INET ? ip_hdrlen(skb) :
+						 sizeof(struct ipv6hdr),
+		.l4_len = u->payload_off - u->l4_off,
+		.family = u->family,
+		.proto = u->proto,
+	};
+}
+
+/* What the writes of hdr_write.c added to the packet's sum, added to it. */
+static void unit_csum_add(struct sk_buff *skb, __wsum delta)
+{
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_block_add(skb->csum, delta,
+					   skb_network_offset(skb));
+}
+
 int flowos_unit_write(struct flowos_pm *pm, struct flowos_unit *u, u32 off,
 		      const void *data, u32 len)
 {
-	struct sk_buff *skb;
-	__sum16 *check;
-	__wsum diff;
-	u32 start;
+	struct flowos_hdrs h;
+	__wsum delta;
+	u8 *at;
 	int err;
-	u8 *p;
 
 	err = flowos_unit_writable(pm, u, off, len);
 	if (err || !len)
 		return err;
-	skb = u->skb;
-	start = u->payload_off + off;
-	p = skb->data + start;
-	check = l4_check(skb, u);
+	h = unit_hdrs(u);
+	at = u->skb->data + u->payload_off + off;
 	/*
-	 * A CHECKSUM_PARTIAL packet's sum is made later, over what it holds
-	 * then; a UDP datagram without a checksum stays so (and a
-	 * CHECKSUM_COMPLETE sum of it, which no field balances now, is
-	 * dropped: whoever needs one, a tunnel's decapsulation, sums it
-	 * again).  Else the field takes what the change adds to the sum,
-	 * shifted a byte if it starts at an odd offset of the transport
-	 * header (where the sum begins, after a pseudo-header of even
-	 * length).
+	 * A CHECKSUM_PARTIAL packet's transport sum is made later, over
+	 * what it holds then, and so is the outer UDP sum of a tunnel's
+	 * (local checksum offload leaves it independent of the inner
+	 * payload): no field changes.
 	 */
-	if (skb->ip_summed == CHECKSUM_PARTIAL) {
-		memcpy(p, data, len);
-		return 0;
-	}
-	if (u->proto == IPPROTO_UDP && !*check) {
-		if (skb->ip_summed == CHECKSUM_COMPLETE)
-			skb->ip_summed = CHECKSUM_NONE;
-		memcpy(p, data, len);
-		return 0;
-	}
-	diff = csum_sub(csum_partial(data, len, 0), csum_partial(p, len, 0));
-	diff = csum_block_add(0, diff, start - u->l4_off);
-	memcpy(p, data, len);
-	csum_replace_by_diff(check, diff);
-	if (u->proto == IPPROTO_UDP && !*check)
-		*check = CSUM_MANGLED_0;
-	return 0;
+	h.partial = u->skb->ip_summed == CHECKSUM_PARTIAL;
+	err = flowos_payload_write(&h, at - h.ip, data, len, &delta);
+	if (!err)
+		unit_csum_add(u->skb, delta);
+	return err;
 }
 EXPORT_SYMBOL_GPL(flowos_unit_write);
 
@@ -470,15 +464,7 @@ int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
 	skb = u->skb;
 	if (skb_ensure_writable(skb, u->payload_off))
 		return -ENOMEM;
-	h = (struct flowos_hdrs) {
-		.ip = skb_network_header(skb),
-		.l4 = skb->data + u->l4_off,
-		.ip_len = u->family == AF_INET ? ip_hdrlen(skb) :
-						 sizeof(struct ipv6hdr),
-		.l4_len = u->payload_off - u->l4_off,
-		.family = u->family,
-		.proto = u->proto,
-	};
+	h = unit_hdrs(u);
 	/*
 	 * The field holds the pseudo-header's sum when the checksum is left
 	 * to the device or to segmentation for this header; a tunnel's
@@ -494,9 +480,7 @@ int flowos_unit_write_header(struct flowos_pm *pm, struct flowos_unit *u,
 	err = flowos_hdrs_write(&h, off, data, len, &delta);
 	if (err)
 		return err;
-	if (skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_block_add(skb->csum, delta,
-					   skb_network_offset(skb));
+	unit_csum_add(skb, delta);
 	unit_reread_headers(u, &h);
 	return 0;
 }

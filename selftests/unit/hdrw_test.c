@@ -347,6 +347,63 @@ TEST(random_writes_keep_every_checksum)
 	ASSERT_GT(refused, 5000);
 }
 
+/*
+ * Payload writes (flowos_unit_write()), at odd and even offsets, in the
+ * three checksum states: the transport checksum and a CHECKSUM_COMPLETE
+ * packet's sum stay right, a UDP datagram without a checksum stays
+ * without, and a write that starts before the payload is refused.
+ */
+TEST(random_payload_writes_keep_every_checksum)
+{
+	unsigned int seed, written = 0, refused = 0, states = 0;
+
+	for (seed = 1; seed <= 3000; seed++) {
+		struct pkt k, before;
+		struct flowos_hdrs h;
+		u32 payload_at, off, len;
+		const char *why = "";
+		u8 data[32];
+		__wsum delta;
+		int i, err;
+
+		rnd_state = seed;
+		build(&k, families[seed % 2], protos[seed / 2 % 2],
+		      seed / 4 % __CS_MAX);
+		payload_at = k.l4_at + k.l4_len;
+		if (k.len == payload_at)
+			continue;
+		for (i = 0; i < 8; i++) {
+			h = hdrs_of(&k);
+			off = payload_at - 2 + rnd_below(k.len - payload_at + 2);
+			len = 1 + rnd_below(min_t(u32, sizeof(data),
+						  k.len - max_t(u32, off, payload_at)));
+			rnd_fill(data, len);
+			before = k;
+			err = flowos_payload_write(&h, off, data, len, &delta);
+			if (off < payload_at) {
+				ASSERT_EQ(-EINVAL, err);
+				ASSERT_EQ(0, memcmp(before.b, k.b, k.len));
+				refused++;
+				continue;
+			}
+			ASSERT_EQ(0, err) TH_LOG("seed %u write %d: %u+%u",
+						 seed, i, off, len);
+			written++;
+			states |= 1 << k.cs | k.udp_nocheck << __CS_MAX;
+			k.complete = csum_add(k.complete, delta);
+			ASSERT_TRUE(written_as_asked(&before, &k, off, data, len))
+				TH_LOG("seed %u write %d", seed, i);
+			ASSERT_TRUE(sums_valid(&k, &why))
+				TH_LOG("seed %u write %d: %u+%u: %s", seed, i,
+				       off, len, why);
+		}
+	}
+	ASSERT_GT(written, 10000);
+	ASSERT_GT(refused, 1000);
+	/* Every checksum state, and UDP without a checksum, were written. */
+	ASSERT_EQ((1 << (__CS_MAX + 1)) - 1, states);
+}
+
 /* Each field that gives a packet its shape, one bit flipped: refused. */
 TEST(shape_fields_refused)
 {

@@ -256,10 +256,10 @@ bool flowos_unit_drop(struct flowos_pm *pm, const struct flowos_window *win,
  * written under another owner), and its TCP or UDP checksum follows the
  * change whatever the skb's ip_summed says: a CHECKSUM_PARTIAL one is
  * summed later and needs nothing, any other has its checksum field
- * updated (and a CHECKSUM_COMPLETE one's skb->csum stays right, as the
- * field moves opposite to the data).  A UDP datagram sent without a
- * checksum (0: IPv4, or an IPv6 tunnel's) stays without (a
- * CHECKSUM_COMPLETE one becomes CHECKSUM_NONE).  Sequence numbers and
+ * updated.  A UDP datagram sent without a checksum (0: IPv4, or an IPv6
+ * tunnel's) stays without.  A CHECKSUM_COMPLETE skb's sum (skb->csum)
+ * takes whatever the write added to the packet's bytes, so it stays
+ * right in every case (kmod/hdr_write.c).  Sequence numbers and
  * lengths never change: write as many bytes as you replace.  @data must
  * not point into the packet, which making it writable may move.
  *
