@@ -38,6 +38,7 @@ typedef int64_t s64;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define U16_MAX ((u16)~0U)
 #define U32_MAX ((u32)~0U)
+#define U64_MAX ((u64)~0ULL)
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 /* Without the kernel's type checks; arguments evaluated once each. */
 #define min_t(type, x, y) ({ type _x = (x), _y = (y); _x < _y ? _x : _y; })
