@@ -391,16 +391,18 @@ static void stream_update(struct flowos_stream *st)
 {
 	struct flowos_pm_inst *pi;
 	u8 first = FLOWOS_PM_ORDER_MAX;
-	bool need_skb = false;
+	bool need_skb = false, need_hdrs = false;
 
 	list_for_each_entry(pi, &st->pms, node) {
 		first = min(first, pi->order);
 		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD ||
 			    pi->pm.ops->layer == FLOWOS_LAYER_STREAM ||
-			    pi->pm.payload;
+			    pi->pm.payload || pi->pm.headers;
+		need_hdrs |= pi->pm.headers;
 	}
 	WRITE_ONCE(st->first_order, first);
 	WRITE_ONCE(st->need_skb, need_skb);
+	WRITE_ONCE(st->need_hdrs, need_hdrs);
 }
 
 /*

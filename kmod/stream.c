@@ -249,7 +249,8 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 		return;
 	}
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
-	if (READ_ONCE(st->need_skb) && pkt->payload_len) {
+	if (READ_ONCE(st->need_skb) &&
+	    (pkt->payload_len || READ_ONCE(st->need_hdrs))) {
 		u->skb = unit_clone(flow, skb);
 		if (u->skb) {
 			u->payload_off = skb_network_offset(skb) +

@@ -125,13 +125,16 @@ struct flowos_pm_strings {
  * user sees it.  An instance of a FLOWOS_LAYER_IP PM that reads its
  * units' payload after all (the stats PM's application protocols) sets
  * @payload in ->init: the core then keeps unit->skb, as for a payload
- * PM, with what that costs.
+ * PM, with what that costs.  One that reads the headers of every unit,
+ * payload or not (the tcpstats PM: windows and options), sets @headers:
+ * the core then keeps unit->skb for each, pure ACKs too.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;
 	void *priv;
 	unsigned int workers;
 	bool payload;
+	bool headers;
 	u64 params[FLOWOS_PM_MAX_PARAMS];
 	const struct flowos_pm_strings *strings[FLOWOS_PM_MAX_PARAMS];
 	const char *errmsg;
