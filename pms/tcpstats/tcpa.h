@@ -10,8 +10,19 @@
  * 4.0), so that tshark's reading of a capture is the tests' truth.  The
  * state a direction keeps is tshark's: the next sequence number
  * expected (the highest seq + length seen), the last ACK and window it
- * sent, and how many duplicate ACKs in a row.  Where the rules differ
- * from tshark's, tcpa.c says so at the rule.
+ * sent, and how many duplicate ACKs in a row.  Where they differ:
+ *  - RTT samples follow Karn's rule (tshark's ack_rtt times a segment's
+ *    first send even when it was sent again), and a sample of 0 ns (a
+ *    capture clock that did not move) is none, as tshark's;
+ *  - a segment with SYN and FIN or RST is counted apart (bad_flags) and
+ *    judged no further: tshark judges it, and may take it for a new
+ *    conversation;
+ *  - a SYN begins a new connection on a 4-tuple after the old one
+ *    ended, or with another sequence number than the first SYN's; the
+ *    caller ends the old one (tcpa_new_conn());
+ *  - the payload is what the IP length says: tshark takes only what a
+ *    capture holds of a packet it cut short (the native tool
+ *    tcpa_pcap does the same, to compare).
  *
  * RTT: up to TCPA_TIMED segments of each direction not yet acknowledged
  * are timed (SYN and FIN included; more in flight wait for room).  An

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""mktcp.py OUT.pcap [SRC_MAC DST_MAC]: write a capture of TCP
+"""mktcp.py OUT.pcap [SRC_MAC DST_MAC [GAP]]: write a capture of TCP
 connections, each showing one thing a TCP statistics PM must tell apart,
 as a monitoring point between client and server would see them.
 
 The capture is the test input, not its truth: the tests compare what
 flowos makes of it with tshark's TCP analysis (tcp.analysis.*) of the
 same file.  Every connection has ports of its own (the client's port
-says which scenario it is, see SCENARIOS) and starts 10 s after the one
-before; the server is 20 ms away from the monitoring point and the
+says which scenario it is, see SCENARIOS) and starts GAP seconds (10)
+after the one before; the server is 20 ms away from the monitoring point and the
 client 30 ms, each side taking 1 ms to answer.
 """
 import socket
@@ -374,9 +374,10 @@ def main():
     macs = sys.argv[2:4] if len(sys.argv) >= 4 else ["02:00:00:00:00:01",
                                                      "02:00:00:00:00:02"]
     cap = Pcap(sys.argv[1], *macs)
+    gap = round(float(sys.argv[4]) * 1e9) if len(sys.argv) > 4 else 10 ** 10
     t0 = 1700000000 * 10 ** 9
     for i, (port, scenario, family, isn, ts) in enumerate(SCENARIOS):
-        scenario(Conn(cap, t0 + 10 ** 10 * i, port, family, isn, ts))
+        scenario(Conn(cap, t0 + gap * i, port, family, isn, ts))
     cap.f.close()
 
 

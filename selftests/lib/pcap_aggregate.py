@@ -14,7 +14,7 @@ SCTP's; for ICMP and ICMPv6, the type and the code.
 """
 import ipaddress
 import json
-from tshark_cache import tshark
+from tshark_cache import fields
 import sys
 
 FIELDS = ["ip.src", "ip.dst", "ip.proto", "ip.len",
@@ -46,11 +46,7 @@ def parse_key(key):
 
 
 def packets(pcap):
-    args = ["-T", "fields", "-E", "occurrence=f"]
-    for f in FIELDS:
-        args += ["-e", f]
-    for line in tshark(pcap, *args).splitlines():
-        v = dict(zip(FIELDS, line.split("\t")))
+    for v in fields(pcap, FIELDS):
         if v["ip.src"]:
             src, dst = v["ip.src"], v["ip.dst"]
             proto, size = int(v["ip.proto"]), int(v["ip.len"])

@@ -14,8 +14,8 @@ initial_rtt and ack_rtt fields, and for timestamps RFC 7323's meaning of
 the option's fields (the first frame echoing a TSval, less the first
 frame that sent it).  Nothing here repeats the PM's rules.
 """
-import subprocess
 import sys
+from tshark_cache import fields
 
 FLAGS = ["retransmission", "fast_retransmission", "spurious_retransmission",
          "out_of_order", "duplicate_ack", "zero_window", "zero_window_probe",
@@ -34,16 +34,8 @@ def ns(text):
 
 
 def tshark(capture):
-    cmd = ["tshark", "-r", capture, "-Y", "tcp", "-T", "fields",
-           "-E", "occurrence=f"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    frames = {}
-    for line in out.splitlines():
-        v = dict(zip(FIELDS, line.split("\t")))
-        frames[int(v["frame.number"])] = v
-    return frames
+    return {int(v["frame.number"]): v
+            for v in fields(capture, FIELDS, "-Y", "tcp", cache=False)}
 
 
 def ours(path):

@@ -30,3 +30,19 @@ def tshark(pcap, *args):
         f.write(out)
     os.replace(tmp, cache)
     return out
+
+
+def fields(pcap, names, *args, cache=True):
+    """One dict per packet (of those *args filter) of tshark's first
+    occurrence of each field of names: "" where the packet has none.
+    Without cache, nothing is written beside pcap (a capture of the
+    source tree)."""
+    cmd = [*args, "-T", "fields", "-E", "occurrence=f"]
+    for name in names:
+        cmd += ["-e", name]
+    if cache:
+        out = tshark(pcap, *cmd)
+    else:
+        out = subprocess.run(["tshark", "-r", pcap, *cmd], check=True,
+                             capture_output=True, text=True).stdout
+    return [dict(zip(names, line.split("\t"))) for line in out.splitlines()]
