@@ -43,7 +43,7 @@ check() {
 
 require_root
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 17
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
 # Three seconds between connections: the replay takes about a minute.
@@ -62,8 +62,16 @@ ip netns exec "$B" tcpdump -U --immediate-mode -n -Q in -i vb -w "$CAP" \
 DUMP=$!
 slowwait 20 grep -q 'listening on' "$CAP.err"
 fc create all >/dev/null || ktap_exit_fail_msg "cannot create the flow"
+expect_refused "refused: max_conns below 16" "value out of range" \
+	fc attach all tcpstats max_conns 8
+expect_refused "refused: idle 0s" "value out of range" \
+	fc attach all tcpstats idle 0s
+expect_refused "refused: a parameter tcpstats does not have" \
+	"no such parameter" fc attach all tcpstats window 2s
+expect_eq "the refusals attached nothing" \
+	"$(fc -j stats all | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["pms"]))')" 0
 ktest "attach tcpstats, every connection reported" \
-	fc attach all tcpstats report 0
+	fc attach all tcpstats report 0 idle 600s
 # At the capture's own pace: the rules judge time (20 ms after duplicate
 # ACKs, reordering within the handshake's RTT).
 REPLAY_EXPECT=$(tcpdump -nr "$PCAP" 2>/dev/null | wc -l) \
@@ -74,6 +82,7 @@ kill "$DUMP"
 wait "$DUMP" 2>/dev/null
 DUMP=
 fc -j stats all >"$TMP/stats.json"
+fc stats all >"$TMP/stats.txt"
 python3 "$LIB/pcap_tcpstats.py" "$CAP" "$TMP/events" "$TMP/stats.json" \
 	tcpstats >"$TMP/compare" 2>"$TMP/compare.err"
 sed 's/^/# /' "$TMP/compare.err" "$TMP/compare"
@@ -89,6 +98,9 @@ expect_eq "handshake RTT of each connection = tshark's initial RTT, to 10 ms" \
 	"$(check initial_rtt | cut -d' ' -f1)" 0
 expect_eq "conns_opened = tshark's connections" \
 	"$(pm_stat "$B" all tcpstats conns_opened)" "$streams"
+ktest "flowctl stats shows the RTT histogram as a table, as -j does" \
+	python3 "$LIB/table_vs_json.py" "$TMP/stats.txt" "$TMP/stats.json" \
+	tcpstats rtt_hist
 fc delete all
 ktest "unload: rmmod tcpstats once detached" rmmod flowos_pm_tcpstats
 ktap_finished

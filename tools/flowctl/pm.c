@@ -447,78 +447,225 @@ static int cmd_pms(struct flowctl_nl *nl, int argc, char **argv)
 
 static void print_value(const struct nlattr *nest, struct json *j, int indent);
 
-/* A table's rows: JSON objects, or one line each. */
-static void print_rows(const struct nlattr *value, struct json *j, int indent)
+/* A table's rows as JSON objects. */
+static void print_rows(const struct nlattr *value, struct json *j)
 {
 	const struct nlattr *attr, *col;
 
 	mnl_attr_for_each_nested(attr, value) {
 		if (mnl_attr_get_type(attr) != FLOWOS_A_VALUE_ROW)
 			continue;
-		if (j)
-			json_open(j, NULL, '{');
-		else
-			printf("%*s", indent - 1, "");
+		json_open(j, NULL, '{');
 		mnl_attr_for_each_nested(col, attr)
 			print_value(col, j, -1);
-		if (j)
-			json_close(j, '}');
-		else
-			printf("\n");
+		json_close(j, '}');
 	}
+}
+
+/* The name of a table value, or NULL if @v is not a table. */
+static const char *table_name(const struct nlattr *v)
+{
+	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
+
+	if (parse_nest(v, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_TABLE] ||
+	    !tb[FLOWOS_A_VALUE_NAME])
+		return NULL;
+	return str_of(tb[FLOWOS_A_VALUE_NAME]);
+}
+
+#define CELL_MAX 256
+
+/* A value that is not a table, as text. */
+struct cell {
+	const char *name;
+	bool number;		/* a counter: @u, right-aligned in tables */
+	uint64_t u;
+	char text[CELL_MAX];
+};
+
+/* @c from the value @nest; false if it has no name. */
+static bool cell_of(const struct nlattr *nest, struct cell *c)
+{
+	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1], *addr;
+	size_t len;
+
+	if (parse_nest(nest, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_NAME])
+		return false;
+	c->name = str_of(tb[FLOWOS_A_VALUE_NAME]);
+	c->number = tb[FLOWOS_A_VALUE_U64];
+	c->u = u64_of(tb[FLOWOS_A_VALUE_U64]);
+	addr = tb[FLOWOS_A_VALUE_ADDR];
+	len = addr ? mnl_attr_get_payload_len(addr) : 0;
+	if (c->number)
+		snprintf(c->text, sizeof(c->text), "%llu", (unsigned long long)c->u);
+	else if (tb[FLOWOS_A_VALUE_STRING])
+		snprintf(c->text, sizeof(c->text), "%s",
+			 str_of(tb[FLOWOS_A_VALUE_STRING]));
+	else if (!(len == 4 || len == 16) ||
+		 !inet_ntop(len == 4 ? AF_INET : AF_INET6,
+			    mnl_attr_get_payload(addr), c->text, sizeof(c->text)))
+		snprintf(c->text, sizeof(c->text), "?");
+	return true;
+}
+
+/*
+ * A table in text, as ss(8) prints sockets: the columns' names on one
+ * line, each row's values under them, counters right-aligned.  Its rows
+ * may come in several parts (print_results), so they are gathered
+ * first.  The columns are every row's, in the order they first appear;
+ * a row without one shows "-".
+ */
+struct text_table {
+	const struct nlattr **rows;
+	unsigned int n_rows, room;
+	const char **name;
+	unsigned int *width;
+	bool *number;
+	unsigned int n_cols;
+};
+
+/* A table too large for memory cannot be printed at all. */
+static void *table_grow(void *p, size_t n, size_t size)
+{
+	p = reallocarray(p, n, size);
+	if (!p) {
+		fprintf(stderr, "flowctl: out of memory for a table of results\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void table_add_rows(struct text_table *t, const struct nlattr *value)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each_nested(attr, value) {
+		if (mnl_attr_get_type(attr) != FLOWOS_A_VALUE_ROW)
+			continue;
+		if (t->n_rows == t->room) {
+			t->room = t->room ? 2 * t->room : 64;
+			t->rows = table_grow(t->rows, t->room, sizeof(*t->rows));
+		}
+		t->rows[t->n_rows++] = attr;
+	}
+}
+
+/* The column called @name, added if new. */
+static unsigned int table_column(struct text_table *t, const char *name)
+{
+	unsigned int i, n = t->n_cols + 1;
+
+	for (i = 0; i < t->n_cols; i++)
+		if (!strcmp(t->name[i], name))
+			return i;
+	t->name = table_grow(t->name, n, sizeof(*t->name));
+	t->width = table_grow(t->width, n, sizeof(*t->width));
+	t->number = table_grow(t->number, n, sizeof(*t->number));
+	t->name[i] = name;
+	t->width[i] = strlen(name);
+	t->number[i] = true;
+	t->n_cols = n;
+	return i;
+}
+
+/* Each column's width, and whether all of it is counters. */
+static void table_measure(struct text_table *t)
+{
+	const struct nlattr *v;
+	struct cell cell;
+	unsigned int r, c;
+
+	for (r = 0; r < t->n_rows; r++) {
+		mnl_attr_for_each_nested(v, t->rows[r]) {
+			if (table_name(v) || !cell_of(v, &cell))
+				continue;
+			c = table_column(t, cell.name);
+			if (strlen(cell.text) > t->width[c])
+				t->width[c] = strlen(cell.text);
+			t->number[c] &= cell.number;
+		}
+	}
+}
+
+static void table_print_cell(const struct text_table *t, unsigned int c,
+			     const char *text)
+{
+	int width = t->width[c];
+
+	printf("%s%*s", c ? "  " : "", t->number[c] ? width : -width, text);
+}
+
+/* The value of column @c in @row, or "-". */
+static void table_print_row_cell(const struct text_table *t,
+				 const struct nlattr *row, unsigned int c)
+{
+	const struct nlattr *v;
+	struct cell cell;
+
+	mnl_attr_for_each_nested(v, row) {
+		if (!table_name(v) && cell_of(v, &cell) &&
+		    !strcmp(cell.name, t->name[c])) {
+			table_print_cell(t, c, cell.text);
+			return;
+		}
+	}
+	table_print_cell(t, c, "-");
+}
+
+/* Prints @t under its name @name at @indent, and empties it. */
+static void table_print(struct text_table *t, const char *name, int indent)
+{
+	unsigned int c, r;
+
+	printf("%*s%s:\n", indent, "", name);
+	table_measure(t);
+	if (t->n_rows) {
+		printf("%*s", indent + 2, "");
+		for (c = 0; c < t->n_cols; c++)
+			table_print_cell(t, c, t->name[c]);
+		printf("\n");
+		for (r = 0; r < t->n_rows; r++) {
+			printf("%*s", indent + 2, "");
+			for (c = 0; c < t->n_cols; c++)
+				table_print_row_cell(t, t->rows[r], c);
+			printf("\n");
+		}
+	}
+	free(t->rows);
+	free(t->name);
+	free(t->width);
+	free(t->number);
+	memset(t, 0, sizeof(*t));
 }
 
 /*
  * One value: "name value" on its own line at @indent, or inline
- * (@indent < 0, a table's column), or a JSON member.
+ * (@indent < 0, an event's), or a JSON member.
  */
 static void print_value(const struct nlattr *nest, struct json *j, int indent)
 {
-	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
-	char buf[INET6_ADDRSTRLEN] = "?";
-	const char *name;
+	const char *table = table_name(nest);
+	struct text_table t = {};
+	struct cell cell;
 
-	if (parse_nest(nest, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_NAME])
+	if (table && j) {
+		json_open(j, table, '[');
+		print_rows(nest, j);
+		json_close(j, ']');
+	} else if (table) {
+		table_add_rows(&t, nest);
+		table_print(&t, table, indent < 0 ? 0 : indent);
+	} else if (!cell_of(nest, &cell)) {
 		return;
-	name = str_of(tb[FLOWOS_A_VALUE_NAME]);
-	if (tb[FLOWOS_A_VALUE_TABLE]) {
-		if (j)
-			json_open(j, name, '[');
-		else
-			printf("%*s%s:\n", indent, "", name);
-		print_rows(nest, j, indent + 2);
-		if (j)
-			json_close(j, ']');
-		return;
+	} else if (j && cell.number) {
+		json_u64(j, cell.name, cell.u);
+	} else if (j) {
+		json_str(j, cell.name, cell.text);
+	} else if (indent >= 0) {
+		printf("%*s%s %s\n", indent, "", cell.name, cell.text);
+	} else {
+		printf(" %s %s", cell.name, cell.text);
 	}
-	if (tb[FLOWOS_A_VALUE_ADDR]) {
-		size_t len = mnl_attr_get_payload_len(tb[FLOWOS_A_VALUE_ADDR]);
-
-		if (len == 4 || len == 16)
-			inet_ntop(len == 4 ? AF_INET : AF_INET6,
-				  mnl_attr_get_payload(tb[FLOWOS_A_VALUE_ADDR]),
-				  buf, sizeof(buf));
-	}
-	if (j) {
-		if (tb[FLOWOS_A_VALUE_U64])
-			json_u64(j, name, u64_of(tb[FLOWOS_A_VALUE_U64]));
-		else
-			json_str(j, name, tb[FLOWOS_A_VALUE_STRING] ?
-				 str_of(tb[FLOWOS_A_VALUE_STRING]) : buf);
-		return;
-	}
-	if (indent >= 0)
-		printf("%*s", indent, "");
-	else
-		printf(" ");
-	if (tb[FLOWOS_A_VALUE_U64])
-		printf("%s %llu", name,
-		       (unsigned long long)u64_of(tb[FLOWOS_A_VALUE_U64]));
-	else
-		printf("%s %s", name, tb[FLOWOS_A_VALUE_STRING] ?
-		       str_of(tb[FLOWOS_A_VALUE_STRING]) : buf);
-	if (indent >= 0)
-		printf("\n");
 }
 
 /* stats: instances */
@@ -594,15 +741,24 @@ static void print_params(const struct instance *in, struct json *j)
 		json_close(j, '}');
 }
 
-/* The name of a table value, or NULL if @v is not a table. */
-static const char *table_name(const struct nlattr *v)
+/* The rows of table value @v: in JSON now, in text once all are in. */
+static void results_rows(struct text_table *t, const struct nlattr *v,
+			 struct json *j)
 {
-	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
+	if (j)
+		print_rows(v, j);
+	else
+		table_add_rows(t, v);
+}
 
-	if (parse_nest(v, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_TABLE] ||
-	    !tb[FLOWOS_A_VALUE_NAME])
-		return NULL;
-	return str_of(tb[FLOWOS_A_VALUE_NAME]);
+/* The end of table @open, if one is open. */
+static void results_close(struct text_table *t, const char *open,
+			  struct json *j)
+{
+	if (open && j)
+		json_close(j, ']');
+	else if (open)
+		table_print(t, open, 4);
 }
 
 /*
@@ -613,6 +769,7 @@ static void print_results(const struct instance *in, struct json *j)
 {
 	const struct nlattr *nest, *v;
 	const char *open = NULL, *name;
+	struct text_table t = {};
 	unsigned int i;
 	bool first;
 
@@ -624,13 +781,12 @@ static void print_results(const struct instance *in, struct json *j)
 		mnl_attr_for_each_nested(v, nest) {
 			name = table_name(v);
 			if (first && i && open && name && !strcmp(open, name)) {
-				print_rows(v, j, 6);
+				results_rows(&t, v, j);
 				first = false;
 				continue;
 			}
 			first = false;
-			if (open && j)
-				json_close(j, ']');
+			results_close(&t, open, j);
 			open = NULL;
 			if (!name) {
 				print_value(v, j, 4);
@@ -638,14 +794,11 @@ static void print_results(const struct instance *in, struct json *j)
 			}
 			if (j)
 				json_open(j, name, '[');
-			else
-				printf("    %s:\n", name);
-			print_rows(v, j, 6);
+			results_rows(&t, v, j);
 			open = name;
 		}
 	}
-	if (open && j)
-		json_close(j, ']');
+	results_close(&t, open, j);
 }
 
 /* One instance: a JSON object in @j, or text. */
