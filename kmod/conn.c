@@ -61,7 +61,7 @@ static int conn_side(const struct flowos_conn *c, const struct flowos_unit *u)
 	return -1;
 }
 
-static struct hlist_head *bucket(const struct flowos_conns *t, u32 hash)
+static struct hlist_head *conn_bucket(const struct flowos_conns *t, u32 hash)
 {
 	return &t->buckets[hash_32(hash, t->bits)];
 }
@@ -72,7 +72,7 @@ static struct flowos_conn *conn_find(const struct flowos_conns *t,
 {
 	struct flowos_conn *c;
 
-	hlist_for_each_entry(c, bucket(t, hash), hnode) {
+	hlist_for_each_entry(c, conn_bucket(t, hash), hnode) {
 		*side = conn_side(c, u);
 		if (*side >= 0)
 			return c;
@@ -131,7 +131,7 @@ static struct flowos_conn *conn_new(struct flowos_conns *t,
 	memcpy(c->addr[FLOWOS_SIDE_B], u->daddr, 16);
 	c->port[FLOWOS_SIDE_A] = u->sport;
 	c->port[FLOWOS_SIDE_B] = u->dport;
-	hlist_add_head(&c->hnode, bucket(t, hash));
+	hlist_add_head(&c->hnode, conn_bucket(t, hash));
 	list_add_tail(&c->lru, &t->lru);
 	WRITE_ONCE(t->stats.active, t->stats.active + 1);
 	WRITE_ONCE(t->stats.opened, t->stats.opened + 1);
@@ -139,7 +139,7 @@ static struct flowos_conn *conn_new(struct flowos_conns *t,
 }
 
 /* Reassembler callbacks: the bytes of t->cur's side t->cur_side. */
-static void emit(void *ctx, const u8 *data, u32 len, unsigned int flags)
+static void emit_bytes(void *ctx, const u8 *data, u32 len, unsigned int flags)
 {
 	struct flowos_conns *t = ctx;
 
@@ -163,14 +163,14 @@ static void emit_src(void *ctx, const void *src, u32 off, u32 len,
 	while (consumed < len &&
 	       (n = skb_seq_read(consumed, &data, &st)) != 0) {
 		n = min(n, len - consumed);
-		emit(ctx, data, n, flags);
+		emit_bytes(ctx, data, n, flags);
 		flags = 0;
 		consumed += n;
 	}
 	skb_abort_seq_read(&st);
 }
 
-static void copy(const void *src, u32 off, u32 len, u8 *to)
+static void copy_bytes(const void *src, u32 off, u32 len, u8 *to)
 {
 	if (WARN_ON_ONCE(skb_copy_bits(src, off, to, len)))
 		memset(to, 0, len);
@@ -219,8 +219,8 @@ int flowos_conns_init(struct flowos_conns *t, const struct flowos_conn_ops *ops,
 	t->env = (struct flowos_reasm_env) {
 		.ctx = t,
 		.emit_src = emit_src,
-		.emit = emit,
-		.copy = copy,
+		.emit = emit_bytes,
+		.copy = copy_bytes,
 		.alloc = seg_alloc,
 		.free = seg_free,
 		.ooo_limit = ooo_limit,

@@ -306,8 +306,8 @@ static void search_unit(struct block_state *bs, const struct flowos_window *win,
 
 /* ---- Blocked connections ---- */
 
-static struct hlist_head *bucket(struct block_state *bs,
-				 const struct block_key *key)
+static struct hlist_head *blocked_bucket(struct block_state *bs,
+					 const struct block_key *key)
 {
 	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), bs->seed);
 
@@ -319,7 +319,7 @@ static struct block_entry *entry_find(struct block_state *bs,
 {
 	struct block_entry *e;
 
-	hlist_for_each_entry(e, bucket(bs, key), hnode)
+	hlist_for_each_entry(e, blocked_bucket(bs, key), hnode)
 		if (!memcmp(&e->key, key, sizeof(*key)))
 			return e;
 	return NULL;
@@ -350,7 +350,7 @@ static struct block_entry *entry_add(struct block_state *bs,
 	e->sender = h->sender;
 	e->pattern = h->pattern;
 	e->last_seen = now;
-	hlist_add_head(&e->hnode, bucket(bs, &h->key));
+	hlist_add_head(&e->hnode, blocked_bucket(bs, &h->key));
 	list_add_tail(&e->lru, &bs->lru);
 	add(bs, S_BLOCKED_ACTIVE, 1);
 	add(bs, S_BLOCKED, 1);

@@ -154,8 +154,8 @@ static void add(struct rewrite_state *rs, unsigned int i, u64 n)
 
 /* ---- The table of directions ---- */
 
-static struct hlist_head *bucket(struct rewrite_state *rs,
-				 const struct rewrite_key *key)
+static struct hlist_head *conn_bucket(struct rewrite_state *rs,
+				      const struct rewrite_key *key)
 {
 	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), rs->seed);
 
@@ -195,7 +195,7 @@ static struct rewrite_dir *dir_find(struct rewrite_state *rs,
 	key.sport = u->sport;
 	key.dport = u->dport;
 	key.family = u->family;
-	head = bucket(rs, &key);
+	head = conn_bucket(rs, &key);
 	hlist_for_each_entry(d, head, hnode)
 		if (!memcmp(&d->key, &key, sizeof(key)))
 			goto seen;

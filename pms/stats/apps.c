@@ -71,7 +71,7 @@ static void make_key(const struct flowos_unit *u, struct apps_key *k,
 	k->port[*from_a] = u->dport;
 }
 
-static struct hlist_head *bucket(struct apps *a, const struct apps_key *k)
+static struct hlist_head *conn_bucket(struct apps *a, const struct apps_key *k)
 {
 	u32 h = jhash2((const u32 *)k, sizeof(*k) / sizeof(u32), a->seed);
 
@@ -79,8 +79,8 @@ static struct hlist_head *bucket(struct apps *a, const struct apps_key *k)
 }
 
 /* Count packet @p of @c, seen at @t, under @c's protocol. */
-static void count(struct wstats *ws, const struct apps_conn *c, u64 t,
-		  const struct wstats_pkt *p)
+static void count_in_app(struct wstats *ws, const struct apps_conn *c, u64 t,
+			 const struct wstats_pkt *p)
 {
 	struct wstats_pkt q = *p;
 
@@ -102,7 +102,7 @@ static void flush(struct apps *a, struct wstats *ws, struct apps_conn *c)
 			.segs = w->segs, .seg_len = w->seg_len, .len = w->len,
 		};
 
-		count(ws, c, w->t, &p);
+		count_in_app(ws, c, w->t, &p);
 	}
 	a->pending -= c->npending;
 	c->npending = 0;
@@ -128,7 +128,7 @@ static void conn_end(struct apps *a, struct wstats *ws, struct apps_conn *c)
 static struct apps_conn *conn_get(struct apps *a, struct wstats *ws,
 				  const struct apps_key *k, u64 t)
 {
-	struct hlist_head *head = bucket(a, k);
+	struct hlist_head *head = conn_bucket(a, k);
 	struct apps_conn *c;
 
 	hlist_for_each_entry(c, head, node) {
@@ -206,7 +206,7 @@ void apps_unit(struct apps *a, struct wstats *ws, const struct flowos_unit *u,
 		c->decided = t;
 		flush(a, ws, c);
 	}
-	count(ws, c, t, p);
+	count_in_app(ws, c, t, p);
 	if (flags & TCPHDR_RST)
 		conn_end(a, ws, c);
 }

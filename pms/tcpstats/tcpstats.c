@@ -117,7 +117,7 @@ struct tcpstats {
 	u64 counters[__S_MAX];		/* WRITE_ONCE under @lock */
 };
 
-static void count(struct tcpstats *ts, unsigned int i, u64 n)
+static void bump_counter(struct tcpstats *ts, unsigned int i, u64 n)
 {
 	WRITE_ONCE(ts->counters[i], ts->counters[i] + n);
 }
@@ -131,7 +131,7 @@ static void add_sample(struct tcpstats *ts, u64 ns)
 		b++;
 	ts->hist[b]++;
 	ts->samples[n % TCPSTATS_SAMPLES] = ns;
-	count(ts, S_RTT_SAMPLES, 1);
+	bump_counter(ts, S_RTT_SAMPLES, 1);
 }
 
 /* @u's key, its sender first; the reverse, its receiver first. */
@@ -148,8 +148,8 @@ static void unit_key(const struct flowos_unit *u, struct tcpstats_key *k,
 	k->port[!reverse] = u->dport;
 }
 
-static struct hlist_head *bucket(struct tcpstats *ts,
-				 const struct tcpstats_key *k)
+static struct hlist_head *conn_bucket(struct tcpstats *ts,
+				      const struct tcpstats_key *k)
 {
 	/* Either order of the ends hashes alike: XOR of both. */
 	u32 h = jhash2((const u32 *)k->addr[0], 4, ts->seed) ^
@@ -169,7 +169,7 @@ static struct tcpstats_conn *lookup(struct tcpstats *ts,
 
 	unit_key(u, &k[0], false);
 	unit_key(u, &k[1], true);
-	hlist_for_each_entry(c, bucket(ts, &k[0]), hnode) {
+	hlist_for_each_entry(c, conn_bucket(ts, &k[0]), hnode) {
 		for (*side = 0; *side < TCPA_SIDES; (*side)++)
 			if (!memcmp(&c->key, &k[*side], sizeof(c->key)))
 				return c;
@@ -274,7 +274,7 @@ static void conn_end(struct flowos_pm *pm, struct tcpstats_conn *c)
 	struct tcpstats *ts = pm->priv;
 	struct flowos_pm_event ev;
 
-	count(ts, counter[c->a.end], 1);
+	bump_counter(ts, counter[c->a.end], 1);
 	if (flowos_pm_event_start(pm, &ev, "conn_end")) {
 		if (put_conn(ev.res, &c->key, &c->a))
 			flowos_pm_event_cancel(&ev);
@@ -300,9 +300,9 @@ static struct tcpstats_conn *conn_new(struct flowos_pm *pm,
 	c = list_first_entry(&ts->free, struct tcpstats_conn, lru);
 	unit_key(u, &c->key, false);
 	tcpa_init(&c->a, u->tstamp);
-	hlist_add_head(&c->hnode, bucket(ts, &c->key));
+	hlist_add_head(&c->hnode, conn_bucket(ts, &c->key));
 	list_move_tail(&c->lru, &ts->lru);
-	count(ts, S_OPENED, 1);
+	bump_counter(ts, S_OPENED, 1);
 	return c;
 }
 
@@ -323,7 +323,7 @@ static void unit_seg(struct tcpstats *ts, const struct flowos_unit *u,
 	if (u->skb && hlen <= sizeof(buf))
 		th = skb_header_pointer(u->skb, u->l4_off, hlen, buf);
 	if (!th || tcpa_parse(th, hlen, s))
-		count(ts, S_NO_HEADER, 1);
+		bump_counter(ts, S_NO_HEADER, 1);
 }
 
 static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
@@ -353,15 +353,15 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	for (d = 0; d < TCPA_SIDES; d++)
 		if (c->a.dir[d].rtt.n != samples[d])
 			add_sample(ts, c->a.dir[d].rtt.last);
-	count(ts, S_RETRANS, !!(v & TCPA_RETRANS));
-	count(ts, S_OOO, !!(v & TCPA_OUT_OF_ORDER));
-	count(ts, S_DUP_ACKS, !!(v & TCPA_DUP_ACK));
-	count(ts, S_ZERO_WINDOWS, !!(v & TCPA_ZERO_WINDOW));
-	count(ts, S_BAD_FLAGS, !!(v & TCPA_BAD_FLAGS));
+	bump_counter(ts, S_RETRANS, !!(v & TCPA_RETRANS));
+	bump_counter(ts, S_OOO, !!(v & TCPA_OUT_OF_ORDER));
+	bump_counter(ts, S_DUP_ACKS, !!(v & TCPA_DUP_ACK));
+	bump_counter(ts, S_ZERO_WINDOWS, !!(v & TCPA_ZERO_WINDOW));
+	bump_counter(ts, S_BAD_FLAGS, !!(v & TCPA_BAD_FLAGS));
 	if (fresh && c->a.midstream)
-		count(ts, S_MIDSTREAM, 1);
+		bump_counter(ts, S_MIDSTREAM, 1);
 	if (c->a.refused && c->a.end == TCPA_END_RST)
-		count(ts, S_REFUSED, 1);
+		bump_counter(ts, S_REFUSED, 1);
 	list_move_tail(&c->lru, &ts->lru);
 	if (c->a.end != TCPA_OPEN)
 		conn_end(pm, c);
