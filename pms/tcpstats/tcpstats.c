@@ -33,11 +33,13 @@
 #include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/timekeeping.h>
 #include <net/tcp.h>
 #include <flowos/pm.h>
 #include "tcpa.h"
@@ -200,22 +202,26 @@ static u64 us(u64 ns)
 static int put_dir(struct flowos_results *res, const struct tcpa_conn *a,
 		   unsigned int side)
 {
-	static const char *const names[TCPA_SIDES][14] = {
+	static const char *const names[TCPA_SIDES][19] = {
 		{ "c_packets", "c_bytes", "c_payload", "c_retrans",
 		  "c_retrans_bytes", "c_out_of_order", "c_dup_acks",
 		  "c_zero_windows", "c_rtt_samples", "c_rtt_min_us",
 		  "c_rtt_mean_us", "c_rtt_max_us", "c_rtt_stddev_us",
-		  "c_throughput_bps" },
+		  "c_rtt_last_us", "c_ts_rtt_samples", "c_ts_rtt_min_us",
+		  "c_ts_rtt_mean_us", "c_ts_rtt_max_us", "c_throughput_bps" },
 		{ "s_packets", "s_bytes", "s_payload", "s_retrans",
 		  "s_retrans_bytes", "s_out_of_order", "s_dup_acks",
 		  "s_zero_windows", "s_rtt_samples", "s_rtt_min_us",
 		  "s_rtt_mean_us", "s_rtt_max_us", "s_rtt_stddev_us",
-		  "s_throughput_bps" },
+		  "s_rtt_last_us", "s_ts_rtt_samples", "s_ts_rtt_min_us",
+		  "s_ts_rtt_mean_us", "s_ts_rtt_max_us", "s_throughput_bps" },
 	};
 	const char *const *n = names[side];
 	const struct tcpa_dir *d = &a->dir[side];
 	u64 span = d->last_data_t - d->first_data_t;
-	u64 bps = span ? div64_u64(d->payload * 8 * NSEC_PER_SEC, span) : 0;
+	/* 128 bits inside: 8 * NSEC_PER_SEC * payload wraps past 2.3 GB. */
+	u64 bps = span ? mul_u64_u64_div_u64(d->payload, 8 * NSEC_PER_SEC,
+					     span) : 0;
 
 	flowos_result_put_u64(res, n[0], d->packets);
 	flowos_result_put_u64(res, n[1], d->bytes);
@@ -230,7 +236,18 @@ static int put_dir(struct flowos_results *res, const struct tcpa_conn *a,
 	flowos_result_put_u64(res, n[10], us(tcpa_rtt_mean(&d->rtt)));
 	flowos_result_put_u64(res, n[11], us(d->rtt.max));
 	flowos_result_put_u64(res, n[12], us(tcpa_rtt_stddev(&d->rtt)));
-	return flowos_result_put_u64(res, n[13], bps);
+	flowos_result_put_u64(res, n[13], us(d->rtt.last));
+	flowos_result_put_u64(res, n[14], d->ts_rtt.n);
+	flowos_result_put_u64(res, n[15], us(d->ts_rtt.min));
+	flowos_result_put_u64(res, n[16], us(tcpa_rtt_mean(&d->ts_rtt)));
+	flowos_result_put_u64(res, n[17], us(d->ts_rtt.max));
+	return flowos_result_put_u64(res, n[18], bps);
+}
+
+/* A time of the units' clock (CLOCK_MONOTONIC) as ms since the epoch. */
+static u64 unix_ms(u64 mono_ns)
+{
+	return ktime_to_ms(ktime_mono_to_real(ns_to_ktime(mono_ns)));
 }
 
 /*
@@ -248,6 +265,8 @@ static int put_conn(struct flowos_results *res, const struct tcpstats_key *k,
 	flowos_result_put_string(res, "state", end_names[a->end]);
 	flowos_result_put_u64(res, "midstream", a->midstream);
 	flowos_result_put_u64(res, "refused", a->refused);
+	flowos_result_put_u64(res, "start_ms", unix_ms(a->start));
+	flowos_result_put_u64(res, "end_ms", unix_ms(a->last));
 	flowos_result_put_u64(res, "duration_ms",
 			      div_u64(a->last - a->start, NSEC_PER_MSEC));
 	flowos_result_put_u64(res, "hs_server_rtt_us", us(a->hs_server_rtt));

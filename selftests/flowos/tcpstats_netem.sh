@@ -67,7 +67,7 @@ if ! modprobe sch_netem 2>/dev/null; then
 	ktap_skip_all "this kernel has no netem (sch_netem)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 10
+ktap_set_plan 13
 router_topology "$A" "$R" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 # One frame per segment, as a link carries them: what TcpRetransSegs
 # counts and tshark sees.
@@ -95,6 +95,7 @@ fc attach bulk tcpstats idle 600s ||
 
 tcp_sink "$B" 10.0.2.1 5001 >"$TMP/received" &
 sink=$!
+began_ms=$(date +%s%3N)
 slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :5001' | grep -q LISTEN"
 ip netns exec "$A" python3 -c '
 import socket, sys
@@ -104,6 +105,7 @@ wait "$sink"
 expect_eq "B received all $BYTES bytes" "$(cat "$TMP/received")" "$BYTES"
 # Both FINs acknowledged: the record is announced.
 slowwait 30 grep -q conn_end "$TMP/events"
+ended_ms=$(date +%s%3N)
 slowwait 20 captured
 kill "$DUMP"
 wait "$DUMP" 2>/dev/null
@@ -122,6 +124,20 @@ c["c_rtt_samples"], c["c_rtt_min_us"], c["c_rtt_mean_us"], c["c_rtt_max_us"])')"
 ktest "least RTT of A's data >= ${DELAY_MS} ms" test "$rtt" -ge $((DELAY_MS * 1000))
 ktest "least RTT of A's data <= ${DELAY_MS} ms + base + ${SLACK_MS} ms" \
 	test "$rtt" -le $(((DELAY_MS + base + SLACK_MS) * 1000))
+
+# TCP timestamps (Linux's default): the first echo of each TSval of A's
+# comes back through netem too.
+ts_rtt=$(record 'c["c_ts_rtt_min_us"] if c["c_ts_rtt_samples"] else 0')
+ktap_print_msg "A's timestamps: $(record '"%d RTT samples, min %d max %d us" % (
+c["c_ts_rtt_samples"], c["c_ts_rtt_min_us"], c["c_ts_rtt_max_us"])')"
+ktest "least timestamp RTT of A's data within ${DELAY_MS} ms .. + base + ${SLACK_MS} ms" \
+	test "$ts_rtt" -ge $((DELAY_MS * 1000)) -a \
+	"$ts_rtt" -le $(((DELAY_MS + base + SLACK_MS) * 1000))
+ktest "the last RTT sample of A's data >= ${DELAY_MS} ms" \
+	test "$(record 'c["c_rtt_last_us"]')" -ge $((DELAY_MS * 1000))
+ktest "start and end within the transfer's wall-clock time" \
+	test "$(record '"%d" % (c["start_ms"] >= '"$began_ms"' and
+c["start_ms"] <= c["end_ms"] <= '"$ended_ms"')')" = 1
 
 sent_again=$(retrans_segs "$A")
 ktap_print_msg "A's TcpRetransSegs: $sent_again"
