@@ -109,7 +109,7 @@ struct flowos_stream {
 	size_t charged;		/* bytes of rings, against the memory cap */
 	u8 first_order;		/* lowest order attached: woken by the hook */
 	bool need_skb;		/* an instance reads payload: clone packets */
-	bool need_hdrs;		/* ... or every header: clone them all */
+	u8 hdr_layers;		/* ... or every header of these layers */
 	/*
 	 * @lock serializes releasing units (reading every instance's head,
 	 * moving ring->released, freeing clones) and handing out windows

@@ -391,18 +391,20 @@ static void stream_update(struct flowos_stream *st)
 {
 	struct flowos_pm_inst *pi;
 	u8 first = FLOWOS_PM_ORDER_MAX;
-	bool need_skb = false, need_hdrs = false;
+	bool need_skb = false;
+	u8 hdr_layers = 0;
 
 	list_for_each_entry(pi, &st->pms, node) {
 		first = min(first, pi->order);
 		need_skb |= pi->pm.ops->layer == FLOWOS_LAYER_PAYLOAD ||
 			    pi->pm.ops->layer == FLOWOS_LAYER_STREAM ||
 			    pi->pm.payload || pi->pm.headers;
-		need_hdrs |= pi->pm.headers;
+		if (pi->pm.headers)
+			hdr_layers |= BIT(pi->pm.ops->layer);
 	}
 	WRITE_ONCE(st->first_order, first);
 	WRITE_ONCE(st->need_skb, need_skb);
-	WRITE_ONCE(st->need_hdrs, need_hdrs);
+	WRITE_ONCE(st->hdr_layers, hdr_layers);
 }
 
 /*

@@ -250,7 +250,7 @@ void flowos_stream_enqueue(struct flowos_flow *flow, struct flowos_stream *st,
 	}
 	flowos_unit_fill(u, pkt, dir, ktime_get_ns());
 	if (READ_ONCE(st->need_skb) &&
-	    (pkt->payload_len || READ_ONCE(st->need_hdrs))) {
+	    (pkt->payload_len || u->layers & READ_ONCE(st->hdr_layers))) {
 		u->skb = unit_clone(flow, skb);
 		if (u->skb) {
 			u->payload_off = skb_network_offset(skb) +

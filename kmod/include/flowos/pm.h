@@ -125,9 +125,10 @@ struct flowos_pm_strings {
  * user sees it.  An instance of a FLOWOS_LAYER_IP PM that reads its
  * units' payload after all (the stats PM's application protocols) sets
  * @payload in ->init: the core then keeps unit->skb, as for a payload
- * PM, with what that costs.  One that reads the headers of every unit,
- * payload or not (the tcpstats PM: windows and options), sets @headers:
- * the core then keeps unit->skb for each, pure ACKs too.
+ * PM, with what that costs.  One that reads the headers of every unit
+ * of its layer, payload or not (the tcpstats PM: windows and options),
+ * sets @headers: the core then keeps unit->skb for each unit of its
+ * layer, pure ACKs too.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;

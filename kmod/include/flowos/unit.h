@@ -36,7 +36,7 @@ struct sk_buff;
  * On a passive flow, @skb is a clone of the packet, set only while some
  * instance on the flow works on FLOWOS_LAYER_PAYLOAD or _STREAM, or has
  * set flowos_pm.payload (packets with payload) or flowos_pm.headers
- * (every packet), and
+ * (every packet of its layer), and
  * @payload_off is the offset of the payload from skb->data.  Even then
  * @skb may be NULL: a clone the memory cap refused (counted in the
  * flow's mem_drops) leaves the unit queued without its packet, for the
