@@ -123,6 +123,16 @@ bool tcpa_new_conn(const struct tcpa_conn *c, unsigned int side,
 	return !d->syn || d->nextseq != s->seq + 1;
 }
 
+/*
+ * The time from @then to @now, 0 if @then is later: a capture's times
+ * only grow, but the tcpstats PM takes the units of each CPU's ring in
+ * turn, so a segment may come after a later one of another ring.
+ */
+static u64 since(u64 now, u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 static void rtt_add(struct tcpa_rtt *r, u64 ns)
 {
 	unsigned __int128 wide = ns;
@@ -209,7 +219,7 @@ static void note_syn(struct tcpa_conn *c, unsigned int side,
 	c->synack_seen = true;
 	c->synack_t = s->t;
 	if (c->syn_seen && !c->syn_retrans)
-		c->hs_server_rtt = s->t - c->syn_t;
+		c->hs_server_rtt = since(s->t, c->syn_t);
 }
 
 /* The handshake's last ACK, and a SYN answered by a RST. */
@@ -227,14 +237,14 @@ static void note_handshake(struct tcpa_conn *c, unsigned int side,
 		c->refused = true;
 		/* How long the server took to refuse (tshark's initial RTT). */
 		if (!c->syn_retrans)
-			c->hs_server_rtt = s->t - c->syn_t;
+			c->hs_server_rtt = since(s->t, c->syn_t);
 	}
 	if (side == TCPA_CLIENT && c->synack_seen && !c->established &&
 	    s->flags & TCPHDR_ACK && server->started &&
 	    s->ack == server->nextseq) {
 		c->established = true;
 		if (!c->syn_retrans)
-			c->hs_client_rtt = s->t - c->synack_t;
+			c->hs_client_rtt = since(s->t, c->synack_t);
 	}
 }
 
@@ -381,9 +391,9 @@ static unsigned int judge_resend(const struct tcpa_conn *c,
 	if (s->len && rev->acked && seq_le(s->seq + s->len, rev->lastack))
 		return TCPA_SPURIOUS | TCPA_RETRANS;
 	if (rev->dupacks >= 2 && s->seq == rev->lastack &&
-	    s->t - rev->lastack_t < TCPA_FAST_NS)
+	    since(s->t, rev->lastack_t) < TCPA_FAST_NS)
 		return TCPA_FAST_RETRANS | TCPA_RETRANS;
-	if (s->t - fwd->nextseq_t < ooo_ns &&
+	if (since(s->t, fwd->nextseq_t) < ooo_ns &&
 	    fwd->nextseq != s->seq + s->len)
 		return TCPA_OUT_OF_ORDER;
 	return TCPA_RETRANS;
@@ -457,14 +467,14 @@ unsigned int tcpa_add(struct tcpa_conn *c, unsigned int side,
 	unsigned int v, resend;
 	u32 win;
 
-	c->last = s->t;
+	c->last = max_t(u64, c->last, s->t);
 	fwd->packets += s->segs;
 	fwd->bytes += s->wire_len;
 	fwd->payload += s->len;
 	if (s->len) {
 		if (!fwd->first_data_t)
 			fwd->first_data_t = s->t;
-		fwd->last_data_t = s->t;
+		fwd->last_data_t = max_t(u64, fwd->last_data_t, s->t);
 	}
 	/* No TCP sends these: counted, and kept out of the state. */
 	if (s->flags & TCPHDR_SYN && s->flags & (TCPHDR_FIN | TCPHDR_RST)) {

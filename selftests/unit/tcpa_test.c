@@ -54,6 +54,28 @@ TEST(handshake_halves)
 	EXPECT_EQ(20 * MS, c.dir[TCPA_SERVER].rtt.last);
 }
 
+/*
+ * The PM takes each CPU's units in turn, so a unit may come after a
+ * later one: no time runs backwards, none wraps to 2^64 ns.
+ */
+TEST(units_out_of_time_order)
+{
+	tcpa_init(&c, 50 * MS);
+	seg(TCPA_CLIENT, 50, SYN, 100, 0, 0);
+	seg(TCPA_SERVER, 40, SYN | ACK, 500, 101, 0);
+	seg(TCPA_CLIENT, 30, ACK, 101, 501, 0);
+	EXPECT_EQ(0, c.hs_server_rtt);
+	EXPECT_EQ(0, c.hs_client_rtt);
+	EXPECT_EQ(50 * MS, c.last);
+	seg(TCPA_CLIENT, 60, ACK, 101, 501, 100);
+	seg(TCPA_CLIENT, 55, ACK, 101, 501, 100);
+	EXPECT_EQ(60 * MS, c.last);
+	EXPECT_EQ(60 * MS, c.dir[TCPA_CLIENT].last_data_t);
+	/* Sent again 5 ms "before" the first: judged, not wrapped. */
+	EXPECT_EQ(TCPA_OUT_OF_ORDER, seg(TCPA_CLIENT, 55, ACK, 101, 501, 50) &
+		  (TCPA_OUT_OF_ORDER | TCPA_RETRANS));
+}
+
 /* RFC 6298 5.7 / Karn: a segment sent twice gives no sample. */
 TEST(karn_no_sample_from_a_resent_segment)
 {
