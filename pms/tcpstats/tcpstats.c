@@ -4,6 +4,7 @@
  * monitoring point on its path sees it (Tstat-like).
  *
  *	flowctl attach FLOW tcpstats [max_conns 1024] [idle 60s] [report 16]
+ *				     [linger 2s]
  *
  * Each connection (both directions, the client being the SYN's sender,
  * or the first to send when seen mid-stream) is judged segment by
@@ -12,9 +13,13 @@
  * tcpa.h for the rules, which are tshark's).  A connection ends on a
  * RST, when both FINs are acknowledged, after "idle" without a segment,
  * when a new SYN reuses its 4-tuple, or evicted when the table of
- * max_conns is full (least recently seen first); its record is then
- * announced as a "conn_end" event (flowctl monitor), so that nothing is
- * lost to the table's bound.
+ * max_conns is full (an ended one first, then the least recently seen).
+ * One that ends by RST or FIN stays in the table for "linger", so that
+ * its late segments (a FIN sent again because the last ACK was lost
+ * past the monitor, the RSTs that answer segments after a RST) are its
+ * own, as they are in a capture's tcp.stream, not a new connection's.
+ * Its record is then announced as a "conn_end" event (flowctl monitor),
+ * so that nothing is lost to the table's bound.
  *
  * The window and options of a segment come from its TCP header, so the
  * instance asks the core for each unit's packet (flowos_pm.headers);
@@ -44,7 +49,7 @@
 #include <flowos/pm.h>
 #include "tcpa.h"
 
-enum { P_MAX_CONNS, P_IDLE, P_REPORT };
+enum { P_MAX_CONNS, P_IDLE, P_REPORT, P_LINGER };
 
 static const struct flowos_pm_param tcpstats_params[] = {
 	[P_MAX_CONNS] = { "max_conns", FLOWOS_PARAM_U64, 16, 16384, 1024,
@@ -54,6 +59,9 @@ static const struct flowos_pm_param tcpstats_params[] = {
 		     "a connection without a segment for this long ends" },
 	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 65536, 16,
 		       "connections shown, largest first; 0: all" },
+	[P_LINGER] = { "linger", FLOWOS_PARAM_DURATION, 0, 60 * MSEC_PER_SEC,
+		       2 * MSEC_PER_SEC,
+		       "an ended connection waits this long for late segments" },
 };
 
 enum {
@@ -99,7 +107,7 @@ struct tcpstats_key {
 
 struct tcpstats_conn {
 	struct hlist_node hnode;
-	struct list_head lru;		/* least recently seen first */
+	struct list_head lru;		/* on free, open or lingering */
 	struct tcpstats_key key;
 	struct tcpa_conn a;
 };
@@ -111,8 +119,14 @@ struct tcpstats {
 	unsigned int hash_bits;
 	u32 seed;
 	struct list_head free;
-	struct list_head lru;
+	/*
+	 * Least recently seen first: open ones, and those ended but for
+	 * their late segments (@linger_ns).
+	 */
+	struct list_head open;
+	struct list_head lingering;
 	u64 idle_ns;
+	u64 linger_ns;
 	size_t charged;
 	u64 samples[TCPSTATS_SAMPLES];	/* a ring of the last RTT samples */
 	u64 hist[ARRAY_SIZE(hist_le_us)];
@@ -124,12 +138,18 @@ static void bump_counter(struct tcpstats *ts, unsigned int i, u64 n)
 	WRITE_ONCE(ts->counters[i], ts->counters[i] + n);
 }
 
+static u64 us(u64 ns)
+{
+	return div_u64(ns, NSEC_PER_USEC);
+}
+
 static void add_sample(struct tcpstats *ts, u64 ns)
 {
 	u64 n = ts->counters[S_RTT_SAMPLES];
 	unsigned int b = 0;
 
-	while (ns / NSEC_PER_USEC > hist_le_us[b])
+	/* The last bucket takes whatever is longer than the others. */
+	while (b < ARRAY_SIZE(hist_le_us) - 1 && us(ns) > hist_le_us[b])
 		b++;
 	ts->hist[b]++;
 	ts->samples[n % TCPSTATS_SAMPLES] = ns;
@@ -153,12 +173,20 @@ static void unit_key(const struct flowos_unit *u, struct tcpstats_key *k,
 static struct hlist_head *conn_bucket(struct tcpstats *ts,
 				      const struct tcpstats_key *k)
 {
-	/* Either order of the ends hashes alike: XOR of both. */
-	u32 h = jhash2((const u32 *)k->addr[0], 4, ts->seed) ^
-		jhash2((const u32 *)k->addr[1], 4, ts->seed) ^
-		((__force u32)k->port[0] ^ (__force u32)k->port[1]);
+	/*
+	 * Either order of the ends hashes alike: the lower end first, then
+	 * the whole 4-tuple through the seeded hash, so that no choice of
+	 * ports or addresses by a sender puts connections in one bucket.
+	 */
+	int cmp = memcmp(k->addr[0], k->addr[1], sizeof(k->addr[0]));
+	unsigned int lo = cmp > 0 || (!cmp && ntohs(k->port[0]) > ntohs(k->port[1]));
+	u32 w[9];
 
-	return &ts->buckets[hash_32(h, ts->hash_bits)];
+	memcpy(w, k->addr[lo], sizeof(k->addr[lo]));
+	memcpy(w + 4, k->addr[!lo], sizeof(k->addr[!lo]));
+	w[8] = (u32)ntohs(k->port[lo]) << 16 | ntohs(k->port[!lo]);
+	return &ts->buckets[hash_32(jhash2(w, ARRAY_SIZE(w), ts->seed),
+				    ts->hash_bits)];
 }
 
 /* @u's connection and the side that sent @u, or NULL. */
@@ -192,11 +220,6 @@ static const char *const end_names[] = {
 	[TCPA_END_IDLE] = "idle", [TCPA_END_EVICTED] = "evicted",
 	[TCPA_END_REUSED] = "reused",
 };
-
-static u64 us(u64 ns)
-{
-	return div_u64(ns, NSEC_PER_USEC);
-}
 
 /* What one direction of a connection did (columns c_..., s_...). */
 static int put_dir(struct flowos_results *res, const struct tcpa_conn *a,
@@ -311,16 +334,21 @@ static struct tcpstats_conn *conn_new(struct flowos_pm *pm,
 	struct tcpstats *ts = pm->priv;
 	struct tcpstats_conn *c;
 
+	/* Full: an ended one goes first, then the least recently seen. */
 	if (list_empty(&ts->free)) {
-		c = list_first_entry(&ts->lru, struct tcpstats_conn, lru);
-		c->a.end = TCPA_END_EVICTED;
+		c = list_first_entry_or_null(&ts->lingering,
+					     struct tcpstats_conn, lru);
+		if (!c) {
+			c = list_first_entry(&ts->open, struct tcpstats_conn, lru);
+			c->a.end = TCPA_END_EVICTED;
+		}
 		conn_end(pm, c);
 	}
 	c = list_first_entry(&ts->free, struct tcpstats_conn, lru);
 	unit_key(u, &c->key, false);
 	tcpa_init(&c->a, u->tstamp);
 	hlist_add_head(&c->hnode, conn_bucket(ts, &c->key));
-	list_move_tail(&c->lru, &ts->lru);
+	list_move_tail(&c->lru, &ts->open);
 	bump_counter(ts, S_OPENED, 1);
 	return c;
 }
@@ -352,22 +380,24 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	u64 samples[TCPA_SIDES];
 	unsigned int side, v, d;
 	struct tcpa_seg s;
-	bool fresh = false;
+	bool midstream;
 
 	unit_seg(ts, u, &s);
 	c = lookup(ts, u, &side);
 	if (c && tcpa_new_conn(&c->a, side, &s)) {
-		c->a.end = TCPA_END_REUSED;
+		/* Lingering after its end, or still open: reused. */
+		if (c->a.end == TCPA_OPEN)
+			c->a.end = TCPA_END_REUSED;
 		conn_end(pm, c);
 		c = NULL;
 	}
 	if (!c) {
 		c = conn_new(pm, u);
 		side = TCPA_CLIENT;
-		fresh = true;
 	}
 	for (d = 0; d < TCPA_SIDES; d++)
 		samples[d] = c->a.dir[d].rtt.n;
+	midstream = c->a.midstream;
 	v = tcpa_add(&c->a, side, &s);
 	for (d = 0; d < TCPA_SIDES; d++)
 		if (c->a.dir[d].rtt.n != samples[d])
@@ -377,12 +407,15 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	bump_counter(ts, S_DUP_ACKS, !!(v & TCPA_DUP_ACK));
 	bump_counter(ts, S_ZERO_WINDOWS, !!(v & TCPA_ZERO_WINDOW));
 	bump_counter(ts, S_BAD_FLAGS, !!(v & TCPA_BAD_FLAGS));
-	if (fresh && c->a.midstream)
+	if (!midstream && c->a.midstream)
 		bump_counter(ts, S_MIDSTREAM, 1);
 	if (c->a.refused && c->a.end == TCPA_END_RST)
 		bump_counter(ts, S_REFUSED, 1);
-	list_move_tail(&c->lru, &ts->lru);
-	if (c->a.end != TCPA_OPEN)
+	if (c->a.end == TCPA_OPEN)
+		list_move_tail(&c->lru, &ts->open);
+	else if (ts->linger_ns)	/* for its late segments, until a tick */
+		list_move_tail(&c->lru, &ts->lingering);
+	else
 		conn_end(pm, c);
 }
 
@@ -407,7 +440,12 @@ static void tcpstats_tick(struct flowos_pm *pm, unsigned int worker, u64 now)
 	struct tcpstats_conn *c, *tmp;
 
 	mutex_lock(&ts->lock);
-	list_for_each_entry_safe(c, tmp, &ts->lru, lru) {
+	list_for_each_entry_safe(c, tmp, &ts->lingering, lru) {
+		if (now < c->a.last || now - c->a.last < ts->linger_ns)
+			break;
+		conn_end(pm, c);
+	}
+	list_for_each_entry_safe(c, tmp, &ts->open, lru) {
 		if (now < c->a.last || now - c->a.last < ts->idle_ns)
 			break;
 		c->a.end = TCPA_END_IDLE;
@@ -432,7 +470,8 @@ static int tcpstats_init(struct flowos_pm *pm)
 
 	if (!flowos_mem_charge(size))
 		return -ENOSPC;
-	ts = kzalloc(sizeof(*ts), GFP_KERNEL);
+	/* 33 KiB of samples: an order-4 page block is not to be counted on. */
+	ts = kvzalloc(sizeof(*ts), GFP_KERNEL);
 	if (ts) {
 		ts->pool = kvcalloc(max, sizeof(*ts->pool), GFP_KERNEL);
 		ts->buckets = kvcalloc(1U << bits, sizeof(*ts->buckets),
@@ -443,7 +482,7 @@ static int tcpstats_init(struct flowos_pm *pm)
 			kvfree(ts->pool);
 			kvfree(ts->buckets);
 		}
-		kfree(ts);
+		kvfree(ts);
 		flowos_mem_uncharge(size);
 		return -ENOMEM;
 	}
@@ -451,9 +490,11 @@ static int tcpstats_init(struct flowos_pm *pm)
 	ts->hash_bits = bits;
 	ts->seed = get_random_u32();
 	ts->idle_ns = pm->params[P_IDLE] * NSEC_PER_MSEC;
+	ts->linger_ns = pm->params[P_LINGER] * NSEC_PER_MSEC;
 	ts->charged = size;
 	INIT_LIST_HEAD(&ts->free);
-	INIT_LIST_HEAD(&ts->lru);
+	INIT_LIST_HEAD(&ts->open);
+	INIT_LIST_HEAD(&ts->lingering);
 	for (i = 0; i < max; i++)
 		list_add_tail(&ts->pool[i].lru, &ts->free);
 	pm->priv = ts;
@@ -470,21 +511,25 @@ static void tcpstats_fini(struct flowos_pm *pm)
 	kvfree(ts->pool);
 	kvfree(ts->buckets);
 	flowos_mem_uncharge(ts->charged);
-	kfree(ts);
+	kvfree(ts);
 }
 
 static u64 tcpstats_read_scalar(const struct flowos_pm *pm, unsigned int i)
 {
 	const struct tcpstats *ts = pm->priv;
-	u64 ended = 0;
+	u64 ended = 0, opened;
 	unsigned int e;
 
 	if (i != S_ACTIVE)
 		return READ_ONCE(ts->counters[i]);
-	/* Ended before opened is read: never more than were opened. */
+	/*
+	 * Ended before opened is read, but a weakly ordered CPU may still
+	 * show a connection's end without its opening: never below 0.
+	 */
 	for (e = S_CLOSED_FIN; e <= S_REUSED; e++)
 		ended += READ_ONCE(ts->counters[e]);
-	return READ_ONCE(ts->counters[S_OPENED]) - ended;
+	opened = READ_ONCE(ts->counters[S_OPENED]);
+	return opened > ended ? opened - ended : 0;
 }
 
 /* A connection as the results show it, copied under the lock. */
@@ -495,16 +540,28 @@ struct conn_row {
 	u64 rtt_mean;
 };
 
+static void copy_row(struct conn_row *row, const struct tcpstats_conn *c)
+{
+	row->key = c->key;
+	row->a = c->a;
+	row->bytes = c->a.dir[0].bytes + c->a.dir[1].bytes;
+	row->rtt_mean = max(tcpa_rtt_mean(&c->a.dir[0].rtt),
+			    tcpa_rtt_mean(&c->a.dir[1].rtt));
+}
+
+/* Rows are sorted by pointer: a row is 1.6 KiB, too much to swap. */
 static int row_by_bytes(const void *x, const void *y)
 {
-	const struct conn_row *a = x, *b = y;
+	const struct conn_row *a = *(const struct conn_row **)x;
+	const struct conn_row *b = *(const struct conn_row **)y;
 
 	return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
 }
 
 static int row_by_rtt(const void *x, const void *y)
 {
-	const struct conn_row *a = x, *b = y;
+	const struct conn_row *a = *(const struct conn_row **)x;
+	const struct conn_row *b = *(const struct conn_row **)y;
 
 	return a->rtt_mean < b->rtt_mean ? 1 :
 	       a->rtt_mean > b->rtt_mean ? -1 : 0;
@@ -525,14 +582,14 @@ static u64 percentile(const u64 *v, unsigned int n, unsigned int pct)
 
 /* A table of @n rows; returns the sticky error of the results. */
 static int put_rows(struct flowos_results *res, const char *name,
-		    const struct conn_row *rows, unsigned int n)
+		    const struct conn_row *const *order, unsigned int n)
 {
 	unsigned int i;
 
 	flowos_result_table_start(res, name);
 	for (i = 0; i < n; i++) {
 		flowos_result_row_start(res);
-		put_conn(res, &rows[i].key, &rows[i].a);
+		put_conn(res, &order[i]->key, &order[i]->a);
 		flowos_result_end(res);
 	}
 	return flowos_result_end(res);
@@ -544,24 +601,22 @@ static int tcpstats_fill_results(const struct flowos_pm *pm,
 	unsigned int report = pm->params[P_REPORT], n = 0, i, ns;
 	struct tcpstats *ts = pm->priv;
 	const struct tcpstats_conn *c;
+	unsigned int max = pm->params[P_MAX_CONNS];
 	u64 hist[ARRAY_SIZE(hist_le_us)];
+	const struct conn_row **order;
 	struct conn_row *rows;
 	u64 *samples;
 
-	rows = flowos_result_scratch(res, array_size(pm->params[P_MAX_CONNS],
-						     sizeof(*rows)));
+	rows = flowos_result_scratch(res, array_size(max, sizeof(*rows)));
+	order = flowos_result_scratch(res, array_size(max, sizeof(*order)));
 	samples = flowos_result_scratch(res, sizeof(ts->samples));
-	if (!rows || !samples)
+	if (!rows || !order || !samples)
 		return -ENOMEM;
 	mutex_lock(&ts->lock);
-	list_for_each_entry(c, &ts->lru, lru) {
-		rows[n].key = c->key;
-		rows[n].a = c->a;
-		rows[n].bytes = c->a.dir[0].bytes + c->a.dir[1].bytes;
-		rows[n].rtt_mean = max(tcpa_rtt_mean(&c->a.dir[0].rtt),
-				       tcpa_rtt_mean(&c->a.dir[1].rtt));
-		n++;
-	}
+	list_for_each_entry(c, &ts->open, lru)
+		copy_row(&rows[n++], c);
+	list_for_each_entry(c, &ts->lingering, lru)
+		copy_row(&rows[n++], c);
 	ns = min_t(u64, ts->counters[S_RTT_SAMPLES], TCPSTATS_SAMPLES);
 	memcpy(samples, ts->samples, sizeof(ts->samples));
 	memcpy(hist, ts->hist, sizeof(hist));
@@ -580,10 +635,12 @@ static int tcpstats_fill_results(const struct flowos_pm *pm,
 		flowos_result_end(res);
 	}
 	flowos_result_end(res);
-	sort(rows, n, sizeof(*rows), row_by_bytes, NULL);
-	put_rows(res, "conns", rows, report ? min(n, report) : n);
-	sort(rows, n, sizeof(*rows), row_by_rtt, NULL);
-	return put_rows(res, "top_rtt", rows, report ? min(n, report) : n);
+	for (i = 0; i < n; i++)
+		order[i] = &rows[i];
+	sort(order, n, sizeof(*order), row_by_bytes, NULL);
+	put_rows(res, "conns", order, report ? min(n, report) : n);
+	sort(order, n, sizeof(*order), row_by_rtt, NULL);
+	return put_rows(res, "top_rtt", order, report ? min(n, report) : n);
 }
 
 static struct flowos_pm_ops tcpstats_ops = {

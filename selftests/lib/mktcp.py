@@ -310,6 +310,25 @@ def unseen_ack(c):
     c.close()
 
 
+def last_ack_lost(c):
+    """A clean close whose last ACK is lost past the monitor: the server
+    sends its FIN again, and the client acknowledges it again."""
+    clean(c)
+    c.seg(1, FIN | ACK, dt=0.3, seq=c.seq[1] - 1)
+    c.seg(0, ACK, dt=TO_CLIENT)
+
+
+def data_after_rst(c):
+    """The client resets while the server's data is in flight; the data
+    comes after the RST, and the client answers it with another RST."""
+    c.handshake()
+    c.data(0, 1)
+    c.ack_all(1, TO_SERVER)
+    c.seg(0, RST | ACK, dt=0.001)
+    c.data(1, 2)
+    c.seg(0, RST, dt=TO_CLIENT, ack=0)
+
+
 def timestamps(c):
     """A clean connection with TCP timestamps on every segment."""
     clean(c)
@@ -338,6 +357,8 @@ SCENARIOS = [
     (40019, dup_acks_long_ago, 4, (1000, 5000), False),
     (40020, fin_again, 4, (1000, 5000), False),
     (40021, hole, 4, (1000, 5000), False),
+    (40022, last_ack_lost, 4, (1000, 5000), False),
+    (40023, data_after_rst, 4, (1000, 5000), False),
 ]
 
 
