@@ -473,14 +473,13 @@ static const char *table_name(const struct nlattr *v)
 	return str_of(tb[FLOWOS_A_VALUE_NAME]);
 }
 
-#define CELL_MAX 256
-
 /* A value that is not a table, as text. */
 struct cell {
 	const char *name;
+	const char *text;	/* the string value, or @buf */
 	bool number;		/* a counter: @u, right-aligned in tables */
 	uint64_t u;
-	char text[CELL_MAX];
+	char buf[INET6_ADDRSTRLEN > 21 ? INET6_ADDRSTRLEN : 21];
 };
 
 /* @c from the value @nest; false if it has no name. */
@@ -494,17 +493,17 @@ static bool cell_of(const struct nlattr *nest, struct cell *c)
 	c->name = str_of(tb[FLOWOS_A_VALUE_NAME]);
 	c->number = tb[FLOWOS_A_VALUE_U64];
 	c->u = u64_of(tb[FLOWOS_A_VALUE_U64]);
+	c->text = c->buf;
 	addr = tb[FLOWOS_A_VALUE_ADDR];
 	len = addr ? mnl_attr_get_payload_len(addr) : 0;
 	if (c->number)
-		snprintf(c->text, sizeof(c->text), "%llu", (unsigned long long)c->u);
+		snprintf(c->buf, sizeof(c->buf), "%llu", (unsigned long long)c->u);
 	else if (tb[FLOWOS_A_VALUE_STRING])
-		snprintf(c->text, sizeof(c->text), "%s",
-			 str_of(tb[FLOWOS_A_VALUE_STRING]));
+		c->text = str_of(tb[FLOWOS_A_VALUE_STRING]);
 	else if (!(len == 4 || len == 16) ||
 		 !inet_ntop(len == 4 ? AF_INET : AF_INET6,
-			    mnl_attr_get_payload(addr), c->text, sizeof(c->text)))
-		snprintf(c->text, sizeof(c->text), "?");
+			    mnl_attr_get_payload(addr), c->buf, sizeof(c->buf)))
+		snprintf(c->buf, sizeof(c->buf), "?");
 	return true;
 }
 
@@ -522,6 +521,8 @@ struct text_table {
 	unsigned int *width;
 	bool *number;
 	unsigned int n_cols;
+	struct cell *cells;	/* one row's, by column */
+	unsigned int n_cells;
 };
 
 /* A table too large for memory cannot be printed at all. */
@@ -550,11 +551,17 @@ static void table_add_rows(struct text_table *t, const struct nlattr *value)
 	}
 }
 
-/* The column called @name, added if new. */
-static unsigned int table_column(struct text_table *t, const char *name)
+/*
+ * The column called @name, added if new.  Rows mostly have the same
+ * columns in the same order, so column @hint is tried first.
+ */
+static unsigned int table_column(struct text_table *t, const char *name,
+				 unsigned int hint)
 {
 	unsigned int i, n = t->n_cols + 1;
 
+	if (hint < t->n_cols && !strcmp(t->name[hint], name))
+		return hint;
 	for (i = 0; i < t->n_cols; i++)
 		if (!strcmp(t->name[i], name))
 			return i;
@@ -568,21 +575,30 @@ static unsigned int table_column(struct text_table *t, const char *name)
 	return i;
 }
 
-/* Each column's width, and whether all of it is counters. */
-static void table_measure(struct text_table *t)
+/*
+ * Row @r's values in t->cells, by column ("-" where it has none); with
+ * @measure, the columns (added as they first appear) grow to fit them.
+ */
+static void table_decode(struct text_table *t, unsigned int r, bool measure)
 {
 	const struct nlattr *v;
+	unsigned int c, at = 0;
 	struct cell cell;
-	unsigned int r, c;
 
-	for (r = 0; r < t->n_rows; r++) {
-		mnl_attr_for_each_nested(v, t->rows[r]) {
-			if (table_name(v) || !cell_of(v, &cell))
-				continue;
-			c = table_column(t, cell.name);
+	for (c = 0; !measure && c < t->n_cells; c++)
+		t->cells[c].text = "-";
+	mnl_attr_for_each_nested(v, t->rows[r]) {
+		if (table_name(v) || !cell_of(v, &cell))
+			continue;
+		c = table_column(t, cell.name, at++);
+		if (measure) {
 			if (strlen(cell.text) > t->width[c])
 				t->width[c] = strlen(cell.text);
 			t->number[c] &= cell.number;
+		} else if (c < t->n_cells) {
+			t->cells[c] = cell;
+			t->cells[c].text = cell.text == cell.buf ?
+					   t->cells[c].buf : cell.text;
 		}
 	}
 }
@@ -595,46 +611,34 @@ static void table_print_cell(const struct text_table *t, unsigned int c,
 	printf("%s%*s", c ? "  " : "", t->number[c] ? width : -width, text);
 }
 
-/* The value of column @c in @row, or "-". */
-static void table_print_row_cell(const struct text_table *t,
-				 const struct nlattr *row, unsigned int c)
-{
-	const struct nlattr *v;
-	struct cell cell;
-
-	mnl_attr_for_each_nested(v, row) {
-		if (!table_name(v) && cell_of(v, &cell) &&
-		    !strcmp(cell.name, t->name[c])) {
-			table_print_cell(t, c, cell.text);
-			return;
-		}
-	}
-	table_print_cell(t, c, "-");
-}
-
 /* Prints @t under its name @name at @indent, and empties it. */
 static void table_print(struct text_table *t, const char *name, int indent)
 {
 	unsigned int c, r;
 
 	printf("%*s%s:\n", indent, "", name);
-	table_measure(t);
+	for (r = 0; r < t->n_rows; r++)
+		table_decode(t, r, true);
+	t->n_cells = t->n_cols;
+	t->cells = table_grow(NULL, t->n_cells + 1, sizeof(*t->cells));
 	if (t->n_rows) {
 		printf("%*s", indent + 2, "");
 		for (c = 0; c < t->n_cols; c++)
 			table_print_cell(t, c, t->name[c]);
 		printf("\n");
-		for (r = 0; r < t->n_rows; r++) {
-			printf("%*s", indent + 2, "");
-			for (c = 0; c < t->n_cols; c++)
-				table_print_row_cell(t, t->rows[r], c);
-			printf("\n");
-		}
+	}
+	for (r = 0; r < t->n_rows; r++) {
+		table_decode(t, r, false);
+		printf("%*s", indent + 2, "");
+		for (c = 0; c < t->n_cells; c++)
+			table_print_cell(t, c, t->cells[c].text);
+		printf("\n");
 	}
 	free(t->rows);
 	free(t->name);
 	free(t->width);
 	free(t->number);
+	free(t->cells);
 	memset(t, 0, sizeof(*t));
 }
 
