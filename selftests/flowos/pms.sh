@@ -159,6 +159,8 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     print(e["event"], e["flow"], e["name"], e["type"], end=" ")' "$TMP/events")" \
 		"attach icmp watched count detach icmp watched count "
+	ktest "monitor: each line valid against flowctl.schema.json" \
+		python3 "$FLOWOS_REPO/selftests/lib/ndjson_check.py" "$TMP/events"
 }
 
 # config: B's flows and instances with their parameters (not counters,
@@ -235,6 +237,12 @@ test_watch() {
 import json, sys
 rounds = [json.loads(line) for line in open(sys.argv[1])]
 assert len(rounds) >= 2 and all(r["name"] == "icmp" for r in rounds), rounds' "$TMP/watch"
+	ktest "watch: each line valid against flowctl.schema.json" \
+		python3 "$FLOWOS_REPO/selftests/lib/ndjson_check.py" "$TMP/watch"
+	ktest "watch: each line's time_ms a round (1 s) or more after the last" python3 -c '
+import json, sys
+t = [json.loads(line)["time_ms"] for line in open(sys.argv[1])]
+assert all(b - a >= 1000 for a, b in zip(t, t[1:])), t' "$TMP/watch"
 }
 
 # A full table evicts the stalest sub-flow and says so.
@@ -447,7 +455,7 @@ test_autoload() {
 
 require_root
 ktap_print_header
-ktap_set_plan 76
+ktap_set_plan 79
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 flowos_load && insmod "$COUNT_KO" || ktap_exit_fail_msg "cannot load flowos and count"
 

@@ -44,7 +44,7 @@ check() {
 
 require_root
 ktap_print_header
-ktap_set_plan 17
+ktap_set_plan 18
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
 ip netns exec "$A" sysctl -qw net.ipv6.conf.va.disable_ipv6=1
 # Three seconds between connections: the replay takes about a minute.
@@ -84,6 +84,8 @@ wait "$DUMP" 2>/dev/null
 DUMP=
 fc -j stats all >"$TMP/stats.json"
 fc stats all >"$TMP/stats.txt"
+ktest "monitor's and stats' JSON valid against flowctl.schema.json" \
+	python3 "$LIB/ndjson_check.py" "$TMP/events" "$TMP/stats.json"
 python3 "$LIB/pcap_tcpstats.py" "$CAP" "$TMP/events" "$TMP/stats.json" \
 	tcpstats >"$TMP/compare" 2>"$TMP/compare.err"
 sed 's/^/# /' "$TMP/compare.err" "$TMP/compare"

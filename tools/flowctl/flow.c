@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/flowos.h>
 #include <linux/genetlink.h>
@@ -315,6 +316,21 @@ static bool is_inline(const struct flow_view *v)
 	       mnl_attr_get_u8(v->tb[FLOWOS_A_FLOW_MODE]) == FLOWOS_FLOW_MODE_INLINE;
 }
 
+/*
+ * The first members of every object flowctl prints at the top level of
+ * stats and monitor: the version of their schema
+ * (Documentation/flowctl.schema.json), and when it was read, in ms
+ * since the epoch, so that a line of a stream stands on its own.
+ */
+void flowctl_json_stamp(struct json *j)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_u64(j, "schema", FLOWCTL_JSON_SCHEMA);
+	json_u64(j, "time_ms", (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+}
+
 /* The flow's keys, into an object @j has open. */
 void flowctl_json_flow(struct json *j, const struct flow_view *v)
 {
@@ -390,6 +406,7 @@ static void print_flow_json(const struct flow_view *v, const char *event)
 
 	json_init(&j, stdout, flowctl_opts.pretty);
 	json_open(&j, NULL, '{');
+	flowctl_json_stamp(&j);
 	if (event)
 		json_str(&j, "event", event);
 	flowctl_json_flow(&j, v);

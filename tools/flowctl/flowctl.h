@@ -12,6 +12,9 @@
 #define FLOWCTL_EXIT_ERROR	1
 #define FLOWCTL_EXIT_USAGE	2
 
+/* The version of Documentation/flowctl.schema.json that -j output follows. */
+#define FLOWCTL_JSON_SCHEMA	1
+
 struct flowctl_opts {
 	bool json;
 	bool pretty;
@@ -39,6 +42,7 @@ struct flow_view {
 struct json;
 int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v);
 void flowctl_json_flow(struct json *j, const struct flow_view *v);
+void flowctl_json_stamp(struct json *j);
 void flowctl_print_flow_counters(const struct flow_view *v);
 void flowctl_print_pm_event(const struct nlmsghdr *nlh);
 
