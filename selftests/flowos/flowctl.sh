@@ -132,6 +132,46 @@ for line in open(sys.argv[1]):
     print(e["event"], e["name"], end=" ")' "$TMP/events")" "new ev del ev "
 }
 
+# names: B's flows, sorted, as a python list.
+names() {
+	fc -j list | json_get 'sorted(f["name"] for f in j)'
+}
+
+# --batch: a file of commands, each as it would follow "flowctl", as
+# "ip -batch" runs them.
+test_batch() {
+	local out rc
+
+	cat >"$TMP/batch" <<-'EOF'
+	# two flows and a pattern with a blank in it
+	create b1 proto udp dport 5001
+	create "b2" proto tcp dport 80    # a comment after a command
+
+	attach b2 match pattern 'GET /'
+	EOF
+	ktest "batch: every command of the file" fc --batch "$TMP/batch"
+	expect_eq "batch: the flows, and the quoted pattern whole" \
+		"$(fc -j stats b2 | json_get 'j["name"], j["pms"][0]["params"]["pattern"]')" \
+		"('b2', ['GET /'])"
+	printf 'create b3 proto udp\ncreate b1 proto udp\ncreate b4 proto udp\n' >"$TMP/fail"
+	out=$(fc --batch "$TMP/fail" 2>&1)
+	rc=$?
+	expect_eq "batch: stops at the failed line 2, exit 1, names it" \
+		"$rc $(grep -c "$TMP/fail:2: command failed" <<<"$out") $(names)" \
+		"1 1 ['b1', 'b2', 'b3', 'pings', 'quiet', 'web']"
+	out=$(fc -force -batch - <"$TMP/fail" 2>&1)
+	rc=$?
+	expect_eq "batch -force from stdin: goes on after failures, exit 1" \
+		"$rc $(names)" "1 ['b1', 'b2', 'b3', 'b4', 'pings', 'quiet', 'web']"
+	out=$(printf 'delete b4\ncreate "b5 proto udp\n' | fc --batch - 2>&1)
+	rc=$?
+	expect_eq "batch: an open quote is a usage error (2), after line 1 ran" \
+		"$rc $(names)" "2 ['b1', 'b2', 'b3', 'pings', 'quiet', 'web']"
+	for out in b1 b2 b3; do
+		fc delete "$out"
+	done
+}
+
 test_delete_and_unload() {
 	local f
 
@@ -145,7 +185,7 @@ test_delete_and_unload() {
 
 ktap_print_header
 require_root
-ktap_set_plan 22
+ktap_set_plan 27
 
 [ -x "$FLOWCTL" ] || ktap_exit_fail_msg "no $FLOWCTL (make tools)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
@@ -156,6 +196,7 @@ test_create_as_documented
 test_stats_match_client
 test_errors
 test_monitor
+test_batch
 test_delete_and_unload
 
 ktap_finished

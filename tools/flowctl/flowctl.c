@@ -4,6 +4,7 @@
  * counts, over the "flowos" generic netlink family.
  *
  *   flowctl [-j] [-p] [-n NETNS] COMMAND [ARGS...]
+ *   flowctl [-j] [-p] [-n NETNS] [--force] -b|--batch FILE
  *
  * Exit status: 0 on success, 1 when the kernel refused (its reason is
  * printed), 2 on a usage error.  See flowctl(8).
@@ -31,6 +32,9 @@ static void help(FILE *out)
 	const struct flowctl_cmd *c;
 
 	fprintf(out, "usage: flowctl [-j] [-p] [-n NETNS] COMMAND [ARGS...]\n"
+		"       flowctl [-j] [-p] [-n NETNS] [--force] -b|--batch FILE\n"
+		"  -b, --batch    run the commands of FILE (- for stdin), one a line\n"
+		"  -f, --force    in a batch, go on after a command fails\n"
 		"  -j, --json     JSON output\n"
 		"  -p, --pretty   indented JSON\n"
 		"  -n, --netns    run in the named network namespace\n"
@@ -119,6 +123,106 @@ static const struct flowctl_cmd *find_cmd(const struct flowctl_cmd *c,
 	return c;
 }
 
+/* The command called @name, or NULL. */
+static const struct flowctl_cmd *lookup_cmd(const char *name)
+{
+	const struct flowctl_cmd *c = find_cmd(flowctl_flow_cmds, name);
+
+	if (!c->name)
+		c = find_cmd(flowctl_pm_cmds, name);
+	return c->name ? c : NULL;
+}
+
+#define BATCH_MAX_WORDS	4096
+
+/*
+ * @line's words into @argv, as a shell would split them for flowctl:
+ * blanks separate, single or double quotes keep a word whole, "#" out
+ * of quotes begins a comment.  Returns the number of words, or -1 for
+ * an open quote or too many words.
+ */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int split_words(char *line, char **argv)
+{
+	char *in = line, *out = line;
+	int argc = 0;
+	char quote;
+
+	for (;;) {
+		while (blank(*in))
+			in++;
+		if (!*in || *in == '#')
+			return argc;
+		if (argc == BATCH_MAX_WORDS)
+			return -1;
+		argv[argc++] = out;
+		for (quote = 0; *in && (quote || !blank(*in)); in++) {
+			if (*in == quote)
+				quote = 0;
+			else if (!quote && (*in == '"' || *in == '\''))
+				quote = *in;
+			else
+				*out++ = *in;
+		}
+		if (quote)
+			return -1;
+		if (*in)
+			in++;
+		*out++ = '\0';
+	}
+}
+
+/*
+ * "flowctl --batch FILE": each line a command, as it would follow
+ * "flowctl" (as "ip -batch").  Stops at the first that fails, unless
+ * @force; its status is the batch's, with the file and line named.
+ */
+static int run_batch(struct flowctl_nl *nl, const char *path, bool force)
+{
+	static char *argv[BATCH_MAX_WORDS];
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	const struct flowctl_cmd *c;
+	int argc, ret = 0, status;
+	unsigned int n = 0;
+	char *line = NULL;
+	size_t size = 0;
+
+	if (!f) {
+		fprintf(stderr, "flowctl: cannot read %s: %s\n", path,
+			strerror(errno));
+		return FLOWCTL_EXIT_ERROR;
+	}
+	while (getline(&line, &size, f) >= 0) {
+		n++;
+		argc = split_words(line, argv);
+		if (!argc)
+			continue;
+		c = argc > 0 ? lookup_cmd(argv[0]) : NULL;
+		if (argc < 0)
+			status = flowctl_usage_error("an open quote or too many words");
+		else if (!c)
+			status = flowctl_usage_error("unknown command '%s'", argv[0]);
+		else
+			status = c->run(nl, argc - 1, argv + 1);
+		fflush(stdout);
+		if (!status)
+			continue;
+		fprintf(stderr, "flowctl: %s:%u: command failed\n", path, n);
+		if (!ret)
+			ret = status;
+		if (!force)
+			break;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -127,14 +231,28 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
 		{}
 	};
-	const struct flowctl_cmd *c;
+	const struct flowctl_cmd *c = NULL;
+	const char *batch = NULL;
 	struct flowctl_nl *nl;
-	int opt, ret;
+	bool force = false;
+	int opt, ret, i;
 
-	while ((opt = getopt_long(argc, argv, "+jpn:hV", options, NULL)) != -1) {
+	/* "-batch" and "-force", as ip(8) spells them. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (!strcmp(argv[i], "-batch") || !strcmp(argv[i], "-force"))
+			argv[i] = argv[i][1] == 'b' ? "--batch" : "--force";
+	while ((opt = getopt_long(argc, argv, "+jpn:hVb:f", options, NULL)) != -1) {
 		switch (opt) {
+		case 'b':
+			batch = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
 		case 'j':
 			flowctl_opts.json = true;
 			break;
@@ -156,15 +274,15 @@ int main(int argc, char **argv)
 			return FLOWCTL_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (batch ? optind < argc : optind >= argc) {
 		help(stderr);
 		return FLOWCTL_EXIT_USAGE;
 	}
-	c = find_cmd(flowctl_flow_cmds, argv[optind]);
-	if (!c->name)
-		c = find_cmd(flowctl_pm_cmds, argv[optind]);
-	if (!c->name)
-		return flowctl_usage_error("unknown command '%s'", argv[optind]);
+	if (!batch) {
+		c = lookup_cmd(argv[optind]);
+		if (!c)
+			return flowctl_usage_error("unknown command '%s'", argv[optind]);
+	}
 
 	if (flowctl_opts.netns && enter_netns(flowctl_opts.netns))
 		return FLOWCTL_EXIT_ERROR;
@@ -174,6 +292,8 @@ int main(int argc, char **argv)
 	if (flowctl_nl_open(nl, FLOWOS_FAMILY_NAME, FLOWOS_FAMILY_VERSION,
 			    FLOWOS_MCGRP_EVENTS)) {
 		ret = flowctl_kernel_error(nl, "flowos");
+	} else if (batch) {
+		ret = run_batch(nl, batch, force);
 	} else {
 		ret = c->run(nl, argc - optind - 1, argv + optind + 1);
 	}
