@@ -11,18 +11,51 @@ void json_init(struct json *j, FILE *out, bool pretty)
 	j->first[0] = true;
 }
 
-static void put_escaped(FILE *out, const char *s)
+/* The length of the valid UTF-8 sequence at @s (RFC 3629), or 0. */
+static unsigned int utf8_seq(const unsigned char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	unsigned int n, i;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The string's NUL ends a short sequence before it is overrun. */
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, surrogates, and past U+10FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * @s as a JSON string.  A byte that is not part of valid UTF-8 (a
+ * pattern of arbitrary bytes) is written as the code point of the same
+ * number, \u00XX, so that the output is always valid JSON.
+ */
+static void put_escaped(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned int n;
+
+	fputc('"', out);
+	for (; *s; s += n ? n : 1) {
+		n = utf8_seq(s);
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s < 0x20 || !n)
+			fprintf(out, "\\u%04x", *s);
 		else
-			fputc(c, out);
+			fwrite(s, 1, n, out);
 	}
 	fputc('"', out);
 }
