@@ -241,10 +241,15 @@ int main(int argc, char **argv)
 	bool force = false;
 	int opt, ret, i;
 
-	/* "-batch" and "-force", as ip(8) spells them. */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++)
-		if (!strcmp(argv[i], "-batch") || !strcmp(argv[i], "-force"))
-			argv[i] = argv[i][1] == 'b' ? "--batch" : "--force";
+	/* "-batch" and "-force", as ip(8) spells them, before the command. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--netns"))
+			i++;
+		else if (!strcmp(argv[i], "-batch"))
+			argv[i] = "--batch";
+		else if (!strcmp(argv[i], "-force"))
+			argv[i] = "--force";
+	}
 	while ((opt = getopt_long(argc, argv, "+jpn:hVb:f", options, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
