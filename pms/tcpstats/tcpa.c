@@ -467,12 +467,14 @@ unsigned int tcpa_add(struct tcpa_conn *c, unsigned int side,
 	unsigned int v, resend;
 	u32 win;
 
+	c->start = min_t(u64, c->start, s->t);
 	c->last = max_t(u64, c->last, s->t);
 	fwd->packets += s->segs;
 	fwd->bytes += s->wire_len;
 	fwd->payload += s->len;
 	if (s->len) {
-		if (!fwd->first_data_t)
+		/* Its first payload, or an earlier one (tcpstats.c's rings). */
+		if (fwd->payload == s->len || s->t < fwd->first_data_t)
 			fwd->first_data_t = s->t;
 		fwd->last_data_t = max_t(u64, fwd->last_data_t, s->t);
 	}

@@ -120,8 +120,10 @@ struct tcpstats {
 	u32 seed;
 	struct list_head free;
 	/*
-	 * Least recently seen first: open ones, and those ended but for
-	 * their late segments (@linger_ns).
+	 * Open ones, and those ended but for their late segments
+	 * (@linger_ns), in the order their last units were taken: least
+	 * recently seen first, but for the skew between CPUs' rings, by
+	 * which a tick may end one a little late.
 	 */
 	struct list_head open;
 	struct list_head lingering;
@@ -380,7 +382,7 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	u64 samples[TCPA_SIDES];
 	unsigned int side, v, d;
 	struct tcpa_seg s;
-	bool midstream;
+	bool midstream, refused;
 
 	unit_seg(ts, u, &s);
 	c = lookup(ts, u, &side);
@@ -398,6 +400,7 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	for (d = 0; d < TCPA_SIDES; d++)
 		samples[d] = c->a.dir[d].rtt.n;
 	midstream = c->a.midstream;
+	refused = c->a.refused && c->a.end == TCPA_END_RST;
 	v = tcpa_add(&c->a, side, &s);
 	for (d = 0; d < TCPA_SIDES; d++)
 		if (c->a.dir[d].rtt.n != samples[d])
@@ -409,7 +412,8 @@ static void take_unit(struct flowos_pm *pm, const struct flowos_unit *u)
 	bump_counter(ts, S_BAD_FLAGS, !!(v & TCPA_BAD_FLAGS));
 	if (!midstream && c->a.midstream)
 		bump_counter(ts, S_MIDSTREAM, 1);
-	if (c->a.refused && c->a.end == TCPA_END_RST)
+	/* Once: a refused connection lingers, and may take more segments. */
+	if (!refused && c->a.refused && c->a.end == TCPA_END_RST)
 		bump_counter(ts, S_REFUSED, 1);
 	if (c->a.end == TCPA_OPEN)
 		list_move_tail(&c->lru, &ts->open);

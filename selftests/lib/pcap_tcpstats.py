@@ -73,10 +73,18 @@ def truth(capture):
 
 
 def ours(events, stats, name):
+    """Every connection once: its conn_end event, or its row of the table
+    if none came.  A connection that lingered in the table when STATS
+    was read may have been announced since, before EVENTS was read."""
     conns = [e["values"] for e in map(json.loads, open(events))
              if e["event"] == "conn_end" and e["name"] == name]
     pm = [p for p in json.load(open(stats))["pms"] if p["name"] == name][0]
-    return conns + pm["results"].get("conns", [])
+
+    def key(c):
+        return c["client"], c["cport"], c["server"], c["sport"], c["start_ms"]
+    ended = set(map(key, conns))
+    return conns + [c for c in pm["results"].get("conns", [])
+                    if key(c) not in ended]
 
 
 def main():

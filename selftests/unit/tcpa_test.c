@@ -66,10 +66,12 @@ TEST(units_out_of_time_order)
 	seg(TCPA_CLIENT, 30, ACK, 101, 501, 0);
 	EXPECT_EQ(0, c.hs_server_rtt);
 	EXPECT_EQ(0, c.hs_client_rtt);
+	EXPECT_EQ(30 * MS, c.start);
 	EXPECT_EQ(50 * MS, c.last);
 	seg(TCPA_CLIENT, 60, ACK, 101, 501, 100);
 	seg(TCPA_CLIENT, 55, ACK, 101, 501, 100);
 	EXPECT_EQ(60 * MS, c.last);
+	EXPECT_EQ(55 * MS, c.dir[TCPA_CLIENT].first_data_t);
 	EXPECT_EQ(60 * MS, c.dir[TCPA_CLIENT].last_data_t);
 	/* Sent again 5 ms "before" the first: judged, not wrapped. */
 	EXPECT_EQ(TCPA_OUT_OF_ORDER, seg(TCPA_CLIENT, 55, ACK, 101, 501, 50) &
