@@ -84,14 +84,22 @@ static bool room(const struct ipfix_msg *m, size_t len)
 	return m->size - m->len >= len;
 }
 
-void ipfix_msg_start(struct ipfix_msg *m, u8 *buf, size_t size)
+/*
+ * A message in @buf of @size bytes, of which it uses at most 65535 (RFC
+ * 7011 3.1: its length is 16 bits).  False, and nothing may be built,
+ * if @size is below IPFIX_MSG_MIN.
+ */
+bool ipfix_msg_start(struct ipfix_msg *m, u8 *buf, size_t size)
 {
+	if (size < IPFIX_MSG_MIN)
+		return false;
 	m->buf = buf;
-	m->size = size;
+	m->size = size > IPFIX_MSG_MAX ? IPFIX_MSG_MAX : size;
 	m->len = IPFIX_HDR_LEN;
 	m->set = 0;
 	m->set_id = 0;
 	m->records = 0;
+	return true;
 }
 
 /* The open data set gets its length. */
@@ -152,7 +160,10 @@ static u64 field_value(const struct ipfix_rec *r, u16 ie)
 	return 0;
 }
 
-/* @r in a data set of its family's template; false if it does not fit. */
+/*
+ * @r in a data set of its family's template; false if it does not fit,
+ * or is of neither family.
+ */
 bool ipfix_msg_add_record(struct ipfix_msg *m, const struct ipfix_rec *r)
 {
 	bool v6 = r->family == AF_INET6;
@@ -161,6 +172,8 @@ bool ipfix_msg_add_record(struct ipfix_msg *m, const struct ipfix_rec *r)
 	bool new_set = !m->set || m->set_id != id;
 	unsigned int i;
 
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return false;
 	if (!room(m, (new_set ? IPFIX_SET_HDR_LEN : 0) + record_len(f)))
 		return false;
 	if (new_set) {

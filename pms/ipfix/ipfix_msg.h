@@ -23,8 +23,9 @@
  * observation domain, templates not included (ipfix_msg.records says how
  * many a message carries).
  *
- * Kernel-independent: selftests/unit/ipfix_test.c builds it natively and
- * holds its messages to nfdump's and tshark's reading of them.
+ * Kernel-independent: selftests/unit/ipfix_collectors.sh builds it
+ * natively (ipfix_send.c) and holds its messages to nfdump's and
+ * tshark's reading of them.
  */
 #ifndef _FLOWOS_IPFIX_MSG_H
 #define _FLOWOS_IPFIX_MSG_H
@@ -79,8 +80,10 @@ struct ipfix_msg {
 
 /* Bytes of the smallest buffer that takes templates and one record. */
 #define IPFIX_MSG_MIN	256
+/* And the most a message may have. */
+#define IPFIX_MSG_MAX	65535
 
-void ipfix_msg_start(struct ipfix_msg *m, u8 *buf, size_t size);
+bool ipfix_msg_start(struct ipfix_msg *m, u8 *buf, size_t size);
 bool ipfix_msg_add_templates(struct ipfix_msg *m);
 bool ipfix_msg_add_record(struct ipfix_msg *m, const struct ipfix_rec *r);
 size_t ipfix_msg_finish(struct ipfix_msg *m, u32 export_time, u32 seq,

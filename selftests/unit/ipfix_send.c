@@ -144,11 +144,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--domain"))
 			domain = strtoul(argv[i + 1], NULL, 0);
 	}
-	if (mtu < IPFIX_MSG_MIN || mtu > sizeof(buf) || open_out(&o, argc, argv, i)) {
+	if (mtu > sizeof(buf) || !ipfix_msg_start(&m, buf, mtu) ||
+	    open_out(&o, argc, argv, i)) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	ipfix_msg_start(&m, buf, mtu);
 	ipfix_msg_add_templates(&m);
 	while (fgets(line, sizeof(line), stdin)) {
 		if (parse_rec(line, &r)) {
