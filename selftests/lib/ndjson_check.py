@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """ndjson_check.py FILE...: every line of each FILE (flowctl -j output:
-one JSON value a line, an array's items each on their own) must parse
-and be valid against Documentation/flowctl.schema.json, with python3-
+one JSON value a line) must parse and be valid against Documentation/flowctl.schema.json, with python3-
 jsonschema.  Prints (as TAP diagnostics) the first errors and exits 1,
 or how many objects were valid."""
 import json
@@ -28,15 +27,14 @@ def main():
             except ValueError as e:
                 bad.append("%s:%d: not JSON: %s" % (path, n, e))
                 continue
-            for obj in value if isinstance(value, list) else [value]:
-                errors = list(validator.iter_errors(obj))
-                if errors:
-                    best = jsonschema.exceptions.best_match(errors)
-                    bad.append("%s:%d: %s at %s" % (
-                        path, n, best.message,
-                        "/".join(map(str, best.absolute_path)) or "top"))
-                else:
-                    good += 1
+            errors = list(validator.iter_errors(value))
+            if errors:
+                best = jsonschema.exceptions.best_match(errors)
+                bad.append("%s:%d: %s at %s" % (
+                    path, n, best.message,
+                    "/".join(map(str, best.absolute_path)) or "top"))
+            else:
+                good += len(value) if isinstance(value, list) else 1
     for line in bad[:5] or ["%d objects valid against the schema" % good]:
         print("# " + line)
     sys.exit(1 if bad or not good else 0)
