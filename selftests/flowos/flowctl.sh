@@ -25,10 +25,10 @@ NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 
 fc() { "$FLOWCTL" -n "$B" "$@"; }
 
-# json_get EXPR: evaluate a python expression on the JSON document "j"
-# read from stdin.
+# json_get EXPR [ARG...]: evaluate a python expression on the JSON
+# document "j" read from stdin (ARGs in sys.argv[1:]).
 json_get() {
-	python3 -c "import json, sys; j = json.load(sys.stdin); print($1)"
+	python3 -c "import json, sys; j = json.load(sys.stdin); print($1)" "${@:2}"
 }
 
 test_create_as_documented() {
@@ -172,6 +172,34 @@ test_batch() {
 	done
 }
 
+# dump: the flows and their instances as commands, which --batch runs
+# to make them again, the same to the last parameter.
+test_dump() {
+	local f
+
+	fc create d1 proto tcp dport 80-90 src 10.0.0.0/8 prio 3 qlen 256 &&
+	fc attach d1 match name m pattern 'GET /' pattern 'say "hi" \o/' \
+		pattern "it's" pattern hex:00ff &&
+	fc attach d1 count name c order 2 report 8 &&
+	fc create d2 ip6 proto udp dir both mode inline overflow drop &&
+	fc attach d2 stats window 2s history 4 || return 1
+	{ fc dump d1 && fc dump d2; } >"$TMP/dump"
+	sed 's/^/# /' "$TMP/dump"
+	fc -j stats d1 >"$TMP/d1.json"
+	for f in d1 d2; do
+		fc delete "$f"
+	done
+	ktest "dump: --batch makes the flows again" fc --batch "$TMP/dump"
+	expect_eq "dump: then the same dump, to the last parameter" \
+		"$({ fc dump d1 && fc dump d2; } | cmp - "$TMP/dump" && echo same)" same
+	expect_eq "dump: the patterns with blanks, quotes and a backslash whole" \
+		"$(fc -j stats d1 | json_get '[p["params"] for p in j["pms"]] == [p["params"] for p in json.load(open(sys.argv[1]))["pms"]]' "$TMP/d1.json")" \
+		True
+	for f in d1 d2; do
+		fc delete "$f"
+	done
+}
+
 test_delete_and_unload() {
 	local f
 
@@ -185,7 +213,7 @@ test_delete_and_unload() {
 
 ktap_print_header
 require_root
-ktap_set_plan 27
+ktap_set_plan 30
 
 [ -x "$FLOWCTL" ] || ktap_exit_fail_msg "no $FLOWCTL (make tools)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
@@ -197,6 +225,7 @@ test_stats_match_client
 test_errors
 test_monitor
 test_batch
+test_dump
 test_delete_and_unload
 
 ktap_finished

@@ -459,6 +459,24 @@ static void print_match(const struct nlattr *const *tb)
 						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
 }
 
+/* The command that creates the flow again (flowctl dump). */
+void flowctl_print_create(const struct flow_view *v)
+{
+	const struct nlattr *const *tb = v->tb;
+
+	printf("create %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
+	print_match(tb);
+	if (tb[FLOWOS_A_FLOW_PRIORITY])
+		printf(" prio %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	if (tb[FLOWOS_A_FLOW_QLEN])
+		printf(" qlen %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
+	if (is_inline(v) && tb[FLOWOS_A_FLOW_OVERFLOW])
+		printf(" mode inline overflow %s",
+		       flowctl_enum_name(overflow_names, FLOWOS_OVERFLOW_MAX,
+					 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW])));
+	printf("\n");
+}
+
 /* "in 3 packets 252 bytes, out 0 packets 0 bytes, drops 0 ring 0 memory" */
 void flowctl_print_flow_counters(const struct flow_view *v)
 {

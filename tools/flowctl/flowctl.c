@@ -137,9 +137,10 @@ static const struct flowctl_cmd *lookup_cmd(const char *name)
 
 /*
  * @line's words into @argv, as a shell would split them for flowctl:
- * blanks separate, single or double quotes keep a word whole, "#" out
- * of quotes begins a comment.  Returns the number of words, or -1 for
- * an open quote or too many words.
+ * blanks separate, single or double quotes keep a word whole, a
+ * backslash out of single quotes takes the next character as it is,
+ * "#" out of quotes begins a comment.  Returns the number of words, or
+ * -1 for an open quote or too many words.
  */
 static bool blank(char c)
 {
@@ -165,6 +166,8 @@ static int split_words(char *line, char **argv)
 				quote = 0;
 			else if (!quote && (*in == '"' || *in == '\''))
 				quote = *in;
+			else if (*in == '\\' && quote != '\'' && in[1])
+				*out++ = *++in;
 			else
 				*out++ = *in;
 		}

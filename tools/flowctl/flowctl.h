@@ -44,6 +44,7 @@ int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v);
 void flowctl_json_flow(struct json *j, const struct flow_view *v);
 void flowctl_json_stamp(struct json *j);
 void flowctl_print_flow_counters(const struct flow_view *v);
+void flowctl_print_create(const struct flow_view *v);
 void flowctl_print_pm_event(const struct nlmsghdr *nlh);
 
 __printf(1, 2) int flowctl_usage_error(const char *fmt, ...);

@@ -6,6 +6,7 @@
  * shows any PM's results, tables included, without knowing the PM.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -745,6 +746,63 @@ static void print_params(const struct instance *in, struct json *j)
 		json_close(j, '}');
 }
 
+/*
+ * @s as one word of a batch line (flowctl --batch): as it is when that
+ * is unambiguous, else in double quotes, with " and \ escaped.
+ */
+static bool plain_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.:/@%+=,-", *s))
+			return false;
+	return true;
+}
+
+static void print_word(const char *s)
+{
+	const char *c;
+
+	if (plain_word(s)) {
+		printf(" %s", s);
+		return;
+	}
+	printf(" \"");
+	for (c = s; *c; c++)
+		printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	printf("\"");
+}
+
+/* The command that attaches @in again (flowctl dump). */
+static void print_attach(const struct instance *in)
+{
+	const struct nlattr **tb = (const struct nlattr **)in->tb;
+	const struct nlattr *ptb[FLOWOS_A_PARAM_MAX + 1], *nest, *p;
+	unsigned int i;
+
+	printf("attach");
+	print_word(str_of(tb[FLOWOS_A_PM_FLOW]));
+	print_word(str_of(tb[FLOWOS_A_PM_TYPE]));
+	printf(" name");
+	print_word(str_of(tb[FLOWOS_A_PM_NAME]));
+	printf(" order %u workers %u", mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]),
+	       tb[FLOWOS_A_PM_WORKERS] ? mnl_attr_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1);
+	for (i = 0; i < in->n; i++) {
+		nest = part_nest(in, i, FLOWOS_A_PM_PARAMS);
+		if (!nest)
+			continue;
+		mnl_attr_for_each_nested(p, nest) {
+			if (parse_nest(p, ptb, FLOWOS_A_PARAM_MAX) ||
+			    !ptb[FLOWOS_A_PARAM_KEY] || !ptb[FLOWOS_A_PARAM_VALUE])
+				continue;
+			print_word(str_of(ptb[FLOWOS_A_PARAM_KEY]));
+			print_word(str_of(ptb[FLOWOS_A_PARAM_VALUE]));
+		}
+	}
+	printf("\n");
+}
+
 /* The rows of table value @v: in JSON now, in text once all are in. */
 static void results_rows(struct text_table *t, const struct nlattr *v,
 			 struct json *j)
@@ -883,6 +941,7 @@ struct stats_ctx {
 	struct instance *done;
 	unsigned int ndone;
 	struct json *j;
+	bool dump;		/* as the commands that make them again */
 };
 
 /* The instance in progress is whole: keep it with the others. */
@@ -905,8 +964,12 @@ static void stats_print(struct stats_ctx *sc)
 {
 	unsigned int i;
 
-	for (i = 0; i < sc->ndone; i++)
-		print_instance(&sc->done[i], sc->j);
+	for (i = 0; i < sc->ndone; i++) {
+		if (sc->dump)
+			print_attach(&sc->done[i]);
+		else
+			print_instance(&sc->done[i], sc->j);
+	}
 }
 
 static void stats_clear(struct stats_ctx *sc)
@@ -1064,9 +1127,9 @@ static int on_flow_copy(const struct nlmsghdr *nlh, void *data)
 #define FLOWCTL_GONE (-1)
 
 static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j,
-		      bool listed)
+		      bool listed, bool dump)
 {
-	struct stats_ctx sc = { .j = j };
+	struct stats_ctx sc = { .j = j, .dump = dump };
 	struct flow_copy fc = {};
 	struct nlmsghdr *nlh;
 	int err, tries;
@@ -1079,7 +1142,9 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j,
 			return FLOWCTL_GONE;
 		return flowctl_kernel_error(nl, "cannot read flow");
 	}
-	if (j) {
+	if (dump) {
+		flowctl_print_create(&fc.v);
+	} else if (j) {
 		json_open(j, NULL, '{');
 		flowctl_json_stamp(j);
 		flowctl_json_flow(j, &fc.v);
@@ -1151,12 +1216,15 @@ static void names_free(struct names *names)
 /*
  * One round of stats: of @flow, or of every flow.  With @ndjson, each
  * flow is one line of JSON with the time, for a pipeline to consume.
+ * With @dump, as the commands that would make them again.
  */
-static int stats_round(struct flowctl_nl *nl, const char *flow, bool ndjson)
+static int stats_round(struct flowctl_nl *nl, const char *flow, bool ndjson,
+		       bool dump)
 {
 	struct names names = {};
-	bool array = flowctl_opts.json && !flow && !ndjson;
-	struct json j, *jp = flowctl_opts.json ? &j : NULL;
+	bool json = flowctl_opts.json && !dump;
+	bool array = json && !flow && !ndjson;
+	struct json j, *jp = json ? &j : NULL;
 	struct nlmsghdr *nlh;
 	int i, ret = 0;
 
@@ -1178,7 +1246,7 @@ static int stats_round(struct flowctl_nl *nl, const char *flow, bool ndjson)
 	for (i = 0; i < names.n && !ret; i++) {
 		if (ndjson)
 			json_init(&j, stdout, false);
-		ret = flow_stats(nl, names.name[i], jp, !flow);
+		ret = flow_stats(nl, names.name[i], jp, !flow, dump);
 		if (ret == FLOWCTL_GONE)
 			ret = 0;
 	}
@@ -1209,7 +1277,7 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 		}
 	}
 	if (!watch)
-		return stats_round(nl, flow, false);
+		return stats_round(nl, flow, false, false);
 
 	/* Wait for the next round or a signal to stop, whichever comes. */
 	sigemptyset(&stop);
@@ -1219,12 +1287,24 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 	do {
 		if (!flowctl_opts.json)
 			printf("--- %ld\n", (long)time(NULL));
-		ret = stats_round(nl, flow, flowctl_opts.json);
+		ret = stats_round(nl, flow, flowctl_opts.json, false);
 		if (ret)
 			return ret;
 	} while (sigtimedwait(&stop, NULL,
 			      &(struct timespec){ .tv_sec = watch }) < 0);
 	return 0;
+}
+
+/*
+ * "flowctl dump [FLOW]": the flows and their instances as the commands
+ * that make them again, for "flowctl --batch" (read with the instances'
+ * stats: the kernel has no lighter read of their parameters).
+ */
+static int cmd_dump(struct flowctl_nl *nl, int argc, char **argv)
+{
+	if (argc > 1)
+		return flowctl_usage_error("dump [FLOW]");
+	return stats_round(nl, argc ? argv[0] : NULL, false, true);
 }
 
 const struct flowctl_cmd flowctl_pm_cmds[] = {
@@ -1234,5 +1314,6 @@ const struct flowctl_cmd flowctl_pm_cmds[] = {
 	{ "set", cmd_set, "FLOW NAME KEY VALUE [KEY VALUE]..." },
 	{ "pms", cmd_pms, "" },
 	{ "stats", cmd_stats, "[FLOW] [--watch SECONDS]" },
+	{ "dump", cmd_dump, "[FLOW]  (as commands for --batch)" },
 	{ NULL },
 };
