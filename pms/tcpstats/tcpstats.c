@@ -611,11 +611,13 @@ static int tcpstats_fill_results(const struct flowos_pm *pm,
 	struct conn_row *rows;
 	u64 *samples;
 
-	rows = flowos_result_scratch(res, array_size(max, sizeof(*rows)));
-	order = flowos_result_scratch(res, array_size(max, sizeof(*order)));
+	/* A read has two scratch areas: the rows and their order share one. */
+	rows = flowos_result_scratch(res, array_size(max, sizeof(*rows) +
+							sizeof(*order)));
 	samples = flowos_result_scratch(res, sizeof(ts->samples));
-	if (!rows || !order || !samples)
+	if (!rows || !samples)
 		return -ENOMEM;
+	order = (const struct conn_row **)(rows + max);
 	mutex_lock(&ts->lock);
 	list_for_each_entry(c, &ts->open, lru)
 		copy_row(&rows[n++], c);

@@ -318,16 +318,20 @@ static bool is_inline(const struct flow_view *v)
 
 /*
  * The first members of every object flowctl prints at the top level of
- * stats and monitor: the version of their schema
- * (Documentation/flowctl.schema.json), and when it was read, in ms
- * since the epoch, so that a line of a stream stands on its own.
+ * show, list, stats and monitor: the version of their schema
+ * (Documentation/flowctl.schema.json), and with @timed (stats and
+ * monitor, whose lines feed streams) when it was read, in ms since the
+ * epoch, so that a line stands on its own.  show and list have no time,
+ * so that two of them compare equal when nothing changed.
  */
-void flowctl_json_stamp(struct json *j)
+void flowctl_json_stamp(struct json *j, bool timed)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	json_u64(j, "schema", FLOWCTL_JSON_SCHEMA);
+	if (!timed)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
 	json_u64(j, "time_ms", (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 }
 
@@ -406,7 +410,7 @@ static void print_flow_json(const struct flow_view *v, const char *event)
 
 	json_init(&j, stdout, flowctl_opts.pretty);
 	json_open(&j, NULL, '{');
-	flowctl_json_stamp(&j);
+	flowctl_json_stamp(&j, event);
 	if (event)
 		json_str(&j, "event", event);
 	flowctl_json_flow(&j, v);

@@ -42,7 +42,7 @@ struct flow_view {
 struct json;
 int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v);
 void flowctl_json_flow(struct json *j, const struct flow_view *v);
-void flowctl_json_stamp(struct json *j);
+void flowctl_json_stamp(struct json *j, bool timed);
 void flowctl_print_flow_counters(const struct flow_view *v);
 void flowctl_print_create(const struct flow_view *v);
 void flowctl_print_pm_event(const struct nlmsghdr *nlh);

@@ -1035,7 +1035,7 @@ static void print_pm_notice(const struct nlattr **tb)
 	if (flowctl_opts.json) {
 		json_init(&j, stdout, flowctl_opts.pretty);
 		json_open(&j, NULL, '{');
-		flowctl_json_stamp(&j);
+		flowctl_json_stamp(&j, true);
 		json_str(&j, "event", str_of(tb[FLOWOS_A_PM_EVENT]));
 		json_str(&j, "flow", str_of(tb[FLOWOS_A_PM_FLOW]));
 		json_str(&j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
@@ -1082,7 +1082,7 @@ void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 	if (flowctl_opts.json) {
 		json_init(&j, stdout, flowctl_opts.pretty);
 		json_open(&j, NULL, '{');
-		flowctl_json_stamp(&j);
+		flowctl_json_stamp(&j, true);
 		json_str(&j, "event", event);
 		json_str(&j, "flow", str_of(tb[FLOWOS_A_PM_FLOW]));
 		json_str(&j, "name", str_of(tb[FLOWOS_A_PM_NAME]));
@@ -1146,7 +1146,7 @@ static int flow_stats(struct flowctl_nl *nl, const char *flow, struct json *j,
 		flowctl_print_create(&fc.v);
 	} else if (j) {
 		json_open(j, NULL, '{');
-		flowctl_json_stamp(j);
+		flowctl_json_stamp(j, true);
 		flowctl_json_flow(j, &fc.v);
 		json_open(j, "pms", '[');
 	} else {
