@@ -463,21 +463,29 @@ static void print_match(const struct nlattr *const *tb)
 						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));
 }
 
-/* The command that creates the flow again (flowctl dump). */
-void flowctl_print_create(const struct flow_view *v)
+/* What defines the flow, as the keywords of create. */
+static void print_definition(const struct flow_view *v)
 {
 	const struct nlattr *const *tb = v->tb;
 
-	printf("create %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
-	print_match(tb);
 	if (tb[FLOWOS_A_FLOW_PRIORITY])
 		printf(" prio %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
+	print_match(tb);
 	if (tb[FLOWOS_A_FLOW_QLEN])
 		printf(" qlen %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
 	if (is_inline(v) && tb[FLOWOS_A_FLOW_OVERFLOW])
 		printf(" mode inline overflow %s",
 		       flowctl_enum_name(overflow_names, FLOWOS_OVERFLOW_MAX,
 					 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW])));
+}
+
+/* The command that creates the flow again (flowctl dump). */
+void flowctl_print_create(const struct flow_view *v)
+{
+	const struct nlattr *const *tb = v->tb;
+
+	printf("create %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
+	print_definition(v);
 	printf("\n");
 }
 
@@ -514,15 +522,7 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 	printf("flow %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_NAME]));
 	if (tb[FLOWOS_A_FLOW_ID])
 		printf(" id %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_ID]));
-	if (tb[FLOWOS_A_FLOW_PRIORITY])
-		printf(" prio %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_PRIORITY]));
-	print_match(tb);
-	if (tb[FLOWOS_A_FLOW_QLEN])
-		printf(" qlen %u", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_QLEN]));
-	if (is_inline(v) && tb[FLOWOS_A_FLOW_OVERFLOW])
-		printf(" mode inline overflow %s",
-		       flowctl_enum_name(overflow_names, FLOWOS_OVERFLOW_MAX,
-					 mnl_attr_get_u8(tb[FLOWOS_A_FLOW_OVERFLOW])));
+	print_definition(v);
 	printf("\n");
 	if (tb[FLOWOS_A_FLOW_STATS])
 		printf("    in  %llu packets %llu bytes\n"
