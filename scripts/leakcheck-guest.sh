@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# leakcheck-guest.sh [TEST...]: in the guest, run selftests/flowos (the
-# TESTs of it, or all), then have kmemleak scan what they left, if the
+# leakcheck-guest.sh [--queue DIR] [TEST...]: in the guest, run
+# selftests/flowos (the TESTs of it, or all; with --queue, those that
+# no other guest sharing DIR took: selftests/run.sh), then have
+# kmemleak scan what they left, if the
 # kernel has it (the debug kernel of scripts/debug-kernel does; a stock
 # Debian kernel does not, and then this says so).  kmemleak reports an
 # object only once it has been unreferenced for a few seconds, so the
@@ -14,8 +16,13 @@ set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
+queue=()
+if [ "${1:-}" = --queue ] && [ $# -ge 2 ]; then
+	queue=(--queue "$2")
+	shift 2
+fi
 [ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"	# what booting left is not ours
-"$REPO/selftests/run.sh" "$REPO/selftests/flowos" "$@"
+"$REPO/selftests/run.sh" "${queue[@]}" "$REPO/selftests/flowos" "$@"
 rc=$?
 if [ ! -w "$KMEMLEAK" ]; then
 	echo "# kmemleak: not in this kernel, leaks unchecked"
