@@ -216,6 +216,18 @@ while True:
 print(n)' "$2" "$3"
 }
 
+# listening NS PORT [PROTO]: a socket of NS waits on PORT (PROTO t, the
+# default, or u).  Polled with slowwait: a function, not a bash -c.
+listening() {
+	[ -n "$(ip netns exec "$1" ss -Hl"${3:-t}"n "sport = :$2")" ]
+}
+
+# time_waiting NS PORT: a TCP connection of NS to PORT is in TIME-WAIT,
+# so its FIN was acknowledged.
+time_waiting() {
+	[ -n "$(ip netns exec "$1" ss -Htn state time-wait "dport = :$2")" ]
+}
+
 # tcp_capture A B BYTES PCAP COUNT_CMD: send BYTES over TCP from
 # namespace A (veth_pair's) to 10.0.0.2:80 in B while tcpdump keeps what
 # reaches B's vb for port 80 in PCAP.  Returns once A's socket is in
@@ -234,12 +246,12 @@ tcp_capture() {
 	slowwait 20 grep -q 'listening on' "$pcap.err"
 	tcp_sink "$b" 10.0.0.2 80 >"$pcap.received" &
 	server=$!
-	slowwait 20 bash -c "ip netns exec $b ss -Hltn 'sport = :80' | grep -q LISTEN"
+	slowwait 20 listening "$b" 80
 	ip netns exec "$a" python3 -c '
 import socket, sys
 s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * int(sys.argv[1])); s.close()' "$bytes"
 	wait "$server"
-	slowwait 20 bash -c "ip netns exec $a ss -Htn state time-wait | grep -q :80"
+	slowwait 20 time_waiting "$a" 80
 	slowwait 20 bash -c "[ \"\$($count)\" = \$(tcpdump -r $pcap 2>/dev/null | wc -l) ]"
 	kill "$dump"
 	wait "$dump" 2>/dev/null
@@ -268,23 +280,94 @@ expect_refused() {
 	fi
 }
 
+EVALD_PY=$FLOWOS_REPO/selftests/lib/evald.py
+
+# evald_start: start selftests/lib/evald.py, one Python that evaluates
+# this test's pm_eval, truth_eval and json_eval expressions (a Python
+# start costs about 0.6 s of a guest's CPU, and a test may have dozens
+# of them); without it, each starts a Python of its own.  A test calls
+# it in its own shell, not a subshell, so that the shell holds the
+# FIFOs: command substitutions and pipelines inherit them.  evald is
+# disowned, so that a test's "wait" does not wait for it, it holds
+# none of the test's output, and it ends when the test's shell does,
+# removing its directory.
+evald_start() {
+	# This shell's pid, read here: in the command run with "&", already
+	# a child, BASHPID would be the child's own.
+	local dir shell=$BASHPID
+
+	dir=$(mktemp -d) && mkfifo "$dir/req" "$dir/ans" || return 1
+	python3 "$EVALD_PY" "$dir" "$shell" </dev/null >/dev/null 2>&1 &
+	EVALD_PID=$!
+	disown "$EVALD_PID"
+	# Read-write: an open that does not wait for the other end, and a
+	# FIFO that stays open whatever evald does.
+	exec {EVALD_REQ}<>"$dir/req" {EVALD_ANS}<>"$dir/ans"
+	EVALD_JSON=$dir/stats.json
+}
+
+evald_running() {
+	[ -n "${EVALD_PID:-}" ] && kill -0 "$EVALD_PID" 2>/dev/null
+}
+
+# evald KIND FILE NAME EXPR: print the value of EXPR over the JSON in
+# FILE (see evald.py); false, with the traceback on standard error, if
+# the expression failed.  Called from one process at a time, never
+# from two background jobs.  Without evald running (not started, or
+# gone), a Python of its own.
+evald() {
+	local answer="" part rc
+
+	if ! evald_running; then
+		python3 "$EVALD_PY" --once "$@"
+		return
+	fi
+	printf '%s\0' "$@" >&"$EVALD_REQ" || return 1
+	until IFS= read -r -d '' -t 10 -u "$EVALD_ANS" part; do
+		rc=$?
+		answer+=$part
+		# A timeout (a status over 128) while evald runs: wait on.
+		if [ "$rc" -le 128 ] || ! kill -0 "$EVALD_PID" 2>/dev/null; then
+			echo "evald: no answer to $4" >&2
+			return 1
+		fi
+	done
+	answer+=$part
+	if [ "${answer:0:1}" = 0 ]; then
+		printf '%s' "${answer:1}"
+		return 0
+	fi
+	printf '%s' "${answer:1}" >&2
+	return 1
+}
+
+# evald_stdin KIND NAME EXPR: evald over the JSON on standard input.
+evald_stdin() {
+	if evald_running; then
+		cat >"$EVALD_JSON" && evald "$1" "$EVALD_JSON" "$2" "$3"
+	else
+		evald "$1" /dev/stdin "$2" "$3"
+	fi
+}
+
 # pm_eval NETNS FLOW NAME EXPR: print a Python expression over the PM
 # instance NAME of FLOW in NETNS as "flowctl -j stats" shows it: p is
 # the instance, r its results.
 pm_eval() {
 	ip netns exec "$1" "$FLOWOS_REPO/tools/flowctl/flowctl" -j stats "$2" |
-		python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["pms"] if p["name"] == sys.argv[1]][0]
-r = p["results"]
-print(eval(sys.argv[2]))' "$3" "$4"
+		evald_stdin pm "$3" "$4"
 }
 
 # truth_eval EXPR FILE: a Python expression over the JSON in FILE (t),
 # the truth a test computed from a capture with tshark.
 truth_eval() {
-	python3 -c 'import json, sys; t = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
-		"$1" "$2"
+	evald truth "$2" "" "$1"
+}
+
+# json_eval EXPR: a Python expression over the JSON document on standard
+# input (d).
+json_eval() {
+	evald_stdin json "" "$1"
 }
 
 # replay_pcap NS_A NS_B FLOW PCAP [TCPREPLAY_OPTION...]: send PCAP from
@@ -324,12 +407,42 @@ pm_stat() {
 		tr ' ' '\n' | sed -n "s/^$4=//p"
 }
 
+# pid_running PID: PID runs (a zombie, dead but not yet reaped, does
+# not).  Builtins only: this is polled.
+pid_running() {
+	local stat
+
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# none_running PID...: none of them runs.
+none_running() {
+	local pid
+
+	for pid in "$@"; do
+		pid_running "$pid" && return 1
+	done
+	return 0
+}
+
+# stop_pids PID...: SIGTERM, then SIGKILL for what still runs 5 s later.
+# A daemon left behind holds the runner's output open, and the guest
+# then never ends (pmacct's nfacctd has outlived a second SIGTERM).
+stop_pids() {
+	[ $# -gt 0 ] || return 0
+	kill "$@" 2>/dev/null
+	slowwait 5 none_running "$@" || kill -KILL "$@" 2>/dev/null
+}
+
 # netns_del NS...: stop what runs in each namespace, then delete it.
 netns_del() {
 	local ns
 
 	for ns in "$@"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		# shellcheck disable=SC2046
+		stop_pids $(ip netns pids "$ns" 2>/dev/null)
 		ip netns del "$ns" 2>/dev/null
 	done
 }

@@ -23,7 +23,8 @@
  * completes, or until @hold has passed; then it goes on unchanged
  * (counted in hold_expired).  The units behind a kept one in its ring
  * wait with it: the ring releases in order.  A pattern spread over more
- * than REWRITE_MAX_KEPT segments is not replaced (missed).
+ * than REWRITE_MAX_KEPT + 1 segments (those kept, and the one that
+ * completes it) is not replaced (missed).
  *
  * Retransmissions: a segment that repeats bytes already seen is searched
  * on its own for whole occurrences, then gets the recent replacements

@@ -11,6 +11,7 @@
 # (tshark's stream) under the protocol of its first payload, the
 # handshake included.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 STATS_KO=$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko

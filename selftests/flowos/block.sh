@@ -53,11 +53,6 @@ test_refused() {
 		"bad hex" fc "$R" attach web block name b2 order 2 pattern hex:0g
 }
 
-# listening NS PORT [PROTO]: a socket of NS waits on PORT.
-listening() {
-	ip netns exec "$1" ss -Hl"${3:-t}"n "sport = :$2" | grep -q .
-}
-
 # conversation TAG DST PORT PAUSE MSG... [-- REPLY...]: B serves PORT
 # (replying with each REPLY once A's first message came), A sends each
 # MSG; leaves what B read in $TMP/TAG.b, what A read in $TMP/TAG.a, and

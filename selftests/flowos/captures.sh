@@ -13,6 +13,7 @@
 # prefixes, protocol, port), as nfdump -A aggregates, against
 # pcap_aggregate.py's reading of tshark's fields.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 LIB=$FLOWOS_REPO/selftests/lib
@@ -109,7 +110,7 @@ test_count() {
 		expect_eq "count key ${k#*:}: every row = tshark's" \
 			"$(pm "${k%%:*}" 'sorted([x[f] for f in ("src", "dst", "proto", "sport", "dport") if f in x] + [x["packets"], x["bytes"]] for x in r["top_subflows"])')" \
 			"$(python3 "$LIB/pcap_aggregate.py" "$TMP/received.pcap" "${k#*:}" |
-				python3 -c 'import json, sys; print(json.load(sys.stdin))')"
+				json_eval 'd')"
 	done
 }
 

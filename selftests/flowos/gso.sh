@@ -27,6 +27,7 @@
 # KiB, whose IP tot_len is 0: before flowos knew them, they counted as
 # malformed).
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS=$FLOWOS_BUILD/pms
@@ -133,7 +134,7 @@ in_stats() { "$FLOWCTL" -n "$B" -j stats in; }
 
 # pms_idle FLOWCTL_ARGS...: the PMs "flowctl ARGS" reads have no backlog.
 pms_idle() {
-	[ "$("$FLOWCTL" "$@" | python3 -c 'import json, sys; print(sum(p["backlog"] for p in json.load(sys.stdin)["pms"]))')" = 0 ]
+	[ "$("$FLOWCTL" "$@" | json_eval 'sum(p["backlog"] for p in d["pms"])')" = 0 ]
 }
 
 backlog_zero() { pms_idle -n "$B" -j stats in; }
@@ -157,13 +158,13 @@ transfer() {
 		return 1
 	tcp_sink "$B" "$dst" $PORT >"$TMP/got" &
 	server=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :$PORT' | grep -q LISTEN"
+	slowwait 20 listening "$B" "$PORT"
 	ip netns exec "$A" python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 s.sendall(b"w" * int(sys.argv[3])); s.close()' "$dst" $PORT "$2"
 	wait "$server"
-	slowwait 20 bash -c "ip netns exec $A ss -Htn state time-wait | grep -q :$PORT"
+	slowwait 20 time_waiting "$A" "$PORT"
 	slowwait 20 counted_all
 	slowwait 30 backlog_zero
 	stop_captures
@@ -235,7 +236,7 @@ over_mtu() {
 # malformed_total NS: packets NS counted as malformed, all reasons.
 malformed_total() {
 	"$FLOWCTL" -n "$1" -j status |
-		python3 -c 'import json, sys; print(sum(json.load(sys.stdin)["malformed"].values()))'
+		json_eval 'sum(d["malformed"].values())'
 }
 
 # big_tcp_kernel: Linux 6.3 or later.
@@ -292,10 +293,9 @@ expect_eq "UDP GSO: egress, forwarding and ingress flows = wire" \
 	"$(flow_stat "$A" out packets_out) $(flow_stat "$A" out bytes_out) $(flow_stat "$R" fwd packets_in) $(flow_stat "$R" fwd bytes_in) $(flow_stat "$B" in packets_in) $(flow_stat "$B" in bytes_in)" \
 	"$truth $truth $truth"
 expect_eq "UDP GSO: the match PM saw each datagram apart" \
-	"$("$FLOWCTL" -n "$A" -j stats out | python3 -c '
-import json, sys
-r = json.load(sys.stdin)["pms"][0]["results"]
-print(r["datagrams"], [(p["pattern"], p["matches"]) for p in r["patterns"]])')" \
+	"$("$FLOWCTL" -n "$A" -j stats out | json_eval '"%s %s" % (
+		d["pms"][0]["results"]["datagrams"],
+		[(p["pattern"], p["matches"]) for p in d["pms"][0]["results"]["patterns"]])')" \
 	"160 [('Ym', 160), ('XY', 0)]"
 
 # BIG TCP: aggregates of up to 185000 bytes from A.

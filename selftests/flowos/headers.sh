@@ -118,7 +118,7 @@ tcp_through() {
 
 	ip netns exec "$B" "$TRAFFIC" echo "$baddr" 80 >"$TMP/echo$v" &
 	echo=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	slowwait 20 listening "$B" 80
 	read -r sent got peer port <<<"$(ip netns exec "$A" "$TRAFFIC" send \
 		"$vaddr" 8080 1000000)"
 	wait "$echo"
@@ -181,7 +181,7 @@ test_udp() {
 		[ "$v" = 6 ] && vaddr=fd02::99 baddr=fd02::1
 		ip netns exec "$B" "$DGRAMS" dgramrecv "$baddr" 5001 "$TMP/udp$v.b" &
 		recv=$!
-		slowwait 20 bash -c "ip netns exec $B ss -Hlun 'sport = :5001' | grep -q UNCONN"
+		slowwait 20 listening "$B" 5001 u
 		ip netns exec "$A" "$DGRAMS" dgrams "$vaddr" 5000 "${msgs[@]}" end
 		wait "$recv"
 		expect_eq "udp IPv$v: B got every datagram A sent to V:5000, at its port 5001" \

@@ -18,6 +18,7 @@
 # the PMs.  The slow PM is test_mark (one unit per call, delay_us after
 # each), from selftests/flowos/modules/flowos_pm_test.c.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS=$FLOWOS_BUILD/pms
@@ -138,7 +139,7 @@ test_create() {
 		"mode is passive or inline" fc "$B" create bad mode offline
 	fc "$B" create quiet proto udp dport 9 || return 1
 	expect_eq "create: a passive flow says nothing of it in text, passive in -j" \
-		"$(fc "$B" show quiet | head -n 1 | grep -c inline) $(fc "$B" -j show quiet | python3 -c 'import json, sys; print(json.load(sys.stdin)["mode"])')" \
+		"$(fc "$B" show quiet | head -n 1 | grep -c inline) $(fc "$B" -j show quiet | json_eval 'd["mode"]')" \
 		"0 passive"
 	fc "$B" delete quiet
 }
@@ -156,13 +157,13 @@ test_transfer() {
 	slowwait 20 grep -q 'listening on' "$pcap.err"
 	sha_sink >"$TMP/sink" &
 	sink=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	slowwait 20 listening "$B" 80
 	sent=$(sha_send "$BYTES")
 	wait "$sink"
 	got=$(cat "$TMP/sink")
 	expect_eq "transfer: B received A's 20 MiB, sha256 and all" "$got" "$sent"
 
-	slowwait 20 bash -c "ip netns exec $A ss -Htn state time-wait | grep -q :80"
+	slowwait 20 time_waiting "$A" 80
 	slowwait 20 flow_settled "$A" out && slowwait 20 flow_settled "$B" in
 	kill "$dump"
 	wait "$dump" 2>/dev/null

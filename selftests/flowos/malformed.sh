@@ -8,6 +8,7 @@
 # and is broken further in: TCP data offset, a TCP header cut short, a
 # UDP length below its header, an IPv6 extension header chain too long.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 INJECT=$FLOWOS_REPO/selftests/lib/inject.py
@@ -31,7 +32,7 @@ inject() {
 malformed() {
 	if [ "$1" = - ]; then "$FLOWCTL" -j status; else
 		"$FLOWCTL" -n "$1" -j status; fi |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["malformed"][sys.argv[1]])' "$2"
+		json_eval "d['malformed']['$2']"
 }
 
 # malformed_is NS REASON N: that counter is N.
@@ -65,10 +66,10 @@ expect_eq "malformed: IPv6 chains too long counted" "$(malformed "$B" bad_ext_hd
 expect_eq "malformed: no other reason counted" \
 	"$(malformed "$B" bad_ihl)$(malformed "$B" bad_version)$(malformed "$B" bad_length)" 000
 expect_eq "malformed: good UDP among them counted exactly" \
-	"$("$FLOWCTL" -n "$B" -j show udp | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets_in"])')" \
+	"$("$FLOWCTL" -n "$B" -j show udp | json_eval 'd["stats"]["packets_in"]')" \
 	$((ok1 + ok2))
 expect_eq "malformed: broken TCP is not flow traffic" \
-	"$("$FLOWCTL" -n "$B" -j show tcp | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets_in"])')" 0
+	"$("$FLOWCTL" -n "$B" -j show tcp | json_eval 'd["stats"]["packets_in"]')" 0
 expect_eq "malformed: other namespaces count nothing" "$(malformed "$A" bad_udp_len)" 0
 expect_eq "malformed: the libnl client reads the same" \
 	"$(ip netns exec "$B" "$FLOWOS_NL" net | grep -o 'bad_tcp_doff=[0-9]* bad_udp_len=[0-9]*')" \

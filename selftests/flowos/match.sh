@@ -13,6 +13,7 @@
 # server's ACK, not the idle timeout, ends the wait for the hole.  Then 200 patterns from a file, case
 # folding, and parameters that must be refused without changing a thing.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 MATCH_KO=$FLOWOS_BUILD/pms/match/flowos_pm_match.ko
@@ -72,7 +73,7 @@ test_vs_tshark() {
 	expect_eq "duplicate bytes = tshark's TCP payload - reassembled" \
 		"$(pm 'p["results"]["dup_bytes"]')" "$(truth 't["dup_bytes"]')"
 	expect_eq "gap: the missing segment's bytes, no ring drop" \
-		"$(pm 'p["results"]["gap_bytes"]'),$(fc -j show all | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ring_drops"])')" \
+		"$(pm 'p["results"]["gap_bytes"]'),$(fc -j show all | json_eval 'd["stats"]["ring_drops"]')" \
 		"$MISSING,0"
 	expect_eq "the acknowledged hole skipped while open: matches = tshark's" \
 		"$(pm 'sorted((r["state"], r["pattern"], r["matches"]) for r in p["results"]["connections"] if r["sport"] == 40005)')" \

@@ -11,6 +11,7 @@
 # B.  The test PMs (selftests/flowos/modules) make the pipeline order
 # observable.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 COUNT_KO=$FLOWOS_BUILD/pms/count/flowos_pm_count.ko
@@ -39,8 +40,7 @@ nl_b() { ip netns exec "$B" "$FLOWOS_NL" "$@"; }
 # NS "-" is the initial namespace.
 js() {
 	if [ "$1" = - ]; then "$FLOWCTL" -j stats "$2"; else
-		ip netns exec "$1" "$FLOWCTL" -j stats "$2"; fi |
-		python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+		ip netns exec "$1" "$FLOWCTL" -j stats "$2"; fi | json_eval "$3"
 }
 
 # result FLOW PM KEY: a scalar result of an instance of a flow in B.
@@ -371,7 +371,7 @@ test_payload_and_cap() {
 	refused "an attach beyond the memory cap" 1 "memory cap reached" \
 		attach icmp count name big max_subflows 65536
 	expect_eq "cap: the refusal is counted, in sysfs and flowctl" \
-		"$(cat $m/memory_refused) $(fc -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["memory"]["refused"])')" \
+		"$(cat $m/memory_refused) $(fc -j status | json_eval 'd["memory"]["refused"]')" \
 		"$((refused + 1)) $((refused + 1))"
 	echo "$limit" >$p
 	fc delete pay

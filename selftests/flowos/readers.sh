@@ -39,11 +39,15 @@ fc_c() { ip netns exec "$C" "$FLOWCTL" "$@"; }
 
 reading_is() { [ "$(cat "$READING")" = "$1" ]; }
 
+# seen_is N: the test PM on flow r has seen N units.
+seen_is() { [ "$(pm_stat "$B" r slow seen)" = "$1" ]; }
+
 # start_read SECONDS OUT: a read of flow r that sleeps that long inside
 # the PM, then stays there until release_reads, in the background;
-# returns once it is inside.
+# returns once it is inside.  The hold comes after the set, whose reply
+# reads the instance too.
 start_read() {
-	echo 1 >"$HOLD" && fc set r slow read_ms "$(($1 * 1000))" >/dev/null &&
+	fc set r slow read_ms "$(($1 * 1000))" >/dev/null && echo 1 >"$HOLD" &&
 		{ fc -j stats r >"$2" 2>"$2.err" & } &&
 		slowwait 20 reading_is 1
 }
@@ -70,7 +74,7 @@ veth_pair "$A" "$B" && ip netns add "$C" && flowos_load &&
 fc create r proto udp && fc attach r test_slowread name slow read_ms 0 ||
 	ktap_exit_fail_msg "cannot attach the test PM"
 expect_eq "udp traffic" "$(udp_send "$A" 10.0.0.2 9 5 10)" 5
-slowwait 20 bash -c "[ \"\$(ip netns exec $B $FLOWCTL -j stats r | grep -o '\"seen\":[0-9]*')\" = '\"seen\":5' ]"
+slowwait 20 seen_is 5 || ktap_exit_fail_msg "the test PM did not see the traffic"
 
 start_read 1 "$TMP/read1" || ktap_exit_fail_msg "the read never reached the PM"
 ktest "while a read is inside a PM: a flow is created in another namespace" \
@@ -88,7 +92,7 @@ expect_eq "the read, interrupted by the attach, was read again, whole" \
 # still gets everything it asked for (the selftests' client, reading
 # only that instance: the dump then says the PMs changed,
 # NLM_F_DUMP_INTR).
-echo 1 >"$HOLD" && fc set r slow read_ms 100 >/dev/null
+fc set r slow read_ms 100 >/dev/null && echo 1 >"$HOLD"
 { ip netns exec "$B" "$FLOWOS_NL" stats r slow >"$TMP/read2" 2>&1 & }
 slowwait 20 reading_is 1 || ktap_exit_fail_msg "the read never reached the PM"
 ktest "a detach of the instance being read did not wait for the read" \

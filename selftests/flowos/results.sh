@@ -12,6 +12,7 @@
 #
 # Namespaces A and B joined by veth (selftests/lib.sh); flows in B.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS=$FLOWOS_BUILD/pms
@@ -87,11 +88,9 @@ PY
 
 # read_both FLOW NAME WHAT: the instance through both clients.
 read_both() {
-	fc -j stats "$1" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-d["pms"] = [p for p in d["pms"] if p["name"] == sys.argv[1]]
-json.dump(d, sys.stdout)' "$2" >"$TMP/$3.json" &&
+	fc -j stats "$1" |
+		json_eval "json.dumps(dict(d, pms=[p for p in d['pms'] if p['name'] == '$2']))" \
+		>"$TMP/$3.json" &&
 		nl_b stats "$1" "$2" >"$TMP/$3.nl"
 }
 
@@ -146,7 +145,7 @@ PY
 send_subflows 7000 "$TMP/count.truth" || ktap_exit_fail_msg "cannot send"
 
 backlog_zero() {
-	[ "$(fc -j stats "$1" | python3 -c 'import json, sys; print(sum(p["backlog"] for p in json.load(sys.stdin)["pms"]))')" = 0 ]
+	[ "$(fc -j stats "$1" | json_eval 'sum(p["backlog"] for p in d["pms"])')" = 0 ]
 }
 slowwait 30 backlog_zero m && slowwait 30 backlog_zero c ||
 	ktap_print_msg "PMs still busy"
@@ -164,7 +163,7 @@ expect_eq "count: report 0 shows every one of 1500 sub-flows, exact" \
 # 100 bytes, then read the full history while they are in its newest
 # windows.
 history_len() {
-	fc -j stats s | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["pms"][0]["results"]["history"]))'
+	fc -j stats s | json_eval 'len(d["pms"][0]["results"]["history"])'
 }
 history_has() { [ "$(history_len)" -ge "$1" ]; }
 ktest "stats: the history fills" slowwait 60 history_has 250

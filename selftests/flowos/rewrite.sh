@@ -76,7 +76,7 @@ transfer() {
 	slowwait 20 grep -q 'listening on' "$f.err"
 	ip netns exec "$B" "$TRAFFIC" recv "$addr" "$port" "$f.got" &
 	sink=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :$port' | grep -q LISTEN"
+	slowwait 20 listening "$B" "$port"
 	ip netns exec "$A" "$TRAFFIC" send "$dst" "$port" "$f.sent" 7
 	wait "$sink"
 	slowwait 20 flow_settled "$ns" "$flow"
@@ -166,7 +166,7 @@ test_hold() {
 	expired=$(pm_stat "$R" fwd rewrite hold_expired)
 	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
 	sink=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	slowwait 20 listening "$B" 80
 	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 3 "top sec" "ret, and a secret"
 	wait "$sink"
 	expect_eq "hold: past its hold time the kept segment went on unchanged" \
@@ -183,7 +183,7 @@ test_detach_kept() {
 		return 1
 	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
 	sink=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :80' | grep -q LISTEN"
+	slowwait 20 listening "$B" 80
 	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 4 "kept sec" "ret" &
 	slowwait 20 kept_one
 	fc "$R" detach fwd rewrite
@@ -192,6 +192,42 @@ test_detach_kept() {
 	wait "$sink"
 	expect_eq "detach: B got it all, unchanged after the detach" \
 		"$(cat "$got")" "kept secret"
+}
+
+# spread NAME PART...: one connection whose writes are PART..., 0.1 s
+# apart (one segment each: the one before is acknowledged by then);
+# prints what B got, and how much "rewritten" and "missed" grew.
+spread() {
+	local got=$TMP/spread-$1.got sink rewritten missed
+
+	shift
+	rewritten=$(pm_stat "$R" fwd rewrite rewritten)
+	missed=$(pm_stat "$R" fwd rewrite missed)
+	ip netns exec "$B" "$TRAFFIC" recv 10.0.2.1 80 "$got" &
+	sink=$!
+	slowwait 20 listening "$B" 80
+	ip netns exec "$A" "$TRAFFIC" split 10.0.2.1 80 0.1 "$@"
+	wait "$sink"
+	slowwait 10 flow_settled "$R" fwd
+	echo "$(cat "$got")" \
+		"$(($(pm_stat "$R" fwd rewrite rewritten) - rewritten))" \
+		"$(($(pm_stat "$R" fwd rewrite missed) - missed))"
+}
+
+# flowctl.8: rewrite misses an occurrence spread over more than 5
+# segments (4 kept, and the one that completes it); one over 5 it
+# replaces.  hold 10s: no kept segment may expire on a slow guest.  A
+# kept segment is not acknowledged, so A would send it again after its
+# RTO (200 ms at least), and Linux merges the small segments it resends:
+# A's route to B gets an RTO of 5 s meanwhile.
+test_spread() {
+	fc "$R" attach fwd rewrite order 1 pattern secret with XXXXXX hold 10s &&
+		ip -n "$A" route add 10.0.2.1/32 via 10.0.1.2 rto_min 5s || return 1
+	expect_eq "spread: an occurrence over 5 segments is replaced" \
+		"$(spread five "top s" e c r "et!")" "top XXXXXX! 1 0"
+	expect_eq "spread: one over 6 segments goes on whole, counted missed" \
+		"$(spread six "top s" e c r e "t!")" "top secret! 0 1"
+	ip -n "$A" route del 10.0.2.1/32
 }
 
 kept_one() {
@@ -215,7 +251,7 @@ test_udp() {
 		[ "$port" = 5002 ] && dst=fd02::1
 		ip netns exec "$B" "$TRAFFIC" udprecv "$dst" "$port" "$TMP/udp$port.got" "$n" &
 		sink=$!
-		slowwait 20 bash -c "ip netns exec $B ss -Hlun 'sport = :$port' | grep -q UNCONN"
+		slowwait 20 listening "$B" "$port" u
 		ip netns exec "$A" "$TRAFFIC" udp "$dst" "$port" "$TMP/udp$port.sent" "$n" $nocheck
 		wait "$sink"
 		expect_eq "udp $port: each datagram came with its occurrences replaced" \
@@ -236,7 +272,7 @@ test_udp() {
 
 require_root
 ktap_print_header
-ktap_set_plan 30
+ktap_set_plan 32
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_forward
@@ -244,5 +280,6 @@ test_retransmit
 test_egress
 test_hold
 test_detach_kept
+test_spread
 test_udp
 ktap_finished

@@ -18,6 +18,7 @@
 #    flow on the server's port counts exactly the packets and IP bytes
 #    that tshark finds in a capture of vb.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 INJECT=$FLOWOS_REPO/selftests/lib/inject.py
@@ -45,7 +46,7 @@ inject() {
 # truncated: B's count of truncated packets.
 truncated() {
 	fc_b -j status |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["malformed"]["truncated"])'
+		json_eval 'd["malformed"]["truncated"]'
 }
 
 truncated_is() {

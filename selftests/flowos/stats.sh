@@ -14,6 +14,7 @@
 # equals tshark's reading of a capture taken at B over exactly the last
 # T, read after three bursts with now - T in the gaps between them.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 STATS_KO=$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko
@@ -133,7 +134,7 @@ test_vs_tshark() {
 		"$(pm s '[r["packets"], r["bytes"], r["view_packets"], r["view_bytes"]]')" \
 		"$(truth 3 10 1 '[t["packets"], t["bytes"]] * 2')"
 	expect_eq "no ring drop, no unit too late" \
-		"$(fc -j show all | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["ring_drops"])'),$(pm s 'r["late"]')" \
+		"$(fc -j show all | json_eval 'd["stats"]["ring_drops"]'),$(pm s 'r["late"]')" \
 		"0,0"
 	expect_eq "bytes per protocol = tshark's" \
 		"$(pm s "$(printf "$PROTO_ROWS" "'protocols'")")" \

@@ -70,7 +70,7 @@ expect_refused "refused: idle 0s" "value out of range" \
 expect_refused "refused: a parameter tcpstats does not have" \
 	"no such parameter" fc attach all tcpstats window 2s
 expect_eq "the refusals attached nothing" \
-	"$(fc -j stats all | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["pms"]))')" 0
+	"$(fc -j stats all | json_eval 'len(d["pms"])')" 0
 ktest "attach tcpstats, every connection reported" \
 	fc attach all tcpstats report 0 idle 600s
 # At the capture's own pace: the rules judge time (20 ms after duplicate

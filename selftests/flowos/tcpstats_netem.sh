@@ -11,9 +11,11 @@
 #
 # The truths are the physics and the other ends: the handshake RTT the
 # monitor sees (SYN to SYN/ACK to ACK) is at least the 20 ms netem adds,
-# and at most that plus the round trip measured without netem (BASE)
-# plus SLACK_MS for TCG's scheduling; so is the least of the running RTT
-# samples of A's data, some of which B acknowledges at once.  The
+# and tshark's initial RTT on the monitor's capture to 10 ms (a single
+# sample, which a stall of the guest stretches for both); the least of
+# the running RTT samples of A's data, some of which B acknowledges at
+# once, is at least the 20 ms too, and at most that plus the round trip
+# measured without netem (BASE) plus SLACK_MS for TCG's scheduling.  The
 # segments of A's direction sent again are what A's stack says it sent
 # again (TcpRetransSegs, from A's /proc/net/snmp), and what tshark finds
 # in the capture; the rest of the record is held to tshark's reading of the
@@ -96,7 +98,7 @@ fc attach bulk tcpstats idle 600s ||
 tcp_sink "$B" 10.0.2.1 5001 >"$TMP/received" &
 sink=$!
 began_ms=$(date +%s%3N)
-slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :5001' | grep -q LISTEN"
+slowwait 20 listening "$B" 5001
 ip netns exec "$A" python3 -c '
 import socket, sys
 s = socket.create_connection(("10.0.2.1", 5001)); s.sendall(b"x" * int(sys.argv[1])); s.close()' \
@@ -116,8 +118,6 @@ hs=$(record 'c["hs_server_rtt_us"] + c["hs_client_rtt_us"]')
 ktap_print_msg "handshake RTT at the monitor: $hs us"
 ktest "handshake RTT >= the ${DELAY_MS} ms netem adds" \
 	test "$hs" -ge $((DELAY_MS * 1000))
-ktest "handshake RTT <= ${DELAY_MS} ms + base $base ms + ${SLACK_MS} ms" \
-	test "$hs" -le $(((DELAY_MS + base + SLACK_MS) * 1000))
 rtt=$(record 'c["c_rtt_min_us"]')
 ktap_print_msg "A's data: $(record '"%d RTT samples, min %d mean %d max %d us" % (
 c["c_rtt_samples"], c["c_rtt_min_us"], c["c_rtt_mean_us"], c["c_rtt_max_us"])')"
@@ -152,17 +152,22 @@ ktap_print_msg "A's direction: $(record '"%d retransmissions, %d out of order" %
 c["c_retrans"], c["c_out_of_order"])')"
 expect_eq "A's retransmissions and out-of-order segments = A's TcpRetransSegs" \
 	"$(record 'c["c_retrans"] + c["c_out_of_order"]')" "$sent_again"
-python3 "$LIB/pcap_tcpstats.py" "$TMP/r.pcap" "$TMP/events" "$TMP/stats.json" \
-	tcpstats >"$TMP/compare" 2>&1
+python3 "$LIB/pcap_tcpstats.py" --live "$TMP/r.pcap" "$TMP/events" \
+	"$TMP/stats.json" tcpstats >"$TMP/compare" 2>&1
 sed 's/^/# /' "$TMP/compare"
-ktest "every figure each way = tshark's on the monitor's capture" \
+ktest "every figure each way = tshark's on the monitor's capture (resent: both kinds as one)" \
 	awk '$1 != "initial_rtt" && $2 != 0 { bad = 1 } END { exit bad || NR < 8 }' \
 	"$TMP/compare"
+# One sample, where the least of many is above: a stall of the guest
+# (the host's other work) may stretch it, for the capture as much.
+ktest "handshake RTT = tshark's initial RTT on the monitor's capture, to 10 ms" \
+	awk '$1 == "initial_rtt" { seen = 1; bad = $2 != 0 || $3 != 1 }
+		END { exit !seen || bad }' "$TMP/compare"
 
 # A connection left open, its one exchange over: flowctl's text view of
 # the table of open connections, held to the JSON view.
 tcp_sink "$B" 10.0.2.1 5002 >/dev/null &
-slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :5002' | grep -q LISTEN"
+slowwait 20 listening "$B" 5002
 ip netns exec "$A" python3 -c '
 import socket, time
 s = socket.create_connection(("10.0.2.1", 5002)); s.sendall(b"x" * 100)

@@ -20,6 +20,7 @@
 # between packets in ns (20000): the one-vCPU guest must keep some time
 # for the loop itself.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS="count stats match"
@@ -87,7 +88,7 @@ burst() {
 # stat EXPR: a Python expression over "flowctl -j stats hit" (d).
 stat() {
 	"$FLOWCTL" -j stats hit |
-		python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+		json_eval "$1"
 }
 
 COUNT_PACKETS="[p for p in d['pms'] if p['name'] == 'count'][0]['results']['packets']"

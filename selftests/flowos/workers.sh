@@ -12,6 +12,7 @@
 # on any machine; the traffic part needs 2 CPUs ("make check" boots a
 # 2-vCPU guest for it) and is skipped on one.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 DEV=flowos-pg1

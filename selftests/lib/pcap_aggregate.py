@@ -56,13 +56,16 @@ def packets(pcap):
         else:
             continue
         ports = (0, 0)
-        for a, b in (("tcp.srcport", "tcp.dstport"),
+        # An ICMP error quotes the packet it is about, whose ports tshark
+        # shows too: the ICMP packet's own are its type and code.
+        pairs = {1: [("icmp.type", "icmp.code")],
+                 58: [("icmpv6.type", "icmpv6.code")]}.get(proto, [
+                     ("tcp.srcport", "tcp.dstport"),
                      ("udp.srcport", "udp.dstport"),
-                     ("sctp.srcport", "sctp.dstport"),
-                     ("icmp.type", "icmp.code"),
-                     ("icmpv6.type", "icmpv6.code")):
+                     ("sctp.srcport", "sctp.dstport")])
+        for a, b in pairs:
             if v[a]:
-                ports = (int(v[a]), int(v[b]))
+                ports = (int(v[a].split(",")[0]), int(v[b].split(",")[0]))
                 break
         yield src, dst, proto, ports, size
 

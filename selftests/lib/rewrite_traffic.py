@@ -7,7 +7,7 @@
                               400: with TCP timestamps off, each write is
                               one segment even when the sender must queue
                               them), keep a copy in SENT
-  split DST PORT PAUSE A B    send A, wait PAUSE seconds, send B, close
+  split DST PORT PAUSE PART...  send each PART, PAUSE seconds apart, close
   recv ADDR PORT GOT          accept one connection, write what came to GOT
   udp DST PORT SENT N [NOCHECK]  send N datagrams with the pattern at every
                               offset parity; NOCHECK: without UDP checksum
@@ -94,11 +94,12 @@ def send(dst, port, sent, seed=1):
     s.close()
 
 
-def split(dst, port, pause, a, b):
+def split(dst, port, pause, *parts):
     s = connect(dst, int(port))
-    s.sendall(a.encode())
-    time.sleep(float(pause))
-    s.sendall(b.encode())
+    for i, part in enumerate(parts):
+        if i:
+            time.sleep(float(pause))
+        s.sendall(part.encode())
     s.close()
 
 
