@@ -73,6 +73,7 @@ static inline void flowos_unit_fill(struct flowos_unit *u,
 	memcpy(u->daddr, pkt->daddr, sizeof(u->daddr));
 	u->sport = pkt->sport;
 	u->dport = pkt->dport;
+	u->ifindex = pkt->ifindex;
 	u->family = pkt->family;
 	u->proto = pkt->proto;
 	u->tcp_flags = pkt->tcp_flags;

@@ -132,7 +132,8 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	}
 
 	dev = ingress ? state->in : state->out;
-	flowos_pkt_key(&pkt, dev ? dev->ifindex : 0, dir, &key);
+	pkt.ifindex = dev ? dev->ifindex : 0;
+	flowos_pkt_key(&pkt, pkt.ifindex, dir, &key);
 	flow = flowos_classify(cls, &key);
 	if (!flow)
 		return NF_ACCEPT;

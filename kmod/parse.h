@@ -194,6 +194,7 @@ struct flowos_pkt {
 	u32 wire_len;
 	u16 segs;
 	u16 gso_size;
+	u32 ifindex;		/* the hook's device, not the parser's */
 };
 
 enum flowos_parse_result flowos_parse_l3(const struct flowos_pkt_buf *b,

@@ -567,6 +567,7 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 		pi->workers[i].idx = i;
 	}
 	pi->pm.ops = ops;
+	pi->pm.net = flow->fn->net;
 	pi->pm.workers = conf->workers;
 	memcpy(pi->pm.params, conf->params, sizeof(pi->pm.params));
 	memcpy(pi->pm.strings, conf->strings, sizeof(pi->pm.strings));
@@ -686,6 +687,8 @@ int flowos_pm_attach(struct flowos_flow *flow, const struct flowos_pm_ops *ops,
 	return 0;
 
 fini:
+	if (ops->detach)
+		ops->detach(&pi->pm);
 	if (ops->fini)
 		ops->fini(&pi->pm);
 free:
@@ -729,6 +732,8 @@ void flowos_pm_detach(struct flowos_pm_inst *pi)
 	lockdep_assert_held(&flowos_mutex);
 	flowos_sysfs_del_pm(pi);
 	pm_stop_threads(pi);
+	if (pi->pm.ops->detach)
+		pi->pm.ops->detach(&pi->pm);
 	/* On an inline flow, what it is done with goes on now. */
 	if (st->inline_mode)
 		for_each_possible_cpu(cpu)

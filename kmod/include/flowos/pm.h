@@ -128,11 +128,16 @@ struct flowos_pm_strings {
  * PM, with what that costs.  One that reads the headers of every unit
  * of its layer, payload or not (the tcpstats PM: windows and options),
  * sets @headers: the core then keeps unit->skb for each unit of its
- * layer, pure ACKs too.
+ * layer, pure ACKs too.  @net is the namespace of the instance's flow,
+ * for what a PM opens there (the ipfix PM's socket): it is not
+ * referenced, and may be used from ->init until ->detach returns only,
+ * since a reader may hold the instance, and run ->fini, after the
+ * namespace is gone.
  */
 struct flowos_pm {
 	const struct flowos_pm_ops *ops;
 	void *priv;
+	struct net *net;
 	unsigned int workers;
 	bool payload;
 	bool headers;
@@ -160,6 +165,10 @@ struct flowos_results;
  *	thread, each on its own shard of the state (win->worker, @worker),
  *	and ->read_scalar and ->fill_results merge the shards.
  * @init: set up @pm->priv; may sleep
+ * @detach: optional; the instance leaves its flow (detach, flow delete,
+ *	namespace exit): its threads have stopped and no unit comes any
+ *	more, but reads may still come, and @fini later.  Close here what
+ *	lives in @pm->net.  May sleep; flowos_mutex is held.
  * @fini: free what @init made; the threads have stopped, and no read is
  *	inside @read_scalar or @fill_results (a read that began before a
  *	detach goes on after it: @fini waits for the last one)
@@ -200,6 +209,7 @@ struct flowos_pm_ops {
 	unsigned int max_workers;
 
 	int (*init)(struct flowos_pm *pm);
+	void (*detach)(struct flowos_pm *pm);
 	void (*fini)(struct flowos_pm *pm);
 	unsigned int (*process)(struct flowos_pm *pm,
 				const struct flowos_window *win);

@@ -52,6 +52,7 @@ struct flowos_unit {
 	__be32 daddr[4];
 	__be16 sport;
 	__be16 dport;
+	u32 ifindex;		/* the device it came in on (IN) or leaves by */
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 proto;
 	u8 tcp_flags;
@@ -60,11 +61,11 @@ struct flowos_unit {
 	u8 mark;		/* for read-write PMs */
 	u8 flags;		/* FLOWOS_UNIT_*: the core's */
 	u16 payload_off;
+	u16 segs;		/* wire packets it stands for, >= 1 */
 	u32 wire_len;		/* IP bytes of its @segs wire packets */
 	u32 payload_len;
 	u32 tcp_seq;
 	u32 tcp_ack;		/* meaningful with TCPHDR_ACK in @tcp_flags */
-	u16 segs;		/* wire packets it stands for, >= 1 */
 	u16 gso_size;		/* payload of each of them but the last */
 	u16 l4_off;		/* transport header, from skb->data, with @skb */
 	struct sk_buff *skb;
