@@ -71,6 +71,44 @@ static int publish_classifier(struct flowos_net *fn,
 	return 0;
 }
 
+/* Give @flow its definition (see struct flowos_flow for who reads it). */
+static void flow_define(struct flowos_flow *flow,
+			const struct flowos_flow_conf *conf,
+			const struct flowos_match *match)
+{
+	write_seqlock(&flow->def_seq);
+	flow->priority = conf->priority;
+	flow->qlen = conf->qlen;
+	flow->mode = conf->mode;
+	WRITE_ONCE(flow->overflow, conf->overflow);
+	flow->match = *match;
+	write_sequnlock(&flow->def_seq);
+}
+
+/**
+ * flowos_flow_read_def - a consistent copy of a flow's definition
+ * @flow: the flow
+ * @conf: its priority, ring length, mode and overflow policy
+ * @match: what it matches
+ *
+ * For readers without flowos_mutex (sysfs), while it may change.
+ */
+void flowos_flow_read_def(const struct flowos_flow *flow,
+			  struct flowos_flow_conf *conf,
+			  struct flowos_match *match)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&flow->def_seq);
+		conf->priority = flow->priority;
+		conf->qlen = flow->qlen;
+		conf->mode = flow->mode;
+		conf->overflow = flow->overflow;
+		*match = flow->match;
+	} while (read_seqretry(&flow->def_seq, seq));
+}
+
 static struct flowos_flow *flow_alloc(const char *name,
 				      const struct flowos_flow_conf *conf,
 				      const struct flowos_match *match)
@@ -89,12 +127,17 @@ static struct flowos_flow *flow_alloc(const char *name,
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(flow->stats, cpu)->syncp);
 	strscpy(flow->name, name, sizeof(flow->name));
-	flow->priority = conf->priority;
-	flow->qlen = conf->qlen;
-	flow->mode = conf->mode;
-	flow->overflow = conf->overflow;
-	flow->match = *match;
+	seqlock_init(&flow->def_seq);
+	flow_define(flow, conf, match);
 	return flow;
+}
+
+/* After the flow left the classifier: the rest of its teardown. */
+static void flow_retire(struct flowos_flow *flow)
+{
+	flowos_pm_detach_all(flow);
+	flowos_sysfs_del_flow(flow);
+	call_rcu(&flow->rcu, flow_free_rcu);
 }
 
 /**
@@ -104,14 +147,20 @@ static struct flowos_flow *flow_alloc(const char *name,
  * @conf: its rank among overlapping flows, the length of its per-CPU
  *	rings (a power of two), its mode and overflow policy
  * @match: what it matches
+ * @pipeline: the PM instances to start on it first
+ *	(FLOWOS_A_FLOW_PIPELINE, checked by flowos_nl_pipeline_check()),
+ *	or NULL
  * @extack: where to say why it failed
  *
- * The caller has checked that @name is valid and unused and that @match
- * is consistent, and holds flowos_mutex.
+ * The flow enters the classifier last, so that its pipeline sees its
+ * first packet; if any step fails, nothing is left of it.  The caller
+ * has checked that @name is valid and unused and that @match is
+ * consistent, and holds flowos_mutex.
  */
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				       const struct flowos_flow_conf *conf,
 				       const struct flowos_match *match,
+				       const struct nlattr *pipeline,
 				       struct netlink_ext_ack *extack)
 {
 	struct flowos_flow *flow;
@@ -132,38 +181,73 @@ struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 		err = flowos_hook_register(fn);
 		if (err) {
 			NL_SET_ERR_MSG_MOD(extack, "cannot register netfilter hooks");
-			goto free;
+			flow_free(flow);
+			return ERR_PTR(err);
 		}
 	}
 
 	flow->id = fn->next_id;
 	flow->fn = fn;
+	/* Before its instances: their directories go in the flow's. */
+	if (net_eq(fn->net, &init_net))
+		flowos_sysfs_add_flow(flow);
+	err = pipeline ? flowos_nl_pipeline_attach(flow, pipeline, extack) : 0;
+	if (err)
+		goto retire;
 	list_add_tail(&flow->node, &fn->flows);
 	err = publish_classifier(fn, extack);
 	if (err) {
 		list_del(&flow->node);
-		goto unhook;
+		goto retire;
 	}
 	fn->next_id++;
 	fn->nflows++;
-	if (net_eq(fn->net, &init_net))
-		flowos_sysfs_add_flow(flow);
 	return flow;
 
-unhook:
+retire:
+	/* In no classifier published: no packet has reached it. */
 	if (!fn->nflows)
 		flowos_hook_unregister(fn);
-free:
-	flow_free(flow);
+	flow_retire(flow);
 	return ERR_PTR(err);
 }
 
-/* After the flow left the classifier: the rest of its teardown. */
-static void flow_retire(struct flowos_flow *flow)
+/**
+ * flowos_flow_change - give a running flow a new definition
+ * @fn: the namespace's flows
+ * @flow: the flow; it keeps its name, id, counters and PM instances
+ * @conf: its new priority, ring length, mode and overflow policy
+ * @match: what it matches from now on
+ * @extack: where to say why it failed
+ *
+ * The new classifier replaces the old one in one pointer: a packet is
+ * matched by the old definitions or by the new ones, never by both or
+ * neither.  The ring length and the mode are the stream's: they change
+ * only while no instance is attached.  On failure nothing changes.
+ * The caller has checked @match and holds flowos_mutex.
+ */
+int flowos_flow_change(struct flowos_net *fn, struct flowos_flow *flow,
+		       const struct flowos_flow_conf *conf,
+		       const struct flowos_match *match,
+		       struct netlink_ext_ack *extack)
 {
-	flowos_pm_detach_all(flow);
-	flowos_sysfs_del_flow(flow);
-	call_rcu(&flow->rcu, flow_free_rcu);
+	struct flowos_flow_conf old_conf;
+	struct flowos_match old_match;
+	int err;
+
+	lockdep_assert_held(&flowos_mutex);
+	if ((conf->qlen != flow->qlen || conf->mode != flow->mode) &&
+	    rcu_access_pointer(flow->stream)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "a flow's ring length and mode change only while no PM is attached (an absent qlen or mode means the default)");
+		return -EBUSY;
+	}
+	flowos_flow_read_def(flow, &old_conf, &old_match);
+	flow_define(flow, conf, match);
+	err = publish_classifier(fn, extack);
+	if (err)
+		flow_define(flow, &old_conf, &old_match);
+	return err;
 }
 
 /**

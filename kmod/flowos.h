@@ -179,11 +179,19 @@ struct flowos_flow {
 	struct rcu_head rcu;
 	char name[FLOWOS_NAME_MAX];
 	u32 id;
+	/*
+	 * The definition: flowos_mutex to change (flowos_flow_change()),
+	 * and def_seq around the change for sysfs, which reads it without
+	 * the mutex.  The packet path reads only overflow (READ_ONCE); the
+	 * classifier has its own copy of the rest.  qlen and mode change
+	 * only while the flow has no stream.
+	 */
+	seqlock_t def_seq;
 	u32 priority;
 	struct flowos_match match;
 	u32 qlen;
-	u8 mode;		/* enum flowos_flow_mode, fixed */
-	u8 overflow;		/* enum flowos_overflow, fixed */
+	u8 mode;		/* enum flowos_flow_mode */
+	u8 overflow;		/* enum flowos_overflow */
 	struct flowos_flow_stats __percpu *stats;
 	struct flowos_stream __rcu *stream;	/* flowos_mutex to change */
 	struct flowos_flow_sysfs *sysfs;	/* initial namespace only */
@@ -229,9 +237,17 @@ struct flowos_flow_conf {
 struct flowos_flow *flowos_flow_create(struct flowos_net *fn, const char *name,
 				       const struct flowos_flow_conf *conf,
 				       const struct flowos_match *match,
+				       const struct nlattr *pipeline,
 				       struct netlink_ext_ack *extack);
 int flowos_flow_delete(struct flowos_net *fn, struct flowos_flow *flow,
 		       struct netlink_ext_ack *extack);
+int flowos_flow_change(struct flowos_net *fn, struct flowos_flow *flow,
+		       const struct flowos_flow_conf *conf,
+		       const struct flowos_match *match,
+		       struct netlink_ext_ack *extack);
+void flowos_flow_read_def(const struct flowos_flow *flow,
+			  struct flowos_flow_conf *conf,
+			  struct flowos_match *match);
 /* Counters of a flow, summed over CPUs. */
 struct flowos_flow_totals {
 	u64 packets[FLOWOS_NDIRS];
@@ -398,6 +414,13 @@ void flowos_pm_errmsgs_free(void);
 extern const struct nla_policy flowos_pm_policy[FLOWOS_A_PM_MAX + 1];
 int flowos_nl_pm_type_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info);
+int flowos_nl_pipeline_check(const struct nlattr *pipeline,
+			     struct netlink_ext_ack *extack);
+int flowos_nl_pipeline_attach(struct flowos_flow *flow,
+			      const struct nlattr *pipeline,
+			      struct netlink_ext_ack *extack);
+void flowos_nl_pipeline_announce(struct flowos_net *fn,
+				 const struct flowos_flow *flow);
 int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_pm_set(struct sk_buff *skb, struct genl_info *info);
 int flowos_nl_stats_get(struct sk_buff *skb, struct genl_info *info);

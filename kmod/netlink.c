@@ -45,6 +45,7 @@ static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
 						FLOWOS_FLOW_MODE_MAX),
 	[FLOWOS_A_FLOW_OVERFLOW] = NLA_POLICY_RANGE(NLA_U8, FLOWOS_OVERFLOW_ACCEPT,
 						    FLOWOS_OVERFLOW_MAX),
+	[FLOWOS_A_FLOW_PIPELINE] = NLA_POLICY_NESTED_ARRAY(flowos_pm_policy),
 };
 
 enum flowos_nl_mcgrp { FLOWOS_NLGRP_EVENTS };
@@ -430,6 +431,9 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	err = conf_from_attrs(tb, &conf, info->extack);
+	if (!err && tb[FLOWOS_A_FLOW_PIPELINE])
+		err = flowos_nl_pipeline_check(tb[FLOWOS_A_FLOW_PIPELINE],
+					       info->extack);
 	if (err)
 		return err;
 
@@ -443,12 +447,14 @@ static int flow_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = match_from_attrs(fn->net, tb, &match, info->extack);
 	if (err)
 		goto unlock;
-	flow = flowos_flow_create(fn, name, &conf, &match, info->extack);
+	flow = flowos_flow_create(fn, name, &conf, &match,
+				  tb[FLOWOS_A_FLOW_PIPELINE], info->extack);
 	if (IS_ERR(flow)) {
 		err = PTR_ERR(flow);
 		goto unlock;
 	}
 	flowos_nl_notify(fn, flow_event(fn, flow, FLOWOS_CMD_FLOW_NEW));
+	flowos_nl_pipeline_announce(fn, flow);
 	err = reply_flow(info, flow);
 unlock:
 	mutex_unlock(&flowos_mutex);
@@ -469,6 +475,30 @@ static int delete_flow(struct flowos_net *fn, struct flowos_flow *flow,
 	return err;
 }
 
+static int change_flow(struct flowos_net *fn, struct flowos_flow *flow,
+		       struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct flowos_flow_conf conf;
+	struct flowos_match match;
+	int err;
+
+	if (tb[FLOWOS_A_FLOW_PIPELINE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_FLOW_PIPELINE],
+				    "a pipeline comes with a new flow; attach to one that runs");
+		return -EINVAL;
+	}
+	err = conf_from_attrs(tb, &conf, info->extack);
+	if (!err)
+		err = match_from_attrs(fn->net, tb, &match, info->extack);
+	if (!err)
+		err = flowos_flow_change(fn, flow, &conf, &match, info->extack);
+	if (err)
+		return err;
+	flowos_nl_notify(fn, flow_event(fn, flow, FLOWOS_CMD_FLOW_SET));
+	return reply_flow(info, flow);
+}
+
 static int get_flow(struct flowos_net *fn, struct flowos_flow *flow,
 		    struct genl_info *info)
 {
@@ -478,6 +508,11 @@ static int get_flow(struct flowos_net *fn, struct flowos_flow *flow,
 static int flow_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return on_named_flow(info, delete_flow);
+}
+
+static int flow_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return on_named_flow(info, change_flow);
 }
 
 static int flow_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -625,6 +660,7 @@ static const struct genl_ops flowos_nl_ops[] = {
 		.maxattr = FLOWOS_A_PM_MAX,
 	},
 	PM_OP(FLOWOS_CMD_PM_SET, flowos_nl_pm_set, NULL, GENL_ADMIN_PERM),
+	FLOW_OP(FLOWOS_CMD_FLOW_SET, flow_set_doit, NULL, GENL_ADMIN_PERM),
 	{
 		.cmd = FLOWOS_CMD_NET_GET,
 		.doit = net_get_doit,
@@ -647,7 +683,8 @@ struct genl_family flowos_nl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = flowos_nl_ops,
 	.n_ops = ARRAY_SIZE(flowos_nl_ops),
-	.resv_start_op = FLOWOS_CMD_MAX + 1,
+	/* Commands from this one on get genetlink's strict header checks. */
+	.resv_start_op = FLOWOS_CMD_FLOW_SET,
 	.mcgrps = flowos_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(flowos_nl_mcgrps),
 };

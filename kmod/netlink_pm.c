@@ -217,16 +217,16 @@ static int find_target(struct flowos_net *fn, struct genl_info *info,
 	return 0;
 }
 
-/* The type, pinned, or an error. */
-static const struct flowos_pm_ops *get_type(struct genl_info *info)
+/* The type @attr names, pinned, or an error. */
+static const struct flowos_pm_ops *get_type(const struct nlattr *attr,
+					    struct netlink_ext_ack *extack)
 {
-	struct nlattr *attr = info->attrs[FLOWOS_A_PM_TYPE];
 	const struct flowos_pm_ops *ops;
 
 	lockdep_assert_held(&flowos_mutex);
 	ops = flowos_pm_type_find(nla_data(attr));
 	if (!ops || !try_module_get(ops->owner)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "no PM type of this name is loaded or loadable");
 		return ERR_PTR(-ENOENT);
 	}
@@ -250,10 +250,14 @@ static int check_workers(const struct flowos_pm_ops *ops, struct nlattr *attr,
 	return 0;
 }
 
-static int attach_locked(struct flowos_net *fn, struct genl_info *info,
-			 const char *name)
+/*
+ * Start the instance @tb describes (an attach request's attributes, or
+ * one instance of a pipeline) on @flow, named @name.  Its type was
+ * loaded, if it could be, before flowos_mutex was taken.
+ */
+static int attach_one(struct flowos_flow *flow, struct nlattr **tb,
+		      const char *name, struct netlink_ext_ack *extack)
 {
-	struct nlattr **tb = info->attrs;
 	struct flowos_pm_conf conf = {
 		.name = name,
 		.order = tb[FLOWOS_A_PM_ORDER] ?
@@ -262,62 +266,194 @@ static int attach_locked(struct flowos_net *fn, struct genl_info *info,
 			   nla_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1,
 	};
 	const struct flowos_pm_ops *ops;
+	int err;
+
+	lockdep_assert_held(&flowos_mutex);
+	ops = get_type(tb[FLOWOS_A_PM_TYPE], extack);
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	err = check_workers(ops, tb[FLOWOS_A_PM_WORKERS], conf.workers,
+			    extack);
+	if (!err)
+		err = flowos_params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS],
+					       conf.params, conf.strings,
+					       extack);
+	if (!err)
+		err = flowos_pm_attach(flow, ops, &conf, extack);
+	if (err)
+		module_put(ops->owner);
+	return err;
+}
+
+static int attach_locked(struct flowos_net *fn, struct genl_info *info,
+			 const char *name)
+{
 	struct flowos_pm_inst *pi;
 	struct flowos_flow *flow;
 	int err;
 
 	err = find_target(fn, info, false, &flow, NULL);
+	if (!err)
+		err = attach_one(flow, info->attrs, name, info->extack);
 	if (err)
 		return err;
-	ops = get_type(info);
-	if (IS_ERR(ops))
-		return PTR_ERR(ops);
-	err = check_workers(ops, tb[FLOWOS_A_PM_WORKERS], conf.workers,
-			    info->extack);
-	if (!err)
-		err = flowos_params_from_attrs(ops, tb[FLOWOS_A_PM_PARAMS],
-					       conf.params, conf.strings,
-					       info->extack);
-	if (!err)
-		err = flowos_pm_attach(flow, ops, &conf, info->extack);
-	if (err) {
-		module_put(ops->owner);
-		return err;
-	}
 	fn->gen++;
 	pi = flowos_pm_find(flow, name);
 	pm_event(fn, pi, FLOWOS_CMD_PM_ATTACH);
 	return reply_pm(info, pi);
 }
 
+/*
+ * What an attach takes that can be checked without the lock: a type
+ * and an instance name that are names (the type becomes a module alias
+ * to load: a name, never a path).  Returns the instance's name.
+ */
+static const char *check_names(struct nlattr **tb,
+			       const struct nlattr *where,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *name_attr;
+
+	if (!tb[FLOWOS_A_PM_TYPE]) {
+		NL_SET_ERR_MSG_ATTR(extack, where, "missing the PM type");
+		return NULL;
+	}
+	if (!flowos_valid_name(nla_data(tb[FLOWOS_A_PM_TYPE]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_PM_TYPE],
+				    "a PM type is letters, digits, '_', '.' and '-', not . or ..");
+		return NULL;
+	}
+	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
+	if (!flowos_valid_name(nla_data(name_attr))) {
+		NL_SET_ERR_MSG_ATTR(extack, name_attr,
+				    "a PM name is letters, digits, '_', '.' and '-', not . or ..");
+		return NULL;
+	}
+	return nla_data(name_attr);
+}
+
 int flowos_nl_pm_attach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct flowos_net *fn = flowos_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
-	struct nlattr *name_attr;
+	const char *name;
 	int err;
 
 	if (FLOWOS_REQUIRE(info, FLOWOS_A_PM_FLOW, "missing the flow's name") ||
 	    FLOWOS_REQUIRE(info, FLOWOS_A_PM_TYPE, "missing the PM type"))
 		return -EINVAL;
-	/* The type becomes a module alias to load: a name, never a path. */
-	if (!flowos_valid_name(nla_data(tb[FLOWOS_A_PM_TYPE]))) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[FLOWOS_A_PM_TYPE],
-				    "a PM type is letters, digits, '_', '.' and '-', not . or ..");
+	name = check_names(tb, NULL, info->extack);
+	if (!name)
 		return -EINVAL;
-	}
-	name_attr = tb[FLOWOS_A_PM_NAME] ?: tb[FLOWOS_A_PM_TYPE];
-	if (!flowos_valid_name(nla_data(name_attr))) {
-		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
-				    "a PM name is letters, digits, '_', '.' and '-', not . or ..");
-		return -EINVAL;
-	}
 
 	flowos_pm_type_load(nla_data(tb[FLOWOS_A_PM_TYPE]));
 	mutex_lock(&flowos_mutex);
-	err = attach_locked(fn, info, nla_data(name_attr));
+	err = attach_locked(fn, info, name);
 	mutex_unlock(&flowos_mutex);
 	return err;
+}
+
+/* Pipelines: a flow's instances, created with it (FLOWOS_A_FLOW_PIPELINE) */
+
+/*
+ * The attributes of @entry, one instance of a pipeline, in @tb, and its
+ * name in @name.
+ */
+static int pipeline_entry(const struct nlattr *entry, struct nlattr **tb,
+			  const char **name, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	/* The policy has checked each entry; this only indexes it. */
+	err = nla_parse_nested(tb, FLOWOS_A_PM_MAX, entry, flowos_pm_policy,
+			       extack);
+	if (err)
+		return err;
+	if (tb[FLOWOS_A_PM_FLOW]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_PM_FLOW],
+				    "an instance of a pipeline is on the flow created");
+		return -EINVAL;
+	}
+	*name = check_names(tb, entry, extack);
+	return *name ? 0 : -EINVAL;
+}
+
+/**
+ * flowos_nl_pipeline_check - check a pipeline before the flow is made
+ * @pipeline: the FLOWOS_A_FLOW_PIPELINE attribute
+ * @extack: where to say which instance is wrong, and why
+ *
+ * Also loads each instance's PM type if it can be loaded: that may not
+ * be done under flowos_mutex.  Called without it.
+ */
+int flowos_nl_pipeline_check(const struct nlattr *pipeline,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
+	const struct nlattr *entry;
+	int rem, n = 0, err;
+	const char *name;
+
+	nla_for_each_nested(entry, pipeline, rem) {
+		if (++n > FLOWOS_PIPELINE_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, entry,
+					    "more instances than a pipeline may have (32)");
+			return -E2BIG;
+		}
+		err = pipeline_entry(entry, tb, &name, extack);
+		if (err)
+			return err;
+		flowos_pm_type_load(nla_data(tb[FLOWOS_A_PM_TYPE]));
+	}
+	return 0;
+}
+
+/**
+ * flowos_nl_pipeline_attach - start a pipeline's instances on a new flow
+ * @flow: the flow, not yet matching any packet
+ * @pipeline: the FLOWOS_A_FLOW_PIPELINE attribute, checked by
+ *	flowos_nl_pipeline_check()
+ * @extack: where to say which instance was refused, and why
+ *
+ * On failure the instances started are left on @flow, for the caller's
+ * teardown of it.  Called with flowos_mutex held.
+ */
+int flowos_nl_pipeline_attach(struct flowos_flow *flow,
+			      const struct nlattr *pipeline,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
+	const struct nlattr *entry;
+	const char *name;
+	int rem, err;
+
+	lockdep_assert_held(&flowos_mutex);
+	nla_for_each_nested(entry, pipeline, rem) {
+		err = pipeline_entry(entry, tb, &name, extack);
+		if (!err)
+			err = attach_one(flow, tb, name, extack);
+		if (err) {
+			/* An ->init's refusal names no attribute: the entry. */
+			if (extack && !extack->bad_attr)
+				NL_SET_BAD_ATTR(extack, entry);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Announce each instance of a flow just created, in attach order. */
+void flowos_nl_pipeline_announce(struct flowos_net *fn,
+				 const struct flowos_flow *flow)
+{
+	struct flowos_stream *st = rcu_dereference_protected(flow->stream,
+				lockdep_is_held(&flowos_mutex));
+	struct flowos_pm_inst *pi;
+
+	if (!st)
+		return;
+	list_for_each_entry(pi, &st->pms, node)
+		pm_event(fn, pi, FLOWOS_CMD_PM_ATTACH);
 }
 
 int flowos_nl_pm_detach(struct sk_buff *skb, struct genl_info *info)

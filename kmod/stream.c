@@ -303,7 +303,7 @@ unsigned int flowos_stream_hold(struct flowos_flow *flow,
 	return NF_STOLEN;
 
 overflow:
-	if (flow->overflow == FLOWOS_OVERFLOW_DROP) {
+	if (READ_ONCE(flow->overflow) == FLOWOS_OVERFLOW_DROP) {
 		flowos_inline_count(flow, FLOWOS_INLINE_OVERFLOW_DROPS);
 		return NF_DROP;
 	}
@@ -446,7 +446,7 @@ void flowos_stream_release(struct flowos_stream *st, unsigned int cpu)
  */
 void flowos_stream_settle(struct flowos_stream *st)
 {
-	bool accept = st->flow->overflow != FLOWOS_OVERFLOW_DROP;
+	bool accept = READ_ONCE(st->flow->overflow) != FLOWOS_OVERFLOW_DROP;
 	int cpu;
 
 	might_sleep();

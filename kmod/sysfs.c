@@ -181,15 +181,20 @@ static ssize_t flow_show_stat(const struct flowos_flow *flow, int file,
 
 static ssize_t flow_show(const struct flowos_flow *flow, int file, char *buf)
 {
-	const struct flowos_match *m = &flow->match;
+	struct flowos_flow_conf conf;
+	struct flowos_match match, *m = &match;
 
-	switch (file) {
-	case FF_ID:
+	if (file == FF_ID)
 		return sysfs_emit(buf, "%u\n", flow->id);
+	if (file >= FF_PACKETS_IN)
+		return flow_show_stat(flow, file, buf);
+	/* "flowctl change" may be giving it a new one. */
+	flowos_flow_read_def(flow, &conf, &match);
+	switch (file) {
 	case FF_PRIORITY:
-		return sysfs_emit(buf, "%u\n", flow->priority);
+		return sysfs_emit(buf, "%u\n", conf.priority);
 	case FF_QLEN:
-		return sysfs_emit(buf, "%u\n", flow->qlen);
+		return sysfs_emit(buf, "%u\n", conf.qlen);
 	case FF_FAMILY:
 		if (!FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_FAMILY))
 			return sysfs_emit(buf, "any\n");
@@ -213,13 +218,13 @@ static ssize_t flow_show(const struct flowos_flow *flow, int file, char *buf)
 	case FF_DIR:
 		return sysfs_emit(buf, "%s\n", dir_names[m->dir]);
 	case FF_MODE:
-		return sysfs_emit(buf, "%s\n", flow->mode == FLOWOS_FLOW_MODE_INLINE ?
+		return sysfs_emit(buf, "%s\n", conf.mode == FLOWOS_FLOW_MODE_INLINE ?
 				  "inline" : "passive");
 	case FF_OVERFLOW:
-		return sysfs_emit(buf, "%s\n", flow->overflow == FLOWOS_OVERFLOW_DROP ?
+		return sysfs_emit(buf, "%s\n", conf.overflow == FLOWOS_OVERFLOW_DROP ?
 				  "drop" : "accept");
 	default:
-		return flow_show_stat(flow, file, buf);
+		return -EINVAL;
 	}
 }
 

@@ -171,6 +171,16 @@ test_batch() {
 	rc=$?
 	expect_eq "batch: an open quote is a usage error (2), after line 1 ran" \
 		"$rc $(names)" "2 ['b1', 'b2', 'b3', 'pings', 'quiet', 'web']"
+	# 3 x 800 parameters: more than one request may have (2048), each
+	# request's own.
+	seq -f 'p%04g' 800 >"$TMP/patterns"
+	for out in 1 2 3; do
+		echo "attach b1 match name m$out pattern @$TMP/patterns"
+	done >"$TMP/many"
+	expect_eq "batch: each command's parameters are its own, however many came before" \
+		"$(fc --batch "$TMP/many" && fc -j stats b1 |
+			json_get '[len(p["params"]["pattern"]) for p in j["pms"]]')" \
+		"[800, 800, 800]"
 	for out in b1 b2 b3; do
 		fc delete "$out"
 	done
@@ -217,7 +227,7 @@ test_delete_and_unload() {
 
 ktap_print_header
 require_root
-ktap_set_plan 30
+ktap_set_plan 31
 
 [ -x "$FLOWCTL" ] || ktap_exit_fail_msg "no $FLOWCTL (make tools)"
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"

@@ -16,6 +16,7 @@
 #
 # The test PMs are selftests/flowos/modules/flowos_pm_test.c.
 . "$FLOWOS_REPO/selftests/lib.sh"
+evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 TEST_KO=$FLOWOS_BUILD/testpm/flowos_pm_test.ko
@@ -35,7 +36,7 @@ trap cleanup EXIT
 # js NS FLOW EXPR: a Python expression over "flowctl -j stats FLOW" (d).
 js() {
 	ip netns exec "$1" "$FLOWCTL" -j stats "$2" |
-		python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+		json_eval "$3"
 }
 
 # pm NS FLOW NAME KEY: a counter of an instance (backlog, wakeups, ...).
@@ -56,16 +57,18 @@ lagging() {
 	[ "$(pm "$1" "$2" "$3" backlog)" -ge "$4" ]
 }
 
-# paced NS DST PORT GAP_MS STOP: send 64-byte datagrams GAP_MS apart
-# until the file STOP exists, then print how many went.
+# paced NS DST PORT[,PORT...] GAP_MS STOP: send 64-byte datagrams GAP_MS
+# apart, to each PORT in turn, until the file STOP exists, then print
+# how many went.
 paced() {
 	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" <<'PY'
 import os, socket, sys, time
-dst, port, gap, stop = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+dst, gap, stop = sys.argv[1], float(sys.argv[3]), sys.argv[4]
+ports = [int(p) for p in sys.argv[2].split(",")]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 n = 0
 while not os.path.exists(stop):
-    n += s.sendto(b"p" * 64, (dst, port)) == 64
+    n += s.sendto(b"p" * 64, (dst, ports[n % len(ports)])) == 64
     time.sleep(gap / 1000)
 print(n)
 PY
@@ -89,7 +92,7 @@ test_zerocopy() {
 		"$FLOWCTL" -n "$A" attach zc test_payload delay_us 100000 || return 1
 	tcp_sink "$B" 10.0.0.2 7000 >"$TMP/zc.received" &
 	sink=$!
-	slowwait 20 bash -c "ip netns exec $B ss -Hltn 'sport = :7000' | grep -q LISTEN"
+	slowwait 20 listening "$B" 7000
 	out=$(ip netns exec "$A" python3 - 60 8192 3 <<'PY'
 import socket, struct, sys, time
 SO_ZEROCOPY, MSG_ZEROCOPY, MSG_ERRQUEUE, SO_EE_ORIGIN_ZEROCOPY = 60, 0x4000000, 0x2000, 5
@@ -230,14 +233,155 @@ test_idle_wakeups() {
 
 fc() { "$FLOWCTL" -n "$B" "$@"; }
 
+# B's UDP datagrams to a port nobody listens on (/proc/net/snmp).
+no_ports() {
+	ip netns exec "$B" awk '/^Udp:/ {
+		if (!col) { for (i = 1; i <= NF; i++) if ($i == "NoPorts") col = i }
+		else print $col }' /proc/net/snmp
+}
+
+at_least_no_ports() { [ "$(no_ports)" -ge "$1" ]; }
+
+# flowctl create FLOW ... attach ...: a flow created with its pipeline
+# matches its first packet only once every instance runs, so under
+# traffic each instance sees every packet the flow counts, even behind
+# an ->init of a second; created first and attached after, the flow
+# counts packets its PM never sees.
+test_pipeline() {
+	local flow base pms
+
+	for flow in together apart; do
+		base=$(no_ports)
+		rm -f "$TMP/stop"
+		paced "$A" 10.0.0.2 6020 2 "$TMP/stop" >/dev/null &
+		slowwait 30 at_least_no_ports $((base + 20))
+		if [ "$flow" = together ]; then
+			ktest "pipeline: create a flow with its pipeline under traffic" \
+				fc create together proto udp dport 6020 \
+				attach test_check name chk init_ms 1000 \
+				attach count name cnt order 1
+		else
+			fc create apart proto udp dport 6020 &&
+				fc attach apart test_check name chk init_ms 1000 &&
+				fc attach apart count name cnt order 1
+		fi
+		slowwait 30 at_least "$B" "$flow" "d['stats']['packets_in']" 50
+		touch "$TMP/stop"
+		wait
+		slowwait 20 settled "$B" "$flow" cnt
+		pms="$(result "$B" "$flow" chk seen) $(pm "$B" "$flow" cnt processed)"
+		ktap_print_msg "$flow: the flow counted" \
+			"$(js "$B" "$flow" "d['stats']['packets_in']"), its PMs saw $pms"
+		if [ "$flow" = together ]; then
+			expect_eq "pipeline: each instance saw every packet the flow counted" \
+				"$pms" "$(js "$B" "$flow" "d['stats']['packets_in']") \
+$(js "$B" "$flow" "d['stats']['packets_in']")"
+		else
+			ktest "pipeline: created, then attached, the flow counted packets its PM missed" \
+				test "$(js "$B" "$flow" "d['stats']['packets_in']")" -gt \
+				"$(result "$B" "$flow" chk seen)"
+		fi
+		fc delete "$flow"
+	done
+}
+
+# packets_in NS FLOW: what the flow counted.
+packets_in() {
+	js "$1" "$2" "d['stats']['packets_in']"
+}
+
+# flowctl change under traffic.  Two flows share ports 6030 and 6031,
+# which the datagrams take in turn: "lo" (priority 1) one port, "all"
+# both, so that each datagram is the higher one's.  Moving lo from 6030
+# to 6031 while they flow, every datagram must be counted by exactly
+# one of the two (the swap is atomic), and lo keeps its count PM and
+# what it counted.
+test_change() {
+	local sent lo flow def
+
+	fc create all proto udp dport 6030-6031 attach count name cnt &&
+		fc create lo proto udp dport 6030 prio 1 attach count name cnt ||
+		return 1
+	rm -f "$TMP/stop"
+	paced "$A" 10.0.0.2 6030,6031 2 "$TMP/stop" >"$TMP/change.sent" &
+	slowwait 30 at_least "$B" lo "d['stats']['packets_in']" 20
+	ktest "change: a flow's match, under traffic" \
+		fc change lo proto udp dport 6031 prio 1
+	lo=$(packets_in "$B" lo)
+	slowwait 30 at_least "$B" lo "d['stats']['packets_in']" $((lo + 20))
+	touch "$TMP/stop"
+	wait
+	sent=$(cat "$TMP/change.sent")
+	for flow in lo all; do
+		slowwait 20 settled "$B" "$flow" cnt
+	done
+	ktap_print_msg "$sent datagrams; lo counted $(packets_in "$B" lo)," \
+		"all $(packets_in "$B" all)"
+	expect_eq "change: each datagram counted once, by the old lo or the new" \
+		"$(($(packets_in "$B" lo) + $(packets_in "$B" all)))" "$sent"
+	expect_eq "change: the flows' count PMs stayed, and saw all they counted" \
+		"$(pm "$B" lo cnt processed) $(pm "$B" all cnt processed)" \
+		"$(packets_in "$B" lo) $(packets_in "$B" all)"
+	expect_eq "change: lo is what the change said" \
+		"$("$FLOWCTL" -n "$B" -j show lo |
+			json_eval '"%s %s-%s" % (d["priority"], d["match"]["dport"]["min"],
+				d["match"]["dport"]["max"])')" \
+		"1 6031-6031"
+	def=$(fc dump lo | head -n 1)
+	expect_refused "change: a ring length while PMs run, refused" \
+		"change only while no PM is attached" \
+		fc change lo proto udp dport 6031 prio 1 qlen 64
+	expect_refused "change: a bad match, refused" "needs" \
+		fc change lo sport 5
+	expect_refused "change: no flow of the name" "no flow of this name" \
+		fc change nosuch proto udp
+	expect_eq "change: the refused ones changed nothing" \
+		"$(fc dump lo | head -n 1)" "$def"
+	fc create bare proto udp &&
+		ktest "change: a ring length, with no PM attached" \
+			fc change bare proto udp qlen 64 mode inline overflow drop
+	expect_eq "change: then the flow has it" \
+		"$("$FLOWCTL" -n "$B" -j show bare |
+			json_eval '"%s %s %s" % (d["qlen"], d["mode"], d["overflow"])')" \
+		"64 inline drop"
+	for flow in lo all bare; do
+		fc delete "$flow"
+	done
+}
+
+# A pipeline with one instance refused creates nothing, and says which.
+test_pipeline_refused() {
+	expect_refused "pipeline: a refused instance is named, by place and type" \
+		"attach 2 (test_check): init_fail: failing as asked" \
+		fc create bad proto udp dport 6021 attach count name badcount \
+		attach test_check init_fail 1
+	expect_refused "pipeline: a bad parameter is named in its instance" \
+		"attach 2 (count): parameter 'report'" \
+		fc create bad proto udp dport 6021 attach count name badcount \
+		attach count name c2 report many
+	expect_refused "pipeline: an unknown type is named" \
+		"attach 1 (nosuchpm): no PM type of this name" \
+		fc create bad attach nosuchpm
+	expect_refused "pipeline: two instances of one name" \
+		"attach 2 (count)" fc create bad attach count attach count
+	expect_refused "pipeline: an attach without a type, before asking the kernel" \
+		"attach wants a PM type" fc create bad proto udp attach count attach
+	expect_eq "pipeline: nothing was left of them: no flow, no thread" \
+		"$(fc show bad >/dev/null 2>&1; echo $?) $(pgrep -c -x flowos/badcount)" "1 0"
+}
+
 require_root
 ktap_print_header
-ktap_set_plan 19
+ktap_set_plan 38
 veth_pair "$A" "$B" || ktap_exit_fail_msg "cannot build the namespaces"
-flowos_load && insmod "$TEST_KO" || ktap_exit_fail_msg "cannot load flowos and the test PMs"
+flowos_load && insmod "$TEST_KO" && insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko" ||
+	ktap_exit_fail_msg "cannot load flowos and the PMs"
 
 test_zerocopy
 test_slow_init
 test_attach_order
 test_idle_wakeups
+test_pipeline
+test_pipeline_refused
+test_change
 ktap_finished

@@ -578,19 +578,70 @@ static int name_cmd(struct flowctl_nl *nl, uint8_t cmd, const char *name,
 	return flowctl_nl_run(nl, nlh, cb, data);
 }
 
+/*
+ * How many of @argv's words are the match: up to a word "attach" where
+ * a keyword would stand (every keyword but ip and ip6 takes a value).
+ */
+static int match_words(int argc, char **argv)
+{
+	int i = 0;
+
+	while (i < argc && strcmp(argv[i], "attach"))
+		i += strcmp(argv[i], "ip") && strcmp(argv[i], "ip6") ? 2 : 1;
+	return i < argc ? i : argc;
+}
+
+static const char create_usage[] =
+	"create NAME [MATCH...] [attach TYPE [KEY VALUE]...]...";
+
+/*
+ * A request of @cmd for the flow @argv[0] with the definition of the
+ * @n words after it, or NULL after a usage error.
+ */
+static struct nlmsghdr *definition_msg(struct flowctl_nl *nl, uint8_t cmd,
+				       int n, char **argv)
+{
+	struct nlmsghdr *nlh = flowctl_nl_msg(nl, cmd, 0);
+
+	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, argv[0]);
+	return put_match(nlh, n, argv + 1) ? NULL : nlh;
+}
+
 /* Silent on success, as "ip link add" is; "show" tells the rest. */
 static int cmd_create(struct flowctl_nl *nl, int argc, char **argv)
 {
 	struct nlmsghdr *nlh;
+	int n;
 
 	if (argc < 1)
-		return flowctl_usage_error("create NAME [MATCH...]");
-	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_NEW, 0);
-	mnl_attr_put_strz(nlh, FLOWOS_A_FLOW_NAME, argv[0]);
-	if (put_match(nlh, argc - 1, argv + 1))
+		return flowctl_usage_error("%s", create_usage);
+	n = match_words(argc - 1, argv + 1);
+	nlh = definition_msg(nl, FLOWOS_CMD_FLOW_NEW, n, argv);
+	if (!nlh)
 		return FLOWCTL_EXIT_USAGE;
+	if (n < argc - 1)
+		return flowctl_create_pipeline(nl, nlh, argc - 1 - n, argv + 1 + n);
 	if (flowctl_nl_run(nl, nlh, NULL, NULL))
 		return flowctl_kernel_error(nl, "cannot create flow");
+	return 0;
+}
+
+/*
+ * "change NAME [MATCH...]": the definition given, as create takes it
+ * (what is left out is the default, not the old value), replaces the
+ * flow's; its counters and PMs stay.
+ */
+static int cmd_change(struct flowctl_nl *nl, int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+
+	if (argc < 1)
+		return flowctl_usage_error("change NAME [MATCH...]");
+	nlh = definition_msg(nl, FLOWOS_CMD_FLOW_SET, argc - 1, argv);
+	if (!nlh)
+		return FLOWCTL_EXIT_USAGE;
+	if (flowctl_nl_run(nl, nlh, NULL, NULL))
+		return flowctl_kernel_error(nl, "cannot change flow");
 	return 0;
 }
 
@@ -653,7 +704,8 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 	if (flowctl_parse_flow(nlh, &v))
 		return MNL_CB_OK;
 	event = v.cmd == FLOWOS_CMD_FLOW_NEW ? "new" :
-		v.cmd == FLOWOS_CMD_FLOW_DEL ? "del" : "other";
+		v.cmd == FLOWOS_CMD_FLOW_DEL ? "del" :
+		v.cmd == FLOWOS_CMD_FLOW_SET ? "change" : "other";
 	if (flowctl_opts.json)
 		print_flow_json(&v, event);
 	else
@@ -756,7 +808,9 @@ static int cmd_status(struct flowctl_nl *nl, int argc, char **argv)
 }
 
 const struct flowctl_cmd flowctl_flow_cmds[] = {
-	{ "create", cmd_create, "NAME [MATCH...]  (see flowctl(8))" },
+	{ "create", cmd_create,
+	  "NAME [MATCH...] [attach TYPE [KEY VALUE]...]...  (see flowctl(8))" },
+	{ "change", cmd_change, "NAME [MATCH...]  (the whole definition)" },
 	{ "delete", cmd_delete, "NAME" },
 	{ "list", cmd_list, "" },
 	{ "show", cmd_show, "NAME" },

@@ -46,6 +46,8 @@ void flowctl_json_stamp(struct json *j, bool timed);
 void flowctl_print_flow_counters(const struct flow_view *v);
 void flowctl_print_create(const struct flow_view *v);
 void flowctl_print_pm_event(const struct nlmsghdr *nlh);
+int flowctl_create_pipeline(struct flowctl_nl *nl, struct nlmsghdr *nlh,
+			    int argc, char **argv);
 
 __printf(1, 2) int flowctl_usage_error(const char *fmt, ...);
 int flowctl_kernel_error(const struct flowctl_nl *nl, const char *what);

@@ -93,11 +93,19 @@ struct param_pos {
 
 #define MAX_PAIRS 2048
 
+/* Where each instance of a pipeline (create ... attach ...) sits. */
+struct entry_pos {
+	const char *type;
+	uint32_t start, end;
+};
+
 struct pairs {
 	struct nlmsghdr *nlh;
 	size_t room;		/* bytes the request may grow to */
 	struct param_pos pos[MAX_PAIRS];
 	int n;
+	struct entry_pos ent[FLOWOS_PIPELINE_MAX];
+	int nent;
 };
 
 static int put_pair(struct pairs *pp, const char *key, const char *value)
@@ -199,22 +207,32 @@ static int key_count(const struct pairs *pp, const char *key)
  * patterns is bad).
  */
 static int run_with_params(struct flowctl_nl *nl, const struct pairs *pp,
-			   const char *what)
+			   const char *what, mnl_cb_t on_reply)
 {
 	const struct param_pos *pos;
+	char where[64] = "";
 	int i;
 
-	if (!flowctl_nl_run(nl, pp->nlh, on_attached, NULL))
+	if (!flowctl_nl_run(nl, pp->nlh, on_reply, NULL))
 		return 0;
+	for (i = 0; i < pp->nent; i++)
+		if (nl->err_off >= pp->ent[i].start && nl->err_off < pp->ent[i].end)
+			snprintf(where, sizeof(where), "attach %d (%s): ", i + 1,
+				 pp->ent[i].type);
 	for (i = 0; i < pp->n; i++) {
 		pos = &pp->pos[i];
 		if (nl->err_off < pos->start || nl->err_off >= pos->end)
 			continue;
-		fprintf(stderr, "flowctl: %s: parameter '%s': %s", what,
+		fprintf(stderr, "flowctl: %s: %sparameter '%s': %s", what, where,
 			pos->key, nl->errmsg[0] ? nl->errmsg : "invalid");
 		if (key_count(pp, pos->key) > 1)
 			fprintf(stderr, " (value '%s')", pos->value);
 		fputc('\n', stderr);
+		return FLOWCTL_EXIT_ERROR;
+	}
+	if (where[0]) {
+		fprintf(stderr, "flowctl: %s: %s%s\n", what, where,
+			nl->errmsg[0] ? nl->errmsg : strerror(nl->err));
 		return FLOWCTL_EXIT_ERROR;
 	}
 	return flowctl_kernel_error(nl, what);
@@ -229,45 +247,50 @@ static const char attach_usage[] =
  * may have those names).  Returns 1 if @key is one, 0 if not, or a
  * usage error.
  */
-static int put_core_pair(struct nlmsghdr *nlh, const char *key,
-			 const char *value)
+static int put_core_pair(struct pairs *pp, const char *key, const char *value)
 {
 	unsigned long n;
+	bool put;
 
 	if (!strcmp(key, "name")) {
-		mnl_attr_put_strz(nlh, FLOWOS_A_PM_NAME, value);
+		put = mnl_attr_put_strz_check(pp->nlh, pp->room,
+					      FLOWOS_A_PM_NAME, value);
 	} else if (!strcmp(key, "order")) {
 		if (flowctl_parse_ulong(value, 255, &n))
 			return -flowctl_usage_error("bad order '%s'", value);
-		mnl_attr_put_u8(nlh, FLOWOS_A_PM_ORDER, n);
+		put = mnl_attr_put_u8_check(pp->nlh, pp->room,
+					    FLOWOS_A_PM_ORDER, n);
 	} else if (!strcmp(key, "workers")) {
 		if (flowctl_parse_ulong(value, 255, &n) || !n)
 			return -flowctl_usage_error("bad number of workers '%s'",
 						    value);
-		mnl_attr_put_u8(nlh, FLOWOS_A_PM_WORKERS, n);
+		put = mnl_attr_put_u8_check(pp->nlh, pp->room,
+					    FLOWOS_A_PM_WORKERS, n);
 	} else {
 		return 0;
 	}
+	if (!put)
+		return -flowctl_usage_error("parameters too large for one request");
 	return 1;
 }
 
-static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
+/*
+ * TYPE [name NAME] [order N] [workers N] [KEY VALUE|KEY @FILE]...: one
+ * instance, into @pp's request.
+ */
+static int put_instance(struct pairs *pp, int argc, char **argv)
 {
-	static struct pairs pp;
 	char **pm_args;
 	int i, n = 0, ret;
 
-	if (argc < 2)
-		return flowctl_usage_error("%s", attach_usage);
-	pp.nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_ATTACH, 0);
-	pp.room = sizeof(nl->req);
-	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
-	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_TYPE, argv[1]);
+	if (!mnl_attr_put_strz_check(pp->nlh, pp->room, FLOWOS_A_PM_TYPE,
+				     argv[0]))
+		return flowctl_usage_error("parameters too large for one request");
 	pm_args = calloc(argc, sizeof(*pm_args));
 	if (!pm_args)
 		return FLOWCTL_EXIT_ERROR;
-	for (i = 2; i < argc; i += 2) {
-		ret = i + 1 < argc ? put_core_pair(pp.nlh, argv[i], argv[i + 1]) : 0;
+	for (i = 1; i < argc; i += 2) {
+		ret = i + 1 < argc ? put_core_pair(pp, argv[i], argv[i + 1]) : 0;
 		if (ret < 0) {
 			free(pm_args);
 			return -ret;
@@ -278,11 +301,84 @@ static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
 		if (i + 1 < argc)
 			pm_args[n++] = argv[i + 1];
 	}
-	ret = put_params(&pp, n, pm_args);
+	ret = put_params(pp, n, pm_args);
 	free(pm_args);
+	return ret ? FLOWCTL_EXIT_USAGE : 0;
+}
+
+/*
+ * Begin @pp on @nlh, a request in @nl->req.  Its pairs are counted anew
+ * for each request: in a batch, one command follows another.
+ */
+static void pairs_start(struct pairs *pp, struct flowctl_nl *nl,
+			struct nlmsghdr *nlh)
+{
+	pp->nlh = nlh;
+	pp->room = sizeof(nl->req);
+	pp->n = 0;
+	pp->nent = 0;
+}
+
+static int cmd_attach(struct flowctl_nl *nl, int argc, char **argv)
+{
+	static struct pairs pp;
+	int ret;
+
+	if (argc < 2)
+		return flowctl_usage_error("%s", attach_usage);
+	pairs_start(&pp, nl, flowctl_nl_msg(nl, FLOWOS_CMD_PM_ATTACH, 0));
+	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
+	ret = put_instance(&pp, argc - 1, argv + 1);
 	if (ret)
-		return FLOWCTL_EXIT_USAGE;
-	return run_with_params(nl, &pp, "cannot attach");
+		return ret;
+	return run_with_params(nl, &pp, "cannot attach", on_attached);
+}
+
+/**
+ * flowctl_create_pipeline - send a create request with its PM pipeline
+ * @nl: the connection
+ * @nlh: the request, its flow's name and match put already
+ * @argc: @argv's length
+ * @argv: "attach TYPE [KEY VALUE]..." once or more: each instance as
+ *	"flowctl attach" takes it, without the flow's name.  A word
+ *	"attach" where a KEY would stand begins the next.
+ *
+ * An error the kernel pins on an instance says which, by number and type.
+ */
+int flowctl_create_pipeline(struct flowctl_nl *nl, struct nlmsghdr *nlh,
+			    int argc, char **argv)
+{
+	static struct pairs pp;
+	struct nlattr *pipeline, *entry;
+	int i, end, ret;
+
+	pairs_start(&pp, nl, nlh);
+	pipeline = mnl_attr_nest_start(nlh, FLOWOS_A_FLOW_PIPELINE);
+	for (i = 0; i < argc; i = end) {
+		if (i + 1 >= argc)
+			return flowctl_usage_error("attach wants a PM type");
+		for (end = i + 2; end < argc && strcmp(argv[end], "attach");
+		     end += 2)
+			;
+		if (end > argc)
+			end = argc;	/* a KEY without its VALUE, put_params says */
+		if (pp.nent == FLOWOS_PIPELINE_MAX)
+			return flowctl_usage_error("more than %d instances",
+						   FLOWOS_PIPELINE_MAX);
+		entry = mnl_attr_nest_start_check(nlh, pp.room, pp.nent + 1);
+		if (!entry)
+			return flowctl_usage_error("the pipeline is too large for one request");
+		ret = put_instance(&pp, end - i - 1, argv + i + 1);
+		if (ret)
+			return ret;
+		mnl_attr_nest_end(nlh, entry);
+		pp.ent[pp.nent].type = argv[i + 1];
+		pp.ent[pp.nent].start = (char *)entry - (char *)nlh;
+		pp.ent[pp.nent].end = pp.ent[pp.nent].start + entry->nla_len;
+		pp.nent++;
+	}
+	mnl_attr_nest_end(nlh, pipeline);
+	return run_with_params(nl, &pp, "cannot create flow", NULL);
 }
 
 static const char set_usage[] = "set FLOW NAME KEY VALUE [KEY VALUE]...";
@@ -297,13 +393,12 @@ static int cmd_set(struct flowctl_nl *nl, int argc, char **argv)
 	for (i = 3; i < argc; i += 2)
 		if (argv[i][0] == '@')
 			return flowctl_usage_error("set takes no @FILE values");
-	pp.nlh = flowctl_nl_msg(nl, FLOWOS_CMD_PM_SET, 0);
-	pp.room = sizeof(nl->req);
+	pairs_start(&pp, nl, flowctl_nl_msg(nl, FLOWOS_CMD_PM_SET, 0));
 	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_FLOW, argv[0]);
 	mnl_attr_put_strz(pp.nlh, FLOWOS_A_PM_NAME, argv[1]);
 	if (put_params(&pp, argc - 2, argv + 2))
 		return FLOWCTL_EXIT_USAGE;
-	return run_with_params(nl, &pp, "cannot set");
+	return run_with_params(nl, &pp, "cannot set", on_attached);
 }
 
 static int cmd_detach(struct flowctl_nl *nl, int argc, char **argv)

@@ -51,9 +51,30 @@
  *		route going away, a bridged packet): let it pass
  *		unprocessed (FLOWOS_A_STATS_BYPASSED), or drop it
  *		(FLOWOS_A_STATS_OVERFLOW_DROPS).  Needs MODE inline.
+ *   FLOWOS_A_FLOW_PIPELINE	the flow's PM instances, installed with it:
+ *		a nest of up to FLOWOS_PIPELINE_MAX nests (any type, each
+ *		with NLA_F_NESTED), each holding what FLOWOS_CMD_PM_ATTACH
+ *		takes but the flow's name (FLOWOS_A_PM_TYPE, _NAME, _ORDER,
+ *		_WORKERS, _PARAMS).  The flow matches its first packet only
+ *		once every instance has started, so each sees all of its
+ *		packets; if one is refused, nothing is created and the
+ *		extended ack points into that instance's nest.  (An
+ *		instance may announce a FLOWOS_CMD_PM_EVENT before the
+ *		flow's FLOWOS_CMD_FLOW_NEW reaches "events".)
  *   Replies with the flow as FLOWOS_CMD_FLOW_GET does, and announces it
- *   on the "events" group.  (Every reply to a "do" carries the command
+ *   on the "events" group, then each instance of its pipeline as
+ *   FLOWOS_CMD_PM_ATTACH does.  (Every reply to a "do" carries the command
  *   of its request.)
+ *
+ * FLOWOS_CMD_FLOW_SET - give the flow FLOWOS_A_FLOW_NAME a new definition
+ *   while it runs: the match, PRIORITY, QLEN, MODE and OVERFLOW become
+ *   what the request says, as FLOWOS_CMD_FLOW_NEW would make them (an
+ *   absent attribute is the default, not the flow's old value).  The
+ *   flow keeps its id, counters and PM instances with their state; a
+ *   packet is matched by the old definition or by the new one, never
+ *   both or neither.  QLEN and MODE change only while no instance is
+ *   attached (EBUSY).  Replies with the flow as FLOWOS_CMD_FLOW_GET
+ *   does, and announces it on "events" as FLOWOS_CMD_FLOW_SET.
  *
  * FLOWOS_CMD_FLOW_DEL - delete the flow FLOWOS_A_FLOW_NAME; announced on
  *   the "events" group as FLOWOS_CMD_FLOW_DEL with its name and id.
@@ -177,6 +198,7 @@ enum flowos_cmd {
 	FLOWOS_CMD_NET_GET,
 	FLOWOS_CMD_PM_SET,
 	FLOWOS_CMD_PM_EVENT,
+	FLOWOS_CMD_FLOW_SET,
 
 	__FLOWOS_CMD_MAX,
 	FLOWOS_CMD_MAX = __FLOWOS_CMD_MAX - 1
@@ -204,6 +226,7 @@ enum flowos_a_flow {
 	FLOWOS_A_FLOW_QLEN,
 	FLOWOS_A_FLOW_MODE,
 	FLOWOS_A_FLOW_OVERFLOW,
+	FLOWOS_A_FLOW_PIPELINE,
 
 	__FLOWOS_A_FLOW_MAX,
 	FLOWOS_A_FLOW_MAX = __FLOWOS_A_FLOW_MAX - 1
@@ -302,6 +325,8 @@ enum flowos_a_malformed {
 
 /* Highest pipeline order of a PM instance. */
 #define FLOWOS_PM_ORDER_MAX	7
+/* The most instances FLOWOS_A_FLOW_PIPELINE may hold. */
+#define FLOWOS_PIPELINE_MAX	32
 /* Most threads ("workers") of one PM instance. */
 #define FLOWOS_PM_WORKERS_MAX	64
 
