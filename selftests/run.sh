@@ -11,7 +11,8 @@
 # them), so that they finish together however long each test takes.  The
 # plan comes last, once the runner knows how many tests it ran; whoever
 # started the runners checks that every test reported (a runner that died
-# leaves a test taken and never reported).
+# leaves a test taken and never reported).  In a guest of scripts/vm, a
+# queued test that leaves a process running also fails (see run_queue).
 #
 # A collection is a directory; its tests are its executable files (run in
 # name order), helpers are not executable.  A "settings" file there may
@@ -65,15 +66,68 @@ fi
 set +u
 # shellcheck source=/dev/null
 . "$BASE_DIR/kselftest/runner.sh"
-# run_queue TEST...: run_many's job for a shared queue, plan last.
-run_queue() {
-	local t n=0
+# user_pids: every process now, but kernel threads and zombies (no
+# command line), into the array PIDS.  Builtins only: no process of its
+# own to count.
+user_pids() {
+	local p cmd
 
+	PIDS=()
+	for p in /proc/[0-9]*; do
+		IFS= read -r -d '' cmd 2>/dev/null <"$p/cmdline"
+		[ -z "$cmd" ] || PIDS+=("${p#/proc/}")
+	done
+}
+
+# leftovers: the processes of PIDS started since BEFORE (user_pids's
+# earlier array), each as "PID COMMAND".
+leftovers() {
+	local p
+
+	for p in "${PIDS[@]}"; do
+		case " ${BEFORE[*]} " in *" $p "*) continue ;; esac
+		echo "$p $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")"
+	done
+}
+
+# lingering: true, with LEFT set to leftovers's lines, when processes
+# started since BEFORE still run 2 s later (what a test started may take
+# a moment to end after it).
+lingering() {
+	local tries
+
+	for tries in $(seq 20); do
+		[ "$tries" -gt 1 ] && sleep 0.1
+		user_pids
+		LEFT=$(leftovers)
+		[ -n "$LEFT" ] || return 1
+	done
+}
+
+# run_queue TEST...: run_many's job for a shared queue, plan last.  In a
+# guest of scripts/vm, a test that leaves a process running fails too,
+# and the process is killed: it would hold this runner's output open,
+# and the guest would wait for it until the host's timeout.
+run_queue() {
+	local t n=0 in_guest=
+
+	[ -d /run/flowos-vm ] && in_guest=1
 	echo "TAP version 13"
 	for t in "$@"; do
 		mkdir "$queue/${t#./}" 2>/dev/null || continue
 		n=$((n + 1))
+		if [ -n "$in_guest" ]; then
+			user_pids
+			BEFORE=("${PIDS[@]}")
+		fi
 		run_one "$name" "$t" "$n"
+		[ -n "$in_guest" ] || continue
+		lingering || continue
+		# shellcheck disable=SC2046
+		kill -KILL $(cut -d' ' -f1 <<<"$LEFT") 2>/dev/null
+		sed 's/^/# left running: /' <<<"$LEFT"
+		n=$((n + 1))
+		echo "not ok $n selftests: ${name}: ${t#./} left no process running"
 	done
 	echo "1..$n"
 }
