@@ -51,11 +51,6 @@ struct flowos_flow_stats {
 	struct u64_stats_sync syncp;
 };
 
-/* Ring length of a flow unless its creator says otherwise. */
-#define FLOWOS_QLEN_DEFAULT	1024
-#define FLOWOS_QLEN_MIN		16
-#define FLOWOS_QLEN_MAX		65536
-
 /*
  * What an inline flow keeps of a packet it holds (unit->skb), to pass it
  * on where it was taken: the hook's state, with a reference on its

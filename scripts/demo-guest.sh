@@ -22,16 +22,24 @@ run cat /sys/kernel/flowos/version
 veth_pair client server
 echo "namespaces: client (10.0.0.1) <-> server (10.0.0.2)"
 
-say "flows in the server's namespace"
-run flowctl -n server create web dport 80 proto tcp
-run flowctl -n server create pings ip proto icmp dir both
-run flowctl -n server create dns ip proto udp dport 53 prio 10
-
-say "processing modules: load count, attach it to two flows"
+say "processing modules: load count; its parameters, as the kernel has them"
 insmod "$FLOWOS_BUILD/pms/count/flowos_pm_count.ko"
 run flowctl pms
-run flowctl -n server attach web count window 2s
-run flowctl -n server attach dns count report 4
+
+say "the server's flows and their PMs, from a configuration file"
+CONF=$(mktemp)
+trap 'rm -f "$CONF"' EXIT
+cat >"$CONF" <<'EOF'
+# flows of the server's namespace, with their processing pipelines
+create web dport 80 proto tcp attach count window 2s
+create pings ip proto icmp dir both
+create dns ip proto udp dport 53 prio 10 attach count report 4
+EOF
+run cat "$CONF"
+run flowctl -n server apply --dry-run "$CONF"
+run flowctl -n server apply "$CONF"
+echo "(applied again, nothing changes:)"
+run flowctl -n server apply --dry-run "$CONF"
 
 say "traffic: 5 pings, a 1 MB HTTP-like upload, 30 DNS-sized datagrams from two sockets"
 ip netns exec client ping -q -c 5 -i 0.2 10.0.0.2 | tail -n 2
@@ -69,8 +77,11 @@ run flowctl delete local
 say "windowed statistics and pattern matching on the web flow"
 insmod "$FLOWOS_BUILD/pms/stats/flowos_pm_stats.ko"
 insmod "$FLOWOS_BUILD/pms/match/flowos_pm_match.ko"
-run flowctl -n server attach web stats window 2s history 5 last 10s k 3 h 20
-run flowctl -n server attach web match pattern "GET /" pattern "Host: demo"
+sed -i 's|^create web .*|& attach stats window 2s history 5 last 10s k 3 h 20 attach match pattern "GET /" pattern "Host: demo"|' "$CONF"
+run grep web "$CONF"
+echo "(only what differs changes: web's count keeps what it counted)"
+run flowctl -n server apply --dry-run "$CONF"
+run flowctl -n server apply "$CONF"
 for i in 11 12 13; do ip -n client addr add 10.0.0.$i/24 dev va; done
 ip netns exec server python3 -c '
 import socket

@@ -582,13 +582,91 @@ static int name_cmd(struct flowctl_nl *nl, uint8_t cmd, const char *name,
  * How many of @argv's words are the match: up to a word "attach" where
  * a keyword would stand (every keyword but ip and ip6 takes a value).
  */
-static int match_words(int argc, char **argv)
+int flowctl_match_words(int argc, char **argv)
 {
 	int i = 0;
 
 	while (i < argc && strcmp(argv[i], "attach"))
 		i += strcmp(argv[i], "ip") && strcmp(argv[i], "ip6") ? 2 : 1;
 	return i < argc ? i : argc;
+}
+
+/* What a definition that leaves an attribute out means by it. */
+static const struct {
+	uint16_t type;
+	uint8_t len;
+	uint32_t value;
+} definition_defaults[] = {
+	{ FLOWOS_A_FLOW_DIR, 1, FLOWOS_DIR_IN },
+	{ FLOWOS_A_FLOW_PRIORITY, 4, 0 },
+	{ FLOWOS_A_FLOW_QLEN, 4, FLOWOS_QLEN_DEFAULT },
+	{ FLOWOS_A_FLOW_MODE, 1, FLOWOS_FLOW_MODE_PASSIVE },
+	{ FLOWOS_A_FLOW_OVERFLOW, 1, FLOWOS_OVERFLOW_ACCEPT },
+};
+
+/* @key += attribute @type of @len bytes at @data, or false if full. */
+static bool key_put(struct flowctl_key *key, uint16_t type, uint16_t len,
+		    const void *data)
+{
+	if (key->len + 4 + len > sizeof(key->buf))
+		return false;
+	memcpy(key->buf + key->len, &type, 2);
+	memcpy(key->buf + key->len + 2, &len, 2);
+	memcpy(key->buf + key->len + 4, data, len);
+	key->len += 4 + len;
+	return true;
+}
+
+/**
+ * flowctl_definition_key - what @n words of create's MATCH mean
+ * @n: how many words
+ * @words: the definition, as "flowctl create NAME" takes it after NAME
+ * @key: set to the attributes they put, in attribute order, each left
+ *	out as its default (an overflow policy only for an inline flow,
+ *	the only ones that have one): two definitions that mean the same
+ *	have equal keys
+ *
+ * Returns 0, or a usage error (printed).
+ */
+int flowctl_definition_key(int n, char **words, struct flowctl_key *key)
+{
+	static char buf[8192];	/* a definition is a few dozen bytes */
+	const struct nlattr *tb[FLOWOS_A_FLOW_MAX + 1] = {}, *a;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	bool inline_mode;
+	uint32_t v;
+	unsigned int i;
+	int type;
+
+	if (put_match(nlh, n, words))
+		return FLOWCTL_EXIT_USAGE;
+	mnl_attr_for_each(a, nlh, 0)
+		if (mnl_attr_get_type(a) <= FLOWOS_A_FLOW_MAX)
+			tb[mnl_attr_get_type(a)] = a;
+	inline_mode = tb[FLOWOS_A_FLOW_MODE] &&
+		      mnl_attr_get_u8(tb[FLOWOS_A_FLOW_MODE]) == FLOWOS_FLOW_MODE_INLINE;
+	key->len = 0;
+	for (type = 1; type <= FLOWOS_A_FLOW_MAX; type++) {
+		if (type == FLOWOS_A_FLOW_OVERFLOW && !inline_mode)
+			continue;
+		if (tb[type]) {
+			if (!key_put(key, type, mnl_attr_get_payload_len(tb[type]),
+				     mnl_attr_get_payload(tb[type])))
+				return flowctl_usage_error("a definition too long to compare");
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(definition_defaults); i++) {
+			if (definition_defaults[i].type != type)
+				continue;
+			v = definition_defaults[i].value;
+			/* Each default fits its attribute's width (1 or 4). */
+			if (definition_defaults[i].len == 1)
+				key_put(key, type, 1, &(uint8_t){ v });
+			else
+				key_put(key, type, 4, &v);
+		}
+	}
+	return 0;
 }
 
 static const char create_usage[] =
@@ -615,7 +693,7 @@ static int cmd_create(struct flowctl_nl *nl, int argc, char **argv)
 
 	if (argc < 1)
 		return flowctl_usage_error("%s", create_usage);
-	n = match_words(argc - 1, argv + 1);
+	n = flowctl_match_words(argc - 1, argv + 1);
 	nlh = definition_msg(nl, FLOWOS_CMD_FLOW_NEW, n, argv);
 	if (!nlh)
 		return FLOWCTL_EXIT_USAGE;

@@ -27,9 +27,15 @@
 
 struct flowctl_opts flowctl_opts;
 
+/* Every command, by the file that implements it. */
+static const struct flowctl_cmd *const cmd_tables[] = {
+	flowctl_flow_cmds, flowctl_pm_cmds, flowctl_apply_cmds,
+	flowctl_top_cmds, NULL,
+};
+
 static void help(FILE *out)
 {
-	const struct flowctl_cmd *c;
+	const struct flowctl_cmd *const *t, *c;
 
 	fprintf(out, "usage: flowctl [-j] [-p] [-n NETNS] COMMAND [ARGS...]\n"
 		"       flowctl [-j] [-p] [-n NETNS] [--force] -b|--batch FILE\n"
@@ -39,10 +45,9 @@ static void help(FILE *out)
 		"  -p, --pretty   indented JSON\n"
 		"  -n, --netns    run in the named network namespace\n"
 		"commands:\n");
-	for (c = flowctl_flow_cmds; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->args);
-	for (c = flowctl_pm_cmds; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->args);
+	for (t = cmd_tables; *t; t++)
+		for (c = *t; c->name; c++)
+			fprintf(out, "  %-8s %s\n", c->name, c->args);
 	fprintf(out, "MATCH (any order, each at most once):\n"
 		"  ip | ip6                   address family\n"
 		"  proto tcp|udp|sctp|icmp|icmpv6|N\n"
@@ -124,16 +129,17 @@ static const struct flowctl_cmd *find_cmd(const struct flowctl_cmd *c,
 }
 
 /* The command called @name, or NULL. */
-static const struct flowctl_cmd *lookup_cmd(const char *name)
+const struct flowctl_cmd *flowctl_lookup_cmd(const char *name)
 {
-	const struct flowctl_cmd *c = find_cmd(flowctl_flow_cmds, name);
+	const struct flowctl_cmd *const *t, *c;
 
-	if (!c->name)
-		c = find_cmd(flowctl_pm_cmds, name);
-	return c->name ? c : NULL;
+	for (t = cmd_tables; *t; t++) {
+		c = find_cmd(*t, name);
+		if (c->name)
+			return c;
+	}
+	return NULL;
 }
-
-#define BATCH_MAX_WORDS	4096
 
 /*
  * @line's words into @argv, as a shell would split them for flowctl:
@@ -147,7 +153,7 @@ static bool blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int split_words(char *line, char **argv)
+int flowctl_split_words(char *line, char **argv)
 {
 	char *in = line, *out = line;
 	int argc = 0;
@@ -158,7 +164,7 @@ static int split_words(char *line, char **argv)
 			in++;
 		if (!*in || *in == '#')
 			return argc;
-		if (argc == BATCH_MAX_WORDS)
+		if (argc == FLOWCTL_MAX_WORDS)
 			return -1;
 		argv[argc++] = out;
 		for (quote = 0; *in && (quote || !blank(*in)); in++) {
@@ -186,7 +192,7 @@ static int split_words(char *line, char **argv)
  */
 static int run_batch(struct flowctl_nl *nl, const char *path, bool force)
 {
-	static char *argv[BATCH_MAX_WORDS];
+	static char *argv[FLOWCTL_MAX_WORDS];
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	const struct flowctl_cmd *c;
 	int argc, ret = 0, status;
@@ -201,10 +207,10 @@ static int run_batch(struct flowctl_nl *nl, const char *path, bool force)
 	}
 	while (getline(&line, &size, f) >= 0) {
 		n++;
-		argc = split_words(line, argv);
+		argc = flowctl_split_words(line, argv);
 		if (!argc)
 			continue;
-		c = argc > 0 ? lookup_cmd(argv[0]) : NULL;
+		c = argc > 0 ? flowctl_lookup_cmd(argv[0]) : NULL;
 		if (argc < 0)
 			status = flowctl_usage_error("an open quote or too many words");
 		else if (!c)
@@ -287,7 +293,7 @@ int main(int argc, char **argv)
 		return FLOWCTL_EXIT_USAGE;
 	}
 	if (!batch) {
-		c = lookup_cmd(argv[optind]);
+		c = flowctl_lookup_cmd(argv[optind]);
 		if (!c)
 			return flowctl_usage_error("unknown command '%s'", argv[optind]);
 	}

@@ -3,6 +3,8 @@
 #define _FLOWCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
 
 #include "kshim.h"
 #include "nl.h"
@@ -31,6 +33,8 @@ struct flowctl_cmd {
 
 extern const struct flowctl_cmd flowctl_flow_cmds[];
 extern const struct flowctl_cmd flowctl_pm_cmds[];
+extern const struct flowctl_cmd flowctl_apply_cmds[];
+extern const struct flowctl_cmd flowctl_top_cmds[];
 
 /* A flow as a reply describes it (flow.c). */
 struct flow_view {
@@ -48,6 +52,38 @@ void flowctl_print_create(const struct flow_view *v);
 void flowctl_print_pm_event(const struct nlmsghdr *nlh);
 int flowctl_create_pipeline(struct flowctl_nl *nl, struct nlmsghdr *nlh,
 			    int argc, char **argv);
+
+/* The most words of one command line (--batch, apply). */
+#define FLOWCTL_MAX_WORDS	4096
+
+/* A flow's definition, comparable with memcmp (flowctl_definition_key). */
+struct flowctl_key {
+	unsigned int len;
+	char buf[1024];
+};
+
+int flowctl_definition_key(int n, char **words, struct flowctl_key *key);
+int flowctl_match_words(int argc, char **argv);
+int flowctl_split_words(char *line, char **argv);
+const struct flowctl_cmd *flowctl_lookup_cmd(const char *name);
+int flowctl_dump(struct flowctl_nl *nl);
+void flowctl_print_word(const char *s);
+int flowctl_parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
+		      int max);
+int flowctl_parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		       int max);
+
+/* A result value that is not a table, as text (pm.c). */
+struct flowctl_cell {
+	const char *name;
+	const char *text;	/* the string value, or @buf */
+	bool number;		/* a counter: @u, right-aligned in tables */
+	uint64_t u;
+	char buf[INET6_ADDRSTRLEN > 21 ? INET6_ADDRSTRLEN : 21];
+};
+
+bool flowctl_cell_of(const struct nlattr *nest, struct flowctl_cell *c);
+const char *flowctl_table_name(const struct nlattr *v);
 
 __printf(1, 2) int flowctl_usage_error(const char *fmt, ...);
 int flowctl_kernel_error(const struct flowctl_nl *nl, const char *what);

@@ -52,8 +52,8 @@ static int collect(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
-		     int max)
+int flowctl_parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
+		      int max)
 {
 	struct attrs a = { tb, max };
 
@@ -61,8 +61,8 @@ static int parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
 	return mnl_attr_parse(nlh, GENL_HDRLEN, collect, &a) < 0 ? -1 : 0;
 }
 
-static int parse_nest(const struct nlattr *nest, const struct nlattr **tb,
-		      int max)
+int flowctl_parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		       int max)
 {
 	struct attrs a = { tb, max };
 
@@ -434,7 +434,7 @@ static void print_param_spec(const struct nlattr *nest, struct json *j)
 	const struct nlattr *tb[FLOWOS_A_PARAM_SPEC_MAX + 1];
 	uint8_t type;
 
-	if (parse_nest(nest, tb, FLOWOS_A_PARAM_SPEC_MAX) ||
+	if (flowctl_parse_nest(nest, tb, FLOWOS_A_PARAM_SPEC_MAX) ||
 	    !tb[FLOWOS_A_PARAM_SPEC_TYPE])
 		return;
 	type = mnl_attr_get_u8(tb[FLOWOS_A_PARAM_SPEC_TYPE]);
@@ -483,7 +483,7 @@ static int on_type(const struct nlmsghdr *nlh, void *data)
 	struct json *j = ((struct pms_ctx *)data)->j;
 	uint8_t layer, mode, workers;
 
-	if (parse_msg(nlh, tb, FLOWOS_A_TYPE_MAX) || !tb[FLOWOS_A_TYPE_NAME] ||
+	if (flowctl_parse_msg(nlh, tb, FLOWOS_A_TYPE_MAX) || !tb[FLOWOS_A_TYPE_NAME] ||
 	    !tb[FLOWOS_A_TYPE_LAYER] || !tb[FLOWOS_A_TYPE_MODE])
 		return MNL_CB_ERROR;
 	layer = mnl_attr_get_u8(tb[FLOWOS_A_TYPE_LAYER]);
@@ -559,32 +559,23 @@ static void print_rows(const struct nlattr *value, struct json *j)
 }
 
 /* The name of a table value, or NULL if @v is not a table. */
-static const char *table_name(const struct nlattr *v)
+const char *flowctl_table_name(const struct nlattr *v)
 {
 	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1];
 
-	if (parse_nest(v, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_TABLE] ||
+	if (flowctl_parse_nest(v, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_TABLE] ||
 	    !tb[FLOWOS_A_VALUE_NAME])
 		return NULL;
 	return str_of(tb[FLOWOS_A_VALUE_NAME]);
 }
 
-/* A value that is not a table, as text. */
-struct cell {
-	const char *name;
-	const char *text;	/* the string value, or @buf */
-	bool number;		/* a counter: @u, right-aligned in tables */
-	uint64_t u;
-	char buf[INET6_ADDRSTRLEN > 21 ? INET6_ADDRSTRLEN : 21];
-};
-
 /* @c from the value @nest; false if it has no name. */
-static bool cell_of(const struct nlattr *nest, struct cell *c)
+bool flowctl_cell_of(const struct nlattr *nest, struct flowctl_cell *c)
 {
 	const struct nlattr *tb[FLOWOS_A_VALUE_MAX + 1], *addr;
 	size_t len;
 
-	if (parse_nest(nest, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_NAME])
+	if (flowctl_parse_nest(nest, tb, FLOWOS_A_VALUE_MAX) || !tb[FLOWOS_A_VALUE_NAME])
 		return false;
 	c->name = str_of(tb[FLOWOS_A_VALUE_NAME]);
 	c->number = tb[FLOWOS_A_VALUE_U64];
@@ -617,7 +608,7 @@ struct text_table {
 	unsigned int *width;
 	bool *number;
 	unsigned int n_cols;
-	struct cell *cells;	/* one row's, by column */
+	struct flowctl_cell *cells;	/* one row's, by column */
 	unsigned int n_cells;
 };
 
@@ -679,12 +670,12 @@ static void table_decode(struct text_table *t, unsigned int r, bool measure)
 {
 	const struct nlattr *v;
 	unsigned int c, at = 0;
-	struct cell cell;
+	struct flowctl_cell cell;
 
 	for (c = 0; !measure && c < t->n_cells; c++)
 		t->cells[c].text = "-";
 	mnl_attr_for_each_nested(v, t->rows[r]) {
-		if (table_name(v) || !cell_of(v, &cell))
+		if (flowctl_table_name(v) || !flowctl_cell_of(v, &cell))
 			continue;
 		c = table_column(t, cell.name, at++);
 		if (measure) {
@@ -744,9 +735,9 @@ static void table_print(struct text_table *t, const char *name, int indent)
  */
 static void print_value(const struct nlattr *nest, struct json *j, int indent)
 {
-	const char *table = table_name(nest);
+	const char *table = flowctl_table_name(nest);
 	struct text_table t = {};
-	struct cell cell;
+	struct flowctl_cell cell;
 
 	if (table && j) {
 		json_open(j, table, '[');
@@ -755,7 +746,7 @@ static void print_value(const struct nlattr *nest, struct json *j, int indent)
 	} else if (table) {
 		table_add_rows(&t, nest);
 		table_print(&t, table, indent < 0 ? 0 : indent);
-	} else if (!cell_of(nest, &cell)) {
+	} else if (!flowctl_cell_of(nest, &cell)) {
 		return;
 	} else if (j && cell.number) {
 		json_u64(j, cell.name, cell.u);
@@ -794,7 +785,7 @@ static const struct nlattr *part_nest(const struct instance *in,
 {
 	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
 
-	if (parse_msg(in->part[i], tb, FLOWOS_A_PM_MAX))
+	if (flowctl_parse_msg(in->part[i], tb, FLOWOS_A_PM_MAX))
 		return NULL;
 	return tb[attr];
 }
@@ -816,7 +807,7 @@ static void print_params(const struct instance *in, struct json *j)
 		if (!nest)
 			continue;
 		mnl_attr_for_each_nested(p, nest) {
-			if (parse_nest(p, tb, FLOWOS_A_PARAM_MAX) ||
+			if (flowctl_parse_nest(p, tb, FLOWOS_A_PARAM_MAX) ||
 			    !tb[FLOWOS_A_PARAM_KEY] || !tb[FLOWOS_A_PARAM_VALUE])
 				continue;
 			key = str_of(tb[FLOWOS_A_PARAM_KEY]);
@@ -855,7 +846,7 @@ static bool plain_word(const char *s)
 	return true;
 }
 
-static void print_word(const char *s)
+void flowctl_print_word(const char *s)
 {
 	const char *c;
 
@@ -877,10 +868,10 @@ static void print_attach(const struct instance *in)
 	unsigned int i;
 
 	printf("attach");
-	print_word(str_of(tb[FLOWOS_A_PM_FLOW]));
-	print_word(str_of(tb[FLOWOS_A_PM_TYPE]));
+	flowctl_print_word(str_of(tb[FLOWOS_A_PM_FLOW]));
+	flowctl_print_word(str_of(tb[FLOWOS_A_PM_TYPE]));
 	printf(" name");
-	print_word(str_of(tb[FLOWOS_A_PM_NAME]));
+	flowctl_print_word(str_of(tb[FLOWOS_A_PM_NAME]));
 	printf(" order %u workers %u", mnl_attr_get_u8(tb[FLOWOS_A_PM_ORDER]),
 	       tb[FLOWOS_A_PM_WORKERS] ? mnl_attr_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1);
 	for (i = 0; i < in->n; i++) {
@@ -888,11 +879,11 @@ static void print_attach(const struct instance *in)
 		if (!nest)
 			continue;
 		mnl_attr_for_each_nested(p, nest) {
-			if (parse_nest(p, ptb, FLOWOS_A_PARAM_MAX) ||
+			if (flowctl_parse_nest(p, ptb, FLOWOS_A_PARAM_MAX) ||
 			    !ptb[FLOWOS_A_PARAM_KEY] || !ptb[FLOWOS_A_PARAM_VALUE])
 				continue;
-			print_word(str_of(ptb[FLOWOS_A_PARAM_KEY]));
-			print_word(str_of(ptb[FLOWOS_A_PARAM_VALUE]));
+			flowctl_print_word(str_of(ptb[FLOWOS_A_PARAM_KEY]));
+			flowctl_print_word(str_of(ptb[FLOWOS_A_PARAM_VALUE]));
 		}
 	}
 	printf("\n");
@@ -936,7 +927,7 @@ static void print_results(const struct instance *in, struct json *j)
 			continue;
 		first = true;
 		mnl_attr_for_each_nested(v, nest) {
-			name = table_name(v);
+			name = flowctl_table_name(v);
 			if (first && i && open && name && !strcmp(open, name)) {
 				results_rows(&t, v, j);
 				first = false;
@@ -967,7 +958,7 @@ static void print_instance(const struct instance *in, struct json *j)
 
 	workers = tb[FLOWOS_A_PM_WORKERS] ? mnl_attr_get_u8(tb[FLOWOS_A_PM_WORKERS]) : 1;
 	if (tb[FLOWOS_A_PM_STATS])
-		parse_nest(tb[FLOWOS_A_PM_STATS], st, FLOWOS_A_PM_STATS_MAX);
+		flowctl_parse_nest(tb[FLOWOS_A_PM_STATS], st, FLOWOS_A_PM_STATS_MAX);
 	else
 		memset(st, 0, sizeof(st));
 
@@ -1013,7 +1004,7 @@ static void print_reply(const struct nlmsghdr *nlh, struct json *j)
 	struct nlmsghdr *part = (struct nlmsghdr *)nlh;
 	struct instance in = { .part = &part, .n = 1 };
 
-	if (parse_msg(nlh, in.tb, FLOWOS_A_PM_MAX) || !in.tb[FLOWOS_A_PM_NAME] ||
+	if (flowctl_parse_msg(nlh, in.tb, FLOWOS_A_PM_MAX) || !in.tb[FLOWOS_A_PM_NAME] ||
 	    !in.tb[FLOWOS_A_PM_TYPE] || !in.tb[FLOWOS_A_PM_ORDER])
 		return;
 	print_instance(&in, j);
@@ -1093,7 +1084,7 @@ static int on_instance(const struct nlmsghdr *nlh, void *data)
 	struct nlmsghdr **grown, *copy;
 	uint32_t part;
 
-	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
+	if (flowctl_parse_msg(nlh, tb, FLOWOS_A_PM_MAX) || !tb[FLOWOS_A_PM_NAME] ||
 	    !tb[FLOWOS_A_PM_TYPE] || !tb[FLOWOS_A_PM_ORDER] ||
 	    !tb[FLOWOS_A_PM_FLOW])
 		return MNL_CB_OK;
@@ -1117,7 +1108,7 @@ static int on_instance(const struct nlmsghdr *nlh, void *data)
 	memcpy(copy, nlh, nlh->nlmsg_len);
 	in->part[in->n++] = copy;
 	if (!part)
-		parse_msg(copy, in->tb, FLOWOS_A_PM_MAX);
+		flowctl_parse_msg(copy, in->tb, FLOWOS_A_PM_MAX);
 	return MNL_CB_OK;
 }
 
@@ -1164,7 +1155,7 @@ void flowctl_print_pm_event(const struct nlmsghdr *nlh)
 	const struct nlattr *tb[FLOWOS_A_PM_MAX + 1];
 	struct json j;
 
-	if (parse_msg(nlh, tb, FLOWOS_A_PM_MAX))
+	if (flowctl_parse_msg(nlh, tb, FLOWOS_A_PM_MAX))
 		return;
 	if (gh->cmd == FLOWOS_CMD_PM_EVENT) {
 		if (tb[FLOWOS_A_PM_EVENT])
@@ -1388,6 +1379,12 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 	} while (sigtimedwait(&stop, NULL,
 			      &(struct timespec){ .tv_sec = watch }) < 0);
 	return 0;
+}
+
+/* Every flow and its instances, as "flowctl dump" writes them. */
+int flowctl_dump(struct flowctl_nl *nl)
+{
+	return stats_round(nl, NULL, false, true);
 }
 
 /*

@@ -323,6 +323,10 @@ enum flowos_a_malformed {
 	FLOWOS_A_MALFORMED_MAX = __FLOWOS_A_MALFORMED_MAX - 1
 };
 
+/* FLOWOS_A_FLOW_QLEN: its default, and the range it may take. */
+#define FLOWOS_QLEN_DEFAULT	1024
+#define FLOWOS_QLEN_MIN		16
+#define FLOWOS_QLEN_MAX		65536
 /* Highest pipeline order of a PM instance. */
 #define FLOWOS_PM_ORDER_MAX	7
 /* The most instances FLOWOS_A_FLOW_PIPELINE may hold. */
