@@ -244,7 +244,7 @@ test_export() {
 	collector_stop "$TMP/nfc2" >"$TMP/nfc2.json"
 	expect_eq "x: nfdump's sums per 5-tuple = tshark's" \
 		"$(python3 "$LIB/ipfix_tuples.py" "$TMP/nfc1.json")" "$truth"
-	slowwait 10 pmacct_has "$truth"
+	slowwait 60 pmacct_has "$truth"
 	expect_eq "x: pmacct's nfacctd, its second collector: sums per 5-tuple = tshark's" \
 		"$(python3 "$LIB/ipfix_tuples.py" --pmacct "$TMP/pmacct.json")" "$truth"
 	expect_eq "small (16 entries, evicting): nfdump's sums per 5-tuple = tshark's" \
