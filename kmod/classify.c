@@ -60,6 +60,7 @@ struct flowos_classifier {
 	struct rcu_head rcu;
 	u32 seed;
 	u32 dirs;	/* BIT(FLOWOS_DIR_IN), _OUT: what some flow matches */
+	bool devs;	/* some flow matches a device name or a VLAN */
 	u32 ngroups;
 	struct cls_group groups[];
 };
@@ -84,6 +85,16 @@ static u32 flow_dirs(const struct flowos_flow *flow)
 	return BIT(flow->match.dir);
 }
 
+/* Whether @flow reads the key's words that only some flows need. */
+static bool flow_matches_devs(const struct flowos_flow *flow)
+{
+	const struct flowos_match *m = &flow->match;
+
+	return FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_VLAN) ||
+	       FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_IIFNAME) ||
+	       FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_OIFNAME);
+}
+
 /* Split [lo, hi] into the aligned power-of-two blocks that cover it. */
 static unsigned int port_range_prefixes(u16 lo, u16 hi,
 					struct port_prefix *out)
@@ -104,11 +115,21 @@ static unsigned int port_range_prefixes(u16 lo, u16 hi,
 	return n;
 }
 
+/*
+ * The prefixes of a flow's source (or destination) port: its range's, or
+ * the ICMP type's (code's), which the parser puts in their place.
+ */
 static unsigned int match_port_prefixes(const struct flowos_match *m,
 					bool dest, struct port_prefix *out)
 {
 	u32 attr = dest ? FLOWOS_A_FLOW_DPORT_MIN : FLOWOS_A_FLOW_SPORT_MIN;
+	u32 icmp = dest ? FLOWOS_A_FLOW_ICMP_CODE : FLOWOS_A_FLOW_ICMP_TYPE;
 
+	if (FLOWOS_MATCH_HAS(m, icmp)) {
+		out[0].value = dest ? m->icmp_code : m->icmp_type;
+		out[0].mask = 0xffff;
+		return 1;
+	}
 	if (!FLOWOS_MATCH_HAS(m, attr)) {
 		out[0].value = 0;
 		out[0].mask = 0;
@@ -127,6 +148,23 @@ static void prefix_mask(__be32 *mask, unsigned int words, unsigned int len)
 			  len ? htonl(~0U << (32 - len)) : 0;
 }
 
+/*
+ * A device name: its bytes and the NUL after them, so that the bytes a
+ * device's name buffer holds after its NUL do not matter; or, for
+ * "NAME*", the bytes before the '*' only.
+ */
+static void name_to_key(const char *name, char *key, char *mask)
+{
+	size_t len = strnlen(name, IFNAMSIZ - 1);
+
+	if (len && name[len - 1] == '*')
+		len--;
+	else
+		len++;			/* the NUL too */
+	memcpy(key, name, len);
+	memset(mask, 0xff, len);
+}
+
 /* The mask and masked key of a flow, ports aside. */
 static void match_to_key(const struct flowos_match *m, struct flowos_key *key,
 			 struct flowos_key *mask)
@@ -143,13 +181,34 @@ static void match_to_key(const struct flowos_match *m, struct flowos_key *key,
 		key->proto = m->proto;
 		mask->proto = 0xff;
 	}
-	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_IFINDEX)) {
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_VLAN)) {
+		key->vlan = FLOWOS_KEY_VLAN_TAGGED | m->vlan;
+		mask->vlan = 0xffff;
+	}
+	/* With a VLAN, the device given is the VLAN's parent. */
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_IFINDEX) &&
+	    FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_VLAN)) {
+		key->vlan_parent = m->ifindex;
+		mask->vlan_parent = ~0U;
+	} else if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_IFINDEX)) {
 		key->ifindex = m->ifindex;
 		mask->ifindex = ~0U;
 	}
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_IIFNAME))
+		name_to_key(m->iifname, key->iifname, mask->iifname);
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_OIFNAME))
+		name_to_key(m->oifname, key->oifname, mask->oifname);
 	if (m->dir != FLOWOS_DIR_BOTH) {
 		key->dir = m->dir;
 		mask->dir = 0xff;
+	}
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_DSCP)) {
+		key->tos |= m->dscp << 2;
+		mask->tos |= 0xfc;
+	}
+	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_ECN)) {
+		key->tos |= m->ecn;
+		mask->tos |= 0x03;
 	}
 	if (FLOWOS_MATCH_HAS(m, FLOWOS_A_FLOW_SRC))
 		prefix_mask(mask->src, words, m->src_len);
@@ -366,6 +425,7 @@ struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 	list_for_each_entry(flow, flows, node) {
 		expand_flow(flow, build_entry, &ctx);
 		cls->dirs |= flow_dirs(flow);
+		cls->devs |= flow_matches_devs(flow);
 	}
 	sort(cls->groups, cls->ngroups, sizeof(cls->groups[0]), group_cmp, NULL);
 	return cls;
@@ -393,6 +453,18 @@ void flowos_classifier_free_rcu(struct flowos_classifier *cls)
 bool flowos_classify_sees(const struct flowos_classifier *cls, u8 dir)
 {
 	return cls && (cls->dirs & BIT(dir));
+}
+
+/**
+ * flowos_classify_wants_devs - whether the key's device words are read
+ * @cls: the namespace's classifier, not NULL
+ *
+ * When some flow matches a device name or a VLAN: the hook then fills
+ * in vlan, vlan_parent, iifname and oifname, which no other flow reads.
+ */
+bool flowos_classify_wants_devs(const struct flowos_classifier *cls)
+{
+	return cls->devs;
 }
 
 /**

@@ -8,7 +8,10 @@
 #define _FLOWOS_CLASSIFY_H
 
 #ifdef __KERNEL__
+#include <linux/if.h>
 #include <linux/types.h>
+#elif !defined(IFNAMSIZ)
+#define IFNAMSIZ 16		/* as <linux/if.h> */
 #endif
 #include <linux/flowos.h>
 
@@ -32,6 +35,11 @@ struct flowos_match {
 	u8 proto;
 	u8 src_len, dst_len;
 	u8 dir;			/* enum flowos_dir */
+	u8 icmp_type, icmp_code;
+	u8 dscp, ecn;
+	u16 vlan;
+	char iifname[IFNAMSIZ];	/* may end in '*': a prefix */
+	char oifname[IFNAMSIZ];
 };
 
 /*
@@ -42,13 +50,25 @@ struct flowos_key {
 	__be32 src[4];
 	__be32 dst[4];
 	u32 ifindex;
-	__be16 sport;
-	__be16 dport;
+	__be16 sport;	/* ICMP: the type (the parser's convention) */
+	__be16 dport;	/* ICMP: the code */
 	u8 family;
 	u8 proto;
 	u8 dir;		/* FLOWOS_DIR_IN or FLOWOS_DIR_OUT */
-	u8 pad;
+	u8 tos;		/* IPv4 TOS, IPv6 Traffic Class: DSCP << 2 | ECN */
+	/*
+	 * The devices' words, set only where some flow of the classifier
+	 * matches them (flowos_classify_wants_devs()): a group reads only
+	 * the words its mask touches.
+	 */
+	u32 vlan_parent;	/* the ifindex of the VLAN's parent device */
+	u16 vlan;		/* FLOWOS_KEY_VLAN_TAGGED | VLAN id, or 0 */
+	u16 pad;
+	char iifname[IFNAMSIZ];	/* as dev->name: bytes after the NUL are */
+	char oifname[IFNAMSIZ];	/* whatever they are; all 0 for no device */
 };
+
+#define FLOWOS_KEY_VLAN_TAGGED	0x8000
 
 #define FLOWOS_KEY_WORDS (sizeof(struct flowos_key) / sizeof(u32))
 
@@ -57,6 +77,7 @@ struct flowos_classifier *flowos_classifier_build(struct list_head *flows,
 						  struct netlink_ext_ack *extack);
 void flowos_classifier_free_rcu(struct flowos_classifier *cls);
 bool flowos_classify_sees(const struct flowos_classifier *cls, u8 dir);
+bool flowos_classify_wants_devs(const struct flowos_classifier *cls);
 struct flowos_flow *flowos_classify(const struct flowos_classifier *cls,
 				    const struct flowos_key *key);
 

@@ -31,7 +31,7 @@ static inline void flowos_pkt_key(const struct flowos_pkt *pkt, u32 ifindex,
 	key->family = pkt->family;
 	key->proto = pkt->proto;
 	key->dir = dir;
-	key->pad = 0;
+	key->tos = pkt->tos;
 }
 
 /* BIT(FLOWOS_LAYER_*) of every stream @pkt is in. */

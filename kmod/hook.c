@@ -24,6 +24,7 @@
  * find the reassembly memory full; forwarded packets are refragmented
  * on the way out.  This is what conntrack does whenever it is in use.
  */
+#include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -105,6 +106,42 @@ static void count_malformed(const struct flowos_net *fn,
 	local_bh_enable();
 }
 
+/* @dev's name into @name; zeros for none. */
+static void key_ifname(char *name, const struct net_device *dev)
+{
+	if (dev)
+		memcpy(name, dev->name, IFNAMSIZ);
+	else
+		memset(name, 0, IFNAMSIZ);
+}
+
+/*
+ * The key's words that only flows matching a device name or a VLAN
+ * read.  A VLAN device's packets carry its id (with 8021q, the only
+ * way to have one); a packet may also still carry a tag of its own (a
+ * bridge's, with br_netfilter).
+ */
+static void key_devs(struct flowos_key *key, const struct sk_buff *skb,
+		     const struct nf_hook_state *state,
+		     const struct net_device *dev)
+{
+	key_ifname(key->iifname, state->in);
+	key_ifname(key->oifname, state->out);
+	key->vlan = 0;
+	key->vlan_parent = 0;
+#if IS_ENABLED(CONFIG_VLAN_8021Q)
+	if (dev && is_vlan_dev(dev)) {
+		key->vlan = FLOWOS_KEY_VLAN_TAGGED | vlan_dev_priv(dev)->vlan_id;
+		key->vlan_parent = vlan_dev_priv(dev)->real_dev->ifindex;
+		return;
+	}
+#endif
+	if (skb_vlan_tag_present(skb)) {
+		key->vlan = FLOWOS_KEY_VLAN_TAGGED | skb_vlan_tag_get_id(skb);
+		key->vlan_parent = dev ? dev->ifindex : 0;
+	}
+}
+
 /* Runs in softirq (ingress) or process context (egress), under RCU. */
 static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
@@ -134,6 +171,8 @@ static unsigned int flowos_hook(void *priv, struct sk_buff *skb,
 	dev = ingress ? state->in : state->out;
 	pkt.ifindex = dev ? dev->ifindex : 0;
 	flowos_pkt_key(&pkt, pkt.ifindex, dir, &key);
+	if (flowos_classify_wants_devs(cls))
+		key_devs(&key, skb, state, dev);
 	flow = flowos_classify(cls, &key);
 	if (!flow)
 		return NF_ACCEPT;

@@ -8,6 +8,7 @@
  * why in the extended ack and, where one attribute is to blame, points at
  * it.  A rejected request changes nothing.
  */
+#include <linux/if_vlan.h>
 #include <linux/log2.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
@@ -46,6 +47,25 @@ static const struct nla_policy flow_policy[FLOWOS_A_FLOW_MAX + 1] = {
 	[FLOWOS_A_FLOW_OVERFLOW] = NLA_POLICY_RANGE(NLA_U8, FLOWOS_OVERFLOW_ACCEPT,
 						    FLOWOS_OVERFLOW_MAX),
 	[FLOWOS_A_FLOW_PIPELINE] = NLA_POLICY_NESTED_ARRAY(flowos_pm_policy),
+	[FLOWOS_A_FLOW_ICMP_TYPE] = { .type = NLA_U8 },
+	[FLOWOS_A_FLOW_ICMP_CODE] = { .type = NLA_U8 },
+	[FLOWOS_A_FLOW_DSCP] = NLA_POLICY_MAX(NLA_U8, 63),
+	[FLOWOS_A_FLOW_ECN] = NLA_POLICY_MAX(NLA_U8, 3),
+	[FLOWOS_A_FLOW_IIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[FLOWOS_A_FLOW_OIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[FLOWOS_A_FLOW_VLAN] = NLA_POLICY_MAX(NLA_U16, VLAN_VID_MASK),
+};
+
+/* The attributes that say what a flow matches: struct flowos_match. */
+static const u8 match_attrs[] = {
+	FLOWOS_A_FLOW_FAMILY, FLOWOS_A_FLOW_PROTO, FLOWOS_A_FLOW_SRC,
+	FLOWOS_A_FLOW_SRC_PREFIX, FLOWOS_A_FLOW_DST, FLOWOS_A_FLOW_DST_PREFIX,
+	FLOWOS_A_FLOW_SPORT_MIN, FLOWOS_A_FLOW_SPORT_MAX,
+	FLOWOS_A_FLOW_DPORT_MIN, FLOWOS_A_FLOW_DPORT_MAX,
+	FLOWOS_A_FLOW_IFINDEX, FLOWOS_A_FLOW_DIR,
+	FLOWOS_A_FLOW_ICMP_TYPE, FLOWOS_A_FLOW_ICMP_CODE,
+	FLOWOS_A_FLOW_DSCP, FLOWOS_A_FLOW_ECN,
+	FLOWOS_A_FLOW_IIFNAME, FLOWOS_A_FLOW_OIFNAME, FLOWOS_A_FLOW_VLAN,
 };
 
 enum flowos_nl_mcgrp { FLOWOS_NLGRP_EVENTS };
@@ -143,6 +163,71 @@ static int parse_ports(struct nlattr **tb, int min_attr, u8 proto_present,
 	return 0;
 }
 
+/* ICMP type and code: each needs proto icmp or icmpv6. */
+static int parse_icmp(struct nlattr **tb, struct flowos_match *m,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *type = tb[FLOWOS_A_FLOW_ICMP_TYPE];
+	struct nlattr *code = tb[FLOWOS_A_FLOW_ICMP_CODE];
+
+	if (!type && !code)
+		return 0;
+	if (!tb[FLOWOS_A_FLOW_PROTO] ||
+	    (m->proto != IPPROTO_ICMP && m->proto != IPPROTO_ICMPV6)) {
+		NL_SET_ERR_MSG_ATTR(extack, type ?: code,
+				    "matching ICMP type or code needs proto icmp or icmpv6");
+		return -EINVAL;
+	}
+	if (type)
+		m->icmp_type = nla_get_u8(type);
+	if (code)
+		m->icmp_code = nla_get_u8(code);
+	return 0;
+}
+
+/*
+ * A device name to match: what a device may be called (dev_valid_name()),
+ * or such a name's beginning and a '*'.
+ */
+static int parse_ifname(struct nlattr *attr, char *name,
+			struct netlink_ext_ack *extack)
+{
+	char base[IFNAMSIZ];
+	ssize_t len;
+
+	if (!attr)
+		return 0;
+	nla_strscpy(name, attr, IFNAMSIZ);
+	len = strscpy(base, name, sizeof(base));
+	if (len > 0 && base[len - 1] == '*')
+		base[len - 1] = '\0';
+	if (!dev_valid_name(base) || strchr(base, '*')) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "not a device name, nor one's beginning and a '*'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Device names and the VLAN: an output device only where there is one. */
+static int parse_devs(struct nlattr **tb, struct flowos_match *m, u8 dir,
+		      struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (tb[FLOWOS_A_FLOW_OIFNAME] && dir == FLOWOS_DIR_IN) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FLOWOS_A_FLOW_OIFNAME],
+				    "an output device needs dir out or both: a packet has one only on egress");
+		return -EINVAL;
+	}
+	err = parse_ifname(tb[FLOWOS_A_FLOW_IIFNAME], m->iifname, extack);
+	if (!err)
+		err = parse_ifname(tb[FLOWOS_A_FLOW_OIFNAME], m->oifname, extack);
+	if (tb[FLOWOS_A_FLOW_VLAN])
+		m->vlan = nla_get_u16(tb[FLOWOS_A_FLOW_VLAN]);
+	return err;
+}
+
 /*
  * The match of a new flow, with every rule that ties attributes together.
  * The device is looked up under RCU, not RTNL: it must exist now, but a
@@ -153,12 +238,14 @@ static int match_from_attrs(struct net *net, struct nlattr **tb,
 			    struct flowos_match *m,
 			    struct netlink_ext_ack *extack)
 {
-	int attr, err;
+	unsigned int i;
+	int err;
 
+	BUILD_BUG_ON(BITS_PER_TYPE(m->present) <= FLOWOS_A_FLOW_MAX);
 	memset(m, 0, sizeof(*m));
-	for (attr = FLOWOS_A_FLOW_FAMILY; attr <= FLOWOS_A_FLOW_PRIORITY; attr++)
-		if (tb[attr])
-			m->present |= BIT(attr);
+	for (i = 0; i < ARRAY_SIZE(match_attrs); i++)
+		if (tb[match_attrs[i]])
+			m->present |= BIT(match_attrs[i]);
 
 	if (tb[FLOWOS_A_FLOW_FAMILY]) {
 		m->family = nla_get_u8(tb[FLOWOS_A_FLOW_FAMILY]);
@@ -184,8 +271,14 @@ static int match_from_attrs(struct net *net, struct nlattr **tb,
 		err = parse_ports(tb, FLOWOS_A_FLOW_DPORT_MIN,
 				  !!tb[FLOWOS_A_FLOW_PROTO], m->proto,
 				  &m->dport_min, &m->dport_max, extack);
+	if (!err)
+		err = parse_icmp(tb, m, extack);
 	if (err)
 		return err;
+	if (tb[FLOWOS_A_FLOW_DSCP])
+		m->dscp = nla_get_u8(tb[FLOWOS_A_FLOW_DSCP]);
+	if (tb[FLOWOS_A_FLOW_ECN])
+		m->ecn = nla_get_u8(tb[FLOWOS_A_FLOW_ECN]);
 
 	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
 		bool found;
@@ -202,7 +295,7 @@ static int match_from_attrs(struct net *net, struct nlattr **tb,
 	}
 	m->dir = tb[FLOWOS_A_FLOW_DIR] ? nla_get_u8(tb[FLOWOS_A_FLOW_DIR]) :
 					 FLOWOS_DIR_IN;
-	return 0;
+	return parse_devs(tb, m, m->dir, extack);
 }
 
 static int put_match(struct sk_buff *skb, const struct flowos_match *m)
@@ -226,8 +319,22 @@ static int put_match(struct sk_buff *skb, const struct flowos_match *m)
 	    PUT_IF(FLOWOS_A_FLOW_DPORT_MIN,
 		   nla_put_u16(skb, FLOWOS_A_FLOW_DPORT_MIN, m->dport_min) ||
 		   nla_put_u16(skb, FLOWOS_A_FLOW_DPORT_MAX, m->dport_max)) ||
+	    PUT_IF(FLOWOS_A_FLOW_ICMP_TYPE,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_ICMP_TYPE, m->icmp_type)) ||
+	    PUT_IF(FLOWOS_A_FLOW_ICMP_CODE,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_ICMP_CODE, m->icmp_code)) ||
+	    PUT_IF(FLOWOS_A_FLOW_DSCP,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_DSCP, m->dscp)) ||
+	    PUT_IF(FLOWOS_A_FLOW_ECN,
+		   nla_put_u8(skb, FLOWOS_A_FLOW_ECN, m->ecn)) ||
 	    PUT_IF(FLOWOS_A_FLOW_IFINDEX,
 		   nla_put_u32(skb, FLOWOS_A_FLOW_IFINDEX, m->ifindex)) ||
+	    PUT_IF(FLOWOS_A_FLOW_IIFNAME,
+		   nla_put_string(skb, FLOWOS_A_FLOW_IIFNAME, m->iifname)) ||
+	    PUT_IF(FLOWOS_A_FLOW_OIFNAME,
+		   nla_put_string(skb, FLOWOS_A_FLOW_OIFNAME, m->oifname)) ||
+	    PUT_IF(FLOWOS_A_FLOW_VLAN,
+		   nla_put_u16(skb, FLOWOS_A_FLOW_VLAN, m->vlan)) ||
 	    nla_put_u8(skb, FLOWOS_A_FLOW_DIR, m->dir))
 		return -EMSGSIZE;
 #undef PUT_IF

@@ -209,6 +209,7 @@ static enum flowos_parse_result parse_ipv4(const struct flowos_pkt_buf *b,
 
 	pkt->family = AF_INET;
 	pkt->proto = iph->protocol;
+	pkt->tos = iph->tos;
 	pkt->saddr[0] = iph->saddr;
 	pkt->daddr[0] = iph->daddr;
 	pkt->len = tot_len;
@@ -335,6 +336,7 @@ static enum flowos_parse_result parse_ipv6(const struct flowos_pkt_buf *b,
 		return FLOWOS_PARSE_TRUNCATED;
 
 	pkt->family = AF_INET6;
+	pkt->tos = ip6h->priority << 4 | ip6h->flow_lbl[0] >> 4;
 	memcpy(pkt->saddr, &ip6h->saddr, sizeof(pkt->saddr));
 	memcpy(pkt->daddr, &ip6h->daddr, sizeof(pkt->daddr));
 	pkt->len = tot_len;

@@ -182,6 +182,7 @@ struct flowos_pkt {
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 proto;		/* transport protocol, after IPv6 ext headers */
 	u8 tcp_flags;
+	u8 tos;			/* IPv4 TOS, IPv6 Traffic Class */
 	u8 flags;		/* FLOWOS_PKT_* */
 	u16 vlan_id;		/* outer tag, when FLOWOS_PKT_VLAN */
 	u16 l3_off;

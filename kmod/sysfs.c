@@ -11,6 +11,7 @@
  *   pm_types/TYPE/{layer,mode}	each PM type loaded
  *   flows/FLOW/		each flow of the initial network namespace:
  *	id priority qlen family proto src dst sport dport ifindex dir
+ *	icmp_type icmp_code dscp ecn iifname oifname vlan
  *	mode overflow		its definition ("any" where it matches all)
  *	packets_in bytes_in packets_out bytes_out ring_drops mem_drops
  *	held reinjected lost bypassed overflow_drops pm_drops
@@ -141,7 +142,17 @@ static ssize_t show_prefix(char *buf, const struct flowos_match *m,
 	return sysfs_emit(buf, "%pI4/%u\n", addr, len);
 }
 
-static ssize_t show_ports(char *buf, const struct flowos_match *m, int attr,
+/* A device name of the match ("any" when it has none). */
+static ssize_t show_name(char *buf, const struct flowos_match *m, int attr,
+			 const char *name)
+{
+	if (!FLOWOS_MATCH_HAS(m, attr))
+		return sysfs_emit(buf, "any\n");
+	return sysfs_emit(buf, "%s\n", name);
+}
+
+/* A number or range of the match ("any" when it has none). */
+static ssize_t show_range(char *buf, const struct flowos_match *m, int attr,
 			  u16 lo, u16 hi)
 {
 	if (!FLOWOS_MATCH_HAS(m, attr))
@@ -154,6 +165,8 @@ static ssize_t show_ports(char *buf, const struct flowos_match *m, int attr,
 enum flow_file {
 	FF_ID, FF_PRIORITY, FF_QLEN, FF_FAMILY, FF_PROTO, FF_SRC, FF_DST,
 	FF_SPORT, FF_DPORT, FF_IFINDEX, FF_DIR,
+	FF_ICMP_TYPE, FF_ICMP_CODE, FF_DSCP, FF_ECN, FF_IIFNAME, FF_OIFNAME,
+	FF_VLAN,
 	FF_MODE, FF_OVERFLOW,
 	/* Counters from here on, in this order. */
 	FF_PACKETS_IN, FF_BYTES_IN, FF_PACKETS_OUT, FF_BYTES_OUT, FF_RING_DROPS,
@@ -208,13 +221,29 @@ static ssize_t flow_show(const struct flowos_flow *flow, int file, char *buf)
 	case FF_DST:
 		return show_prefix(buf, m, FLOWOS_A_FLOW_DST, m->dst, m->dst_len);
 	case FF_SPORT:
-		return show_ports(buf, m, FLOWOS_A_FLOW_SPORT_MIN,
+		return show_range(buf, m, FLOWOS_A_FLOW_SPORT_MIN,
 				  m->sport_min, m->sport_max);
 	case FF_DPORT:
-		return show_ports(buf, m, FLOWOS_A_FLOW_DPORT_MIN,
+		return show_range(buf, m, FLOWOS_A_FLOW_DPORT_MIN,
 				  m->dport_min, m->dport_max);
 	case FF_IFINDEX:
 		return sysfs_emit(buf, "%u\n", m->ifindex);
+	case FF_ICMP_TYPE:
+		return show_range(buf, m, FLOWOS_A_FLOW_ICMP_TYPE,
+				  m->icmp_type, m->icmp_type);
+	case FF_ICMP_CODE:
+		return show_range(buf, m, FLOWOS_A_FLOW_ICMP_CODE,
+				  m->icmp_code, m->icmp_code);
+	case FF_DSCP:
+		return show_range(buf, m, FLOWOS_A_FLOW_DSCP, m->dscp, m->dscp);
+	case FF_ECN:
+		return show_range(buf, m, FLOWOS_A_FLOW_ECN, m->ecn, m->ecn);
+	case FF_IIFNAME:
+		return show_name(buf, m, FLOWOS_A_FLOW_IIFNAME, m->iifname);
+	case FF_OIFNAME:
+		return show_name(buf, m, FLOWOS_A_FLOW_OIFNAME, m->oifname);
+	case FF_VLAN:
+		return show_range(buf, m, FLOWOS_A_FLOW_VLAN, m->vlan, m->vlan);
 	case FF_DIR:
 		return sysfs_emit(buf, "%s\n", dir_names[m->dir]);
 	case FF_MODE:
@@ -257,6 +286,13 @@ FLOW_ATTR(sport, FF_SPORT);
 FLOW_ATTR(dport, FF_DPORT);
 FLOW_ATTR(ifindex, FF_IFINDEX);
 FLOW_ATTR(dir, FF_DIR);
+FLOW_ATTR(icmp_type, FF_ICMP_TYPE);
+FLOW_ATTR(icmp_code, FF_ICMP_CODE);
+FLOW_ATTR(dscp, FF_DSCP);
+FLOW_ATTR(ecn, FF_ECN);
+FLOW_ATTR(iifname, FF_IIFNAME);
+FLOW_ATTR(oifname, FF_OIFNAME);
+FLOW_ATTR(vlan, FF_VLAN);
 FLOW_ATTR(packets_in, FF_PACKETS_IN);
 FLOW_ATTR(bytes_in, FF_BYTES_IN);
 FLOW_ATTR(packets_out, FF_PACKETS_OUT);
@@ -278,7 +314,11 @@ static struct attribute *flow_attrs[] = {
 	&flow_attr_proto.attr.attr, &flow_attr_src.attr.attr,
 	&flow_attr_dst.attr.attr, &flow_attr_sport.attr.attr,
 	&flow_attr_dport.attr.attr, &flow_attr_ifindex.attr.attr,
-	&flow_attr_dir.attr.attr, &flow_attr_packets_in.attr.attr,
+	&flow_attr_dir.attr.attr, &flow_attr_icmp_type.attr.attr,
+	&flow_attr_icmp_code.attr.attr, &flow_attr_dscp.attr.attr,
+	&flow_attr_ecn.attr.attr, &flow_attr_iifname.attr.attr,
+	&flow_attr_oifname.attr.attr, &flow_attr_vlan.attr.attr,
+	&flow_attr_packets_in.attr.attr,
 	&flow_attr_bytes_in.attr.attr, &flow_attr_packets_out.attr.attr,
 	&flow_attr_bytes_out.attr.attr, &flow_attr_ring_drops.attr.attr,
 	&flow_attr_mem_drops.attr.attr, &flow_attr_mode.attr.attr,

@@ -42,7 +42,7 @@ expect_offered() {
 
 ktap_print_header
 require_root
-ktap_set_plan 16
+ktap_set_plan 19
 
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
 flowos_load && insmod "$PMS/count/flowos_pm_count.ko" &&
@@ -68,8 +68,12 @@ expect_offered "flowctl -n $B detach web " "c s"
 expect_offered "flowctl -n $B set web s " "h k last x"
 expect_offered "flowctl -n $B set web s k 5 " "h k last x"
 expect_offered "flowctl -n $B create x proto " "icmp icmpv6 sctp tcp udp"
-expect_offered "flowctl -n $B create x ip proto udp d" "dev dir dport dst"
+expect_offered "flowctl -n $B create x ip proto udp d" "dev dir dport dscp dst"
 expect_offered "flowctl -n $B create x proto udp dev " "lo vb"
+expect_offered "flowctl -n $B create x proto icmp icmp-type echo-" \
+	"echo-reply echo-request"
+expect_offered "flowctl -n $B create x dscp af1" "af11 af12 af13"
+expect_offered "flowctl -n $B create x dir out oifname " "lo vb"
 expect_offered "flowctl -n $B create x proto udp attach count report 5 " \
 	"attach key max_subflows name order report window workers"
 expect_offered "flowctl -n $B create x attach count attach " "count stats"

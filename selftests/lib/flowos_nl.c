@@ -7,6 +7,8 @@
  *   flowos_nl new NAME [family 4|6] [proto N] [src ADDR[/LEN]]
  *                 [dst ADDR[/LEN]] [sport LO[-HI]] [dport LO[-HI]]
  *                 [dev IFNAME] [dir in|out|both] [prio N]
+ *                 [icmp_type N] [icmp_code N] [dscp N] [ecn N]
+ *                 [iifname NAME] [oifname NAME] [vlan N]
  *   flowos_nl del NAME
  *   flowos_nl get NAME
  *   flowos_nl dump
@@ -110,8 +112,22 @@ static void print_flow(struct nlattr **tb)
 	if (tb[FLOWOS_A_FLOW_DPORT_MIN])
 		printf(" dport=%u-%u", nla_get_u16(tb[FLOWOS_A_FLOW_DPORT_MIN]),
 		       nla_get_u16(tb[FLOWOS_A_FLOW_DPORT_MAX]));
+	if (tb[FLOWOS_A_FLOW_ICMP_TYPE])
+		printf(" icmp_type=%u", nla_get_u8(tb[FLOWOS_A_FLOW_ICMP_TYPE]));
+	if (tb[FLOWOS_A_FLOW_ICMP_CODE])
+		printf(" icmp_code=%u", nla_get_u8(tb[FLOWOS_A_FLOW_ICMP_CODE]));
+	if (tb[FLOWOS_A_FLOW_DSCP])
+		printf(" dscp=%u", nla_get_u8(tb[FLOWOS_A_FLOW_DSCP]));
+	if (tb[FLOWOS_A_FLOW_ECN])
+		printf(" ecn=%u", nla_get_u8(tb[FLOWOS_A_FLOW_ECN]));
 	if (tb[FLOWOS_A_FLOW_IFINDEX])
 		printf(" ifindex=%u", nla_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
+	if (tb[FLOWOS_A_FLOW_IIFNAME])
+		printf(" iifname=%s", nla_get_string(tb[FLOWOS_A_FLOW_IIFNAME]));
+	if (tb[FLOWOS_A_FLOW_OIFNAME])
+		printf(" oifname=%s", nla_get_string(tb[FLOWOS_A_FLOW_OIFNAME]));
+	if (tb[FLOWOS_A_FLOW_VLAN])
+		printf(" vlan=%u", nla_get_u16(tb[FLOWOS_A_FLOW_VLAN]));
 	if (tb[FLOWOS_A_FLOW_DIR])
 		printf(" dir=%u", nla_get_u8(tb[FLOWOS_A_FLOW_DIR]));
 	if (tb[FLOWOS_A_FLOW_MODE])
@@ -489,6 +505,21 @@ static void put_match(struct nl_msg *msg, int argc, char **argv)
 				   FLOWOS_DIR_IN);
 		else if (!strcmp(k, "prio") && !parse_u(val, ~0U, &v))
 			nla_put_u32(msg, FLOWOS_A_FLOW_PRIORITY, v);
+		/* Any u8, so that the kernel's own checks are what refuses. */
+		else if (!strcmp(k, "icmp_type") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_ICMP_TYPE, v);
+		else if (!strcmp(k, "icmp_code") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_ICMP_CODE, v);
+		else if (!strcmp(k, "dscp") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_DSCP, v);
+		else if (!strcmp(k, "ecn") && !parse_u(val, 255, &v))
+			nla_put_u8(msg, FLOWOS_A_FLOW_ECN, v);
+		else if (!strcmp(k, "iifname"))
+			nla_put_string(msg, FLOWOS_A_FLOW_IIFNAME, val);
+		else if (!strcmp(k, "oifname"))
+			nla_put_string(msg, FLOWOS_A_FLOW_OIFNAME, val);
+		else if (!strcmp(k, "vlan") && !parse_u(val, 65535, &v))
+			nla_put_u16(msg, FLOWOS_A_FLOW_VLAN, v);
 		else
 			bad_usage();
 	}

@@ -705,6 +705,37 @@ TEST(ipv6_tcp)
 	EXPECT_EQ(0x11, pkt.tcp_flags);
 }
 
+/*
+ * The DS field: the IPv4 TOS byte; in IPv6, the Traffic Class between
+ * the version and the flow label (RFC 8200 section 3), written here as
+ * raw bytes: version 6, class 0xb9 (EF, ECT(1)), flow label 0x12345.
+ */
+TEST(ds_field_of_ipv4_and_ipv6)
+{
+	static const u8 v6_first_word[4] = { 0x6b, 0x91, 0x23, 0x45 };
+	struct pktb p = {};
+	struct flowos_pkt pkt;
+	struct iphdr *iph;
+
+	put_eth(&p, ETH_P_IP);
+	iph = put_ipv4(&p, IPPROTO_UDP, 5);
+	iph->tos = 0xbb;		/* EF, CE */
+	put_udp(&p, 0);
+	done_ipv4(&p, ETH_HLEN);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(0xbb, pkt.tos);
+
+	memset(&p, 0, sizeof(p));
+	put_eth(&p, ETH_P_IPV6);
+	put_ipv6(&p, IPPROTO_UDP);
+	memcpy(p.d + ETH_HLEN, v6_first_word, sizeof(v6_first_word));
+	put_udp(&p, 0);
+	done_ipv6(&p, ETH_HLEN);
+	ASSERT_EQ(FLOWOS_PARSE_OK, parse(&p, &pkt));
+	EXPECT_EQ(0xb9, pkt.tos);
+	EXPECT_EQ(htons(53), pkt.dport);
+}
+
 TEST(ipv6_extension_header_chain)
 {
 	struct pktb p = {};

@@ -16,6 +16,8 @@
  *   shapes4    flows1 with 4 or 8 flows whose matches differ in shape
  *   shapes8    (which fields, which prefix lengths), so that each is a
  *              group of its own that every packet is looked up in
+ *   rich8      shapes8 with shapes of the matches added later: ICMP type
+ *              and code, DSCP, ECN (the key's words are the same)
  *
  * What the kernel adds around this, and "make bench" measures in the VM:
  * the netfilter hook call and the defragmentation hook before it,
@@ -49,6 +51,7 @@ struct config {
 	enum bench_stage stage;
 	unsigned int nflows;
 	bool shapes;		/* each flow a shape of its own */
+	bool rich;		/* ... of ICMP type, DSCP and ECN matches */
 };
 
 static const struct config configs[] = {
@@ -59,6 +62,7 @@ static const struct config configs[] = {
 	{ "flows1000", STAGE_CLASSIFY, 1000 },
 	{ "shapes4", STAGE_CLASSIFY, 4, true },
 	{ "shapes8", STAGE_CLASSIFY, 8, true },
+	{ "rich8", STAGE_CLASSIFY, 8, true, true },
 };
 
 /* A frame of the trace: its bytes, and where its IP header starts. */
@@ -219,6 +223,49 @@ static void flow_shape(struct flowos_flow *flow, u32 id, unsigned int shape)
 	}
 }
 
+/*
+ * A flow of shape @shape (1..7) among ICMP type and code, DSCP and ECN
+ * matches, none of which the trace (UDP, DS field 0) matches.
+ */
+static void flow_rich_shape(struct flowos_flow *flow, u32 id,
+			    unsigned int shape)
+{
+	struct flowos_match *m = &flow->match;
+
+	if (shape > 4) {	/* src /16, dst /24, tcp sport 22 */
+		flow_shape(flow, id, shape - 4);
+		return;
+	}
+	memset(flow, 0, sizeof(*flow));
+	flow->id = id;
+	m->dir = FLOWOS_DIR_IN;
+	switch (shape) {
+	case 1:		/* proto icmp icmp-type echo-request */
+		m->proto = IPPROTO_ICMP;
+		m->icmp_type = 8;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_ICMP_TYPE);
+		break;
+	case 2:		/* proto icmpv6 icmp-type 1 icmp-code 4 */
+		m->proto = IPPROTO_ICMPV6;
+		m->icmp_type = 1;
+		m->icmp_code = 4;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_ICMP_TYPE) |
+			     BIT(FLOWOS_A_FLOW_ICMP_CODE);
+		break;
+	case 3:		/* dscp ef */
+		m->dscp = 46;
+		m->present = BIT(FLOWOS_A_FLOW_DSCP);
+		break;
+	default:	/* proto udp dscp af11 ecn ce */
+		m->proto = IPPROTO_UDP;
+		m->dscp = 10;
+		m->ecn = 3;
+		m->present = BIT(FLOWOS_A_FLOW_PROTO) | BIT(FLOWOS_A_FLOW_DSCP) |
+			     BIT(FLOWOS_A_FLOW_ECN);
+		break;
+	}
+}
+
 /* @n flows; the packets match the last one, as in scripts/bench-guest.sh. */
 static int bench_init(struct bench *b, const struct config *cfg,
 		      bool match_all)
@@ -239,7 +286,9 @@ static int bench_init(struct bench *b, const struct config *cfg,
 	for (i = 0; i < cfg->nflows; i++) {
 		bool hit = i == cfg->nflows - 1;
 
-		if (cfg->shapes && !hit)
+		if (cfg->rich && !hit)
+			flow_rich_shape(&b->flows[i], i + 1, i + 1);
+		else if (cfg->shapes && !hit)
 			flow_shape(&b->flows[i], i + 1, i + 1);
 		else
 			flow_init(&b->flows[i], i + 1, hit ? HIT_PORT : 20002 + i);
@@ -482,7 +531,7 @@ static void bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: bench-native [--packets N] [--rounds R] [--pcap FILE] [--config NAME]...\n"
-		"configs: parse flows1 unit1 flows100 flows1000 shapes4 shapes8 (all by default)\n");
+		"configs: parse flows1 unit1 flows100 flows1000 shapes4 shapes8 rich8 (all by default)\n");
 	exit(2);
 }
 

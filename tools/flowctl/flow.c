@@ -142,13 +142,109 @@ static int parse_dir(const char *s, uint8_t *dir)
 	return -1;
 }
 
+/* A value of a match keyword and its name, as nft(8) spells them. */
+struct named_value {
+	const char *name;
+	uint8_t value;
+};
+
+/* ICMP types (RFC 792 and its updates; RFC 4443, 4861 and 3810 for v6). */
+static const struct named_value icmp_types[] = {
+	{ "echo-reply", 0 }, { "destination-unreachable", 3 },
+	{ "source-quench", 4 }, { "redirect", 5 }, { "echo-request", 8 },
+	{ "router-advertisement", 9 }, { "router-solicitation", 10 },
+	{ "time-exceeded", 11 }, { "parameter-problem", 12 },
+	{ "timestamp-request", 13 }, { "timestamp-reply", 14 },
+};
+
+static const struct named_value icmpv6_types[] = {
+	{ "destination-unreachable", 1 }, { "packet-too-big", 2 },
+	{ "time-exceeded", 3 }, { "parameter-problem", 4 },
+	{ "echo-request", 128 }, { "echo-reply", 129 },
+	{ "mld-listener-query", 130 }, { "mld-listener-report", 131 },
+	{ "mld-listener-done", 132 }, { "nd-router-solicit", 133 },
+	{ "nd-router-advert", 134 }, { "nd-neighbor-solicit", 135 },
+	{ "nd-neighbor-advert", 136 }, { "nd-redirect", 137 },
+	{ "mld2-listener-report", 143 },
+};
+
+/* DiffServ code points: RFC 2474 (CSn), 2597 (AFxy), 3246, 5865, 8622. */
+static const struct named_value dscp_names[] = {
+	{ "cs0", 0 }, { "le", 1 }, { "cs1", 8 }, { "af11", 10 },
+	{ "af12", 12 }, { "af13", 14 }, { "cs2", 16 }, { "af21", 18 },
+	{ "af22", 20 }, { "af23", 22 }, { "cs3", 24 }, { "af31", 26 },
+	{ "af32", 28 }, { "af33", 30 }, { "cs4", 32 }, { "af41", 34 },
+	{ "af42", 36 }, { "af43", 38 }, { "cs5", 40 }, { "va", 44 },
+	{ "ef", 46 }, { "cs6", 48 }, { "cs7", 56 },
+};
+
+/* ECN codepoints, RFC 3168. */
+static const struct named_value ecn_names[] = {
+	{ "not-ect", 0 }, { "ect1", 1 }, { "ect0", 2 }, { "ce", 3 },
+};
+
+/* @s as a name of @table or a number up to @max, into @v; -1 if neither. */
+static int parse_named(const struct named_value *table, size_t n,
+		       unsigned long max, const char *s, unsigned long *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s, table[i].name)) {
+			*v = table[i].value;
+			return 0;
+		}
+	}
+	return flowctl_parse_ulong(s, max, v) ? -1 : 0;
+}
+
+/* @value's name in @table, or the number in @buf. */
+static const char *named_str(const struct named_value *table, size_t n,
+			     uint8_t value, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (table[i].value == value)
+			return table[i].name;
+	snprintf(buf, len, "%u", value);
+	return buf;
+}
+
+/* The ICMP type names of @proto (icmp unless icmpv6), in @n. */
+static const struct named_value *icmp_type_table(uint8_t proto, size_t *n)
+{
+	if (proto == IPPROTO_ICMPV6) {
+		*n = ARRAY_SIZE(icmpv6_types);
+		return icmpv6_types;
+	}
+	*n = ARRAY_SIZE(icmp_types);
+	return icmp_types;
+}
+
+/* "icmp-type TYPE", which may name a type of the match's proto. */
+static int put_icmp_type(struct nlmsghdr *nlh, const char *type, uint8_t proto)
+{
+	const struct named_value *table;
+	unsigned long v;
+	size_t n;
+
+	table = icmp_type_table(proto, &n);
+	if (parse_named(table, n, 255, type, &v))
+		return flowctl_usage_error("bad ICMP%s type '%s'",
+					   proto == IPPROTO_ICMPV6 ? "v6" : "", type);
+	mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_ICMP_TYPE, v);
+	return 0;
+}
+
 /*
  * The match of "flowctl create NAME MATCH...": keywords in any order,
  * each at most once.  The family follows from an address when not given.
  */
 static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
 {
-	uint8_t family = 0, addr_family = 0, proto, dir;
+	uint8_t family = 0, addr_family = 0, proto = 0, dir;
+	const char *icmp_type = NULL;
 	unsigned int seen = 0;
 	unsigned long v;
 	int i;
@@ -213,6 +309,43 @@ static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
 				return flowctl_usage_error("overflow is accept or drop");
 			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_OVERFLOW, v);
 			i++;
+		} else if (!strcmp(k, "icmp-type")) {
+			bit = 1 << 12;
+			icmp_type = val;	/* its names depend on proto */
+			i++;
+		} else if (!strcmp(k, "icmp-code")) {
+			bit = 1 << 13;
+			if (flowctl_parse_ulong(val, 255, &v))
+				return flowctl_usage_error("bad ICMP code '%s'", val);
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_ICMP_CODE, v);
+			i++;
+		} else if (!strcmp(k, "dscp")) {
+			bit = 1 << 14;
+			if (parse_named(dscp_names, ARRAY_SIZE(dscp_names), 63, val, &v))
+				return flowctl_usage_error("bad DSCP '%s' (0-63, ef, af11, cs1...)",
+							   val);
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_DSCP, v);
+			i++;
+		} else if (!strcmp(k, "ecn")) {
+			bit = 1 << 15;
+			if (parse_named(ecn_names, ARRAY_SIZE(ecn_names), 3, val, &v))
+				return flowctl_usage_error("bad ECN '%s' (0-3, not-ect, ect1...)",
+							   val);
+			mnl_attr_put_u8(nlh, FLOWOS_A_FLOW_ECN, v);
+			i++;
+		} else if (!strcmp(k, "iifname") || !strcmp(k, "oifname")) {
+			bit = k[0] == 'i' ? 1 << 16 : 1 << 17;
+			if (!*val || strlen(val) >= IF_NAMESIZE)
+				return flowctl_usage_error("bad device name '%s'", val);
+			mnl_attr_put_strz(nlh, k[0] == 'i' ? FLOWOS_A_FLOW_IIFNAME :
+					  FLOWOS_A_FLOW_OIFNAME, val);
+			i++;
+		} else if (!strcmp(k, "vlan")) {
+			bit = 1 << 18;
+			if (flowctl_parse_ulong(val, 4095, &v))
+				return flowctl_usage_error("bad VLAN id '%s' (0-4095)", val);
+			mnl_attr_put_u16(nlh, FLOWOS_A_FLOW_VLAN, v);
+			i++;
 		} else if (!strcmp(k, "prio")) {
 			bit = 1 << 8;
 			if (flowctl_parse_ulong(val, UINT32_MAX, &v))
@@ -226,6 +359,8 @@ static int put_match(struct nlmsghdr *nlh, int argc, char **argv)
 			return flowctl_usage_error("'%s' given twice", k);
 		seen |= bit;
 	}
+	if (icmp_type && put_icmp_type(nlh, icmp_type, proto))
+		return FLOWCTL_EXIT_USAGE;
 	if (family && addr_family && family != addr_family)
 		return flowctl_usage_error("the addresses are not of the family given");
 	if (family || addr_family)
@@ -335,6 +470,34 @@ void flowctl_json_stamp(struct json *j, bool timed)
 	json_u64(j, "time_ms", (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 }
 
+/*
+ * ICMP type and code, DSCP and ECN: numbers, as the uapi has them; the
+ * device names and the VLAN.
+ */
+static void json_match_extras(struct json *j, const struct nlattr *const *tb)
+{
+	static const struct {
+		int attr;
+		const char *key;
+	} extras[] = {
+		{ FLOWOS_A_FLOW_ICMP_TYPE, "icmp_type" },
+		{ FLOWOS_A_FLOW_ICMP_CODE, "icmp_code" },
+		{ FLOWOS_A_FLOW_DSCP, "dscp" },
+		{ FLOWOS_A_FLOW_ECN, "ecn" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(extras); i++)
+		if (tb[extras[i].attr])
+			json_u64(j, extras[i].key, mnl_attr_get_u8(tb[extras[i].attr]));
+	if (tb[FLOWOS_A_FLOW_IIFNAME])
+		json_str(j, "iifname", mnl_attr_get_str(tb[FLOWOS_A_FLOW_IIFNAME]));
+	if (tb[FLOWOS_A_FLOW_OIFNAME])
+		json_str(j, "oifname", mnl_attr_get_str(tb[FLOWOS_A_FLOW_OIFNAME]));
+	if (tb[FLOWOS_A_FLOW_VLAN])
+		json_u64(j, "vlan", mnl_attr_get_u16(tb[FLOWOS_A_FLOW_VLAN]));
+}
+
 /* The flow's keys, into an object @j has open. */
 void flowctl_json_flow(struct json *j, const struct flow_view *v)
 {
@@ -379,6 +542,7 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 		if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
 			json_ports(j, "dport", tb[FLOWOS_A_FLOW_DPORT_MIN],
 				   tb[FLOWOS_A_FLOW_DPORT_MAX]);
+		json_match_extras(j, tb);
 		if (tb[FLOWOS_A_FLOW_IFINDEX])
 			json_u64(j, "ifindex", mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]));
 		json_str(j, "dir", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
@@ -428,6 +592,44 @@ static void print_ports(const char *key, const struct nlattr *min,
 		printf(" %s %u-%u", key, lo, hi);
 }
 
+/* ICMP type and code, DSCP and ECN, by name where they have one. */
+static void print_match_extras(const struct nlattr *const *tb)
+{
+	const struct named_value *types;
+	uint8_t proto = 0;
+	char buf[8];
+	size_t n;
+
+	if (tb[FLOWOS_A_FLOW_PROTO])
+		proto = mnl_attr_get_u8(tb[FLOWOS_A_FLOW_PROTO]);
+	types = icmp_type_table(proto, &n);
+	if (tb[FLOWOS_A_FLOW_ICMP_TYPE])
+		printf(" icmp-type %s",
+		       named_str(types, n, mnl_attr_get_u8(tb[FLOWOS_A_FLOW_ICMP_TYPE]),
+				 buf, sizeof(buf)));
+	if (tb[FLOWOS_A_FLOW_ICMP_CODE])
+		printf(" icmp-code %u", mnl_attr_get_u8(tb[FLOWOS_A_FLOW_ICMP_CODE]));
+	if (tb[FLOWOS_A_FLOW_DSCP])
+		printf(" dscp %s", named_str(dscp_names, ARRAY_SIZE(dscp_names),
+					     mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DSCP]),
+					     buf, sizeof(buf)));
+	if (tb[FLOWOS_A_FLOW_ECN])
+		printf(" ecn %s", named_str(ecn_names, ARRAY_SIZE(ecn_names),
+					    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_ECN]),
+					    buf, sizeof(buf)));
+}
+
+/* Device names and the VLAN, after the device ("dev eth0 vlan 100"). */
+static void print_match_devs(const struct nlattr *const *tb)
+{
+	if (tb[FLOWOS_A_FLOW_VLAN])
+		printf(" vlan %u", mnl_attr_get_u16(tb[FLOWOS_A_FLOW_VLAN]));
+	if (tb[FLOWOS_A_FLOW_IIFNAME])
+		printf(" iifname %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_IIFNAME]));
+	if (tb[FLOWOS_A_FLOW_OIFNAME])
+		printf(" oifname %s", mnl_attr_get_str(tb[FLOWOS_A_FLOW_OIFNAME]));
+}
+
 /* The match as the words that would create it. */
 static void print_match(const struct nlattr *const *tb)
 {
@@ -449,6 +651,7 @@ static void print_match(const struct nlattr *const *tb)
 		print_ports("sport", tb[FLOWOS_A_FLOW_SPORT_MIN], tb[FLOWOS_A_FLOW_SPORT_MAX]);
 	if (tb[FLOWOS_A_FLOW_DPORT_MIN] && tb[FLOWOS_A_FLOW_DPORT_MAX])
 		print_ports("dport", tb[FLOWOS_A_FLOW_DPORT_MIN], tb[FLOWOS_A_FLOW_DPORT_MAX]);
+	print_match_extras(tb);
 	if (tb[FLOWOS_A_FLOW_IFINDEX]) {
 		uint32_t ifindex = mnl_attr_get_u32(tb[FLOWOS_A_FLOW_IFINDEX]);
 		char ifname[IF_NAMESIZE];
@@ -458,6 +661,7 @@ static void print_match(const struct nlattr *const *tb)
 		else
 			printf(" ifindex %u", ifindex);
 	}
+	print_match_devs(tb);
 	if (tb[FLOWOS_A_FLOW_DIR])
 		printf(" dir %s", flowctl_enum_name(dir_names, FLOWOS_DIR_BOTH,
 						    mnl_attr_get_u8(tb[FLOWOS_A_FLOW_DIR])));

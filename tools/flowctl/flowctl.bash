@@ -53,12 +53,20 @@ _flowctl_pm_words()
 _flowctl_match_words()
 {
 	case ${1:-} in
-	"") echo ip ip6 proto src dst sport dport dev dir prio qlen mode overflow attach ;;
+	"") echo ip ip6 proto src dst sport dport icmp-type icmp-code dscp ecn \
+		dev iifname oifname vlan dir prio qlen mode overflow attach ;;
 	proto) echo tcp udp sctp icmp icmpv6 ;;
+	icmp-type) echo echo-request echo-reply destination-unreachable \
+		time-exceeded parameter-problem redirect packet-too-big \
+		nd-neighbor-solicit nd-neighbor-advert nd-router-solicit \
+		nd-router-advert ;;
+	dscp) echo cs0 cs1 cs2 cs3 cs4 cs5 cs6 cs7 af11 af12 af13 af21 af22 af23 \
+		af31 af32 af33 af41 af42 af43 ef va le ;;
+	ecn) echo not-ect ect1 ect0 ce ;;
 	dir) echo in out both ;;
 	mode) echo passive inline ;;
 	overflow) echo accept drop ;;
-	dev) ip ${_flowctl_netns:+-n "$_flowctl_netns"} -o link show 2>/dev/null |
+	dev | iifname | oifname) ip ${_flowctl_netns:+-n "$_flowctl_netns"} -o link show 2>/dev/null |
 		awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' ;;
 	esac
 }

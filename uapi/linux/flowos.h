@@ -29,8 +29,32 @@
  *   FLOWOS_A_FLOW_SPORT_MIN, _SPORT_MAX, _DPORT_MIN, _DPORT_MAX
  *		u16, host order, inclusive; needs PROTO tcp, udp or sctp.
  *		A missing MAX equals MIN; MIN must not exceed MAX.
+ *   FLOWOS_A_FLOW_ICMP_TYPE, FLOWOS_A_FLOW_ICMP_CODE
+ *		u8 each; needs PROTO icmp or icmpv6.
+ *   flowos has a namespace with flows reassemble IP fragments before
+ *   its hooks (nf_defrag), so flows see whole packets.  A fragment
+ *   that reaches them (sent from a socket with IP_NODEFRAG) has no
+ *   transport header flowos reads: its ports, ICMP type and code are 0.
+ *   FLOWOS_A_FLOW_DSCP	u8, 0..63: the DiffServ code point, the upper
+ *		six bits of the IPv4 TOS or IPv6 Traffic Class byte.
+ *   FLOWOS_A_FLOW_ECN		u8, 0..3: that byte's two ECN bits (RFC 3168:
+ *		0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE).
  *   FLOWOS_A_FLOW_IFINDEX	u32, the device the packet is seen on: the
  *		input device on ingress, the output device on egress.
+ *   FLOWOS_A_FLOW_IIFNAME, FLOWOS_A_FLOW_OIFNAME
+ *		string of 1..IFNAMSIZ - 1 characters: the name of the
+ *		device the packet came in on (on ingress, the one it is
+ *		seen on; on egress, a forwarded packet's input device; a
+ *		packet sent from the host has none), or of the one it
+ *		leaves through (egress only: OIFNAME needs DIR out or
+ *		both).  Compared with the device's name at each packet, as
+ *		nft's iifname and oifname do: devices may come, go and be
+ *		renamed.  A trailing '*' matches every name that begins
+ *		with what precedes it.
+ *   FLOWOS_A_FLOW_VLAN	u16, 0..4095: the packet's VLAN id: it is seen
+ *		on a VLAN device (eth0.100) with that id, or still
+ *		carries that tag.  With FLOWOS_A_FLOW_IFINDEX, the device
+ *		is the VLAN's parent (eth0), not the VLAN device.
  *   FLOWOS_A_FLOW_DIR		u8, enum flowos_dir; FLOWOS_DIR_IN if absent.
  *   FLOWOS_A_FLOW_PRIORITY	u32; where flows overlap, the highest
  *		priority wins, then the oldest flow.  0 if absent.
@@ -227,6 +251,13 @@ enum flowos_a_flow {
 	FLOWOS_A_FLOW_MODE,
 	FLOWOS_A_FLOW_OVERFLOW,
 	FLOWOS_A_FLOW_PIPELINE,
+	FLOWOS_A_FLOW_ICMP_TYPE,
+	FLOWOS_A_FLOW_ICMP_CODE,
+	FLOWOS_A_FLOW_DSCP,
+	FLOWOS_A_FLOW_ECN,
+	FLOWOS_A_FLOW_IIFNAME,
+	FLOWOS_A_FLOW_OIFNAME,
+	FLOWOS_A_FLOW_VLAN,
 
 	__FLOWOS_A_FLOW_MAX,
 	FLOWOS_A_FLOW_MAX = __FLOWOS_A_FLOW_MAX - 1
