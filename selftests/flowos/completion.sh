@@ -42,7 +42,7 @@ expect_offered() {
 
 ktap_print_header
 require_root
-ktap_set_plan 19
+ktap_set_plan 20
 
 flowos_unload || ktap_exit_fail_msg "flowos was loaded and would not unload"
 flowos_load && insmod "$PMS/count/flowos_pm_count.ko" &&
@@ -56,6 +56,7 @@ ip netns add "$B" && ip -n "$B" link add vb type dummy ||
 	ktap_exit_fail_msg "cannot make the flows"
 
 expect_offered "flowctl de" "delete detach"
+expect_offered "flowctl -n $B exporter " "--listen --namespace"
 expect_offered "flowctl -n " "$(ip netns list | awk '{ print $1 }' | sort | xargs)"
 expect_offered "flowctl -n $B delete " "dns web"
 expect_offered "flowctl delete " "(none)"

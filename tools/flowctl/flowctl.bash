@@ -145,7 +145,7 @@ _flowctl()
 			return ;;
 		*) words="-j -p -n -b -f -h -V --json --pretty --netns --batch --force
 			--help --version create change delete list show monitor
-			status attach detach set pms stats dump apply top" ;;
+			status attach detach set pms stats dump apply top exporter" ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 		return
@@ -194,6 +194,11 @@ _flowctl()
 		--sort) words="pps bps drops packets bytes name" ;;
 		--interval | --count) return ;;
 		*) words="--sort --interval --count" ;;
+		esac ;;
+	exporter)
+		case $prev in
+		--listen | --namespace) return ;;
+		*) words="--listen --namespace" ;;
 		esac ;;
 	apply)
 		mapfile -t COMPREPLY < <(compgen -W "--dry-run --prune" -- "$cur"

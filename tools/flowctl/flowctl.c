@@ -30,7 +30,7 @@ struct flowctl_opts flowctl_opts;
 /* Every command, by the file that implements it. */
 static const struct flowctl_cmd *const cmd_tables[] = {
 	flowctl_flow_cmds, flowctl_pm_cmds, flowctl_apply_cmds,
-	flowctl_top_cmds, NULL,
+	flowctl_top_cmds, flowctl_exporter_cmds, NULL,
 };
 
 static void help(FILE *out)

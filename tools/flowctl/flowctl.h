@@ -35,6 +35,7 @@ extern const struct flowctl_cmd flowctl_flow_cmds[];
 extern const struct flowctl_cmd flowctl_pm_cmds[];
 extern const struct flowctl_cmd flowctl_apply_cmds[];
 extern const struct flowctl_cmd flowctl_top_cmds[];
+extern const struct flowctl_cmd flowctl_exporter_cmds[];
 
 /* A flow as a reply describes it (flow.c). */
 struct flow_view {
