@@ -96,7 +96,7 @@ run() {
 	sed -n 's/^ *\([0-9]*\)pps.*/\1/p' /proc/net/pktgen/$DEV
 }
 
-PMS="count stats match"
+PMS="count stats match ipfix"
 
 load_flowos() {
 	local pm
@@ -230,6 +230,44 @@ cfg_count_drained() {
 	unload_flowos
 }
 
+# The ipfix PM on the passive flow "hit", exporting to a collector that
+# never reads (ipfix_sink: a bound UDP socket; what it does not take is
+# dropped at its queue), timed until the PM has been through every unit.
+# max_flows $1: 65536 holds every 5-tuple of the run (the cost of keeping
+# records), 256 holds few of pktgen's 4096 (nearly every packet evicts a
+# record, exported then: the cost of a record).  Prints "pps drops", and
+# on stderr "records,CONFIG,N": the records exported during the run.
+IPFIX=/sys/kernel/flowos/flows/hit/pms/ipfix
+ipfix_settled() {
+	local backlog
+
+	read -r backlog <"$IPFIX/backlog" && [ "$backlog" = 0 ] && return 0
+	nap
+	return 1
+}
+
+ipfix_sink() {
+	python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 4739))
+time.sleep(1e9)' &
+}
+
+cfg_ipfix_drained() {
+	local r m records
+
+	load_flowos || return 1
+	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
+		"$FLOWCTL" attach hit ipfix collector 127.0.0.1:4739 max_flows "$1" ||
+		return 1
+	drained_run ipfix_settled
+	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops" &&
+		read -r records <"$IPFIX/records"
+	echo "records,$2,$records" >&2
+	echo "$DRAINED_PPS $((r + m))"
+	unload_flowos
+}
+
 cfg_inline_count() {
 	local b o l
 
@@ -337,7 +375,7 @@ flows_with() {
 # BENCH_CONFIGS picks some (the table needs nohook and nftables).
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables flowos flowos_count flowos_stats
 	 flowos_stats_tumbling flowos_stats_sliding flowos_stats_app flowos_match10 flowos_match100 flowos_100 flowos_1000
-	 flowos_count_drained flowos_inline_count nfqueue"}
+	 flowos_count_drained flowos_inline_count flowos_ipfix flowos_ipfix_evict nfqueue"}
 
 one() {
 	case $1 in
@@ -360,6 +398,8 @@ one() {
 	flowos_1000) flows_with 1000 ;;
 	flowos_count_drained) cfg_count_drained ;;
 	flowos_inline_count) cfg_inline_count ;;
+	flowos_ipfix) cfg_ipfix_drained 65536 "$1" ;;
+	flowos_ipfix_evict) cfg_ipfix_drained 256 "$1" ;;
 	nfqueue) cfg_nfqueue ;;
 	esac
 }
@@ -421,6 +461,7 @@ if [ "$PROFILE" = smp ]; then
 fi
 
 setup_pktgen || { echo "bench: cannot set up pktgen" >&2; exit 1; }
+ipfix_sink
 run 10000 >/dev/null	# warm up caches and the slab
 echo "round,config,packets,pps,drops"
 for round in $(seq 1 "$ROUNDS"); do

@@ -136,11 +136,6 @@ static __printf(4, 5) void add(struct scrape *sc, const char *metric,
 	s->seq = sc->n++;
 }
 
-static uint64_t stat_u64(const struct flow_view *v, int attr)
-{
-	return v->stats[attr] ? mnl_attr_get_u64(v->stats[attr]) : 0;
-}
-
 /* A flow's counters; its name into sc->flows, for its instances. */
 static int on_flow(const struct nlmsghdr *nlh, void *data)
 {
@@ -170,21 +165,21 @@ static int on_flow(const struct nlmsghdr *nlh, void *data)
 	snprintf(sc->flows[sc->nflows++], FLOWOS_NAME_MAX, "%s",
 		 mnl_attr_get_str(v.tb[FLOWOS_A_FLOW_NAME]));
 	label_escape(flow, sizeof(flow), mnl_attr_get_str(v.tb[FLOWOS_A_FLOW_NAME]));
-	add(sc, "flowos_flow_packets_total", stat_u64(&v, FLOWOS_A_STATS_PACKETS_IN),
+	add(sc, "flowos_flow_packets_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_PACKETS_IN),
 	    ",flow=\"%s\",direction=\"in\"", flow);
-	add(sc, "flowos_flow_packets_total", stat_u64(&v, FLOWOS_A_STATS_PACKETS_OUT),
+	add(sc, "flowos_flow_packets_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_PACKETS_OUT),
 	    ",flow=\"%s\",direction=\"out\"", flow);
-	add(sc, "flowos_flow_bytes_total", stat_u64(&v, FLOWOS_A_STATS_BYTES_IN),
+	add(sc, "flowos_flow_bytes_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_BYTES_IN),
 	    ",flow=\"%s\",direction=\"in\"", flow);
-	add(sc, "flowos_flow_bytes_total", stat_u64(&v, FLOWOS_A_STATS_BYTES_OUT),
+	add(sc, "flowos_flow_bytes_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_BYTES_OUT),
 	    ",flow=\"%s\",direction=\"out\"", flow);
-	add(sc, "flowos_flow_drops_total", stat_u64(&v, FLOWOS_A_STATS_RING_DROPS),
+	add(sc, "flowos_flow_drops_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_RING_DROPS),
 	    ",flow=\"%s\",reason=\"ring\"", flow);
-	add(sc, "flowos_flow_drops_total", stat_u64(&v, FLOWOS_A_STATS_MEM_DROPS),
+	add(sc, "flowos_flow_drops_total", flowctl_flow_stat(&v, FLOWOS_A_STATS_MEM_DROPS),
 	    ",flow=\"%s\",reason=\"memory\"", flow);
 	for (i = 0; i < ARRAY_SIZE(inline_outcomes); i++)
 		add(sc, "flowos_flow_inline_packets_total",
-		    stat_u64(&v, inline_outcomes[i].attr),
+		    flowctl_flow_stat(&v, inline_outcomes[i].attr),
 		    ",flow=\"%s\",outcome=\"%s\"", flow, inline_outcomes[i].outcome);
 	return MNL_CB_OK;
 }

@@ -406,7 +406,8 @@ int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v)
 	return 0;
 }
 
-static uint64_t stat_of(const struct flow_view *v, int attr)
+/* The flow's counter @attr (FLOWOS_A_STATS_*), 0 if the reply has none. */
+uint64_t flowctl_flow_stat(const struct flow_view *v, int attr)
 {
 	return v->stats[attr] ? mnl_attr_get_u64(v->stats[attr]) : 0;
 }
@@ -437,10 +438,10 @@ static void json_ports(struct json *j, const char *key,
  */
 static uint64_t held_now(const struct flow_view *v)
 {
-	uint64_t held = stat_of(v, FLOWOS_A_STATS_HELD);
-	uint64_t gone = stat_of(v, FLOWOS_A_STATS_REINJECTED) +
-			stat_of(v, FLOWOS_A_STATS_LOST) +
-			stat_of(v, FLOWOS_A_STATS_PM_DROPS);
+	uint64_t held = flowctl_flow_stat(v, FLOWOS_A_STATS_HELD);
+	uint64_t gone = flowctl_flow_stat(v, FLOWOS_A_STATS_REINJECTED) +
+			flowctl_flow_stat(v, FLOWOS_A_STATS_LOST) +
+			flowctl_flow_stat(v, FLOWOS_A_STATS_PM_DROPS);
 
 	return held > gone ? held - gone : 0;
 }
@@ -551,19 +552,19 @@ void flowctl_json_flow(struct json *j, const struct flow_view *v)
 	}
 	if (tb[FLOWOS_A_FLOW_STATS]) {
 		json_open(j, "stats", '{');
-		json_u64(j, "packets_in", stat_of(v, FLOWOS_A_STATS_PACKETS_IN));
-		json_u64(j, "bytes_in", stat_of(v, FLOWOS_A_STATS_BYTES_IN));
-		json_u64(j, "packets_out", stat_of(v, FLOWOS_A_STATS_PACKETS_OUT));
-		json_u64(j, "bytes_out", stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
-		json_u64(j, "ring_drops", stat_of(v, FLOWOS_A_STATS_RING_DROPS));
-		json_u64(j, "mem_drops", stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
-		json_u64(j, "held", stat_of(v, FLOWOS_A_STATS_HELD));
+		json_u64(j, "packets_in", flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_IN));
+		json_u64(j, "bytes_in", flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_IN));
+		json_u64(j, "packets_out", flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_OUT));
+		json_u64(j, "bytes_out", flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_OUT));
+		json_u64(j, "ring_drops", flowctl_flow_stat(v, FLOWOS_A_STATS_RING_DROPS));
+		json_u64(j, "mem_drops", flowctl_flow_stat(v, FLOWOS_A_STATS_MEM_DROPS));
+		json_u64(j, "held", flowctl_flow_stat(v, FLOWOS_A_STATS_HELD));
 		json_u64(j, "held_now", held_now(v));
-		json_u64(j, "reinjected", stat_of(v, FLOWOS_A_STATS_REINJECTED));
-		json_u64(j, "lost", stat_of(v, FLOWOS_A_STATS_LOST));
-		json_u64(j, "bypassed", stat_of(v, FLOWOS_A_STATS_BYPASSED));
-		json_u64(j, "overflow_drops", stat_of(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
-		json_u64(j, "pm_drops", stat_of(v, FLOWOS_A_STATS_PM_DROPS));
+		json_u64(j, "reinjected", flowctl_flow_stat(v, FLOWOS_A_STATS_REINJECTED));
+		json_u64(j, "lost", flowctl_flow_stat(v, FLOWOS_A_STATS_LOST));
+		json_u64(j, "bypassed", flowctl_flow_stat(v, FLOWOS_A_STATS_BYPASSED));
+		json_u64(j, "overflow_drops", flowctl_flow_stat(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
+		json_u64(j, "pm_drops", flowctl_flow_stat(v, FLOWOS_A_STATS_PM_DROPS));
 		json_close(j, '}');
 	}
 }
@@ -697,13 +698,13 @@ void flowctl_print_create(const struct flow_view *v)
 void flowctl_print_flow_counters(const struct flow_view *v)
 {
 	printf("in %llu packets %llu bytes, out %llu packets %llu bytes, ",
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT));
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_IN),
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_IN),
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_OUT),
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_OUT));
 	printf("drops %llu ring %llu memory",
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
-	       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_RING_DROPS),
+	       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_MEM_DROPS));
 }
 
 /* "5 bypassed, 0 overflow drops" */
@@ -711,8 +712,8 @@ static const char *overflow_text(const struct flow_view *v, char *buf,
 				 size_t size)
 {
 	snprintf(buf, size, "%llu bypassed, %llu overflow drops",
-		 (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYPASSED),
-		 (unsigned long long)stat_of(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
+		 (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_BYPASSED),
+		 (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_OVERFLOW_DROPS));
 	return buf;
 }
 
@@ -732,18 +733,18 @@ static void print_flow_text(const struct flow_view *v, const char *event)
 		printf("    in  %llu packets %llu bytes\n"
 		       "    out %llu packets %llu bytes\n"
 		       "    drops %llu ring %llu memory\n",
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_IN),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_IN),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PACKETS_OUT),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_BYTES_OUT),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_RING_DROPS),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_MEM_DROPS));
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_IN),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_IN),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_PACKETS_OUT),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_BYTES_OUT),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_RING_DROPS),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_MEM_DROPS));
 	if (tb[FLOWOS_A_FLOW_STATS] && is_inline(v))
 		printf("    held %llu now, %llu reinjected, %llu lost, %llu dropped by PMs, %s\n",
 		       (unsigned long long)held_now(v),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_REINJECTED),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_LOST),
-		       (unsigned long long)stat_of(v, FLOWOS_A_STATS_PM_DROPS),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_REINJECTED),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_LOST),
+		       (unsigned long long)flowctl_flow_stat(v, FLOWOS_A_STATS_PM_DROPS),
 		       overflow_text(v, buf, sizeof(buf)));
 }
 

@@ -46,6 +46,7 @@ struct flow_view {
 
 struct json;
 int flowctl_parse_flow(const struct nlmsghdr *nlh, struct flow_view *v);
+uint64_t flowctl_flow_stat(const struct flow_view *v, int attr);
 void flowctl_json_flow(struct json *j, const struct flow_view *v);
 void flowctl_json_stamp(struct json *j, bool timed);
 void flowctl_print_flow_counters(const struct flow_view *v);

@@ -66,11 +66,6 @@ struct top {
 	struct timespec at, last_at;
 };
 
-static uint64_t stat_u64(const struct flow_view *v, int attr)
-{
-	return v->stats[attr] ? mnl_attr_get_u64(v->stats[attr]) : 0;
-}
-
 static int on_top_flow(const struct nlmsghdr *nlh, void *data)
 {
 	struct top *t = data;
@@ -88,12 +83,12 @@ static int on_top_flow(const struct nlmsghdr *nlh, void *data)
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s",
 		 mnl_attr_get_str(v.tb[FLOWOS_A_FLOW_NAME]));
-	f->packets = stat_u64(&v, FLOWOS_A_STATS_PACKETS_IN) +
-		     stat_u64(&v, FLOWOS_A_STATS_PACKETS_OUT);
-	f->bytes = stat_u64(&v, FLOWOS_A_STATS_BYTES_IN) +
-		   stat_u64(&v, FLOWOS_A_STATS_BYTES_OUT);
-	f->drops = stat_u64(&v, FLOWOS_A_STATS_RING_DROPS) +
-		   stat_u64(&v, FLOWOS_A_STATS_MEM_DROPS);
+	f->packets = flowctl_flow_stat(&v, FLOWOS_A_STATS_PACKETS_IN) +
+		     flowctl_flow_stat(&v, FLOWOS_A_STATS_PACKETS_OUT);
+	f->bytes = flowctl_flow_stat(&v, FLOWOS_A_STATS_BYTES_IN) +
+		   flowctl_flow_stat(&v, FLOWOS_A_STATS_BYTES_OUT);
+	f->drops = flowctl_flow_stat(&v, FLOWOS_A_STATS_RING_DROPS) +
+		   flowctl_flow_stat(&v, FLOWOS_A_STATS_MEM_DROPS);
 	return MNL_CB_OK;
 }
 
