@@ -104,12 +104,23 @@ lingering() {
 	done
 }
 
+# cpu_ticks: the guest's CPU time so far, in clock ticks of all its
+# CPUs (/proc/stat's first line), busy into BUSY and idle into IDLE.
+# Builtins only: no process of its own.
+cpu_ticks() {
+	local cpu user nice sys idle iowait irq softirq steal rest
+
+	read -r cpu user nice sys idle iowait irq softirq steal rest </proc/stat
+	BUSY=$((user + nice + sys + irq + softirq + steal))
+	IDLE=$((idle + iowait))
+}
+
 # run_queue TEST...: run_many's job for a shared queue, plan last.  In a
 # guest of scripts/vm, a test that leaves a process running fails too,
 # and the process is killed: it would hold this runner's output open,
 # and the guest would wait for it until the host's timeout.
 run_queue() {
-	local t n=0 in_guest=
+	local t n=0 in_guest= busy0 idle0
 
 	[ -d /run/flowos-vm ] && in_guest=1
 	echo "TAP version 13"
@@ -119,9 +130,16 @@ run_queue() {
 		if [ -n "$in_guest" ]; then
 			user_pids
 			BEFORE=("${PIDS[@]}")
+			cpu_ticks
+			busy0=$BUSY idle0=$IDLE
 		fi
 		run_one "$name" "$t" "$n"
 		[ -n "$in_guest" ] || continue
+		# What the test asks of the host: a guest busy most of the
+		# time needs a CPU; an idle one leaves it to the others.
+		cpu_ticks
+		echo "# cpu: ${t#./} busy $(((BUSY - busy0) / 100)) s, idle $(((IDLE - idle0) / 100)) s"
+
 		lingering || continue
 		# shellcheck disable=SC2046
 		kill -KILL $(cut -d' ' -f1 <<<"$LEFT") 2>/dev/null
