@@ -14,7 +14,7 @@ BASE_PKGS=(
 	build-essential gcc make pkg-config kmod cpio xz-utils
 	busybox-static qemu-system-x86 qemu-utils
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libnetfilter-queue-dev libgmp-dev
-	libpcap-dev nfdump pmacct libmicrohttpd-dev prometheus systemd
+	libpcap-dev nfdump pmacct libmicrohttpd-dev prometheus systemd libjson-c-dev
 	iproute2 iputils-ping nftables tcpreplay tshark tcpdump ethtool jq
 	procps util-linux python3 python3-yaml python3-jsonschema sparse clang llvm
 	libclang-rt-dev valgrind linux-perf dkms tmux

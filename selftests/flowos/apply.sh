@@ -242,9 +242,53 @@ test_refused() {
 		fc apply "$TMP/nosuch"
 }
 
+# The JSON form: what "-j dump" writes applies back to nothing, and a
+# file written by hand in it (numbers where numbers are, a list) makes
+# what its command form (f1) made in C.
+test_json() {
+	local d=apply-d-$$-$RANDOM
+
+	fc -j dump >"$TMP/dump.json"
+	ktest "JSON: -j dump is valid against flowctl.schema.json" \
+		python3 "$FLOWOS_REPO/selftests/lib/ndjson_check.py" "$TMP/dump.json"
+	expect_eq "JSON: -j dump > f.json; apply f.json: nothing changes" \
+		"$(changes_of fc apply "$TMP/dump.json"; rc)" "(none)
+0"
+	cat >"$TMP/f1.json" <<-'EOF'
+	{"schema": 1, "flows": [
+	  {"name": "web", "match": {"proto": "udp", "dport": "7000-7001"},
+	   "pms": [{"type": "count"},
+	           {"type": "stats", "name": "s",
+	            "params": {"window": "2s", "history": 8, "k": 3}}]},
+	  {"name": "dns", "match": {"proto": "udp", "dport": 53, "prio": 5},
+	   "pms": [{"type": "count", "name": "c1"}]}]}
+	EOF
+	ip netns add "$d"
+	"$FLOWCTL" -n "$d" apply "$TMP/f1.json" &&
+		"$FLOWCTL" -n "$d" dump >"$TMP/json.dump"
+	expect_eq "JSON: f1 by hand in JSON makes what f1's commands made" \
+		"$(cmp "$TMP/batch.dump" "$TMP/json.dump" && echo same)" same
+	expect_eq "JSON: -j dump FLOW writes that flow alone" \
+		"$("$FLOWCTL" -n "$d" -j dump dns | json_eval '[f["name"] for f in d["flows"]], d["flows"][0]["pms"][0]["name"]')" \
+		"(['dns'], 'c1')"
+	ip netns del "$d"
+	printf '{"flows": [{"name": "x"}, {"name": "y", "matchh": {}}]}\n' >"$TMP/bad.json"
+	expect_eq "JSON: an unknown member is refused, naming the flow, changing nothing" \
+		"$(changes_of fc apply "$TMP/bad.json"; rc; grep -c "bad.json: flow 2: a flow's unknown member: matchh" "$TMP/err")" \
+		"(none)
+2
+1"
+	printf '{"flows": [{"name": "x"}' >"$TMP/cut.json"
+	expect_eq "JSON: a file cut short is refused, changing nothing" \
+		"$(changes_of fc apply "$TMP/cut.json"; rc; grep -c "cut.json: not JSON" "$TMP/err")" \
+		"(none)
+2
+1"
+}
+
 ktap_print_header
 require_root
-ktap_set_plan 31
+ktap_set_plan 37
 
 [ -x "$FLOWCTL" ] || ktap_exit_fail_msg "no $FLOWCTL (make tools)"
 evald_start
@@ -264,4 +308,5 @@ test_changes
 test_replace_and_prune
 test_rollback
 test_refused
+test_json
 ktap_finished

@@ -7,9 +7,10 @@
  * FILE is what "flowctl dump" writes: "create NAME [MATCH...] [attach
  * TYPE [KEY VALUE]...]..." and "attach FLOW TYPE [KEY VALUE]..." lines,
  * quoted and commented as --batch reads them; the flow of an attach line
- * is one FILE creates.  The namespace is read as "flowctl dump" writes
- * it and parsed by the same code, so both sides of each comparison come
- * one way:
+ * is one FILE creates.  Or what "flowctl -j dump" writes, the same in
+ * JSON (conf_json.c), when its first character is a '{'.  The namespace
+ * is read as "flowctl dump" writes it and parsed by the same code, so
+ * both sides of each comparison come one way:
  *
  *   - a flow is the same when its definition means the same
  *     (flowctl_definition_key: what is left out is its default);
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "flowctl.h"
+#include "json.h"
 
 /* A flow or an instance, as the words of the line that makes it. */
 struct entry {
@@ -54,6 +56,7 @@ struct entry {
 /* A configuration: FILE's, or the namespace's as dump writes it. */
 struct conf {
 	const char *path;
+	bool json;		/* FILE's "lines" are its flows, counted from 1 */
 	struct entry *flows, *insts;
 	int nflows, ninsts;
 	char **lines;		/* what the words point into */
@@ -141,7 +144,12 @@ static __printf(3, 4) int line_error(const struct conf *c, unsigned int line,
 {
 	va_list ap;
 
-	fprintf(stderr, "flowctl: %s:%u: ", c->path, line);
+	if (!c->json)
+		fprintf(stderr, "flowctl: %s:%u: ", c->path, line);
+	else if (line)
+		fprintf(stderr, "flowctl: %s: flow %u: ", c->path, line);
+	else
+		fprintf(stderr, "flowctl: %s: ", c->path);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -277,8 +285,55 @@ static int conf_read(struct conf *c, FILE *f)
 	return err;
 }
 
-/* The namespace's configuration, read as "flowctl dump" writes it. */
-static int conf_of_namespace(struct flowctl_nl *nl, struct conf *c)
+static char *conf_keep(void *ctx, const char *s)
+{
+	struct conf *c = ctx;
+
+	c->lines = grow(c->lines, c->nlines, sizeof(*c->lines));
+	return c->lines[c->nlines++] = xstrdup(s);
+}
+
+static int conf_add_flow(void *ctx, char **w, int n, unsigned int index)
+{
+	return add_create(ctx, w, n, index);
+}
+
+static int conf_json_error(void *ctx, unsigned int index, const char *msg)
+{
+	return line_error(ctx, index, "%s", msg);
+}
+
+/* Read @f, the JSON form, into @c. */
+static int conf_read_json(struct conf *c, FILE *f)
+{
+	const struct flowctl_conf_sink sink = {
+		.ctx = c, .keep = conf_keep, .flow = conf_add_flow,
+		.error = conf_json_error,
+	};
+
+	c->json = true;
+	return flowctl_conf_json_read(f, &sink);
+}
+
+/* Read FILE, in the command form or (a '{' first) the JSON one. */
+static int conf_read_any(struct conf *c, FILE *f)
+{
+	int ch;
+
+	do
+		ch = getc(f);
+	while (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r');
+	if (ch != EOF)
+		ungetc(ch, f);
+	return ch == '{' ? conf_read_json(c, f) : conf_read(c, f);
+}
+
+/*
+ * The namespace's configuration (of @flow, or all), read as "flowctl
+ * dump" writes it.
+ */
+static int conf_of_namespace(struct flowctl_nl *nl, const char *flow,
+			     struct conf *c)
 {
 	FILE *tmp = tmpfile();
 	int saved, ret;
@@ -294,7 +349,7 @@ static int conf_of_namespace(struct flowctl_nl *nl, struct conf *c)
 		fclose(tmp);
 		return FLOWCTL_EXIT_ERROR;
 	}
-	ret = flowctl_dump(nl);
+	ret = flowctl_dump(nl, flow);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -431,12 +486,6 @@ static const char *core_value(const struct entry *e, const char *key)
 	return NULL;
 }
 
-static bool is_core_key(const char *key)
-{
-	return !strcmp(key, "name") || !strcmp(key, "order") ||
-	       !strcmp(key, "workers");
-}
-
 /*
  * Parameter @p of @e, canonical, into @out (malloc'd): its values, each
  * ended by a NUL byte, numbers as decimal.  A "KEY @FILE" value is the
@@ -497,7 +546,7 @@ static bool has_unknown_key(const struct entry *e, const struct type_spec *t)
 	int i, k;
 
 	for (i = 1; i + 1 < e->n; i += 2) {
-		if (is_core_key(e->w[i]))
+		if (flowctl_pm_core_key(e->w[i]))
 			continue;
 		for (k = 0; k < t->n && strcmp(t->p[k].name, e->w[i]); k++)
 			;
@@ -955,13 +1004,13 @@ static int cmd_apply(struct flowctl_nl *nl, int argc, char **argv)
 		return FLOWCTL_EXIT_ERROR;
 	}
 	want.path = path;
-	ret = conf_read(&want, f);
+	ret = conf_read_any(&want, f);
 	if (f != stdin)
 		fclose(f);
 	/* The steps print nothing: their JSON replies are not apply's. */
 	flowctl_opts.json = false;
 	if (!ret)
-		ret = conf_of_namespace(nl, &have);
+		ret = conf_of_namespace(nl, NULL, &have);
 	if (!ret)
 		ret = read_specs(nl, &sp);
 	if (!ret)
@@ -978,6 +1027,131 @@ static int cmd_apply(struct flowctl_nl *nl, int argc, char **argv)
 	conf_free(&have);
 	conf_free(&want);
 	return ret;
+}
+
+/* Whether word @k is one of create's keywords that stand alone. */
+static bool is_family(const char *k)
+{
+	return !strcmp(k, "ip") || !strcmp(k, "ip6");
+}
+
+/*
+ * conf_json_flow - a flow's definition, as the JSON form's members
+ * @j: the writer, inside the flow's object
+ * @name: the flow's name
+ * @w: its definition's words, as create takes them after the name
+ * @n: how many
+ */
+static void conf_json_flow(struct json *j, const char *name, char **w, int n)
+{
+	int i;
+
+	json_str(j, "name", name);
+	json_open(j, "match", '{');
+	for (i = 0; i < n; i++) {
+		if (is_family(w[i]))
+			json_str(j, "family", w[i]);
+		else if (i + 1 < n && ++i)
+			json_str(j, w[i - 1], w[i]);
+	}
+	json_close(j, '}');
+}
+
+/* Whether @w[@i]'s key comes again after it among @n words (a list). */
+static bool key_repeats(char **w, int n, int i)
+{
+	int k;
+
+	for (k = 1; k < n; k += 2)
+		if (k != i && !strcmp(w[k], w[i]))
+			return true;
+	return false;
+}
+
+/* Whether @w[@i]'s key came before it (its list is written already). */
+static bool key_seen(char **w, int i)
+{
+	int k;
+
+	for (k = 1; k < i; k += 2)
+		if (!strcmp(w[k], w[i]))
+			return true;
+	return false;
+}
+
+/*
+ * conf_json_pm - an instance, as an object of the JSON form
+ * @j: the writer, inside the flow's "pms" list
+ * @w: the instance's words, TYPE [KEY VALUE]..., as attach takes them
+ * @n: how many
+ */
+static void conf_json_pm(struct json *j, char **w, int n)
+{
+	int i, k;
+
+	json_open(j, NULL, '{');
+	json_str(j, "type", w[0]);
+	for (i = 1; i + 1 < n; i += 2)
+		if (flowctl_pm_core_key(w[i]))
+			json_str(j, w[i], w[i + 1]);
+	json_open(j, "params", '{');
+	for (i = 1; i + 1 < n; i += 2) {
+		if (flowctl_pm_core_key(w[i]) || key_seen(w, i))
+			continue;
+		if (!key_repeats(w, n, i)) {
+			json_str(j, w[i], w[i + 1]);
+			continue;
+		}
+		json_open(j, w[i], '[');
+		for (k = i; k + 1 < n; k += 2)
+			if (!strcmp(w[k], w[i]))
+				json_str(j, NULL, w[k + 1]);
+		json_close(j, ']');
+	}
+	json_close(j, '}');
+	json_close(j, '}');
+}
+
+/**
+ * flowctl_dump_json - "flowctl -j dump [FLOW]": the JSON form
+ * @nl: the socket
+ * @flow: the flow to write, or NULL for every one
+ *
+ * Read as the command form is, then written from its words, so that the
+ * two forms say the same.
+ */
+int flowctl_dump_json(struct flowctl_nl *nl, const char *flow)
+{
+	struct conf c = {};
+	struct json j;
+	int i, k, ret;
+
+	flowctl_opts.json = false;	/* the dump's own output is text */
+	ret = conf_of_namespace(nl, flow, &c);
+	flowctl_opts.json = true;
+	if (ret) {
+		conf_free(&c);
+		return ret;
+	}
+	json_init(&j, stdout, flowctl_opts.pretty);
+	json_open(&j, NULL, '{');
+	json_u64(&j, "schema", FLOWCTL_JSON_SCHEMA);
+	json_open(&j, "flows", '[');
+	for (i = 0; i < c.nflows; i++) {
+		json_open(&j, NULL, '{');
+		conf_json_flow(&j, c.flows[i].flow, c.flows[i].w, c.flows[i].n);
+		json_open(&j, "pms", '[');
+		for (k = 0; k < c.ninsts; k++)
+			if (!strcmp(c.insts[k].flow, c.flows[i].flow))
+				conf_json_pm(&j, c.insts[k].w, c.insts[k].n);
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	fflush(stdout);
+	conf_free(&c);
+	return 0;
 }
 
 const struct flowctl_cmd flowctl_apply_cmds[] = {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 
 #include "kshim.h"
@@ -68,7 +69,22 @@ int flowctl_definition_key(int n, char **words, struct flowctl_key *key);
 int flowctl_match_words(int argc, char **argv);
 int flowctl_split_words(char *line, char **argv);
 const struct flowctl_cmd *flowctl_lookup_cmd(const char *name);
-int flowctl_dump(struct flowctl_nl *nl);
+int flowctl_dump(struct flowctl_nl *nl, const char *flow);
+int flowctl_dump_json(struct flowctl_nl *nl, const char *flow);
+
+/* Where flowctl_conf_json_read() puts what it reads (conf_json.c). */
+struct flowctl_conf_sink {
+	void *ctx;
+	/* a copy of @s that lives as long as what the words go to */
+	char *(*keep)(void *ctx, const char *s);
+	/* a flow, as create's words after "create"; @index from 1 */
+	int (*flow)(void *ctx, char **w, int n, unsigned int index);
+	/* what is wrong with flow @index (0: the file as a whole) */
+	int (*error)(void *ctx, unsigned int index, const char *msg);
+};
+
+int flowctl_conf_json_read(FILE *f, const struct flowctl_conf_sink *sink);
+bool flowctl_pm_core_key(const char *key);
 void flowctl_print_word(const char *s);
 int flowctl_parse_msg(const struct nlmsghdr *nlh, const struct nlattr **tb,
 		      int max);

@@ -1381,10 +1381,10 @@ static int cmd_stats(struct flowctl_nl *nl, int argc, char **argv)
 	return 0;
 }
 
-/* Every flow and its instances, as "flowctl dump" writes them. */
-int flowctl_dump(struct flowctl_nl *nl)
+/* Every flow (or @flow) and its instances, as "flowctl dump" writes them. */
+int flowctl_dump(struct flowctl_nl *nl, const char *flow)
 {
-	return stats_round(nl, NULL, false, true);
+	return stats_round(nl, flow, false, true);
 }
 
 /*
@@ -1396,7 +1396,9 @@ static int cmd_dump(struct flowctl_nl *nl, int argc, char **argv)
 {
 	if (argc > 1)
 		return flowctl_usage_error("dump [FLOW]");
-	return stats_round(nl, argc ? argv[0] : NULL, false, true);
+	if (flowctl_opts.json)
+		return flowctl_dump_json(nl, argc ? argv[0] : NULL);
+	return flowctl_dump(nl, argc ? argv[0] : NULL);
 }
 
 const struct flowctl_cmd flowctl_pm_cmds[] = {
@@ -1406,6 +1408,6 @@ const struct flowctl_cmd flowctl_pm_cmds[] = {
 	{ "set", cmd_set, "FLOW NAME KEY VALUE [KEY VALUE]..." },
 	{ "pms", cmd_pms, "" },
 	{ "stats", cmd_stats, "[FLOW] [--watch SECONDS]" },
-	{ "dump", cmd_dump, "[FLOW]  (as commands for --batch)" },
+	{ "dump", cmd_dump, "[FLOW]  (as commands for --batch; -j: as JSON)" },
 	{ NULL },
 };
