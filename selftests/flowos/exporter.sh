@@ -9,7 +9,8 @@
 #   +------------------------+            +------------------------+
 #
 # B has a flow "web" (UDP to port 7000) with a count instance, and the
-# exporter, run as an operator would: "flowctl -n B exporter --listen".
+# exporter, run as an operator would: "flowctl -n B exporter --listen",
+# which listens in B.
 # Truths: the datagrams A sent (count, and 128 IP bytes each);
 # Debian's promtool, which must find the page well formed; and a real
 # Prometheus server that scrapes the exporter every second and must
@@ -113,6 +114,8 @@ PY
 }
 
 test_http() {
+	expect_eq "HEAD /metrics: 200, no body" \
+		"$(http HEAD "http://127.0.0.1:$PORT/metrics" | wc -c)" 4
 	expect_eq "GET /nope: 404" "$(http GET "http://127.0.0.1:$PORT/nope" | head -n 1)" 404
 	expect_eq "POST /metrics: 405" \
 		"$(http POST "http://127.0.0.1:$PORT/metrics" | head -n 1)" 405
@@ -120,6 +123,24 @@ test_http() {
 		fc exporter --listen 127.0.0.1
 	expect_refused "a port already in use is refused" "cannot listen" \
 		fc exporter --listen "127.0.0.1:$PORT"
+	expect_refused "a namespace label with a blank is refused" "bad --namespace" \
+		fc exporter --namespace 'a b'
+}
+
+# flowos goes away and comes back under a running exporter: the page
+# says so (flowos_up 0, still well formed), then reads the new module.
+test_reload() {
+	fc delete web && flowos_unload ||
+		ktap_exit_fail_msg "cannot unload flowos"
+	metrics >"$TMP/page"
+	expect_eq "flowos unloaded: flowos_up 0 on a page promtool accepts" \
+		"$(sample flowos_up '') $(promtool check metrics <"$TMP/page" >/dev/null 2>&1; echo $?)" \
+		"0 0"
+	flowos_load || ktap_exit_fail_msg "cannot load flowos again"
+	fc create again proto udp >/dev/null || ktap_exit_fail_msg "cannot create a flow"
+	metrics >"$TMP/page"
+	expect_eq "flowos loaded again: flowos_up 1, its one flow" \
+		"$(sample flowos_up '') $(sample flowos_flows '')" "1 1"
 }
 
 test_prometheus() {
@@ -150,7 +171,7 @@ test_prometheus() {
 
 ktap_print_header
 require_root
-ktap_set_plan 13
+ktap_set_plan 17
 
 command -v promtool >/dev/null && command -v prometheus >/dev/null ||
 	ktap_exit_fail_msg "no promtool or prometheus (run scripts/deps.sh)"
@@ -166,9 +187,9 @@ fc create web proto udp dport 7000 attach count name c >/dev/null ||
 slowwait 20 bash -c "[ \$(ip netns exec $B $FLOWOS_NL get web | grep -o 'packets_in=[0-9]*') = packets_in=$N ]"
 slowwait 20 all_processed "$B" web "$N"
 
-# ip netns exec execs flowctl: $! is the exporter itself.
-ip netns exec "$B" "$FLOWOS_REPO/tools/flowctl/flowctl" exporter \
-	--listen "127.0.0.1:$PORT" 2>"$TMP/exporter.log" &
+# Not through fc(): $! must be flowctl itself.  With -n, it listens in B.
+"$FLOWOS_REPO/tools/flowctl/flowctl" -n "$B" exporter --listen "127.0.0.1:$PORT" \
+	2>"$TMP/exporter.log" &
 EXPORTER=$!
 slowwait 20 grep -q serving "$TMP/exporter.log" ||
 	ktap_exit_fail_msg "the exporter did not start: $(cat "$TMP/exporter.log")"
@@ -176,6 +197,7 @@ slowwait 20 grep -q serving "$TMP/exporter.log" ||
 test_page
 test_http
 test_prometheus
+test_reload
 kill -TERM "$EXPORTER"
 ktest "SIGTERM: the exporter exits 0" wait "$EXPORTER"
 EXPORTER=

@@ -10,7 +10,8 @@
 #   +------------------------+            +------------------------+
 #
 # Flows live in B and count what B receives: pings from A, small and
-# fragmented (flowos has B reassemble them first, as tshark does); A's
+# fragmented (flowos has B reassemble them first, as tshark does), and
+# A's answers to B's; A's
 # port unreachables for datagrams B sends to a closed port (A's ICMP
 # rate limits off); UDP datagrams from A with chosen TOS and Traffic
 # Class bytes.  The truth is tshark's reading of a capture of what vb
@@ -32,6 +33,7 @@ DUMP=
 SMALL_PINGS=6
 BIG_PINGS=4	# 2000 bytes: two fragments each on a 1500-byte link
 UNREACH=5
+REPLIES=3	# echo replies to B's pings: the plain "proto icmp" flow's
 
 cleanup() {
 	[ -n "$DUMP" ] && kill "$DUMP" 2>/dev/null
@@ -203,7 +205,7 @@ test_traffic() {
 		ktap_exit_fail_msg "tcpdump did not start"
 
 	sent="$(pings "$A" "$SMALL_PINGS" 56 10.0.0.2) $(pings "$A" "$BIG_PINGS" 2000 10.0.0.2)"
-	sent+=" $(pings "$A" "$SMALL_PINGS" 56 fd00::2)"
+	sent+=" $(pings "$A" "$SMALL_PINGS" 56 fd00::2) $(pings "$B" "$REPLIES" 56 10.0.0.1)"
 	sent+=" $(udp_send "$B" 10.0.0.1 9 "$UNREACH" 20) $(udp_send "$B" fd00::1 9 "$UNREACH" 20)"
 	# EF+CE, EF+ECT(0), AF11+CE, AF11, CS0; over IPv6 EF and CS1+CE.
 	sent+=" $(tos_send "$A" 10.0.0.2 5 0xbb) $(tos_send "$A" 10.0.0.2 7 0xba)"
@@ -211,7 +213,7 @@ test_traffic() {
 	sent+=" $(tos_send "$A" 10.0.0.2 3 0x00)"
 	sent+=" $(tos_send "$A" fd00::2 3 0xb8) $(tos_send "$A" fd00::2 2 0x23)"
 	expect_eq "every ping answered, every datagram sent" "$sent" \
-		"$SMALL_PINGS $BIG_PINGS $SMALL_PINGS $UNREACH $UNREACH 5 7 4 6 3 3 2"
+		"$SMALL_PINGS $BIG_PINGS $SMALL_PINGS $REPLIES $UNREACH $UNREACH 5 7 4 6 3 3 2"
 	# The datagrams came last, one socket each: once the last is
 	# counted, and captured, all are.
 	slowwait 20 bash -c "[ \$(ip netns exec $B $FLOWOS_NL get ce | grep -o 'packets_in=[0-9]*') = packets_in=6 ]"
@@ -240,7 +242,7 @@ test_traffic() {
 	# What the senders sent, against tshark: the truths are not empty.
 	expect_eq "traffic: tshark saw the packets sent (echo, unreach, other ICMP, echo6, unreach6, EF+CE, EF, AF11)" \
 		"$(truth 'icmp.type#1 == 8') $(truth 'icmp.type#1 == 3') $(truth "$OTHER_ICMP") $(truth 'icmpv6.type#1 == 128') $(truth 'icmpv6.type#1 == 1') $(truth 'ip.dsfield.dscp == 46 && ip.dsfield.ecn == 3') $(truth 'udp.dstport == 7000 && (ip.dsfield.dscp == 46 || ipv6.tclass.dscp == 46)') $(truth 'udp.dstport == 7000 && ip.dsfield.ecn != 3 && ip.dsfield.dscp == 10')" \
-		"$((SMALL_PINGS + BIG_PINGS)) $UNREACH 0 $SMALL_PINGS $UNREACH 5 $((5 + 7 + 3)) 6"
+		"$((SMALL_PINGS + BIG_PINGS)) $UNREACH $REPLIES $SMALL_PINGS $UNREACH 5 $((5 + 7 + 3)) 6"
 }
 
 test_devices_refused() {

@@ -23,7 +23,7 @@ make -s -C "$FLOWOS_REPO/tools/flowctl" install DESTDIR="$ROOT" PREFIX=/usr \
 
 expect_eq "make install: the unit runs the installed flowctl's exporter" \
 	"$(sed -n 's/^ExecStart=//p' "$ROOT/$UNIT")" \
-	"/usr/sbin/flowctl exporter --listen 127.0.0.1:9850"
+	"/usr/sbin/flowctl exporter --listen 127.0.0.1:9850 --namespace init"
 ktest "make install: flowctl is where ExecStart says" test -x "$ROOT/usr/sbin/flowctl"
 # sysinit.target and man pages are the host's, absent under --root: only
 # the unit's own errors count.

@@ -35,6 +35,9 @@
 #include "flowctl.h"
 
 #define EXPORTER_DEFAULT_LISTEN	"127.0.0.1:9850"
+/* The namespace label: at most this long, of these characters. */
+#define NAMESPACE_LABEL_MAX	64
+#define NAMESPACE_LABEL_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-"
 
 /* A text that grows as a scrape is written. */
 struct page {
@@ -74,7 +77,7 @@ static __printf(2, 3) void page_printf(struct page *p, const char *fmt, ...)
 /* One sample, before it is written under its family's HELP and TYPE. */
 struct sample {
 	char metric[96];
-	char labels[256];
+	char labels[512];
 	unsigned long long value;
 	unsigned int seq;	/* to keep the reading order within a family */
 };
@@ -109,28 +112,37 @@ static void label_escape(char *out, size_t size, const char *in)
 static __printf(4, 5) void add(struct scrape *sc, const char *metric,
 			       unsigned long long value, const char *fmt, ...)
 {
+	char ns[2 * NAMESPACE_LABEL_MAX + 1];
+	unsigned int room;
 	struct sample *s;
-	char ns[2 * NAME_MAX + 1];
-	size_t len;
+	int len, more = 0;
 	va_list ap;
 
+	if (sc->failed)
+		return;
 	if (sc->n == sc->room) {
-		sc->room = 2 * sc->room + 64;
-		s = reallocarray(sc->s, sc->room, sizeof(*sc->s));
+		room = 2 * sc->room + 64;
+		s = reallocarray(sc->s, room, sizeof(*sc->s));
 		if (!s) {
 			sc->failed = true;
 			return;
 		}
 		sc->s = s;
+		sc->room = room;
 	}
 	s = &sc->s[sc->n];
 	snprintf(s->metric, sizeof(s->metric), "%s", metric);
 	label_escape(ns, sizeof(ns), sc->ns);
 	len = snprintf(s->labels, sizeof(s->labels), "namespace=\"%s\"", ns);
-	if (fmt && len < sizeof(s->labels)) {
+	if (fmt && len >= 0 && (size_t)len < sizeof(s->labels)) {
 		va_start(ap, fmt);
-		vsnprintf(s->labels + len, sizeof(s->labels) - len, fmt, ap);
+		more = vsnprintf(s->labels + len, sizeof(s->labels) - len, fmt, ap);
 		va_end(ap);
+	}
+	/* A label cut short would make the whole page invalid. */
+	if (len < 0 || more < 0 || (size_t)len + more >= sizeof(s->labels)) {
+		sc->failed = true;
+		return;
 	}
 	s->value = value;
 	s->seq = sc->n++;
@@ -351,6 +363,21 @@ static void write_samples(struct page *p, struct scrape *sc)
 	}
 }
 
+/*
+ * A fresh socket after a failed scrape: replies a callback left unread
+ * would otherwise meet the next request, and a module loaded again has
+ * another family id.
+ */
+static void nl_reopen(struct flowctl_nl *nl)
+{
+	const char *family = nl->family_name, *group = nl->group_name;
+	uint8_t version = nl->version;
+
+	flowctl_nl_close(nl);
+	if (flowctl_nl_open(nl, family, version, group))
+		fprintf(stderr, "flowctl exporter: %s\n", nl->errmsg);
+}
+
 /* Read everything and write the page; false if a read failed. */
 static bool scrape(struct flowctl_nl *nl, const char *ns, struct page *p)
 {
@@ -371,7 +398,13 @@ static bool scrape(struct flowctl_nl *nl, const char *ns, struct page *p)
 			ok = false;
 	}
 	free(sc.flows);
-	ok &= !sc.failed;
+	if (!ok)
+		nl_reopen(nl);
+	if (sc.failed) {
+		p->failed = true;
+		free(sc.s);
+		return false;
+	}
 	add(&sc, "flowos_up", ok, NULL);
 	write_samples(p, &sc);
 	free(sc.s);
@@ -391,8 +424,11 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(len, body, mode);
-	if (!r)
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -430,7 +466,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (p.failed) {
 		free(p.buf);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "flowctl exporter: out of memory\n");
+				  "flowctl exporter: out of memory, or a label too long\n");
 	}
 	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
 		     p.buf, p.len, MHD_RESPMEM_MUST_FREE);
@@ -460,6 +496,9 @@ static int parse_listen(const char *arg, struct sockaddr_storage *ss,
 		port[-2] = '\0';
 		h = host + 1;
 	}
+	/* No address: every one, IPv6 and IPv4 (MHD_USE_DUAL_STACK). */
+	if (!*h)
+		hints.ai_family = AF_INET6;
 	if (getaddrinfo(*h ? h : NULL, port, &hints, &ai))
 		return -1;
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
@@ -468,10 +507,19 @@ static int parse_listen(const char *arg, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* Whether @s may be the namespace label: short, plain characters. */
+static bool label_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len && len <= NAMESPACE_LABEL_MAX &&
+	       strspn(s, NAMESPACE_LABEL_CHARS) == len;
+}
+
 /*
  * The namespace label: -n's name, else the name under /run/netns (as
  * "ip netns identify" finds it), else "init" for the initial namespace,
- * else "net:INODE".
+ * else "net:INODE"; a name that is no plain label is left for the next.
  */
 static void namespace_label(char *buf, size_t size)
 {
@@ -480,7 +528,7 @@ static void namespace_label(char *buf, size_t size)
 	char path[sizeof("/run/netns/") + NAME_MAX];
 	DIR *dir;
 
-	if (flowctl_opts.netns) {
+	if (flowctl_opts.netns && label_ok(flowctl_opts.netns)) {
 		snprintf(buf, size, "%s", flowctl_opts.netns);
 		return;
 	}
@@ -497,7 +545,7 @@ static void namespace_label(char *buf, size_t size)
 	dir = opendir("/run/netns");
 	while (dir && (d = readdir(dir))) {
 		snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
-		if (d->d_name[0] != '.' && !stat(path, &other) &&
+		if (d->d_name[0] != '.' && label_ok(d->d_name) && !stat(path, &other) &&
 		    other.st_ino == self.st_ino && other.st_dev == self.st_dev) {
 			snprintf(buf, size, "%s", d->d_name);
 			break;
@@ -514,7 +562,7 @@ static int cmd_exporter(struct flowctl_nl *nl, int argc, char **argv)
 	const char *listen = EXPORTER_DEFAULT_LISTEN;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *daemon;
-	char ns[NAME_MAX + 1] = "";
+	char ns[NAME_MAX + 1] = "";	/* a directory entry's name fits */
 	struct exporter e = { .nl = nl, .ns = ns };
 	sigset_t stop;
 	socklen_t len;
@@ -526,8 +574,12 @@ static int cmd_exporter(struct flowctl_nl *nl, int argc, char **argv)
 						   exporter_usage);
 		if (!strcmp(argv[i], "--listen"))
 			listen = argv[i + 1];
-		else if (!strcmp(argv[i], "--namespace"))
+		else if (!strcmp(argv[i], "--namespace") && label_ok(argv[i + 1]))
 			snprintf(ns, sizeof(ns), "%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "--namespace"))
+			return flowctl_usage_error("bad --namespace '%s': 1 to %d of %s",
+						   argv[i + 1], NAMESPACE_LABEL_MAX,
+						   "[A-Za-z0-9_.:-]");
 		else
 			return flowctl_usage_error("unknown option '%s' (%s)", argv[i],
 						   exporter_usage);
@@ -543,7 +595,8 @@ static int cmd_exporter(struct flowctl_nl *nl, int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-				  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				  (ss.ss_family != AF_INET6 ? 0 :
+				   listen[0] == ':' ? MHD_USE_DUAL_STACK : MHD_USE_IPv6),
 				  0, NULL, NULL, on_request, &e,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 30U,
