@@ -70,11 +70,14 @@ expect_offered "flowctl -n $B set web s " "h k last x"
 expect_offered "flowctl -n $B set web s k 5 " "h k last x"
 expect_offered "flowctl -n $B create x proto " "icmp icmpv6 sctp tcp udp"
 expect_offered "flowctl -n $B create x ip proto udp d" "dev dir dport dscp dst"
-expect_offered "flowctl -n $B create x proto udp dev " "lo vb"
+# B's devices: lo, vb, and whatever the kernel adds to every namespace
+# (the debug kernel's built-in sit makes sit0).
+DEVS=$(ip netns exec "$B" ls /sys/class/net | sort | xargs)
+expect_offered "flowctl -n $B create x proto udp dev " "$DEVS"
 expect_offered "flowctl -n $B create x proto icmp icmp-type echo-" \
 	"echo-reply echo-request"
 expect_offered "flowctl -n $B create x dscp af1" "af11 af12 af13"
-expect_offered "flowctl -n $B create x dir out oifname " "lo vb"
+expect_offered "flowctl -n $B create x dir out oifname " "$DEVS"
 expect_offered "flowctl -n $B create x proto udp attach count report 5 " \
 	"attach key max_subflows name order report window workers"
 expect_offered "flowctl -n $B create x attach count attach " "count stats"
