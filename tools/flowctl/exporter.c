@@ -374,29 +374,45 @@ static void nl_reopen(struct flowctl_nl *nl)
 	uint8_t version = nl->version;
 
 	flowctl_nl_close(nl);
-	if (flowctl_nl_open(nl, family, version, group))
-		fprintf(stderr, "flowctl exporter: %s\n", nl->errmsg);
+	if (!flowctl_nl_open(nl, family, version, group))
+		return;
+	fprintf(stderr, "flowctl exporter: %s\n", nl->errmsg);
+	flowctl_nl_close(nl);	/* opened, maybe, but not bound */
+	nl->sock = NULL;
+}
+
+/* Every read of a scrape into @sc; false if one failed. */
+static bool read_all(struct flowctl_nl *nl, struct scrape *sc)
+{
+	struct nlmsghdr *nlh;
+	bool ok = true;
+	unsigned int i;
+
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_NET_GET, 0);
+	ok &= !flowctl_nl_run(nl, nlh, on_net, sc);
+	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, NLM_F_DUMP);
+	ok &= !flowctl_nl_run(nl, nlh, on_flow, sc);
+	for (i = 0; i < sc->nflows; i++) {
+		nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
+		mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, sc->flows[i]);
+		/* A flow deleted since the list has none: not a failure. */
+		if (flowctl_nl_run(nl, nlh, on_instance, sc) && nl->err != ENOENT)
+			ok = false;
+	}
+	return ok;
 }
 
 /* Read everything and write the page; false if a read failed. */
 static bool scrape(struct flowctl_nl *nl, const char *ns, struct page *p)
 {
 	struct scrape sc = { .ns = ns };
-	struct nlmsghdr *nlh;
-	bool ok = true;
-	unsigned int i;
+	bool ok = false;
 
-	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_NET_GET, 0);
-	ok &= !flowctl_nl_run(nl, nlh, on_net, &sc);
-	nlh = flowctl_nl_msg(nl, FLOWOS_CMD_FLOW_GET, NLM_F_DUMP);
-	ok &= !flowctl_nl_run(nl, nlh, on_flow, &sc);
-	for (i = 0; i < sc.nflows; i++) {
-		nlh = flowctl_nl_msg(nl, FLOWOS_CMD_STATS_GET, NLM_F_DUMP);
-		mnl_attr_put_strz(nlh, FLOWOS_A_PM_FLOW, sc.flows[i]);
-		/* A flow deleted since the list has none: not a failure. */
-		if (flowctl_nl_run(nl, nlh, on_instance, &sc) && nl->err != ENOENT)
-			ok = false;
-	}
+	/* A socket that could not be opened again is tried once more. */
+	if (!nl->sock)
+		nl_reopen(nl);
+	if (nl->sock)
+		ok = read_all(nl, &sc);
 	free(sc.flows);
 	if (!ok)
 		nl_reopen(nl);
