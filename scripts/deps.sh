@@ -17,7 +17,7 @@ BASE_PKGS=(
 	libpcap-dev nfdump pmacct libmicrohttpd-dev prometheus systemd libjson-c-dev
 	iproute2 iputils-ping nftables tcpreplay tshark tcpdump ethtool jq
 	procps util-linux python3 python3-yaml python3-jsonschema sparse clang llvm
-	libclang-rt-dev valgrind linux-perf dkms tmux
+	libclang-rt-dev valgrind linux-perf dkms tmux libbpf-dev bpftool
 	flex bison bc libelf-dev libssl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.12
 )
