@@ -89,9 +89,9 @@ profile_report() {
 
 # settle: 2 s of guest time before a measured run.  What the last
 # configuration's teardown left to RCU callbacks and deferred frees
-# (a map's, a flow's) would otherwise run inside this run: without the
-# pause, the no-hook and tc rows had 7-12% outliers; with it, all runs
-# of a configuration are within 1.7%.  Under icount an idle guest's
+# (a map's, a flow's) would otherwise run inside this run: issue 21
+# measured 7-12% outliers in the no-hook and tc rows without the pause,
+# within 1.7% with it (2026-12-03 here: within 0.7%).  Under icount an idle guest's
 # clock jumps to its next timer, so this costs little real time.
 settle() { sleep 2; }
 
