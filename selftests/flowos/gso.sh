@@ -111,8 +111,12 @@ flows() {
 }
 
 # capture NS DEV NAME: tcpdump A's packets to B on DEV, in the background.
+# Immediate mode: without it, libpcap takes packets a ring block at a
+# time, each block handed over when full or after its 1 s timer, so a
+# capture stopped right after the traffic can still hold some in the
+# kernel (the va capture of the UDP sends was seen empty that way).
 capture() {
-	ip netns exec "$1" tcpdump -U -n -s 96 -B 16384 -i "$2" \
+	ip netns exec "$1" tcpdump --immediate-mode -U -n -s 96 -B 16384 -i "$2" \
 		-w "$TMP/$3.pcap" "dst port $PORT" 2>"$TMP/$3.err" &
 	slowwait 20 grep -q 'listening on' "$TMP/$3.err"
 }
