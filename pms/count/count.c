@@ -14,15 +14,16 @@
  * no address puts IPv4 and IPv6 together; ports are TCP's, UDP's and
  * SCTP's, and ICMP's type and code.
  *
- * The sub-flow table holds at most max_subflows entries, preallocated at
- * attach so that processing never allocates; when it is full, the least
- * recently seen sub-flow is evicted (and counted) to make room.  Totals
- * are exact whatever the table does.  Windows are closed by the
- * instance's clock (->tick): a unit counts in the window open when it is
- * processed, which is within a few tens of milliseconds of its arrival.
- * The results show the "report" largest sub-flows by bytes (top_subflows),
- * or with "report 0" every sub-flow the tables hold, in as many
- * messages as that takes.
+ * The sub-flow table (table.c) holds at most max_subflows entries (up
+ * to 2^20), preallocated at attach so that processing never allocates,
+ * 96 bytes each with its hash bucket; when it is full, the least
+ * recently seen sub-flow is evicted, and counted, to make room.
+ * Totals are exact whatever the table does.  Windows are closed
+ * by the instance's clock (->tick): a unit counts in the window open
+ * when it is processed, which is within a few tens of milliseconds of
+ * its arrival.  The results show the "report" largest sub-flows by
+ * bytes (top_subflows), or with "report 0" every sub-flow the tables
+ * hold, in as many messages as that takes.
  *
  * With N workers the state is in N shards, one per worker, each with a
  * table of its own (so max_subflows each) and no lock or counter shared
@@ -31,48 +32,36 @@
  * within a tick.  A 5-tuple seen on the CPUs of two workers is in both
  * tables: "subflows" counts it twice, top_subflows adds its rows up.
  */
-#include <linux/hashtable.h>
-#include <linux/jhash.h>
-#include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <flowos/pm.h>
 
+#include "table.h"
+
 enum { P_WINDOW, P_MAX_SUBFLOWS, P_REPORT, P_KEY };
+
+/*
+ * A million sub-flows a worker: 96 MiB of table each (an entry and a
+ * bucket, 96 bytes), charged against the memory cap at attach.
+ */
+#define COUNT_SUBFLOWS_MAX	BIT(20)
 
 static const char *check_key(const char *value);
 
 static const struct flowos_pm_param count_params[] = {
 	[P_WINDOW] = { "window", FLOWOS_PARAM_DURATION, 100, 3600 * MSEC_PER_SEC,
 		       10 * MSEC_PER_SEC, "length of a time window" },
-	[P_MAX_SUBFLOWS] = { "max_subflows", FLOWOS_PARAM_U64, 16, 65536, 4096,
-			     "most 5-tuple sub-flows kept" },
+	[P_MAX_SUBFLOWS] = { "max_subflows", FLOWOS_PARAM_U64, 16, COUNT_SUBFLOWS_MAX,
+			     4096, "most 5-tuple sub-flows kept" },
 	[P_REPORT] = { "report", FLOWOS_PARAM_U64, 0, 65536, 16,
 		       "sub-flows shown in the results, largest first; 0: all" },
 	[P_KEY] = { "key", FLOWOS_PARAM_STRING, 0, 1, 0,
 		    "what a sub-flow is: 5tuple, or proto,src[/4LEN[/6LEN]],dst...,sport,dport",
 		    .check = check_key },
-};
-
-/* The fields of a sub-flow's key ("key"). */
-enum {
-	K_PROTO = BIT(0),
-	K_SRC = BIT(1),
-	K_DST = BIT(2),
-	K_SPORT = BIT(3),
-	K_DPORT = BIT(4),
-	K_5TUPLE = K_PROTO | K_SRC | K_DST | K_SPORT | K_DPORT,
-};
-
-enum { KEY_SRC, KEY_DST };
-
-struct count_keyspec {
-	u8 fields;			/* K_* */
-	bool whole;			/* all five, addresses unmasked */
-	u8 plen[2][2];			/* [KEY_SRC/KEY_DST][IPv4, IPv6] */
 };
 
 enum {
@@ -90,25 +79,6 @@ static const char *const count_scalars[] = {
 	[S_LAST_WINDOW_BYTES] = "last_window_bytes",
 };
 
-/* A sub-flow's identity: words, for hashing. */
-struct count_key {
-	__be32 saddr[4];
-	__be32 daddr[4];
-	__be16 sport;
-	__be16 dport;
-	u8 family;
-	u8 proto;
-	u16 pad;
-};
-
-struct count_subflow {
-	struct hlist_node hnode;
-	struct list_head lru;		/* least recently seen first */
-	struct count_key key;
-	u64 packets;
-	u64 bytes;
-};
-
 /* What the results show of a sub-flow: a copy, ranked outside the lock. */
 struct count_row {
 	struct count_key key;
@@ -122,11 +92,8 @@ struct count_row {
  * with READ_ONCE and the table under @lock.
  */
 struct count_shard {
-	spinlock_t lock;		/* the table: @buckets, @lru, @free */
-	struct hlist_head *buckets;
-	struct list_head lru;
-	struct list_head free;
-	struct count_subflow *pool;	/* taken in order: shard_used() */
+	spinlock_t lock;		/* @table */
+	struct count_table table;	/* its pool taken in order: shard_used() */
 	u64 scalars[ARRAY_SIZE(count_scalars)];
 	u64 window_end;			/* ns */
 	u64 window_packets;
@@ -136,8 +103,6 @@ struct count_shard {
 /* An instance: what its shards share, which only ->init writes. */
 struct count_state {
 	struct count_keyspec key;
-	unsigned int hash_bits;
-	u32 seed;
 	size_t charged;			/* against the memory cap */
 	u64 window_origin;		/* ns: windows start at origin + k * len */
 	unsigned int n_shards;
@@ -237,31 +202,12 @@ static void add_scalar(struct count_shard *sh, unsigned int i, u64 n)
 	WRITE_ONCE(sh->scalars[i], sh->scalars[i] + n);
 }
 
-static int shard_init(struct count_shard *sh, unsigned int n,
-		      unsigned int hash_bits)
-{
-	unsigned int i;
-
-	sh->buckets = kvcalloc(1U << hash_bits, sizeof(*sh->buckets), GFP_KERNEL);
-	sh->pool = kvcalloc(n, sizeof(*sh->pool), GFP_KERNEL);
-	if (!sh->buckets || !sh->pool)
-		return -ENOMEM;
-	spin_lock_init(&sh->lock);
-	INIT_LIST_HEAD(&sh->lru);
-	INIT_LIST_HEAD(&sh->free);
-	for (i = 0; i < n; i++)
-		list_add_tail(&sh->pool[i].lru, &sh->free);
-	return 0;
-}
-
 static void count_free(struct count_state *cs)
 {
 	unsigned int i;
 
-	for (i = 0; i < cs->n_shards; i++) {
-		kvfree(cs->shards[i].buckets);
-		kvfree(cs->shards[i].pool);
-	}
+	for (i = 0; i < cs->n_shards; i++)
+		count_table_free(&cs->shards[i].table);
 	flowos_mem_uncharge(cs->charged);
 	kfree(cs);
 }
@@ -269,11 +215,10 @@ static void count_free(struct count_state *cs)
 static int count_init(struct flowos_pm *pm)
 {
 	unsigned int i, n = pm->params[P_MAX_SUBFLOWS];
-	unsigned int hash_bits = ilog2(roundup_pow_of_two(n));
 	u64 window = pm->params[P_WINDOW] * NSEC_PER_MSEC;
 	size_t charge = struct_size_t(struct count_state, shards, pm->workers) +
-			pm->workers * (n * sizeof(struct count_subflow) +
-				       (sizeof(struct hlist_head) << hash_bits));
+			pm->workers * count_table_size(n);
+	u32 seed = get_random_u32();
 	const char *spec = pm->strings[P_KEY] ? pm->strings[P_KEY]->v[0] : "5tuple";
 	struct count_keyspec key;
 	struct count_state *cs;
@@ -293,15 +238,16 @@ static int count_init(struct flowos_pm *pm)
 	cs->charged = charge;
 	cs->n_shards = pm->workers;
 	cs->key = key;
-	cs->hash_bits = hash_bits;
-	cs->seed = get_random_u32();
 	cs->window_origin = ktime_get_ns();
 	for (i = 0; i < cs->n_shards; i++) {
-		if (shard_init(&cs->shards[i], n, hash_bits)) {
+		struct count_shard *sh = &cs->shards[i];
+
+		spin_lock_init(&sh->lock);
+		if (count_table_init(&sh->table, n, seed)) {
 			count_free(cs);
 			return -ENOMEM;
 		}
-		cs->shards[i].window_end = cs->window_origin + window;
+		sh->window_end = cs->window_origin + window;
 	}
 	pm->priv = cs;
 	return 0;
@@ -312,87 +258,11 @@ static void count_fini(struct flowos_pm *pm)
 	count_free(pm->priv);
 }
 
-/* @a, but for its bits past @plen (IPv4 in [0], the rest zero). */
-static void mask_addr(__be32 *to, const __be32 *a, unsigned int plen)
-{
-	unsigned int i;
-
-	for (i = 0; i < 4; i++, plen = plen > 32 ? plen - 32 : 0)
-		to[i] = plen >= 32 ? a[i] :
-			plen ? a[i] & htonl(~0U << (32 - plen)) : 0;
-}
-
-/* The key of @u's sub-flow: its fields "key" names, the rest zero. */
-static void unit_key(const struct count_keyspec *ks,
-		     const struct flowos_unit *u, struct count_key *key)
-{
-	unsigned int v6 = u->family == AF_INET6;
-
-	if (ks->whole) {
-		memcpy(key->saddr, u->saddr, sizeof(key->saddr));
-		memcpy(key->daddr, u->daddr, sizeof(key->daddr));
-		key->sport = u->sport;
-		key->dport = u->dport;
-		key->family = u->family;
-		key->proto = u->proto;
-		key->pad = 0;
-		return;
-	}
-	memset(key, 0, sizeof(*key));
-	if (ks->fields & (K_SRC | K_DST))
-		key->family = u->family;
-	if (ks->fields & K_SRC)
-		mask_addr(key->saddr, u->saddr, ks->plen[KEY_SRC][v6]);
-	if (ks->fields & K_DST)
-		mask_addr(key->daddr, u->daddr, ks->plen[KEY_DST][v6]);
-	if (ks->fields & K_PROTO)
-		key->proto = u->proto;
-	if (ks->fields & K_SPORT)
-		key->sport = u->sport;
-	if (ks->fields & K_DPORT)
-		key->dport = u->dport;
-}
-
-static struct hlist_head *subflow_bucket(const struct count_state *cs,
-					 struct count_shard *sh,
-					 const struct count_key *key)
-{
-	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), cs->seed);
-
-	return &sh->buckets[hash_32(h, cs->hash_bits)];
-}
-
-/* The sub-flow of @key, made (evicting the stalest) if new.  sh->lock. */
-static struct count_subflow *subflow_get(const struct count_state *cs,
-					 struct count_shard *sh,
-					 const struct count_key *key)
-{
-	struct hlist_head *head = subflow_bucket(cs, sh, key);
-	struct count_subflow *sf;
-
-	hlist_for_each_entry(sf, head, hnode)
-		if (!memcmp(&sf->key, key, sizeof(*key))) {
-			/* Packets come in trains: often it is last already. */
-			if (!list_is_last(&sf->lru, &sh->lru))
-				list_move_tail(&sf->lru, &sh->lru);
-			return sf;
-		}
-
-	sf = list_first_entry_or_null(&sh->free, struct count_subflow, lru);
-	if (sf) {
-		add_scalar(sh, S_SUBFLOWS, 1);
-	} else {
-		sf = list_first_entry(&sh->lru, struct count_subflow, lru);
-		hlist_del(&sf->hnode);
-		add_scalar(sh, S_EVICTIONS, 1);
-	}
-	sf->key = *key;
-	sf->packets = 0;
-	sf->bytes = 0;
-	hlist_add_head(&sf->hnode, head);
-	list_move_tail(&sf->lru, &sh->lru);
-	return sf;
-}
+/* One of the sub-flow scalars, for what count_table_get() found. */
+static const unsigned int found_scalar[] = {
+	[COUNT_NEW] = S_SUBFLOWS,
+	[COUNT_EVICTED] = S_EVICTIONS,
+};
 
 static unsigned int count_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
@@ -405,10 +275,13 @@ static unsigned int count_process(struct flowos_pm *pm,
 
 	spin_lock(&sh->lock);
 	flowos_window_for_each(win, seq, u) {
+		enum count_table_found found;
 		struct count_subflow *sf;
 
-		unit_key(&cs->key, u, &key);
-		sf = subflow_get(cs, sh, &key);
+		count_unit_key(&cs->key, u, &key);
+		sf = count_table_get(&sh->table, &key, &found);
+		if (unlikely(found != COUNT_HIT))
+			add_scalar(sh, found_scalar[found], 1);
 		sf->packets += u->segs;
 		sf->bytes += u->wire_len;
 		packets += u->segs;
@@ -525,7 +398,7 @@ static void snapshot_shard(struct count_shard *sh, struct count_row *rows,
 
 	spin_lock(&sh->lock);
 	for (i = 0; i < n; i++)
-		subflow_row(&sh->pool[i], &rows[i]);
+		subflow_row(&sh->table.pool[i], &rows[i]);
 	spin_unlock(&sh->lock);
 }
 
@@ -644,7 +517,7 @@ static int top_rows_of_shard(struct count_shard *sh, unsigned int report,
 		return -ENOMEM;
 	spin_lock(&sh->lock);
 	for (i = 0; i < used; i++)
-		top_offer(&top, &sh->pool[i]);
+		top_offer(&top, &sh->table.pool[i]);
 	spin_unlock(&sh->lock);
 	sort(top.rows, top.n, sizeof(*top.rows), row_cmp, NULL);
 	*rowsp = top.rows;

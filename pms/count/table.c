@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The count PM's sub-flow table (table.h): kernel-independent, built
+ * into flowos_pm_count.ko and natively into tools/bench-native.
+ */
+#ifdef __KERNEL__
+#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
+#else
+#include "flowos_user.h"
+#endif
+#include "table.h"
+
+static unsigned int table_hash_bits(unsigned int n)
+{
+	return ilog2(roundup_pow_of_two(n));
+}
+
+/* What a table of @n entries allocates: entries and buckets. */
+size_t count_table_size(unsigned int n)
+{
+	return n * sizeof(struct count_subflow) +
+	       (sizeof(struct hlist_head) << table_hash_bits(n));
+}
+
+int count_table_init(struct count_table *t, unsigned int n, u32 seed)
+{
+	unsigned int i;
+
+	t->hash_bits = table_hash_bits(n);
+	t->seed = seed;
+	t->buckets = kvcalloc(1U << t->hash_bits, sizeof(*t->buckets),
+			      GFP_KERNEL);
+	t->pool = kvcalloc(n, sizeof(*t->pool), GFP_KERNEL);
+	INIT_LIST_HEAD(&t->lru);
+	INIT_LIST_HEAD(&t->free);
+	if (!t->buckets || !t->pool)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		list_add_tail(&t->pool[i].lru, &t->free);
+	return 0;
+}
+
+void count_table_free(struct count_table *t)
+{
+	kvfree(t->buckets);
+	kvfree(t->pool);
+}
+
+/* @a, but for its bits past @plen (IPv4 in [0], the rest zero). */
+static void mask_addr(__be32 *to, const __be32 *a, unsigned int plen)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++, plen = plen > 32 ? plen - 32 : 0)
+		to[i] = plen >= 32 ? a[i] :
+			plen ? a[i] & htonl(~0U << (32 - plen)) : 0;
+}
+
+/* The key of @u's sub-flow: its fields @ks names, the rest zero. */
+void count_unit_key(const struct count_keyspec *ks,
+		    const struct flowos_unit *u, struct count_key *key)
+{
+	unsigned int v6 = u->family == AF_INET6;
+
+	if (ks->whole) {
+		memcpy(key->saddr, u->saddr, sizeof(key->saddr));
+		memcpy(key->daddr, u->daddr, sizeof(key->daddr));
+		key->sport = u->sport;
+		key->dport = u->dport;
+		key->family = u->family;
+		key->proto = u->proto;
+		key->pad = 0;
+		return;
+	}
+	memset(key, 0, sizeof(*key));
+	if (ks->fields & (K_SRC | K_DST))
+		key->family = u->family;
+	if (ks->fields & K_SRC)
+		mask_addr(key->saddr, u->saddr, ks->plen[KEY_SRC][v6]);
+	if (ks->fields & K_DST)
+		mask_addr(key->daddr, u->daddr, ks->plen[KEY_DST][v6]);
+	if (ks->fields & K_PROTO)
+		key->proto = u->proto;
+	if (ks->fields & K_SPORT)
+		key->sport = u->sport;
+	if (ks->fields & K_DPORT)
+		key->dport = u->dport;
+}
+
+static struct hlist_head *table_bucket(const struct count_table *t,
+				       const struct count_key *key)
+{
+	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), t->seed);
+
+	return &t->buckets[hash_32(h, t->hash_bits)];
+}
+
+/**
+ * count_table_get - the sub-flow of @key, made if new
+ * @t: the table
+ * @key: the sub-flow's key
+ * @found: set to how: an entry's, a free one's, or the least recently
+ *	seen one's, evicted
+ *
+ * Return: the sub-flow, its counts zero if it is new.  Never fails: a
+ * full table evicts.
+ */
+struct count_subflow *count_table_get(struct count_table *t,
+				      const struct count_key *key,
+				      enum count_table_found *found)
+{
+	struct hlist_head *head = table_bucket(t, key);
+	struct count_subflow *sf;
+
+	hlist_for_each_entry(sf, head, hnode)
+		if (!memcmp(&sf->key, key, sizeof(*key))) {
+			/* Packets come in trains: often it is last already. */
+			if (!list_is_last(&sf->lru, &t->lru))
+				list_move_tail(&sf->lru, &t->lru);
+			*found = COUNT_HIT;
+			return sf;
+		}
+
+	sf = list_first_entry_or_null(&t->free, struct count_subflow, lru);
+	if (sf) {
+		*found = COUNT_NEW;
+	} else {
+		sf = list_first_entry(&t->lru, struct count_subflow, lru);
+		hlist_del(&sf->hnode);
+		*found = COUNT_EVICTED;
+	}
+	sf->key = *key;
+	sf->packets = 0;
+	sf->bytes = 0;
+	hlist_add_head(&sf->hnode, head);
+	list_move_tail(&sf->lru, &t->lru);
+	return sf;
+}
