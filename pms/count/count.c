@@ -16,9 +16,9 @@
  *
  * The sub-flow table (table.c) holds at most max_subflows entries (up
  * to 2^20), preallocated at attach so that processing never allocates,
- * 96 bytes each with its hash bucket; when it is full, the least
- * recently seen sub-flow is evicted, and counted, to make room.
- * Totals are exact whatever the table does.  Windows are closed
+ * 88 bytes each with its hash bucket; when it is full, a sub-flow not
+ * seen for a while (CLOCK's choice) is evicted, and counted, to make
+ * room.  Totals are exact whatever the table does.  Windows are closed
  * by the instance's clock (->tick): a unit counts in the window open
  * when it is processed, which is within a few tens of milliseconds of
  * its arrival.  The results show the "report" largest sub-flows by
@@ -45,8 +45,8 @@
 enum { P_WINDOW, P_MAX_SUBFLOWS, P_REPORT, P_KEY };
 
 /*
- * A million sub-flows a worker: 96 MiB of table each (an entry and a
- * bucket, 96 bytes), charged against the memory cap at attach.
+ * A million sub-flows a worker: 88 MiB of table each (an entry and a
+ * bucket, 88 bytes), charged against the memory cap at attach.
  */
 #define COUNT_SUBFLOWS_MAX	BIT(20)
 

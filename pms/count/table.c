@@ -29,20 +29,15 @@ size_t count_table_size(unsigned int n)
 
 int count_table_init(struct count_table *t, unsigned int n, u32 seed)
 {
-	unsigned int i;
-
+	t->size = n;
+	t->used = 0;
+	t->hand = 0;
 	t->hash_bits = table_hash_bits(n);
 	t->seed = seed;
 	t->buckets = kvcalloc(1U << t->hash_bits, sizeof(*t->buckets),
 			      GFP_KERNEL);
 	t->pool = kvcalloc(n, sizeof(*t->pool), GFP_KERNEL);
-	INIT_LIST_HEAD(&t->lru);
-	INIT_LIST_HEAD(&t->free);
-	if (!t->buckets || !t->pool)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		list_add_tail(&t->pool[i].lru, &t->free);
-	return 0;
+	return t->buckets && t->pool ? 0 : -ENOMEM;
 }
 
 void count_table_free(struct count_table *t)
@@ -100,12 +95,30 @@ static struct hlist_head *table_bucket(const struct count_table *t,
 	return &t->buckets[hash_32(h, t->hash_bits)];
 }
 
+/*
+ * The entry CLOCK evicts: the first from the hand on not seen since the
+ * hand last passed it, the bits of those seen cleared on the way.  At
+ * most one round and one entry: after a round every bit is clear.  A
+ * round is long only after as many hits, which it pays back.
+ */
+static struct count_subflow *table_victim(struct count_table *t)
+{
+	for (;;) {
+		struct count_subflow *sf = &t->pool[t->hand];
+
+		if (++t->hand == t->size)
+			t->hand = 0;
+		if (!sf->seen)
+			return sf;
+		sf->seen = false;
+	}
+}
+
 /**
  * count_table_get - the sub-flow of @key, made if new
  * @t: the table
  * @key: the sub-flow's key
- * @found: set to how: an entry's, a free one's, or the least recently
- *	seen one's, evicted
+ * @found: set to how: an entry's, a free one's, or an evicted one's
  *
  * Return: the sub-flow, its counts zero if it is new.  Never fails: a
  * full table evicts.
@@ -119,25 +132,24 @@ struct count_subflow *count_table_get(struct count_table *t,
 
 	hlist_for_each_entry(sf, head, hnode)
 		if (!memcmp(&sf->key, key, sizeof(*key))) {
-			/* Packets come in trains: often it is last already. */
-			if (!list_is_last(&sf->lru, &t->lru))
-				list_move_tail(&sf->lru, &t->lru);
+			sf->seen = true;
 			*found = COUNT_HIT;
 			return sf;
 		}
 
-	sf = list_first_entry_or_null(&t->free, struct count_subflow, lru);
-	if (sf) {
+	if (t->used < t->size) {
+		sf = &t->pool[t->used++];
 		*found = COUNT_NEW;
 	} else {
-		sf = list_first_entry(&t->lru, struct count_subflow, lru);
+		sf = table_victim(t);
 		hlist_del(&sf->hnode);
 		*found = COUNT_EVICTED;
 	}
+	/* Not seen yet: a flood of new 5-tuples evicts its own first. */
+	sf->seen = false;
 	sf->key = *key;
 	sf->packets = 0;
 	sf->bytes = 0;
 	hlist_add_head(&sf->hnode, head);
-	list_move_tail(&sf->lru, &t->lru);
 	return sf;
 }

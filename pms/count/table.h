@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The count PM's sub-flow table: a fixed pool of entries, allocated
- * whole, in a hash table with a least-recently-seen list that says which
- * to evict when the pool is used up.  Kernel-independent, so that
- * tools/bench-native runs this very code natively.
+ * whole, in a hash table.  When the pool is used up, CLOCK picks the
+ * entry to evict: a hand goes round the pool, clearing the bit a hit
+ * sets, and stops at the first entry whose bit is clear, one not seen
+ * since the hand last passed it (an approximation of the least recently
+ * seen, which a hit would otherwise have to keep in order by moving its
+ * entry in a list: two more cache lines to write, in a table that does
+ * not fit the cache).  Kernel-independent, so that tools/bench-native
+ * runs this very code natively.
  *
  * One writer; readers of the entries hold the writer's lock (count.c's
  * shard lock).  Not safe for concurrent use by itself.
@@ -51,17 +56,18 @@ struct count_key {
 
 struct count_subflow {
 	struct hlist_node hnode;
-	struct list_head lru;		/* least recently seen first */
 	struct count_key key;
+	bool seen;			/* CLOCK's bit: a hit since the hand passed */
 	u64 packets;
 	u64 bytes;
 };
 
 struct count_table {
 	struct hlist_head *buckets;
-	struct list_head lru;
-	struct list_head free;
 	struct count_subflow *pool;	/* taken in order, never given back */
+	unsigned int size;		/* entries in @pool */
+	unsigned int used;		/* taken so far */
+	unsigned int hand;		/* CLOCK's, once @used is @size */
 	unsigned int hash_bits;
 	u32 seed;
 };
