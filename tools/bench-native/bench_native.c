@@ -18,6 +18,20 @@
  *              group of its own that every packet is looked up in
  *   rich8      shapes8 with shapes of the matches added later: ICMP type
  *              and code, DSCP, ECN (the key's words are the same)
+ *   count5     unit1, and the count PM's work on the unit, done at once:
+ *              its key and its sub-flow table (pms/count/table.c), per
+ *              5-tuple, as many entries as the trace has 5-tuples (4096,
+ *              max_subflows' default)
+ *   countsrc   count5 keyed by source address ("key src"): packets and
+ *              bytes per source, the task of Michel et al. (seeds/004)
+ *   count5_64k count5 over a trace of 65536 or 2^20 5-tuples, each once
+ *   count5_1m  per pass in a scrambled order, in a table of as many
+ *   unit1_1m   unit1 over count5_1m's trace: what it costs without a table
+ *
+ * A count stage fills its table in a pass over the trace before the
+ * clock starts, so that every measured packet finds its sub-flow, as in
+ * "make bench"'s flowos_count_4k/64k/1m; the run fails unless the table
+ * holds every 5-tuple, evicted none and counted every packet.
  *
  * What the kernel adds around this, and "make bench" measures in the VM:
  * the netfilter hook call and the defragmentation hook before it,
@@ -34,6 +48,7 @@
 #include <x86intrin.h>
 
 #include "fastpath.h"
+#include "table.h"
 
 /* As kmod/stream.c: queued units that make the hook wake the PM. */
 #define FLOWOS_WAKE_BATCH	64
@@ -44,7 +59,12 @@
 #define HIT_PORT		9
 #define IFINDEX			2
 
-enum bench_stage { STAGE_PARSE, STAGE_CLASSIFY, STAGE_UNIT };
+enum bench_stage { STAGE_PARSE, STAGE_CLASSIFY, STAGE_UNIT, STAGE_COUNT };
+
+/* The synthetic traces: 4096 5-tuples in order, or more, scrambled. */
+enum trace_kind { TRACE_4K, TRACE_64K, TRACE_1M, TRACE_KINDS };
+
+static const u32 trace_tuples[TRACE_KINDS] = { 4096, 1U << 16, 1U << 20 };
 
 struct config {
 	const char *name;
@@ -52,6 +72,8 @@ struct config {
 	unsigned int nflows;
 	bool shapes;		/* each flow a shape of its own */
 	bool rich;		/* ... of ICMP type, DSCP and ECN matches */
+	enum trace_kind trace;
+	const char *key;	/* the count PM's key: NULL, 5-tuple */
 };
 
 static const struct config configs[] = {
@@ -63,6 +85,11 @@ static const struct config configs[] = {
 	{ "shapes4", STAGE_CLASSIFY, 4, true },
 	{ "shapes8", STAGE_CLASSIFY, 8, true },
 	{ "rich8", STAGE_CLASSIFY, 8, true, true },
+	{ "count5", STAGE_COUNT, 1 },
+	{ "countsrc", STAGE_COUNT, 1, .key = "src" },
+	{ "count5_64k", STAGE_COUNT, 1, .trace = TRACE_64K },
+	{ "count5_1m", STAGE_COUNT, 1, .trace = TRACE_1M },
+	{ "unit1_1m", STAGE_UNIT, 1, .trace = TRACE_1M },
 };
 
 /* A frame of the trace: its bytes, and where its IP header starts. */
@@ -95,11 +122,21 @@ struct ring {
 	struct flowos_unit units[RING_LEN];
 };
 
+/* The count PM's state for the count stages, as one shard of it. */
+struct count {
+	struct count_keyspec ks;
+	struct count_table table;
+	u64 found[COUNT_EVICTED + 1];	/* by enum count_table_found */
+	u64 packets;
+	u64 bytes;
+};
+
 struct bench {
 	struct flowos_classifier *cls;
 	struct flowos_flow *flows;
 	struct flow_stats *stats;	/* by flow id - 1 */
 	struct ring *ring;
+	struct count count;
 	u64 malformed;
 	u64 parsed;
 };
@@ -266,15 +303,35 @@ static void flow_rich_shape(struct flowos_flow *flow, u32 id,
 	}
 }
 
-/* @n flows; the packets match the last one, as in scripts/bench-guest.sh. */
+/* The count PM's key (count.c's parse_key() of "5tuple" or "src"). */
+static void count_keyspec(struct count_keyspec *ks, const char *key)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->fields = key ? K_SRC : K_5TUPLE;
+	ks->whole = !key;
+	ks->plen[KEY_SRC][0] = 32;
+	ks->plen[KEY_SRC][1] = 128;
+	ks->plen[KEY_DST][0] = 32;
+	ks->plen[KEY_DST][1] = 128;
+}
+
+/*
+ * @n flows; the packets match the last one, as in scripts/bench-guest.sh.
+ * A count stage's table has room for @subflows.
+ */
 static int bench_init(struct bench *b, const struct config *cfg,
-		      bool match_all)
+		      bool match_all, u32 subflows)
 {
 	struct netlink_ext_ack extack = {};
 	struct list_head list;
 	unsigned int i;
 
 	memset(b, 0, sizeof(*b));
+	if (cfg->stage == STAGE_COUNT) {
+		count_keyspec(&b->count.ks, cfg->key);
+		if (count_table_init(&b->count.table, subflows, 1))
+			return -ENOMEM;
+	}
 	if (!cfg->nflows)
 		return 0;
 	b->flows = calloc(cfg->nflows, sizeof(*b->flows));
@@ -307,6 +364,7 @@ static int bench_init(struct bench *b, const struct config *cfg,
 
 static void bench_free(struct bench *b)
 {
+	count_table_free(&b->count.table);
 	flowos_classifier_free_rcu(b->cls);
 	free(b->flows);
 	free(b->stats);
@@ -319,31 +377,51 @@ static inline void count(struct flow_stats *s, u32 len)
 	s->bytes[0] += len;
 }
 
-/* flowos_stream_enqueue() without the clone: header-only PMs. */
-static inline void enqueue(struct ring *r, const struct flowos_pkt *pkt)
+/*
+ * flowos_stream_enqueue() without the clone: header-only PMs.  Returns
+ * the unit written, or NULL if the ring was full.
+ */
+static inline const struct flowos_unit *enqueue(struct ring *r,
+						const struct flowos_pkt *pkt)
 {
+	struct flowos_unit *u;
 	u64 tail = r->tail;
 
 	if (tail - r->released >= RING_LEN) {
 		r->ring_drops++;
-		return;
+		return NULL;
 	}
-	flowos_unit_fill(&r->units[tail & (RING_LEN - 1)], pkt, FLOWOS_DIR_IN,
-			 ktime_get_ns());
+	u = &r->units[tail & (RING_LEN - 1)];
+	flowos_unit_fill(u, pkt, FLOWOS_DIR_IN, ktime_get_ns());
 	r->tail = tail + 1;
 	if (++r->since_wake >= FLOWOS_WAKE_BATCH) {
 		r->since_wake = 0;
 		r->wakes++;
 		r->released = r->tail;
 	}
+	return u;
 }
 
-/*
- * The measured loop: @n packets of @t, cycling.  Not inlined, so that
- * callgrind can count it alone (--toggle-collect=run_stage).
- */
-static noinline void run_stage(struct bench *b, enum bench_stage stage,
-			       const struct trace *t, u64 n)
+/* What count_process() does with a unit, on the table of one worker. */
+static inline void count_unit(struct count *c, const struct flowos_unit *u)
+{
+	enum count_table_found found;
+	struct count_subflow *sf;
+	struct count_key key;
+
+	count_unit_key(&c->ks, u, &key);
+	sf = count_table_get(&c->table, &key, &found);
+	c->found[found]++;
+	sf->packets += u->segs;
+	sf->bytes += u->wire_len;
+	c->packets += u->segs;
+	c->bytes += u->wire_len;
+}
+
+/* @n packets of @t, cycling, through @stage. */
+static __always_inline void
+stage_loop(struct bench *b, enum bench_stage stage, const struct trace *t,
+	   u64 n)
 {
 	u32 j = 0;
 	u64 i;
@@ -370,9 +448,58 @@ static noinline void run_stage(struct bench *b, enum bench_stage stage,
 		if (!flow)
 			continue;
 		count(&b->stats[flow->id - 1], pkt.len);
-		if (stage == STAGE_UNIT)
-			enqueue(b->ring, &pkt);
+		if (stage >= STAGE_UNIT) {
+			const struct flowos_unit *u = enqueue(b->ring, &pkt);
+
+			if (stage == STAGE_COUNT && u)
+				count_unit(&b->count, u);
+		}
 	}
+}
+
+/*
+ * The measured loop.  Not inlined, so that callgrind can count it alone
+ * (--toggle-collect=run_stage).
+ */
+static noinline void run_stage(struct bench *b, enum bench_stage stage,
+			       const struct trace *t, u64 n)
+{
+	stage_loop(b, stage, t, n);
+}
+
+/*
+ * A count stage's pass that fills its table, before the clock starts.
+ * noipa: else gcc folds it into run_stage(), its twin, and callgrind
+ * counts the fill too.
+ */
+static __attribute__((__noipa__)) void fill_stage(struct bench *b, enum bench_stage stage,
+				const struct trace *t, u64 n)
+{
+	stage_loop(b, stage, t, n);
+}
+
+/*
+ * A count stage's table: every packet of the fill (@fill) and of the
+ * run (@n) counted; no eviction; with a synthetic trace, a sub-flow for
+ * each of its 5-tuples (or, keyed by source, for each of its sources).
+ */
+static int count_verify(const struct count *c, const struct config *cfg,
+			u64 fill, u64 n, bool synthetic)
+{
+	u64 want = trace_tuples[cfg->trace] / (cfg->key ? 16 : 1);
+
+	if (c->packets != fill + n || c->found[COUNT_EVICTED] ||
+	    (synthetic && c->found[COUNT_NEW] != want)) {
+		fprintf(stderr,
+			"bench-native: %s: %llu of %llu packets, %llu sub-flows (%llu wanted), %llu evictions\n",
+			cfg->name, (unsigned long long)c->packets,
+			(unsigned long long)(fill + n),
+			(unsigned long long)c->found[COUNT_NEW],
+			(unsigned long long)want,
+			(unsigned long long)c->found[COUNT_EVICTED]);
+		return -1;
+	}
+	return 0;
 }
 
 /* The packets the hit flow must have counted: all of them that parsed. */
@@ -395,20 +522,22 @@ static int bench_verify(const struct bench *b, const struct config *cfg,
 			(unsigned long long)n);
 		return -1;
 	}
-	if (cfg->stage == STAGE_UNIT && b->ring->ring_drops) {
+	if (cfg->stage >= STAGE_UNIT && b->ring->ring_drops) {
 		fprintf(stderr, "bench-native: %s: ring drops\n", cfg->name);
 		return -1;
 	}
 	return 0;
 }
 
-/* A 60-byte UDP frame to port 9, from one of 4096 5-tuples, as pktgen. */
-static void synth_frame(u8 *f, u32 i)
+/*
+ * A 60-byte UDP frame to port 9, as pktgen's: 5-tuple @tuple of 16
+ * source ports (from 1024) of 10.0.1.0 and the addresses after it.
+ */
+static void synth_frame(u8 *f, u32 i, u32 tuple)
 {
 	struct ethhdr *eth = (struct ethhdr *)f;
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
-	u32 tuple = i % 4096;
 
 	memset(f, 0, 60);
 	eth->h_proto = htons(ETH_P_IP);
@@ -418,7 +547,7 @@ static void synth_frame(u8 *f, u32 i)
 	ip->id = htons(i);
 	ip->ttl = 32;
 	ip->protocol = IPPROTO_UDP;
-	ip->saddr = htonl(0x0a000100 | (tuple >> 4));
+	ip->saddr = htonl(0x0a000100 + (tuple >> 4));
 	ip->daddr = htonl(0xc6120001);
 	udp->source = htons(1024 + (tuple & 15));
 	udp->dest = htons(HIT_PORT);
@@ -441,16 +570,26 @@ static int trace_add(struct trace *t, u8 *frame, u32 len)
 	return 1;
 }
 
-static int trace_synth(struct trace *t)
+/*
+ * The synthetic trace of @kind: TRACE_FRAMES frames of 4096 5-tuples in
+ * order; or one frame of each of its 5-tuples, in the order a
+ * multiplication by an odd constant scrambles them to (a bijection
+ * modulo their number, a power of two).
+ */
+static int trace_synth(struct trace *t, enum trace_kind kind)
 {
-	u32 i;
+	u32 tuples = trace_tuples[kind];
+	u32 i, frames = kind == TRACE_4K ? TRACE_FRAMES : tuples;
 
-	t->frames = calloc(TRACE_FRAMES, FRAME_STRIDE);
-	t->pkts = calloc(TRACE_FRAMES, sizeof(*t->pkts));
+	t->frames = calloc(frames, FRAME_STRIDE);
+	t->pkts = calloc(frames, sizeof(*t->pkts));
 	if (!t->frames || !t->pkts)
 		return -ENOMEM;
-	for (i = 0; i < TRACE_FRAMES; i++) {
-		synth_frame(t->frames + (size_t)i * FRAME_STRIDE, i);
+	for (i = 0; i < frames; i++) {
+		u32 tuple = kind == TRACE_4K ? i % tuples :
+			    (i * 0x9e3779b1U) & (tuples - 1);
+
+		synth_frame(t->frames + (size_t)i * FRAME_STRIDE, i, tuple);
 		trace_add(t, t->frames + (size_t)i * FRAME_STRIDE, 60);
 	}
 	return 0;
@@ -505,20 +644,32 @@ static const struct config *config_by_name(const char *name)
 	return NULL;
 }
 
-static int run_config(const struct config *cfg, const struct trace *t,
-		      bool match_all, u64 n, unsigned int round)
+/* A count stage's table: room for every 5-tuple of a trace. */
+static u32 count_subflows(const struct config *cfg, bool pcap)
 {
+	return pcap ? 1U << 20 : trace_tuples[cfg->trace];
+}
+
+static int run_config(const struct config *cfg, const struct trace *t,
+		      bool pcap, u64 n, unsigned int round)
+{
+	u64 t0, t1, fill = 0;
 	struct bench b;
-	u64 t0, t1;
 	int err;
 
-	err = bench_init(&b, cfg, match_all);
+	err = bench_init(&b, cfg, pcap, count_subflows(cfg, pcap));
+	if (!err && cfg->stage == STAGE_COUNT) {
+		fill = t->n;
+		fill_stage(&b, cfg->stage, t, fill);
+	}
 	if (!err) {
 		t0 = now_ns();
 		run_stage(&b, cfg->stage, t, n);
 		t1 = now_ns();
-		err = bench_verify(&b, cfg, n);
+		err = bench_verify(&b, cfg, fill + n);
 	}
+	if (!err && cfg->stage == STAGE_COUNT)
+		err = count_verify(&b.count, cfg, fill, n, !pcap);
 	if (!err)
 		printf("%u,%s,%llu,%.2f,%.2f\n", round, cfg->name,
 		       (unsigned long long)n, (double)(t1 - t0) / n,
@@ -527,11 +678,17 @@ static int run_config(const struct config *cfg, const struct trace *t,
 	return err;
 }
 
+/* The configurations are listed on one line: scripts/bench-native reads it. */
 static void bad_usage(void)
 {
+	unsigned int i;
+
 	fprintf(stderr,
 		"usage: bench-native [--packets N] [--rounds R] [--pcap FILE] [--config NAME]...\n"
-		"configs: parse flows1 unit1 flows100 flows1000 shapes4 shapes8 rich8 (all by default)\n");
+		"configs:");
+	for (i = 0; i < ARRAY_SIZE(configs); i++)
+		fprintf(stderr, " %s", configs[i].name);
+	fprintf(stderr, " (all by default)\n");
 	exit(2);
 }
 
@@ -546,8 +703,8 @@ int main(int argc, char **argv)
 	};
 	const struct config *chosen[ARRAY_SIZE(configs)];
 	unsigned int nchosen = 0, rounds = 3, r, i;
+	struct trace pcap_trace = {}, traces[TRACE_KINDS] = {};
 	const char *pcap = NULL;
-	struct trace t = {};
 	u64 n = 10000000;
 	int c;
 
@@ -582,12 +739,18 @@ int main(int argc, char **argv)
 
 	srand(1);
 	clock_calibrate();
-	if (pcap ? trace_pcap(&t, pcap) : trace_synth(&t))
+	if (pcap && trace_pcap(&pcap_trace, pcap))
 		return 1;
+	/* The synthetic traces the chosen configurations run on. */
+	for (i = 0; !pcap && i < nchosen; i++)
+		if (!traces[chosen[i]->trace].n &&
+		    trace_synth(&traces[chosen[i]->trace], chosen[i]->trace))
+			return 1;
 	printf("round,config,packets,ns_per_pkt,mpps\n");
 	for (r = 1; r <= rounds; r++)
 		for (i = 0; i < nchosen; i++)
-			if (run_config(chosen[i], &t, pcap, n, r))
+			if (run_config(chosen[i], pcap ? &pcap_trace :
+				       &traces[chosen[i]->trace], pcap, n, r))
 				return 1;
 	return 0;
 }
