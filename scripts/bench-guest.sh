@@ -151,16 +151,34 @@ cfg_nohook() { run "$PACKETS"; }
 exec {NAP_FD}<> <(:)
 nap() { read -r -t 0.005 -u "$NAP_FD"; }
 
+# busy_ns: set BUSY to how long the CPU has run tasks, idle left out,
+# in ns (under icount, instructions): cpu0's rq_cpu_time in
+# /proc/schedstat, which grows each time a task is switched out.  A
+# task reading it misses only its own time since it was switched in:
+# bash, just back from a nap or a fork, a few microseconds.
+busy_ns() {
+	local cpu
+
+	# cpuN yld_count 0 sched_count sched_goidle ttwu_count ttwu_local
+	# rq_cpu_time run_delay pcount
+	while read -r cpu _ _ _ _ _ _ BUSY _; do
+		[ "$cpu" = cpu0 ] && return 0
+	done </proc/schedstat
+	echo "bench: no cpu0 in /proc/schedstat" >&2
+	return 1
+}
+
 # drained_run END: PACKETS sent, timed until END, a shell function of
-# builtins only, returns 0: every packet has been through.  END may
-# block, or poll (once, with a nap, returning 1 if not yet).  Sets
+# builtins only, returns 0: every packet has been sent and has been
+# through.  END may block, or poll (once, with a nap, returning 1 if
+# not yet).  Sets
 # DRAINED_PPS (0 if END never came).  Not run in a subshell, whose fork
 # would count, and so that END may wait for the main shell's jobs.  For
 # the configurations whose packets go on on another task than pktgen's
 # (the PM thread, the NFQUEUE program), which pktgen's own pps leaves
 # out though the single vCPU runs it too.
 drained_run() {
-	local t0 t1 tries=0 perf perf_ctl perf_ack
+	local t0 t1 tries=0 perf perf_ctl perf_ack pktgen
 
 	DRAINED_PPS=0
 	pg $DEV "count $PACKETS"
@@ -180,13 +198,25 @@ drained_run() {
 		echo enable >&"$perf_ctl" && read -r -t 300 -u "$perf_ack" ||
 			echo "bench: perf did not start" >&2
 	fi
-	t0=${EPOCHREALTIME//[!0-9]/}
-	pg pgctrl start
+	# The run's time is the CPU's busy time, not the clock's: under
+	# icount an idle guest's clock jumps to its next timer, and both
+	# ends of pktgen's start wait on timers (its thread sees the command
+	# when it next polls, every 100 ms; the command returns on a sleep's
+	# edge, 125 ms and then 100 ms at a time), as does a passive PM's
+	# last partial batch (the 20 ms tick).  The start command runs in
+	# the background (a fork, the same in every drained row), and the
+	# run ends when END says, which must see every packet through.
+	busy_ns || return 1
+	t0=$BUSY
+	pg pgctrl start &
+	pktgen=$!
 	until "$1"; do
 		tries=$((tries + 1))
 		[ "$tries" -lt 20000 ] || { echo "bench: $1 never came true" >&2; break; }
 	done
-	t1=${EPOCHREALTIME//[!0-9]/}
+	busy_ns || return 1
+	t1=$BUSY
+	wait "$pktgen"
 	if [ -n "${PROFILING:-}" ]; then
 		echo disable >&"$perf_ctl" && read -r -t 60 -u "$perf_ack"
 		kill -INT "$perf" && wait "$perf"
@@ -195,7 +225,7 @@ drained_run() {
 		profile_report "$PROFILING"
 	fi
 	[ "$tries" -lt 20000 ] || return 1
-	DRAINED_PPS=$((PACKETS * 1000000 / (t1 - t0)))
+	DRAINED_PPS=$((PACKETS * 1000000000 / (t1 - t0)))
 }
 
 # poll_at_least FILE N: whether the counter in FILE has reached N; if
@@ -212,34 +242,89 @@ poll_at_least() {
 # re-injected.  Lost means bypassed, dropped on overflow or lost: then
 # "reinjected" never comes to PACKETS, and the run fails.
 INLINE=/sys/kernel/flowos/flows/hit
+
+# What the flow "hit" dropped for want of ring or memory.
+flow_drops() {
+	local r m
+
+	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops" &&
+		echo $((r + m))
+}
 inline_settled() { poll_at_least "$INLINE/reinjected" "$PACKETS"; }
 
 # The passive flow "hit" with the count PM, timed until the PM has been
 # through every unit: the same work as cfg_inline_count but the hold.
-# pktgen has queued every unit when its start returns, so a backlog of
-# 0 then is the end.
-count_settled() {
-	local backlog
-
-	read -r backlog <"$INLINE/pms/count/backlog" && [ "$backlog" = 0 ] &&
-		return 0
-	nap
-	return 1
-}
+# COUNT_UNITS: the units it has been through then, all runs together.
+COUNT=$INLINE/pms/count
+count_settled() { poll_at_least "$COUNT/processed" "$COUNT_UNITS"; }
 
 cfg_count_drained() {
-	local n r m
+	local n
 
 	load_flowos || return 1
 	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
 		"$FLOWCTL" attach hit count || return 1
-	drained_run count_settled
-	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops" &&
-		read -r n <"$INLINE/packets_in"
+	COUNT_UNITS=$PACKETS drained_run count_settled
+	read -r n <"$INLINE/packets_in"
 	# A flow that matched nothing would have had nothing to wait for.
 	[ "$n" -ge "$PACKETS" ] || DRAINED_PPS=0
-	echo "$DRAINED_PPS $((r + m))"
+	echo "$DRAINED_PPS $(flow_drops)"
 	unload_flowos
+}
+
+# The count PM's table at scale: N live 5-tuples, N/16 sources x 16
+# source ports, in a table of N (max_subflows N), every packet of the
+# run a hit on one of them.  The table is filled first: for each port,
+# the sources in order, in chunks the ring holds.  The run then draws
+# as the other rows do (pktgen_udp, random sources and ports), so that
+# N = 4096 is flowos_count_drained with its table full, and the rows
+# differ from it only in the table's size.  The run fails unless the
+# table holds N sub-flows, evicted none and counted every packet.  On
+# stderr, "memory,CONFIG,B": the attach charged B bytes per sub-flow
+# (measured beside an instance attached first, which made the ring).
+SCALE_PORTS=16
+SCALE_CHUNK=32768
+
+scale_fill() {
+	local sources=$(($1 / SCALE_PORTS)) port first chunk
+
+	COUNT_UNITS=0
+	for ((port = 1000; port < 1000 + SCALE_PORTS; port++)); do
+		for ((first = 0; first < sources; first += chunk)); do
+			chunk=$((sources - first < SCALE_CHUNK ? sources - first : SCALE_CHUNK))
+			pktgen_udp_seq $DEV "$first" "$chunk" "$port" &&
+				pg $DEV "count $chunk" && pg pgctrl start || return 1
+			COUNT_UNITS=$((COUNT_UNITS + chunk))
+			until count_settled; do :; done
+		done
+	done
+}
+
+cfg_count_scale() {
+	local n=$1 mem0 mem1 subflows evictions packets drops
+
+	load_flowos || return 1
+	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
+		"$FLOWCTL" attach hit count name probe max_subflows 16 || return 1
+	read -r mem0 </sys/kernel/flowos/memory_used
+	"$FLOWCTL" attach hit count max_subflows "$n" || return 1
+	read -r mem1 </sys/kernel/flowos/memory_used
+	"$FLOWCTL" detach hit probe || return 1
+	echo "memory,$2,$(((mem1 - mem0) / n))" >&2
+	scale_fill "$n" && pktgen_udp $DEV "$MAC" "$FRAME" $((n / SCALE_PORTS)) \
+		$SCALE_PORTS || return 1
+	COUNT_UNITS=$((n + PACKETS)) drained_run count_settled
+	read -r subflows <"$COUNT/subflows" && read -r evictions <"$COUNT/evictions" &&
+		read -r packets <"$COUNT/packets"
+	drops=$(flow_drops)
+	[ "$subflows $evictions $packets $drops" = "$n 0 $((n + PACKETS)) 0" ] || {
+		echo "bench: $2: subflows $subflows of $n, evictions $evictions," \
+			"packets $packets of $((n + PACKETS)), drops $drops" >&2
+		DRAINED_PPS=0
+	}
+	echo "$DRAINED_PPS $drops"
+	unload_flowos
+	pktgen_udp $DEV "$MAC" "$FRAME" 256 16
 }
 
 # The ipfix PM on the passive flow "hit", exporting to a collector that
@@ -250,13 +335,7 @@ cfg_count_drained() {
 # record, exported then: the cost of a record).  Prints "pps drops", and
 # on stderr "records,CONFIG,N": the records exported during the run.
 IPFIX=/sys/kernel/flowos/flows/hit/pms/ipfix
-ipfix_settled() {
-	local backlog
-
-	read -r backlog <"$IPFIX/backlog" && [ "$backlog" = 0 ] && return 0
-	nap
-	return 1
-}
+ipfix_settled() { poll_at_least "$IPFIX/processed" "$PACKETS"; }
 
 ipfix_sink() {
 	python3 -c 'import socket, time
@@ -266,17 +345,16 @@ time.sleep(1e9)' &
 }
 
 cfg_ipfix_drained() {
-	local r m records
+	local records
 
 	load_flowos || return 1
 	"$FLOWCTL" create hit proto udp dport 9 qlen 65536 &&
 		"$FLOWCTL" attach hit ipfix collector 127.0.0.1:4739 max_flows "$1" ||
 		return 1
 	drained_run ipfix_settled
-	read -r r <"$INLINE/ring_drops" && read -r m <"$INLINE/mem_drops" &&
-		read -r records <"$IPFIX/records"
+	read -r records <"$IPFIX/records"
 	echo "records,$2,$records" >&2
-	echo "$DRAINED_PPS $((r + m))"
+	echo "$DRAINED_PPS $(flow_drops)"
 	unload_flowos
 }
 
@@ -425,6 +503,91 @@ cfg_tc() {
 	echo "$pps"
 }
 
+# Egress: udp-loop sends PACKETS datagrams of pktgen's size (46 IP
+# bytes) from a socket in the guest to 10.4.0.1 port 9, one send() each,
+# out of the dummy device EGR, which drops them.  egress_run [END] times
+# it (busy_ns, as drained_run) from its start until it has exited and
+# END (if given) has seen every packet through; the process's start and
+# exit are in every row alike.
+# Every datagram must have left EGR, or the run fails (EGRESS_PPS 0).
+EGR=egr0
+UDP_LOOP=$REPO/tools/udp-loop/udp-loop
+
+# No IPv6 on it: its own solicitations would be counted with the run.
+setup_egress() {
+	ip link add $EGR type dummy &&
+		sysctl -qw net.ipv6.conf.$EGR.disable_ipv6=1 &&
+		ip addr add 10.4.0.2/24 dev $EGR && ip link set $EGR up
+}
+
+egress_run() {
+	local t0 t1 sent tx0 tx1
+
+	EGRESS_PPS=0
+	read -r tx0 </sys/class/net/$EGR/statistics/tx_packets
+	settle
+	busy_ns || return 1
+	t0=$BUSY
+	sent=$("$UDP_LOOP" 10.4.0.1 9 "$PACKETS" $((FRAME - 14 - 28)))
+	[ -z "${1:-}" ] || until "$1"; do :; done
+	busy_ns || return 1
+	t1=$BUSY
+	read -r tx1 </sys/class/net/$EGR/statistics/tx_packets
+	[ "$sent $((tx1 - tx0))" = "$PACKETS $PACKETS" ] || {
+		echo "bench: udp-loop sent $sent, $EGR sent $((tx1 - tx0)) of $PACKETS" >&2
+		return 1
+	}
+	EGRESS_PPS=$((PACKETS * 1000000000 / (t1 - t0)))
+}
+
+# cfg_egress [flowos [DIR [PM]]]: egress_run with no flowos; or with
+# flowos's one flow "hit" taking DIR (in: egress skips flowos at once)
+# and PM attached to it, every packet counted.
+cfg_egress() {
+	local out
+
+	if [ $# -eq 0 ]; then
+		egress_run
+		echo "$EGRESS_PPS 0"
+		return
+	fi
+	load_flowos && "$FLOWCTL" create hit proto udp dport 9 dir "$2" qlen 65536 ||
+		return 1
+	if [ -n "${3:-}" ]; then
+		"$FLOWCTL" attach hit "$3" || return 1
+		COUNT_UNITS=$PACKETS egress_run count_settled
+	else
+		egress_run
+	fi
+	read -r out <"$INLINE/packets_out"
+	[ "$2" = in ] || [ "$out" = "$PACKETS" ] || {
+		echo "bench: flow hit counted $out of $PACKETS" >&2
+		EGRESS_PPS=0
+	}
+	echo "$EGRESS_PPS $(flow_drops)"
+	unload_flowos
+}
+
+# The nftables reference on egress: cfg_nftables's set, at output.
+cfg_egress_nftables() {
+	nft -f - <<'NFT' || return 1
+table ip bench {
+	set flows {
+		type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service
+		flags dynamic
+		size 65536
+	}
+	chain out {
+		type filter hook output priority 0;
+		update @flows { ip saddr . ip daddr . meta l4proto . udp sport . udp dport counter }
+	}
+}
+NFT
+	egress_run
+	nft delete table ip bench
+	echo "$EGRESS_PPS 0"
+}
+
 # flows N [PM [PARAM...]]: N flows, the packets matching the last one
 # added, PM attached to it.
 flows_with() {
@@ -445,7 +608,8 @@ flows_with() {
 # BENCH_CONFIGS picks some (the table needs nohook and nftables).
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables tc_empty tc_hash tc_lru flowos flowos_count flowos_stats
 	 flowos_stats_tumbling flowos_stats_sliding flowos_stats_app flowos_match10 flowos_match100 flowos_100 flowos_1000
-	 flowos_count_drained flowos_inline_count flowos_ipfix flowos_ipfix_evict nfqueue"}
+	 flowos_count_drained flowos_count_4k flowos_count_64k flowos_count_1m flowos_inline_count flowos_ipfix flowos_ipfix_evict nfqueue
+	 egress_nohook egress_nftables egress_skip egress_flowos egress_count"}
 
 one() {
 	case $1 in
@@ -470,10 +634,18 @@ one() {
 	flowos_100) flows_with 100 ;;
 	flowos_1000) flows_with 1000 ;;
 	flowos_count_drained) cfg_count_drained ;;
+	flowos_count_4k) cfg_count_scale 4096 "$1" ;;
+	flowos_count_64k) cfg_count_scale 65536 "$1" ;;
+	flowos_count_1m) cfg_count_scale 1048576 "$1" ;;
 	flowos_inline_count) cfg_inline_count ;;
 	flowos_ipfix) cfg_ipfix_drained 65536 "$1" ;;
 	flowos_ipfix_evict) cfg_ipfix_drained 256 "$1" ;;
 	nfqueue) cfg_nfqueue ;;
+	egress_nohook) cfg_egress ;;
+	egress_nftables) cfg_egress_nftables ;;
+	egress_skip) cfg_egress flowos in ;;
+	egress_flowos) cfg_egress flowos out ;;
+	egress_count) cfg_egress flowos out count ;;
 	esac
 }
 
@@ -534,6 +706,8 @@ if [ "$PROFILE" = smp ]; then
 fi
 
 setup_pktgen || { echo "bench: cannot set up pktgen" >&2; exit 1; }
+MAC=$(cat /sys/class/net/$DEV/address)
+setup_egress || { echo "bench: cannot set up $EGR" >&2; exit 1; }
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
 	{ echo "bench: cannot mount bpffs" >&2; exit 1; }
 # The tc rows are a reference only with the JIT on, as a production
