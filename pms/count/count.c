@@ -223,6 +223,8 @@ static int count_init(struct flowos_pm *pm)
 	struct count_keyspec key;
 	struct count_state *cs;
 
+	/* The key's words must cover the whole key. */
+	BUILD_BUG_ON(sizeof(struct count_key) != sizeof(((struct count_key *)0)->w64));
 	/* check_key() has seen any value but an empty one. */
 	if (parse_key(spec, &key) || !key.fields) {
 		pm->errmsg = "key: empty";

@@ -90,7 +90,7 @@ void count_unit_key(const struct count_keyspec *ks,
 static struct hlist_head *table_bucket(const struct count_table *t,
 				       const struct count_key *key)
 {
-	u32 h = jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), t->seed);
+	u32 h = jhash2(key->w32, ARRAY_SIZE(key->w32), t->seed);
 
 	return &t->buckets[hash_32(h, t->hash_bits)];
 }
@@ -114,6 +114,17 @@ static struct count_subflow *table_victim(struct count_table *t)
 	}
 }
 
+/* Word by word, the source first: where keys in one chain differ most. */
+static bool key_equal(const struct count_key *a, const struct count_key *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->w64); i++)
+		if (a->w64[i] != b->w64[i])
+			return false;
+	return true;
+}
+
 /**
  * count_table_get - the sub-flow of @key, made if new
  * @t: the table
@@ -131,7 +142,7 @@ struct count_subflow *count_table_get(struct count_table *t,
 	struct count_subflow *sf;
 
 	hlist_for_each_entry(sf, head, hnode)
-		if (!memcmp(&sf->key, key, sizeof(*key))) {
+		if (key_equal(&sf->key, key)) {
 			sf->seen = true;
 			*found = COUNT_HIT;
 			return sf;

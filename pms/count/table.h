@@ -43,15 +43,24 @@ struct count_keyspec {
 	u8 plen[2][2];			/* [KEY_SRC/KEY_DST][IPv4, IPv6] */
 };
 
-/* A sub-flow's identity: words, for hashing. */
+/*
+ * A sub-flow's identity, also as the words it is hashed (w32) and
+ * compared (w64) in: five 64-bit compares instead of memcmp()'s bytes.
+ */
 struct count_key {
-	__be32 saddr[4];
-	__be32 daddr[4];
-	__be16 sport;
-	__be16 dport;
-	u8 family;
-	u8 proto;
-	u16 pad;
+	union {
+		struct {
+			__be32 saddr[4];
+			__be32 daddr[4];
+			__be16 sport;
+			__be16 dport;
+			u8 family;
+			u8 proto;
+			u16 pad;
+		};
+		u32 w32[10];
+		u64 w64[5];
+	};
 };
 
 struct count_subflow {
