@@ -107,7 +107,7 @@ run() {
 	sed -n 's/^ *\([0-9]*\)pps.*/\1/p' /proc/net/pktgen/$DEV
 }
 
-PMS="count stats match ipfix"
+PMS="count stats match ipfix tcpstats"
 
 load_flowos() {
 	local pm
@@ -143,13 +143,14 @@ flows_with_match() {
 # Each config: set up, run, report, tear down.
 cfg_nohook() { run "$PACKETS"; }
 
-# A nap of 5 ms of guest time, without a fork whose instructions would
-# count.  A poll, a nap and a read of one sysfs file, costs bash about
-# 100000 instructions (callgrind, bash 5.2): one every 5 ms is 2% of a
-# run's guest time, and the end is seen at most 5 ms late, under 1% of a
-# run of 60000 packets here.
+# A nap of 100 ms of guest time, without a fork whose instructions
+# would count.  The runs that poll for their end are timed by busy time
+# (drained_run), so an end seen late costs nothing, but each poll costs:
+# the profile of flowos_count_drained put bash's polls every 5 ms at
+# about 470 instructions a packet, a quarter of the row.  Every 100 ms,
+# a run of 60000 packets polls four or five times.
 exec {NAP_FD}<> <(:)
-nap() { read -r -t 0.005 -u "$NAP_FD"; }
+nap() { read -r -t 0.1 -u "$NAP_FD"; }
 
 # busy_ns: set BUSY to how long the CPU has run tasks, idle left out,
 # in ns (under icount, instructions): cpu0's rq_cpu_time in
@@ -588,6 +589,101 @@ NFT
 	echo "$EGRESS_PPS 0"
 }
 
+# TCP, for the PMs that need it (tcpstats): a real capture
+# (selftests/captures/http.pcap, one HTTP connection and its DNS
+# lookup) replayed by tcpreplay from the namespace tcptx over veth into
+# tcpv1, looped to about PACKETS packets, each loop the connection
+# anew.  The destination MACs are rewritten to tcpv1's (tcprewrite), or
+# the stack would drop the frames as another host's before any hook;
+# the destinations are not local, so it drops them after routing.
+# tcp_run [END] times it by busy time, tcpreplay's own work in every row
+# alike, until IP has taken every packet and END (if given) has seen
+# every TCP segment through a PM.
+TCP_PCAP=/tmp/bench-tcp.pcap
+
+setup_tcp() {
+	local mac
+
+	ip netns add tcptx &&
+		ip link add tcpv0 netns tcptx type veth peer name tcpv1 &&
+		ip netns exec tcptx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		sysctl -qw net.ipv6.conf.tcpv1.disable_ipv6=1 &&
+		ip -n tcptx link set tcpv0 up && ip link set tcpv1 up || return 1
+	mac=$(cat /sys/class/net/tcpv1/address)
+	tcprewrite --enet-dmac="$mac" --infile="$REPO/selftests/captures/http.pcap" \
+		--outfile="$TCP_PCAP" || return 1
+	# Once, so that tcpreplay's first start (its binary and libraries
+	# read over 9p) is in no row.
+	ip netns exec tcptx tcpreplay -q -K --topspeed -i tcpv0 "$TCP_PCAP" \
+		>/dev/null 2>&1 || return 1
+	TCP_LOOP_IP=$(tcpdump -nr "$TCP_PCAP" ip 2>/dev/null | wc -l)
+	TCP_LOOP_SEGS=$(tcpdump -nr "$TCP_PCAP" tcp 2>/dev/null | wc -l)
+	TCP_LOOPS=$((PACKETS / TCP_LOOP_IP))
+	TCP_SEGS=$((TCP_LOOPS * TCP_LOOP_SEGS))
+}
+
+# ip_received: set IN to the IPv4 packets the stack has received
+# (/proc/net/snmp's InReceives).
+ip_received() {
+	local name forwarding ttl
+
+	while read -r name forwarding ttl IN _; do
+		[ "$name" = Ip: ] && [ "$forwarding" != Forwarding ] && return 0
+	done </proc/net/snmp
+	return 1
+}
+
+tcp_run() {
+	local t0 t1 in0
+
+	TCP_PPS=0
+	ip_received && in0=$IN || return 1
+	settle
+	busy_ns || return 1
+	t0=$BUSY
+	ip netns exec tcptx tcpreplay -q -K --topspeed --loop="$TCP_LOOPS" \
+		-i tcpv0 "$TCP_PCAP" >/dev/null 2>&1 || return 1
+	until ip_received && [ "$IN" -ge $((in0 + TCP_LOOPS * TCP_LOOP_IP)) ]; do nap; done
+	[ -z "${1:-}" ] || until "$1"; do :; done
+	busy_ns || return 1
+	t1=$BUSY
+	TCP_PPS=$((TCP_LOOPS * TCP_LOOP_IP * 1000000000 / (t1 - t0)))
+}
+
+# cfg_tcp [flowos [PM]]: tcp_run with no flowos; or with the flow "hit"
+# taking TCP, and PM attached to it, which must process every segment.
+TCP_PM=
+tcp_settled() { poll_at_least "$INLINE/pms/$TCP_PM/processed" "$TCP_SEGS"; }
+
+cfg_tcp() {
+	local seen
+
+	if [ $# -eq 0 ]; then
+		tcp_run
+		echo "$TCP_PPS 0"
+		return
+	fi
+	load_flowos && "$FLOWCTL" create hit proto tcp qlen 65536 || return 1
+	if [ -n "${2:-}" ]; then
+		TCP_PM=$2
+		"$FLOWCTL" attach hit "$2" || return 1
+		tcp_run tcp_settled
+	else
+		tcp_run
+	fi
+	read -r seen <"$INLINE/packets_in"
+	[ "$seen" = "$TCP_SEGS" ] || {
+		echo "bench: flow hit saw $seen of $TCP_SEGS TCP segments" >&2
+		TCP_PPS=0
+	}
+	[ "${2:-}" != tcpstats ] ||
+		echo "conns,$2,$("$FLOWCTL" -j stats hit | python3 -c 'import json, sys
+r = json.load(sys.stdin)["pms"][0]["results"]
+print(r["conns_opened"], r["conns_reused"], r["retrans"])')" >&2
+	echo "$TCP_PPS $(flow_drops)"
+	unload_flowos
+}
+
 # flows N [PM [PARAM...]]: N flows, the packets matching the last one
 # added, PM attached to it.
 flows_with() {
@@ -609,7 +705,8 @@ flows_with() {
 CONFIGS=${BENCH_CONFIGS:-"nohook nftables tc_empty tc_hash tc_lru flowos flowos_count flowos_stats
 	 flowos_stats_tumbling flowos_stats_sliding flowos_stats_app flowos_match10 flowos_match100 flowos_100 flowos_1000
 	 flowos_count_drained flowos_count_4k flowos_count_64k flowos_count_1m flowos_inline_count flowos_ipfix flowos_ipfix_evict nfqueue
-	 egress_nohook egress_nftables egress_skip egress_flowos egress_count"}
+	 egress_nohook egress_nftables egress_skip egress_flowos egress_count
+	 tcp_nohook tcp_flowos tcp_count tcp_tcpstats"}
 
 one() {
 	case $1 in
@@ -646,6 +743,10 @@ one() {
 	egress_skip) cfg_egress flowos in ;;
 	egress_flowos) cfg_egress flowos out ;;
 	egress_count) cfg_egress flowos out count ;;
+	tcp_nohook) cfg_tcp ;;
+	tcp_flowos) cfg_tcp flowos ;;
+	tcp_count) cfg_tcp flowos count ;;
+	tcp_tcpstats) cfg_tcp flowos tcpstats ;;
 	esac
 }
 
@@ -708,6 +809,7 @@ fi
 setup_pktgen || { echo "bench: cannot set up pktgen" >&2; exit 1; }
 MAC=$(cat /sys/class/net/$DEV/address)
 setup_egress || { echo "bench: cannot set up $EGR" >&2; exit 1; }
+setup_tcp || { echo "bench: cannot set up the TCP replay" >&2; exit 1; }
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
 	{ echo "bench: cannot mount bpffs" >&2; exit 1; }
 # The tc rows are a reference only with the JIT on, as a production
