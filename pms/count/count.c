@@ -16,9 +16,10 @@
  *
  * The sub-flow table (table.c) holds at most max_subflows entries (up
  * to 2^20), preallocated at attach so that processing never allocates,
- * 88 bytes each with its hash bucket; when it is full, a sub-flow not
- * seen for a while (CLOCK's choice) is evicted, and counted, to make
- * room.  Totals are exact whatever the table does.  Windows are closed
+ * 88 bytes each with its hash bucket (for a power of two; the buckets
+ * are rounded up to one); when it is full, a sub-flow not seen for a
+ * while (CLOCK's choice) is evicted, and counted, to make room.
+ * Totals are exact whatever the table does.  Windows are closed
  * by the instance's clock (->tick): a unit counts in the window open
  * when it is processed, which is within a few tens of milliseconds of
  * its arrival.  The results show the "report" largest sub-flows by
@@ -216,15 +217,17 @@ static int count_init(struct flowos_pm *pm)
 {
 	unsigned int i, n = pm->params[P_MAX_SUBFLOWS];
 	u64 window = pm->params[P_WINDOW] * NSEC_PER_MSEC;
-	size_t charge = struct_size_t(struct count_state, shards, pm->workers) +
-			pm->workers * count_table_size(n);
+	size_t charge = size_add(struct_size_t(struct count_state, shards,
+					       pm->workers),
+				 array_size(pm->workers, count_table_size(n)));
 	u32 seed = get_random_u32();
 	const char *spec = pm->strings[P_KEY] ? pm->strings[P_KEY]->v[0] : "5tuple";
 	struct count_keyspec key;
 	struct count_state *cs;
 
-	/* The key's words must cover the whole key. */
+	/* The key's words must be the key's fields, no more, no less. */
 	BUILD_BUG_ON(sizeof(struct count_key) != sizeof(((struct count_key *)0)->w64));
+	BUILD_BUG_ON(offsetofend(struct count_key, pad) != sizeof(struct count_key));
 	/* check_key() has seen any value but an empty one. */
 	if (parse_key(spec, &key) || !key.fields) {
 		pm->errmsg = "key: empty";
@@ -260,12 +263,6 @@ static void count_fini(struct flowos_pm *pm)
 	count_free(pm->priv);
 }
 
-/* One of the sub-flow scalars, for what count_table_get() found. */
-static const unsigned int found_scalar[] = {
-	[COUNT_NEW] = S_SUBFLOWS,
-	[COUNT_EVICTED] = S_EVICTIONS,
-};
-
 static unsigned int count_process(struct flowos_pm *pm,
 				  const struct flowos_window *win)
 {
@@ -282,8 +279,10 @@ static unsigned int count_process(struct flowos_pm *pm,
 
 		count_unit_key(&cs->key, u, &key);
 		sf = count_table_get(&sh->table, &key, &found);
-		if (unlikely(found != COUNT_HIT))
-			add_scalar(sh, found_scalar[found], 1);
+		if (unlikely(found == COUNT_NEW))
+			add_scalar(sh, S_SUBFLOWS, 1);
+		else if (unlikely(found == COUNT_EVICTED))
+			add_scalar(sh, S_EVICTIONS, 1);
 		sf->packets += u->segs;
 		sf->bytes += u->wire_len;
 		packets += u->segs;
@@ -391,7 +390,10 @@ static unsigned int shard_used(const struct count_shard *sh)
 
 /*
  * The rows of @sh's first @n sub-flows, copied to @rows: those it held
- * when the read began, with their counts of now.
+ * when the read began, with their counts of now.  Under the lock for the
+ * whole copy, so that a row is never one sub-flow's key and another's
+ * counts: the worker waits meanwhile, a while at 2^20 sub-flows, and its
+ * ring takes the units.
  */
 static void snapshot_shard(struct count_shard *sh, struct count_row *rows,
 			   unsigned int n)

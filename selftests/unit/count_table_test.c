@@ -10,7 +10,8 @@
  * of a key in, and counts that never lose a packet.  And what CLOCK
  * promises: a key with a packet since the last eviction is evicted only
  * if every key in has had one since it came in (a newcomer with none is
- * taken first, and a busy key stays).
+ * taken first, and a busy key stays).  The keys differ in every word of
+ * the key.  And count_unit_key() against the definition of "key".
  */
 #include "flowos_user.h"
 #include "table.h"
@@ -28,14 +29,21 @@ struct model {
 	u64 evicted_packets;	/* of keys since evicted */
 };
 
+/*
+ * Key @k: IPv6 addresses and ports in which each two bits of @k land in
+ * a different 64-bit word of the key, so that a table comparing or
+ * hashing only some of the key's words mixes keys up.
+ */
 static void key_of(u32 k, struct count_key *key)
 {
 	memset(key, 0, sizeof(*key));
-	key->family = AF_INET;
-	key->proto = IPPROTO_UDP;
-	key->saddr[0] = htonl(0x0a000000 + k);
-	key->daddr[0] = htonl(0x0a800000);
-	key->sport = htons(1000 + k % 7);
+	key->family = AF_INET6;
+	key->proto = k & 0x80 ? IPPROTO_TCP : IPPROTO_UDP;
+	key->saddr[0] = htonl(0x20010db8);
+	key->saddr[3] = htonl(k & 3);
+	key->daddr[1] = htonl(k >> 2 & 3);
+	key->daddr[3] = htonl(k >> 4 & 3);
+	key->sport = htons(1000 + (k >> 6 & 1));
 	key->dport = htons(53);
 }
 
@@ -115,10 +123,12 @@ TEST(agrees_with_the_model_on_random_traffic)
 
 	for (seed = 1; seed <= 300; seed++) {
 		struct count_table t;
-		u32 size = 16 << rnd_below(4), keys = 8 + rnd_below(UNIVERSE - 8);
-		u32 n = 2000 + rnd_below(3000), i;
+		u32 size, keys, n, i;
 
 		rnd_state = seed;
+		size = 16 << rnd_below(4);
+		keys = 8 + rnd_below(UNIVERSE - 8);
+		n = 2000 + rnd_below(3000);
 		model_init(&m);
 		ASSERT_EQ(0, count_table_init(&t, size, seed));
 		for (i = 0; i < n; i++) {
@@ -169,6 +179,61 @@ TEST(a_full_table_evicts_one_entry_per_new_key)
 	EXPECT_EQ(32, t.used);
 	EXPECT_EQ(UNIVERSE, table_packets(&t) + m.evicted_packets);
 	count_table_free(&t);
+}
+
+/* A unit's key as "key" says, from the definition of each field. */
+TEST(unit_keys_keep_what_key_names_and_mask_prefixes)
+{
+	struct flowos_unit u = { .family = AF_INET6, .proto = IPPROTO_TCP };
+	struct count_keyspec ks = { .fields = K_5TUPLE, .whole = true };
+	struct count_key key, want;
+
+	u.saddr[0] = htonl(0x20010db8);
+	u.saddr[1] = htonl(0x00010002);
+	u.saddr[2] = htonl(0xaabbccdd);
+	u.saddr[3] = htonl(0x11223344);
+	u.daddr[0] = htonl(0x20010db8);
+	u.daddr[3] = htonl(1);
+	u.sport = htons(40000);
+	u.dport = htons(443);
+
+	count_unit_key(&ks, &u, &key);
+	memset(&want, 0, sizeof(want));
+	memcpy(want.saddr, u.saddr, 16);
+	memcpy(want.daddr, u.daddr, 16);
+	want.sport = u.sport;
+	want.dport = u.dport;
+	want.family = AF_INET6;
+	want.proto = IPPROTO_TCP;
+	EXPECT_EQ(0, memcmp(&key, &want, sizeof(key)));
+
+	/* "src/24/48": IPv6 sources by their first 48 bits, nothing else. */
+	ks = (struct count_keyspec){ .fields = K_SRC,
+				     .plen = { { 24, 48 }, { 32, 128 } } };
+	count_unit_key(&ks, &u, &key);
+	memset(&want, 0, sizeof(want));
+	want.family = AF_INET6;
+	want.saddr[0] = htonl(0x20010db8);
+	want.saddr[1] = htonl(0x00010000);
+	EXPECT_EQ(0, memcmp(&key, &want, sizeof(key)));
+
+	/* The same for IPv4: its /24, in the first word. */
+	u.family = AF_INET;
+	memset(u.saddr, 0, sizeof(u.saddr));
+	u.saddr[0] = htonl(0xc0a80107);
+	count_unit_key(&ks, &u, &key);
+	memset(&want, 0, sizeof(want));
+	want.family = AF_INET;
+	want.saddr[0] = htonl(0xc0a80100);
+	EXPECT_EQ(0, memcmp(&key, &want, sizeof(key)));
+
+	/* "proto,dport": no addresses, so no family either. */
+	ks = (struct count_keyspec){ .fields = K_PROTO | K_DPORT };
+	count_unit_key(&ks, &u, &key);
+	memset(&want, 0, sizeof(want));
+	want.proto = IPPROTO_TCP;
+	want.dport = htons(443);
+	EXPECT_EQ(0, memcmp(&key, &want, sizeof(key)));
 }
 
 TEST_HARNESS_MAIN

@@ -187,32 +187,7 @@ static inline bool list_empty(const struct list_head *head)
 	     &pos->member != (head);					\
 	     pos = container_of(pos->member.next, __typeof__(*pos), member))
 
-/* And what the count PM's table (pms/count/table.c) does with lists. */
-static inline void list_del_init_entry(struct list_head *entry)
-{
-	entry->next->prev = entry->prev;
-	entry->prev->next = entry->next;
-}
-
-static inline void list_move_tail(struct list_head *list,
-				  struct list_head *head)
-{
-	list_del_init_entry(list);
-	list_add_tail(list, head);
-}
-
-static inline bool list_is_last(const struct list_head *list,
-				const struct list_head *head)
-{
-	return list->next == head;
-}
-
-#define list_first_entry(ptr, type, member) \
-	container_of((ptr)->next, type, member)
-#define list_first_entry_or_null(ptr, type, member) \
-	(list_empty(ptr) ? NULL : list_first_entry(ptr, type, member))
-
-/* include/linux/list.h's hash lists. */
+/* include/linux/list.h's hash lists, for the count PM's table. */
 struct hlist_node {
 	struct hlist_node *next, **pprev;
 };

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	to.sin_port = htons(arg(argv[2], 65535, "port"));
-	count = arg(argv[3], 1UL << 32, "count");
+	count = arg(argv[3], UINT32_MAX, "count");
 	size = arg(argv[4], sizeof(payload), "size");
 
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
