@@ -169,6 +169,18 @@ busy_ns() {
 	return 1
 }
 
+# wait_for END: until END, a poll as drained_run's, comes true; 1 if it
+# never does (a packet lost would leave it waiting for good): 20000
+# polls, 2000 s of guest time, which an idle guest skips through.
+wait_for() {
+	local tries=0
+
+	until "$1"; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 20000 ] || { echo "bench: $1 never came true" >&2; return 1; }
+	done
+}
+
 # drained_run END: PACKETS sent, timed until END, a shell function of
 # builtins only, returns 0: every packet has been sent and has been
 # through.  END may block, or poll (once, with a nap, returning 1 if
@@ -179,7 +191,7 @@ busy_ns() {
 # (the PM thread, the NFQUEUE program), which pktgen's own pps leaves
 # out though the single vCPU runs it too.
 drained_run() {
-	local t0 t1 tries=0 perf perf_ctl perf_ack pktgen
+	local t0 t1 perf perf_ctl perf_ack pktgen ended=0
 
 	DRAINED_PPS=0
 	pg $DEV "count $PACKETS"
@@ -211,10 +223,7 @@ drained_run() {
 	t0=$BUSY
 	pg pgctrl start &
 	pktgen=$!
-	until "$1"; do
-		tries=$((tries + 1))
-		[ "$tries" -lt 20000 ] || { echo "bench: $1 never came true" >&2; break; }
-	done
+	wait_for "$1" && ended=1
 	busy_ns || return 1
 	t1=$BUSY
 	wait "$pktgen"
@@ -225,7 +234,7 @@ drained_run() {
 		rm -f /tmp/perf.ctl /tmp/perf.ack
 		profile_report "$PROFILING"
 	fi
-	[ "$tries" -lt 20000 ] || return 1
+	[ "$ended" = 1 ] || return 1
 	DRAINED_PPS=$((PACKETS * 1000000000 / (t1 - t0)))
 }
 
@@ -296,12 +305,24 @@ scale_fill() {
 			pktgen_udp_seq $DEV "$first" "$chunk" "$port" &&
 				pg $DEV "count $chunk" && pg pgctrl start || return 1
 			COUNT_UNITS=$((COUNT_UNITS + chunk))
-			until count_settled; do :; done
+			wait_for count_settled || return 1
 		done
 	done
 }
 
+# Whatever happens in a scale run, the next configuration finds flowos
+# unloaded and pktgen drawing its usual 4096 5-tuples.
 cfg_count_scale() {
+	local rc
+
+	count_scale "$@"
+	rc=$?
+	[ ! -d /sys/module/flowos ] || unload_flowos 2>/dev/null
+	pktgen_udp $DEV "$MAC" "$FRAME" 256 16
+	return $rc
+}
+
+count_scale() {
 	local n=$1 mem0 mem1 subflows evictions packets drops
 
 	load_flowos || return 1
@@ -324,8 +345,6 @@ cfg_count_scale() {
 		DRAINED_PPS=0
 	}
 	echo "$DRAINED_PPS $drops"
-	unload_flowos
-	pktgen_udp $DEV "$MAC" "$FRAME" 256 16
 }
 
 # The ipfix PM on the passive flow "hit", exporting to a collector that
@@ -428,20 +447,26 @@ NFT
 	echo "$DRAINED_PPS $((PACKETS - seen))"
 }
 
-cfg_nftables() {
-	nft -f - <<'NFT' || return 1
+# nft_per_tuple HOOK PRIORITY: the nftables reference, a dynamic set
+# keeping a counter per 5-tuple, updated at HOOK.
+nft_per_tuple() {
+	nft -f - <<NFT
 table ip bench {
 	set flows {
 		type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service
 		flags dynamic
 		size 65536
 	}
-	chain pre {
-		type filter hook prerouting priority -150;
+	chain c {
+		type filter hook $1 priority $2;
 		update @flows { ip saddr . ip daddr . meta l4proto . udp sport . udp dport counter }
 	}
 }
 NFT
+}
+
+cfg_nftables() {
+	nft_per_tuple prerouting -150 || return 1
 	run "$PACKETS"
 	nft delete table ip bench
 }
@@ -529,8 +554,11 @@ egress_run() {
 	settle
 	busy_ns || return 1
 	t0=$BUSY
-	sent=$("$UDP_LOOP" 10.4.0.1 9 "$PACKETS" $((FRAME - 14 - 28)))
-	[ -z "${1:-}" ] || until "$1"; do :; done
+	sent=$("$UDP_LOOP" 10.4.0.1 9 "$PACKETS" $((FRAME - 14 - 28))) &&
+		{ [ -z "${1:-}" ] || wait_for "$1"; } || {
+		echo "bench: udp-loop sent ${sent:-none} of $PACKETS" >&2
+		return 1
+	}
 	busy_ns || return 1
 	t1=$BUSY
 	read -r tx1 </sys/class/net/$EGR/statistics/tx_packets
@@ -571,19 +599,7 @@ cfg_egress() {
 
 # The nftables reference on egress: cfg_nftables's set, at output.
 cfg_egress_nftables() {
-	nft -f - <<'NFT' || return 1
-table ip bench {
-	set flows {
-		type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service
-		flags dynamic
-		size 65536
-	}
-	chain out {
-		type filter hook output priority 0;
-		update @flows { ip saddr . ip daddr . meta l4proto . udp sport . udp dport counter }
-	}
-}
-NFT
+	nft_per_tuple output 0 || return 1
 	egress_run
 	nft delete table ip bench
 	echo "$EGRESS_PPS 0"
@@ -625,11 +641,19 @@ setup_tcp() {
 # ip_received: set IN to the IPv4 packets the stack has received
 # (/proc/net/snmp's InReceives).
 ip_received() {
-	local name forwarding ttl
+	local name forwarding
 
-	while read -r name forwarding ttl IN _; do
+	# "Ip: Forwarding DefaultTTL InReceives ...", then its values.
+	while read -r name forwarding _ IN _; do
 		[ "$name" = Ip: ] && [ "$forwarding" != Forwarding ] && return 0
 	done </proc/net/snmp
+	return 1
+}
+
+# ip_took_all: IP has taken every frame of the replay (TCP_IN), or a nap.
+ip_took_all() {
+	ip_received && [ "$IN" -ge "$TCP_IN" ] && return 0
+	nap
 	return 1
 }
 
@@ -643,8 +667,8 @@ tcp_run() {
 	t0=$BUSY
 	ip netns exec tcptx tcpreplay -q -K --topspeed --loop="$TCP_LOOPS" \
 		-i tcpv0 "$TCP_PCAP" >/dev/null 2>&1 || return 1
-	until ip_received && [ "$IN" -ge $((in0 + TCP_LOOPS * TCP_LOOP_IP)) ]; do nap; done
-	[ -z "${1:-}" ] || until "$1"; do :; done
+	TCP_IN=$((in0 + TCP_LOOPS * TCP_LOOP_IP))
+	wait_for ip_took_all && { [ -z "${1:-}" ] || wait_for "$1"; } || return 1
 	busy_ns || return 1
 	t1=$BUSY
 	TCP_PPS=$((TCP_LOOPS * TCP_LOOP_IP * 1000000000 / (t1 - t0)))
