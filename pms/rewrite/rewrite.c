@@ -253,9 +253,10 @@ static bool part_of(const struct rewrite_state *rs,
 
 /*
  * Replace the occurrence at @start in the @n spans that hold it: every
- * part or, when a packet cannot be made writable, none.
+ * part or, when a packet cannot be made writable (no memory to copy it,
+ * a GRO list), none, counted as failed.  Whether it was replaced.
  */
-static void replace(struct flowos_pm *pm, const struct rewrite_span *sp,
+static bool replace(struct flowos_pm *pm, const struct rewrite_span *sp,
 		    unsigned int n, u32 start)
 {
 	struct rewrite_state *rs = pm->priv;
@@ -266,12 +267,13 @@ static void replace(struct flowos_pm *pm, const struct rewrite_span *sp,
 		if (part_of(rs, &sp[i], start, &from, &to, &at) &&
 		    flowos_unit_writable(pm, sp[i].u, from, to - from)) {
 			add(rs, S_FAILED, 1);
-			return;
+			return false;
 		}
 	for (i = 0; i < n; i++)
 		if (part_of(rs, &sp[i], start, &from, &to, &at))
 			flowos_unit_write(pm, sp[i].u, from, rs->with + at,
 					  to - from);
+	return true;
 }
 
 static bool in_history(const struct rewrite_dir *d, u32 start)
@@ -388,7 +390,8 @@ static void found_in_order(struct flowos_pm *pm, void *ctx, u32 end)
 					       io->d->kept[i].seq,
 					       io->d->kept[i].len };
 	sp[i++] = (struct rewrite_span){ io->u, io->seq, io->u->payload_len };
-	replace(pm, sp, i, start);
+	if (!replace(pm, sp, i, start))
+		return;
 	remember(io->d, start, rs->history_len);
 	add(rs, S_REWRITTEN, 1);
 }
@@ -401,8 +404,8 @@ static void found_alone(struct flowos_pm *pm, void *ctx, u32 end)
 	struct rewrite_span sp = { io->u, io->seq, io->u->payload_len };
 	u32 start = io->seq + end - rs->len;
 
-	replace(pm, &sp, 1, start);
-	if (io->d && in_history(io->d, start))
+	if (!replace(pm, &sp, 1, start) ||
+	    (io->d && in_history(io->d, start)))
 		return;
 	if (io->d)
 		remember(io->d, start, rs->history_len);

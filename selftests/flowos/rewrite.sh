@@ -270,9 +270,59 @@ test_udp() {
 	fc "$R" delete udp
 }
 
+# A GRO list (SKB_GSO_FRAGLIST) keeps each datagram's own headers in its
+# frag_list, where a PM's write could not reach the right packet: the
+# write is refused (-EOPNOTSUPP) and the datagrams go on unchanged.
+# netem's slots on a0 hand r0 up to 16 datagrams at once, and with
+# rx-gro-list on, GRO links those of one 5-tuple for R, which has no
+# socket for them.  The truth is B's: a datagram it got unchanged is one
+# that came in a list, and rewrite must have counted it as failed; one
+# that came alone (a list of one is a plain packet) was replaced.
+test_gro_list() {
+	local n=64 got held unchanged replaced whole
+
+	fc "$R" create grol proto udp dport 5003 mode inline &&
+	fc "$R" attach grol rewrite pattern secret with XXXXXX &&
+	ip netns exec "$R" ethtool -K r0 gro on rx-gro-list on >/dev/null &&
+	tc -n "$A" qdisc add dev a0 root netem slot 50ms 50ms packets 16 || return 1
+	ip netns exec "$B" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.2.1", 5003)); s.settimeout(20)
+open(sys.argv[1] + ".ready", "w").close()
+got = [s.recv(2048) for _ in range(int(sys.argv[2]))]
+print(len(got), sum(g.count(b"secret") for g in got), sum(g.count(b"XXXXXX") for g in got),
+      sum(len(g) == 200 for g in got))' "$TMP/grol" "$n" >"$TMP/grol.got" &
+	slowwait 20 test -e "$TMP/grol.ready"
+	# The first alone, in a slot of its own; the rest as fast as may be.
+	ip netns exec "$A" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[1])):
+    s.sendto(b"secret" + b"." * 194, ("10.0.2.1", 5003))
+    if i == 0:
+        time.sleep(0.5)' "$n"
+	wait $!
+	tc -n "$A" qdisc del dev a0 root
+	ip netns exec "$R" ethtool -K r0 gro off rx-gro-list off >/dev/null
+	slowwait 20 flow_settled "$R" grol
+	read -r got unchanged replaced whole <"$TMP/grol.got"
+	held=$(flow_stat "$R" grol held)
+	ktap_print_msg "GRO list: $n datagrams sent, R held $held packets; B got $unchanged unchanged, $replaced replaced"
+	expect_eq "GRO list: B got every datagram, whole" "$got $whole" "$n $n"
+	expect_eq "GRO list: R's flow counted every datagram, in fewer packets" \
+		"$(flow_stat "$R" grol packets_in) $((held < n))" "$n 1"
+	ktest "GRO list: one datagram came alone, replaced; others in a list, unchanged" \
+		test "$replaced" -ge 1 -a "$unchanged" -ge 1
+	expect_eq "GRO list: failed = B's unchanged datagrams, rewritten = its replaced ones" \
+		"$(pm_stat "$R" grol rewrite failed) $(pm_stat "$R" grol rewrite rewritten)" \
+		"$unchanged $replaced"
+	fc "$R" delete grol
+}
+
 require_root
 ktap_print_header
-ktap_set_plan 32
+ktap_set_plan 36
 setup || ktap_exit_fail_msg "cannot set up"
 test_refused
 test_forward
@@ -282,4 +332,5 @@ test_hold
 test_detach_kept
 test_spread
 test_udp
+test_gro_list
 ktap_finished
