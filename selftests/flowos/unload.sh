@@ -15,8 +15,9 @@
 # fails the run (scripts/dmesg-check), or, on the debug kernel, as a
 # kmemleak report.
 #
-# FLOWOS_UNLOAD_LOOPS (4) and FLOWOS_UNLOAD_CHURN (3) size the run;
-# "make stress" runs it long.  FLOWOS_UNLOAD_DELAY is pktgen's gap
+# FLOWOS_UNLOAD_LOOPS (2: one through each teardown) and
+# FLOWOS_UNLOAD_CHURN (3) size the run; "make stress" runs it long (20
+# loops).  FLOWOS_UNLOAD_DELAY is pktgen's gap
 # between packets in ns (20000): the one-vCPU guest must keep some time
 # for the loop itself.
 . "$FLOWOS_REPO/selftests/lib.sh"
@@ -24,7 +25,7 @@ evald_start
 
 FLOWCTL=$FLOWOS_REPO/tools/flowctl/flowctl
 PMS="count stats match"
-LOOPS=${FLOWOS_UNLOAD_LOOPS:-4}
+LOOPS=${FLOWOS_UNLOAD_LOOPS:-2}
 CHURN=${FLOWOS_UNLOAD_CHURN:-3}
 DELAY=${FLOWOS_UNLOAD_DELAY:-20000}
 BURST=3000

@@ -8,8 +8,9 @@ The capture is the test input, not its truth: the tests compare what
 flowos makes of it with tshark's TCP analysis (tcp.analysis.*) of the
 same file.  Every connection has ports of its own (the client's port
 says which scenario it is, see SCENARIOS) and starts GAP seconds (10)
-after the one before; the server is 20 ms away from the monitoring point and the
-client 30 ms, each side taking 1 ms to answer.
+after the last packet of the one before; the server is 20 ms away from
+the monitoring point and the client 30 ms, each side taking 1 ms to
+answer.
 """
 import socket
 import struct
@@ -396,9 +397,11 @@ def main():
                                                      "02:00:00:00:00:02"]
     cap = Pcap(sys.argv[1], *macs)
     gap = round(float(sys.argv[4]) * 1e9) if len(sys.argv) > 4 else 10 ** 10
-    t0 = 1700000000 * 10 ** 9
-    for i, (port, scenario, family, isn, ts) in enumerate(SCENARIOS):
-        scenario(Conn(cap, t0 + gap * i, port, family, isn, ts))
+    t = 1700000000 * 10 ** 9
+    for port, scenario, family, isn, ts in SCENARIOS:
+        conn = Conn(cap, t, port, family, isn, ts)
+        scenario(conn)
+        t = conn.t + gap
     cap.f.close()
 
 
