@@ -433,5 +433,6 @@ int flowos_sysfs_add_malformed(void);
 void flowos_sysfs_del_malformed(void);
 void flowos_sysfs_add_type(struct flowos_pm_ops *ops);
 void flowos_sysfs_del_type(struct flowos_pm_ops *ops);
+bool flowos_sysfs_pm_file(const char *name);
 
 #endif /* _FLOWOS_H */

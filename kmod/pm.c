@@ -54,9 +54,31 @@ static bool pm_params_valid(const struct flowos_pm_ops *ops)
 	return true;
 }
 
+/*
+ * Each scalar result is a file beside the core's in the instance's sysfs
+ * directory: its name must be a valid one, and taken by neither.
+ */
+static bool pm_scalars_valid(const struct flowos_pm_ops *ops)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < ops->n_scalars; i++) {
+		const char *name = ops->scalars[i];
+
+		if (!name || !flowos_valid_name(name) ||
+		    flowos_sysfs_pm_file(name))
+			return false;
+		for (j = 0; j < i; j++)
+			if (!strcmp(ops->scalars[j], name))
+				return false;
+	}
+	return true;
+}
+
 static bool pm_ops_valid(const struct flowos_pm_ops *ops)
 {
-	return pm_params_valid(ops) && ops->name && flowos_valid_name(ops->name) &&
+	return pm_params_valid(ops) && pm_scalars_valid(ops) &&
+	       ops->name && flowos_valid_name(ops->name) &&
 	       strlen(ops->name) < FLOWOS_NAME_MAX &&
 	       ops->max_workers <= FLOWOS_PM_WORKERS_MAX &&
 	       ops->layer >= FLOWOS_LAYER_IP && ops->layer <= FLOWOS_LAYER_MAX &&

@@ -468,6 +468,17 @@ static struct attribute *pm_attrs[] = {
 };
 ATTRIBUTE_GROUPS(pm);
 
+/* Whether @name is one of the core's files in an instance's directory. */
+bool flowos_sysfs_pm_file(const char *name)
+{
+	struct attribute **a;
+
+	for (a = pm_attrs; *a; a++)
+		if (!strcmp((*a)->name, name))
+			return true;
+	return false;
+}
+
 static const struct kobj_type pm_ktype = {
 	.release = flowos_sysdir_release,
 	.sysfs_ops = &kobj_sysfs_ops,

@@ -245,7 +245,7 @@ test_pm_drop() {
 	slowwait 20 flow_settled "$B" drop
 	got=$(udp_counted "$out" "$counter")
 	expect_eq "pm drop: B received 75 of 100, the PM dropped 25" \
-		"$got $(pm_eval "$B" drop test_drop 'r["dropped"], p["dropped"]')" "75 (25, 25)"
+		"$got $(pm_eval "$B" drop test_drop 'r["drops"], p["dropped"]')" "75 (25, 25)"
 	expect_eq "pm drop: the flow counts them, held = reinjected + pm_drops" \
 		"$(st "$B" drop held) $(st "$B" drop reinjected) $(st "$B" drop pm_drops) $(st "$B" drop lost)" \
 		"100 75 25 0"
@@ -262,7 +262,7 @@ test_pm_drop() {
 	slowwait 20 all_processed "$B" pdrop 100
 	got=$(udp_counted "$out" "$counter")
 	expect_eq "pm drop: a passive flow's packets cannot be dropped" \
-		"$got $(pm_eval "$B" pdrop test_drop 'r["seen"], r["dropped"], p["dropped"]')" "100 (100, 0, 0)"
+		"$got $(pm_eval "$B" pdrop test_drop 'r["seen"], r["drops"], p["dropped"]')" "100 (100, 0, 0)"
 	fc "$B" delete pdrop
 }
 

@@ -159,7 +159,10 @@ struct flowos_results;
  *	refused
  * @params: the parameter schema, @n_params entries
  * @scalars: names of the PM's scalar results, @n_scalars entries; each
- *	is shown in sysfs and in netlink results
+ *	is shown in sysfs and in netlink results.  Each is a file in the
+ *	instance's sysfs directory, beside the core's (type, order,
+ *	workers, backlog, processed, wakeups, dropped): a type whose
+ *	scalar names are invalid, repeated or one of those is refused
  * @max_workers: most threads an instance may run (0 means 1).  With more
  *	than one, ->process and ->tick run concurrently in each worker's
  *	thread, each on its own shard of the state (win->worker, @worker),

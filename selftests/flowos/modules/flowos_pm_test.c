@@ -94,7 +94,7 @@ static const struct flowos_pm_param drop_params[] = {
 };
 
 /* test_drop keeps its drops in ->unmarked. */
-static const char *const drop_scalars[] = { "seen", "dropped" };
+static const char *const drop_scalars[] = { "seen", "drops" };
 
 enum { N_VADDR, N_RADDR, N_VPORT, N_RPORT, N_TOS, N_BAD_WRITE };
 
