@@ -15,6 +15,7 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <uapi/linux/sched/types.h>
 #include <linux/slab.h>
 
 #include "flowos.h"
@@ -601,14 +602,38 @@ static struct flowos_pm_inst *pm_alloc(struct flowos_flow *flow,
 	return pi;
 }
 
+/*
+ * An inline flow's threads are woken by the hook on the first unit
+ * held while they sleep, that is for nearly every packet of a flow they
+ * keep up with.  A SCHED_NORMAL thread woken so preempts the task the
+ * hook ran in (a sender, a softirq's ksoftirqd or pktgen), at a cost of
+ * two context switches a packet.  A SCHED_BATCH thread does not (their
+ * preemption is driven by the tick: kernel/sched/fair.c): it
+ * runs at once on an idle CPU, and on a busy one at the tick or when the
+ * task there sleeps, then works through every unit held meanwhile.
+ * Fairness is unchanged: SCHED_BATCH has the same weight as its nice.
+ */
+static void worker_set_batch(struct task_struct *task)
+{
+	const struct sched_attr attr = { .sched_policy = SCHED_BATCH };
+
+	WARN_ON_ONCE(sched_setattr_nocheck(task, &attr));
+}
+
 /* "flowos/NAME", or "flowos/NAME/W" when the instance has several. */
 static struct task_struct *worker_create(struct flowos_worker *w)
 {
 	struct flowos_pm_inst *pi = w->pi;
+	struct task_struct *task;
 
 	if (pi->pm.workers == 1)
-		return kthread_create(pm_thread, w, "flowos/%s", pi->name);
-	return kthread_create(pm_thread, w, "flowos/%s/%u", pi->name, w->idx);
+		task = kthread_create(pm_thread, w, "flowos/%s", pi->name);
+	else
+		task = kthread_create(pm_thread, w, "flowos/%s/%u", pi->name,
+				      w->idx);
+	if (!IS_ERR(task) && pi->st->inline_mode)
+		worker_set_batch(task);
+	return task;
 }
 
 /* Start the threads and put @pi on the stream. */

@@ -51,6 +51,14 @@ st() {
 	fi
 }
 
+# thread_class NAME: the scheduling class of the thread of instance NAME
+# ("flowos/NAME", which 6.1 cuts to the 15 characters of a task's
+# name), as ps shows it: TS for SCHED_OTHER, B for SCHED_BATCH.
+thread_class() {
+	ps -e -o cls=,comm= |
+		awk -v c="flowos/$1" '$2 == c || $2 == substr(c, 1, 15) { print $1 }'
+}
+
 # count NS FLOW NAME: the packets a count instance counted.
 count_packets() {
 	pm_eval "$1" "$2" "$3" 'r["packets"]'
@@ -239,6 +247,8 @@ test_pm_drop() {
 	fc "$B" create drop proto udp dport 6005 mode inline &&
 	fc "$B" attach drop test_drop every 4 &&
 	fc "$B" attach drop test_check order 1 || return 1
+	expect_eq "threads: an inline flow's run as SCHED_BATCH (ps's class B)" \
+		"$(thread_class test_drop) $(thread_class test_check)" "B B"
 	udp_counter 6005 "$out"
 	counter=$!
 	udp_send "$A" 10.0.0.2 6005 100 32 >/dev/null
@@ -256,6 +266,8 @@ test_pm_drop() {
 	out=$TMP/pdrop
 	fc "$B" create pdrop proto udp dport 6005 &&
 	fc "$B" attach pdrop test_drop every 4 || return 1
+	expect_eq "threads: a passive flow's run as SCHED_OTHER (ps's class TS)" \
+		"$(thread_class test_drop)" TS
 	udp_counter 6005 "$out"
 	counter=$!
 	udp_send "$A" 10.0.0.2 6005 100 32 >/dev/null
@@ -341,7 +353,7 @@ test_netns_gone() {
 
 require_root
 ktap_print_header
-ktap_set_plan 33
+ktap_set_plan 35
 setup || ktap_exit_fail_msg "cannot set up"
 test_create
 test_transfer
