@@ -258,6 +258,12 @@ s = socket.create_connection(("10.0.0.2", 80)); s.sendall(b"y" * int(sys.argv[1]
 	cat "$pcap.received"
 }
 
+# pcap_holds PCAP N: the capture file PCAP holds N packets or more (a
+# capture still running may not have written the last ones yet).
+pcap_holds() {
+	[ "$(tcpdump -r "$1" 2>/dev/null | wc -l)" -ge "$2" ]
+}
+
 # pcap_ip_totals PCAP: "PACKETS BYTES", IP-layer, as tshark counts them.
 pcap_ip_totals() {
 	tshark -r "$1" -T fields -e ip.len 2>/dev/null |

@@ -188,7 +188,8 @@ test_udp() {
 			"$(wc -l <"$TMP/udp$v.b")" $((n + 1))
 	done
 	slowwait 20 flow_settled "$R" natu
-	sleep 0.2
+	# B got every datagram: kill tcpdump once its file holds them too.
+	slowwait 20 pcap_holds "$pb" $((2 * (n + 1)))
 	kill "$dump"
 	wait "$dump" 2>/dev/null
 	fields "$pb" udp >"$TMP/udp.fields"

@@ -59,6 +59,10 @@ thread_class() {
 		awk -v c="flowos/$1" '$2 == c || $2 == substr(c, 1, 15) { print $1 }'
 }
 
+# memory_free: flowos holds no memory for PMs, in any namespace.  A
+# function, so that slowwait reads the file at each try.
+memory_free() { [ "$(cat $MEM)" = 0 ]; }
+
 # count NS FLOW NAME: the packets a count instance counted.
 count_packets() {
 	pm_eval "$1" "$2" "$3" 'r["packets"]'
@@ -306,7 +310,7 @@ test_detach_delete() {
 	fc "$B" delete life
 	expect_eq "detach, then delete while held: B received all 80" \
 		"$(udp_counted "$out" "$counter")" 80
-	slowwait 10 test "$(cat $MEM)" = 0
+	slowwait 10 memory_free
 	expect_eq "delete: flowos holds no memory any more" "$(cat $MEM)" 0
 }
 
@@ -345,7 +349,7 @@ test_netns_gone() {
 	slowwait 10 held_at_least "$B-2" ns 150
 	ip netns del "$A-2"
 	ip netns del "$B-2"
-	slowwait 30 test "$(cat $MEM)" = 0
+	slowwait 30 memory_free
 	expect_eq "netns gone: flowos holds no memory any more" "$(cat $MEM)" 0
 	c=$(cat /sys/module/flowos_pm_test/refcnt)
 	expect_eq "netns gone: its instance is gone (the test PM is unused)" "$c" 0
