@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [--queue DIR] COLLECTION_DIR [TEST...]: run a collection of
-# selftests with the kernel's own kselftest runner (run_many), print TAP,
-# and exit 1 if any test failed.
+# run.sh [--queue DIR [--shared DIR2]] COLLECTION_DIR [TEST...]: run a
+# collection of selftests with the kernel's own kselftest runner
+# (run_many), print TAP, and exit 1 if any test failed.
 #
 # With --queue, several runners (guests sharing the host's file system)
 # share the tests: each takes the next test nobody has taken yet, by
@@ -13,6 +13,9 @@
 # started the runners checks that every test reported (a runner that died
 # leaves a test taken and never reported).  In a guest of scripts/vm, a
 # queued test that leaves a process running also fails (see run_queue).
+# A TEST written +TEST is taken in DIR2 instead: runners with queues of
+# their own (one per kernel) share it, and whichever comes to it first
+# runs it.
 #
 # A collection is a directory; its tests are its executable files (run in
 # name order), helpers are not executable.  A "settings" file there may
@@ -25,13 +28,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export FLOWOS_REPO=${here%/selftests}
 export KSFT_DIR=${KSFT_DIR:-$FLOWOS_REPO/build/ksrc/tools/testing/selftests}
 
-queue=
+queue= shared=
 if [ "${1:-}" = --queue ] && [ $# -ge 2 ]; then
 	mkdir -p "$2" && queue=$(cd "$2" && pwd) || exit 1
 	shift 2
+	if [ "${1:-}" = --shared ] && [ $# -ge 2 ]; then
+		mkdir -p "$2" && shared=$(cd "$2" && pwd) || exit 1
+		shift 2
+	fi
 fi
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
-	echo "usage: $0 [--queue DIR] COLLECTION_DIR [TEST...]" >&2
+	echo "usage: $0 [--queue DIR [--shared DIR2]] COLLECTION_DIR [TEST...]" >&2
 	exit 2
 fi
 if [ ! -r "$KSFT_DIR/kselftest/runner.sh" ]; then
@@ -125,7 +132,13 @@ run_queue() {
 	[ -d /run/flowos-vm ] && in_guest=1
 	echo "TAP version 13"
 	for t in "$@"; do
-		mkdir "$queue/${t#./}" 2>/dev/null || continue
+		if [[ ${t#./} == +* ]]; then
+			t=./${t#./+}
+			[ -n "$shared" ] && mkdir "$shared/${t#./}" 2>/dev/null ||
+				continue
+		else
+			mkdir "$queue/${t#./}" 2>/dev/null || continue
+		fi
 		n=$((n + 1))
 		if [ -n "$in_guest" ]; then
 			user_pids
