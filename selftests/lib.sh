@@ -90,12 +90,17 @@ flow_stat() {
 
 # slowwait SECONDS COMMAND...: retry COMMAND every 0.1s until it succeeds
 # or SECONDS pass (as the kernel's net/lib.sh does).  Never a bare sleep.
+# Giving up says so on stderr, which the TAP keeps as a comment: a wait
+# that cannot end costs its whole timeout, whatever checks it or not.
 slowwait() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1)) secs=$1
 
 	shift
 	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "# slowwait: gave up after ${secs}s: ${*:1:4}" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 }

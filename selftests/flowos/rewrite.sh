@@ -81,8 +81,12 @@ transfer() {
 	wait "$sink"
 	slowwait 20 flow_settled "$ns" "$flow"
 	# tcpdump -U writes each packet as it comes; B's FIN, sent once B
-	# read all of A's data, is the last to wait for.
-	slowwait 10 bash -c "tcpdump -nr '$f.pcap' 'tcp src port $port and tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | grep -q ."
+	# read all of A's data, is the last to wait for.  libpcap indexes
+	# tcp[] over IPv4 only: over IPv6 (no extension header here) the
+	# flags are byte 40 + 13.
+	slowwait 10 bash -c "tcpdump -nr '$f.pcap' 'tcp src port $port and
+		((ip and tcp[tcpflags] & tcp-fin != 0) or
+		 (ip6 and ip6[6] == 6 and ip6[53] & 1 != 0))' 2>/dev/null | grep -q ."
 	kill "$dump"
 	wait "$dump" 2>/dev/null
 	tshark -r "$f.pcap" -o tcp.check_checksum:TRUE -Y "tcp.dstport == $port" \
